@@ -1,0 +1,35 @@
+//! # Flow Matching Playground: the core
+//!
+//! Conditional flow matching (Lipman et al. 2023) in the notation of MIT 6.S184, for 2D point
+//! clouds. Pure Rust, no browser types except in [`wasm`] (the only `#[wasm_bindgen]` surface)
+//! and `plot` (plotters-canvas charts); both exist only on wasm32.
+//!
+//! ## Conventions (stated once, used everywhere)
+//! - Time runs from `t = 0` (noise, `p_init = N(0, I)`) to `t = 1` (data).
+//! - Points live in R^2 and are `[f64; 2]` ([`Point`]) in the exact math, `f32` in the network.
+//!   Across the wasm boundary, point sets are interleaved `[x0, y0, x1, y1, ...]` buffers.
+//! - Gaussian conditional path `p_t(x|z) = N(alpha_t z, beta_t^2 I)`, with
+//!   `alpha_0 = 0, alpha_1 = 1, beta_0 = 1, beta_1 = 0` ([`path`]).
+//! - Conditional field `u_t(x|z) = A_t z + B_t x`, `A_t = alpha_dot - (beta_dot / beta) alpha`,
+//!   `B_t = beta_dot / beta`; exact marginal `u_t(x) = sum_i w_i(x, t) u_t(x|z_i)` with posterior
+//!   weights `w_i = softmax_i(-|x - alpha_t z_i|^2 / (2 beta_t^2))` ([`marginal`]).
+//! - Where `1 / beta_t` appears, `t` is clamped to `[0, T_MAX]` ([`path::T_MAX`]).
+//! - Every random draw comes from a seeded RNG passed in by the caller: runs reproduce.
+
+pub mod adam;
+pub mod data;
+pub mod marginal;
+pub mod metrics;
+pub mod mlp;
+pub mod ode;
+pub mod path;
+pub mod rng;
+pub mod trainer;
+
+#[cfg(target_arch = "wasm32")]
+mod plot;
+#[cfg(target_arch = "wasm32")]
+pub mod wasm;
+
+/// A point of the plane, in data (model) coordinates.
+pub type Point = [f64; 2];
