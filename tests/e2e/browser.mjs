@@ -1,0 +1,62 @@
+// Shared set-up for the end-to-end tests: one headless Debian Chromium per test file, a page
+// that records console errors, and the app URL that `cargo xtask test` serves.
+import { chromium } from 'playwright-core';
+import { mkdtemp, mkdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const APP_URL = process.env.FMP_URL;
+if (!APP_URL) {
+  throw new Error('FMP_URL is not set: run the end-to-end tests with `cargo xtask test`');
+}
+
+export const ARTIFACTS = join(dirname(fileURLToPath(import.meta.url)), '..', 'artifacts');
+
+const FLAGS = [
+  '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+];
+
+/** Launches Chromium with a fresh profile; returns { context, close }. */
+export async function launch(options = {}) {
+  const profile = await mkdtemp(join(tmpdir(), 'fmp-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    args: FLAGS,
+    viewport: { width: 1280, height: 800 },
+    ...options,
+  });
+  await mkdir(ARTIFACTS, { recursive: true });
+  return {
+    context,
+    async close() {
+      await context.close();
+      await rm(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Opens a page that collects console errors and uncaught exceptions into `page.errors`. */
+export async function openPage(context, url = APP_URL) {
+  const page = await context.newPage();
+  page.errors = [];
+  page.on('console', (msg) => { if (msg.type() === 'error') page.errors.push(msg.text()); });
+  page.on('pageerror', (err) => page.errors.push(String(err)));
+  await page.goto(url);
+  return page;
+}
+
+/** Counts canvas pixels that differ from the top-left pixel (i.e. something was drawn). */
+export async function drawnPixels(page, selector) {
+  return page.$eval(selector, (canvas) => {
+    const ctx = canvas.getContext('2d');
+    const { data } = ctx.getImageData(0, 0, canvas.width, canvas.height);
+    let n = 0;
+    for (let i = 0; i < data.length; i += 4) {
+      if (Math.abs(data[i] - data[0]) + Math.abs(data[i + 1] - data[1]) + Math.abs(data[i + 2] - data[2]) > 30) n++;
+    }
+    return n;
+  });
+}

@@ -1,0 +1,253 @@
+//! Installing what is missing, building the app, and running the browser-based steps.
+
+use crate::{cargo, root, run, serve, Failure, Result};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const WASM_TARGET: &str = "wasm32-unknown-unknown";
+
+/// The rustc sysroot of the toolchain that builds the project.
+fn sysroot() -> Result<PathBuf> {
+    let out = Command::new("rustc")
+        .current_dir(root())
+        .args(["--print", "sysroot"])
+        .output()
+        .map_err(|e| Failure(format!("cannot run rustc: {e}")))?;
+    Ok(PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
+}
+
+/// Installs the wasm32 target when its standard library is absent: rustup first; on this
+/// project's own CI machines (rustc 1.95.0 with ../shared/toolchain beside the clone), the
+/// archived component as a fallback.
+pub fn ensure_wasm_target() -> Result {
+    let lib = sysroot()?.join("lib/rustlib").join(WASM_TARGET).join("lib");
+    if lib.is_dir() {
+        return Ok(());
+    }
+    eprintln!("xtask: installing the {WASM_TARGET} target");
+    let rustup = Command::new("rustup")
+        .current_dir(root())
+        .args(["target", "add", WASM_TARGET])
+        .status();
+    if lib.is_dir() && matches!(rustup, Ok(s) if s.success()) {
+        return Ok(());
+    }
+    let archive = root().join("../shared/toolchain/rust-std-1.95.0-wasm32-unknown-unknown.tar.xz");
+    let version = Command::new("rustc")
+        .arg("--version")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).to_string())
+        .unwrap_or_default();
+    if archive.is_file() && version.starts_with("rustc 1.95.0 ") {
+        let rustlib = sysroot()?.join("lib/rustlib");
+        let tmp = root().join("target/rust-std-extract");
+        let _ = std::fs::remove_dir_all(&tmp);
+        std::fs::create_dir_all(&tmp).map_err(|e| Failure(e.to_string()))?;
+        run(
+            "unpacking the archived wasm32 standard library",
+            Command::new("tar")
+                .arg("-C")
+                .arg(&tmp)
+                .arg("-xJf")
+                .arg(&archive),
+        )?;
+        // The archive holds rust-std-*/rust-std-wasm32-unknown-unknown/lib/rustlib/<target>.
+        let found = find_dir(&tmp, WASM_TARGET)
+            .ok_or_else(|| Failure("the archive has no wasm32 standard library".into()))?;
+        run(
+            "installing it into the sysroot",
+            Command::new("cp").arg("-r").arg(&found).arg(&rustlib),
+        )?;
+    }
+    if lib.is_dir() {
+        Ok(())
+    } else {
+        Err(Failure(format!(
+            "the {WASM_TARGET} target is not installed and could not be installed: run `rustup target add {WASM_TARGET}`"
+        )))
+    }
+}
+
+/// The first directory named `name` under `dir` (depth-first).
+fn find_dir(dir: &Path, name: &str) -> Option<PathBuf> {
+    for entry in std::fs::read_dir(dir).ok()?.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            if path.file_name().is_some_and(|n| n == name) && path.join("lib").is_dir() {
+                return Some(path);
+            }
+            if let Some(found) = find_dir(&path, name) {
+                return Some(found);
+            }
+        }
+    }
+    None
+}
+
+/// Where the pinned wasm-bindgen tools are built (once, then reused).
+fn tools_dir() -> PathBuf {
+    root().join("target/tools/release")
+}
+
+/// Builds the pinned bindgen and test-runner binaries (a no-op when up to date).
+fn ensure_tools() -> Result {
+    run(
+        "building the pinned wasm-bindgen tools (first time: about 90 s)",
+        cargo().args([
+            "build",
+            "--quiet",
+            "--release",
+            "--locked",
+            "--manifest-path",
+            "xtask/wbg/Cargo.toml",
+            "--target-dir",
+            "target/tools",
+        ]),
+    )
+}
+
+/// Builds the crate for wasm32 (release, simd128 from .cargo/config.toml) and generates the
+/// JavaScript bindings into `www/pkg`.
+pub fn build_app() -> Result {
+    ensure_wasm_target()?;
+    ensure_tools()?;
+    if std::env::var_os("RUSTFLAGS").is_some() {
+        eprintln!(
+            "xtask: warning: RUSTFLAGS is set and replaces the simd128 flag of .cargo/config.toml"
+        );
+    }
+    run(
+        "building the crate for wasm32 (release)",
+        cargo().args(["build", "-p", "fmp", "--release", "--target", WASM_TARGET]),
+    )?;
+    let wasm = root()
+        .join("target")
+        .join(WASM_TARGET)
+        .join("release/fmp.wasm");
+    run(
+        "generating the JavaScript bindings into www/pkg",
+        Command::new(tools_dir().join("wbg-bindgen"))
+            .current_dir(root())
+            .args(["--target", "web", "--out-dir", "www/pkg", "--no-typescript"])
+            .arg(&wasm),
+    )
+}
+
+/// Installs Chromium and ChromeDriver from Debian's packages when absent (root on Debian
+/// only); elsewhere stops with a message that names what to install.
+fn ensure_chromium() -> Result {
+    let have = |p: &str| Path::new(p).exists();
+    if have("/usr/bin/chromium") && have("/usr/bin/chromedriver") {
+        return Ok(());
+    }
+    let is_root = Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false);
+    if !(is_root && have("/etc/debian_version")) {
+        return Err(Failure(
+            "Chromium and ChromeDriver are missing: install them (Debian: apt-get install chromium chromium-driver) so that /usr/bin/chromium and /usr/bin/chromedriver exist".into(),
+        ));
+    }
+    run(
+        "apt-get update",
+        Command::new("apt-get").arg("update").arg("-q"),
+    )?;
+    run(
+        "installing chromium and chromium-driver",
+        Command::new("apt-get")
+            .args(["install", "-y", "-q", "chromium", "chromium-driver"])
+            .env("DEBIAN_FRONTEND", "noninteractive"),
+    )
+}
+
+/// Runs the crate's wasm-bindgen tests in headless Chromium through ChromeDriver.
+pub fn wasm_tests() -> Result {
+    ensure_wasm_target()?;
+    ensure_tools()?;
+    ensure_chromium()?;
+    run(
+        "wasm tests (headless Chromium)",
+        cargo()
+            .args(["test", "-p", "fmp", "--target", WASM_TARGET, "--test", "web"])
+            .env(
+                "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
+                tools_dir().join("wasm-bindgen-test-runner"),
+            )
+            .env("CHROMEDRIVER", "/usr/bin/chromedriver")
+            .env("WASM_BINDGEN_TEST_TIMEOUT", "120"),
+    )
+}
+
+/// `npm ci` in tests/ when its packages are missing or older than the lock file.
+fn ensure_npm() -> Result {
+    let tests = root().join("tests");
+    let stamp = tests.join("node_modules/.package-lock.json");
+    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    let fresh = match (modified(&stamp), modified(&tests.join("package-lock.json"))) {
+        (Some(installed), Some(lock)) => installed >= lock,
+        _ => false,
+    };
+    if fresh {
+        return Ok(());
+    }
+    run(
+        "npm ci (tests/)",
+        Command::new("npm")
+            .current_dir(&tests)
+            .args(["ci", "--no-audit", "--no-fund"]),
+    )
+}
+
+/// Starts the app server on a free loopback port in a background thread.
+fn start_server() -> Result<u16> {
+    let server = serve::Server::bind(&root().join("www"), 0)
+        .map_err(|e| Failure(format!("cannot start the test server: {e}")))?;
+    let port = server.port();
+    std::thread::spawn(move || server.run());
+    Ok(port)
+}
+
+/// Builds and serves the app, then runs Node's test runner over tests/*.test.mjs.
+pub fn e2e_tests() -> Result {
+    build_app()?;
+    ensure_chromium()?;
+    ensure_npm()?;
+    let port = start_server()?;
+    run(
+        "end-to-end tests (node --test, playwright-core, Chromium)",
+        Command::new("node")
+            .current_dir(root().join("tests"))
+            .args(["--test", "--test-concurrency=1", "--test-reporter=spec"])
+            .arg("e2e/")
+            .env("FMP_URL", format!("http://127.0.0.1:{port}/")),
+    )
+}
+
+/// Native benchmarks, then the in-browser benchmarks against the served release build.
+pub fn bench() -> Result {
+    run(
+        "native benchmarks",
+        cargo().args([
+            "run",
+            "--quiet",
+            "--release",
+            "-p",
+            "fmp",
+            "--example",
+            "bench",
+        ]),
+    )?;
+    build_app()?;
+    ensure_chromium()?;
+    ensure_npm()?;
+    let port = start_server()?;
+    run(
+        "browser benchmarks",
+        Command::new("node")
+            .current_dir(root().join("tests"))
+            .arg("bench/bench.mjs")
+            .env("FMP_URL", format!("http://127.0.0.1:{port}/")),
+    )
+}
