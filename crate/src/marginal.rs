@@ -1,1 +1,607 @@
-//! (being written)
+//! The exact marginal of an empirical cloud `z_1 .. z_N` (uniform weights) under a Gaussian path.
+//!
+//! - Marginal path: `p_t(x) = (1/N) sum_i N(x; alpha_t z_i, beta_t^2 I)` (d = 2).
+//! - Posterior weights: `w_i(x, t) = softmax_i(l_i)`, `l_i = -|x - alpha_t z_i|^2 / (2 beta_t^2)`,
+//!   by log-sum-exp (shifted by the largest `l_i`, i.e. the nearest `alpha_t z_i`).
+//! - Field: `u_t(x) = sum_i w_i u_t(x|z_i) = A_t zbar + B_t x`, `zbar = sum_i w_i z_i`.
+//! - Score: `grad log p_t(x) = (alpha_t zbar - x) / beta_t^2`.
+//! - Divergence: `div u_t(x) = 2 B_t + A_t (alpha_t / beta_t^2) (sum_i w_i |z_i|^2 - |zbar|^2)`
+//!   (the posterior variance is accumulated relative to the nearest point, so it stays accurate
+//!   when the weights are one-hot).
+//! - Time derivative of the log density, with `r_i = x - alpha_t z_i`:
+//!   `d/dt log p_t(x) = sum_i w_i (-2 beta_dot / beta + alpha_dot r_i . z_i / beta^2
+//!   + beta_dot |r_i|^2 / beta^3)`.
+//! - Continuity equation in log form: `d/dt log p + u . grad log p + div u = 0` for the exact pair.
+//!
+//! `t` is clamped to `[0, T_MAX]` everywhere (see [`crate::path`]). Every evaluation is two
+//! tight passes over the points (nearest point, then exponentials and sums) and allocates
+//! nothing. With no points, every field is zero and the log density is `-inf`; nothing returns
+//! NaN for finite inputs, even at `t = 0`, `t = T_MAX` or far from the cloud.
+
+use crate::path::{clamp_t, GaussianPath};
+use crate::Point;
+
+/// Log-weights (relative to the largest) below this are dropped: `exp(-60) < 1e-26`, so even
+/// `10^6` dropped terms change the sums by less than rounding, and the slow underflowing `exp`
+/// calls of a sharp posterior (t near 1) are skipped.
+const LOG_CUTOFF: f64 = -60.0;
+
+/// Everything the exact marginal offers at one `(x, t)`, from one evaluation.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct MarginalEval {
+    /// Marginal vector field `u_t(x)`.
+    pub u: Point,
+    /// Marginal score `grad log p_t(x)`.
+    pub score: Point,
+    /// `log p_t(x)`, Gaussian normaliser included.
+    pub log_density: f64,
+    /// `div u_t(x)`.
+    pub divergence: f64,
+    /// `d/dt log p_t(x)` at fixed `x`.
+    pub dlogp_dt: f64,
+}
+
+impl MarginalEval {
+    const EMPTY: MarginalEval = MarginalEval {
+        u: [0.0; 2],
+        score: [0.0; 2],
+        log_density: f64::NEG_INFINITY,
+        divergence: 0.0,
+        dlogp_dt: 0.0,
+    };
+}
+
+/// The exact marginal path and field of an empirical point cloud.
+#[derive(Clone, Debug, Default)]
+pub struct EmpiricalMarginal {
+    points: Vec<Point>,
+    path: GaussianPath,
+    mean: Point,
+}
+
+/// Per-time constants shared by all evaluations at one `t`.
+struct TimeCoefs {
+    alpha: f64,
+    beta: f64,
+    /// `1 / (2 beta^2)`
+    k: f64,
+    a: f64,
+    b: f64,
+}
+
+impl EmpiricalMarginal {
+    /// The marginal of `points` (uniform weights) under `path`.
+    pub fn new(points: Vec<Point>, path: GaussianPath) -> Self {
+        let mut m = EmpiricalMarginal {
+            points: Vec::new(),
+            path,
+            mean: [0.0; 2],
+        };
+        m.set_points(points);
+        m
+    }
+
+    /// The data points `z_i`.
+    pub fn points(&self) -> &[Point] {
+        &self.points
+    }
+
+    /// The conditional path.
+    pub fn path(&self) -> GaussianPath {
+        self.path
+    }
+
+    /// Replaces the data points.
+    pub fn set_points(&mut self, points: Vec<Point>) {
+        let n = points.len().max(1) as f64;
+        let s = points
+            .iter()
+            .fold([0.0, 0.0], |s, z| [s[0] + z[0], s[1] + z[1]]);
+        self.mean = [s[0] / n, s[1] / n];
+        self.points = points;
+    }
+
+    /// Replaces the conditional path.
+    pub fn set_path(&mut self, path: GaussianPath) {
+        self.path = path;
+    }
+
+    fn time(&self, t: f64) -> TimeCoefs {
+        let t = clamp_t(t);
+        let s = self.path.schedule;
+        let (alpha, beta) = (s.alpha(t), s.beta(t));
+        let (a, b) = self.path.coefficients(t);
+        TimeCoefs {
+            alpha,
+            beta,
+            k: 0.5 / (beta * beta),
+            a,
+            b,
+        }
+    }
+
+    /// Pass 1: the smallest `|x - alpha z_i|^2` and its index.
+    #[inline]
+    fn nearest(&self, x: Point, alpha: f64) -> (f64, usize) {
+        let mut dmin = f64::INFINITY;
+        let mut imin = 0;
+        for (i, z) in self.points.iter().enumerate() {
+            let rx = x[0] - alpha * z[0];
+            let ry = x[1] - alpha * z[1];
+            let d2 = rx * rx + ry * ry;
+            if d2 < dmin {
+                dmin = d2;
+                imin = i;
+            }
+        }
+        (dmin, imin)
+    }
+
+    /// Posterior weights `w_i(x, t)` written to `out` (log-sum-exp; they sum to 1).
+    ///
+    /// # Panics
+    /// If `out.len()` differs from the number of points.
+    pub fn weights(&self, x: Point, t: f64, out: &mut [f64]) {
+        assert_eq!(
+            out.len(),
+            self.points.len(),
+            "weights: out has wrong length"
+        );
+        if self.points.is_empty() {
+            return;
+        }
+        let tc = self.time(t);
+        let (dmin, imin) = self.nearest(x, tc.alpha);
+        if !dmin.is_finite() {
+            out.fill(0.0);
+            out[imin] = 1.0;
+            return;
+        }
+        let mut s = 0.0;
+        for (w, z) in out.iter_mut().zip(&self.points) {
+            let rx = x[0] - tc.alpha * z[0];
+            let ry = x[1] - tc.alpha * z[1];
+            let l = -(rx * rx + ry * ry - dmin) * tc.k;
+            let e = if l > LOG_CUTOFF { l.exp() } else { 0.0 };
+            *w = e;
+            s += e;
+        }
+        let inv = 1.0 / s;
+        out.iter_mut().for_each(|w| *w *= inv);
+    }
+
+    /// Posterior mean `zbar(x, t) = sum_i w_i z_i` (two passes, no allocation).
+    #[inline]
+    fn posterior_mean(&self, x: Point, tc: &TimeCoefs) -> Point {
+        let (dmin, imin) = self.nearest(x, tc.alpha);
+        let c = self.points[imin];
+        if !dmin.is_finite() {
+            return c;
+        }
+        let (mut s, mut sx, mut sy) = (0.0, 0.0, 0.0);
+        for z in &self.points {
+            let rx = x[0] - tc.alpha * z[0];
+            let ry = x[1] - tc.alpha * z[1];
+            let l = -(rx * rx + ry * ry - dmin) * tc.k;
+            if l > LOG_CUTOFF {
+                let e = l.exp();
+                s += e;
+                sx += e * (z[0] - c[0]);
+                sy += e * (z[1] - c[1]);
+            }
+        }
+        [c[0] + sx / s, c[1] + sy / s]
+    }
+
+    /// Exact marginal field `u_t(x) = A_t zbar + B_t x`.
+    pub fn u_marg(&self, x: Point, t: f64) -> Point {
+        if self.points.is_empty() {
+            return [0.0; 2];
+        }
+        let tc = self.time(t);
+        let zbar = self.posterior_mean(x, &tc);
+        [tc.a * zbar[0] + tc.b * x[0], tc.a * zbar[1] + tc.b * x[1]]
+    }
+
+    /// [`EmpiricalMarginal::u_marg`] at every point of `xs`, written to `out`.
+    ///
+    /// # Panics
+    /// If `out.len() != xs.len()`.
+    pub fn u_marg_batch(&self, xs: &[Point], t: f64, out: &mut [Point]) {
+        assert_eq!(out.len(), xs.len(), "u_marg_batch: out has wrong length");
+        if self.points.is_empty() {
+            out.fill([0.0; 2]);
+            return;
+        }
+        let tc = self.time(t);
+        for (o, &x) in out.iter_mut().zip(xs) {
+            let zbar = self.posterior_mean(x, &tc);
+            *o = [tc.a * zbar[0] + tc.b * x[0], tc.a * zbar[1] + tc.b * x[1]];
+        }
+    }
+
+    /// Field, score, log density, divergence and `d/dt log p` at `(x, t)`, in two passes.
+    pub fn eval(&self, x: Point, t: f64) -> MarginalEval {
+        if self.points.is_empty() {
+            return MarginalEval::EMPTY;
+        }
+        let tc = self.time(t);
+        let tt = clamp_t(t);
+        let sch = self.path.schedule;
+        let (ad, bd) = (sch.alpha_dot(tt), sch.beta_dot(tt));
+        let (al, be) = (tc.alpha, tc.beta);
+        let (dmin, imin) = self.nearest(x, al);
+        let c = self.points[imin];
+        // Weighted sums, shifted by the nearest point c: dz_i = z_i - c.
+        let (mut s, mut sdx, mut sdy, mut sdzz, mut sd2, mut srdz) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
+        if dmin.is_finite() {
+            for z in &self.points {
+                let rx = x[0] - al * z[0];
+                let ry = x[1] - al * z[1];
+                let d2 = rx * rx + ry * ry;
+                let l = -(d2 - dmin) * tc.k;
+                if l <= LOG_CUTOFF {
+                    continue;
+                }
+                let e = l.exp();
+                let (dzx, dzy) = (z[0] - c[0], z[1] - c[1]);
+                s += e;
+                sdx += e * dzx;
+                sdy += e * dzy;
+                sdzz += e * (dzx * dzx + dzy * dzy);
+                sd2 += e * d2;
+                srdz += e * (rx * dzx + ry * dzy);
+            }
+        } else {
+            // Astronomically far away: all mass on the nearest point.
+            s = 1.0;
+            sd2 = dmin;
+        }
+        let inv = 1.0 / s;
+        let mdz = [sdx * inv, sdy * inv];
+        let zbar = [c[0] + mdz[0], c[1] + mdz[1]];
+        let var = (sdzz * inv - (mdz[0] * mdz[0] + mdz[1] * mdz[1])).max(0.0);
+        let inv_b2 = 1.0 / (be * be);
+        // sum_i w_i r_i . z_i = (sum_i w_i r_i) . c + sum_i w_i r_i . dz_i, sum_i w_i r_i = x - al zbar
+        let rbar = [x[0] - al * zbar[0], x[1] - al * zbar[1]];
+        let rz = rbar[0] * c[0] + rbar[1] * c[1] + srdz * inv;
+        let r2 = sd2 * inv;
+        let n = self.points.len() as f64;
+        MarginalEval {
+            u: [tc.a * zbar[0] + tc.b * x[0], tc.a * zbar[1] + tc.b * x[1]],
+            score: [-rbar[0] * inv_b2, -rbar[1] * inv_b2],
+            log_density: -dmin * tc.k + s.ln()
+                - n.ln()
+                - (2.0 * std::f64::consts::PI).ln()
+                - 2.0 * be.ln(),
+            divergence: 2.0 * tc.b + tc.a * al * inv_b2 * var,
+            dlogp_dt: -2.0 * bd / be + ad * rz * inv_b2 + bd * r2 * inv_b2 / be,
+        }
+    }
+
+    /// Residual of the continuity equation in log form for the exact pair,
+    /// `d/dt log p + u . grad log p + div u` (about 0 up to rounding).
+    pub fn continuity_residual(&self, x: Point, t: f64) -> f64 {
+        let e = self.eval(x, t);
+        e.dlogp_dt + e.u[0] * e.score[0] + e.u[1] * e.score[1] + e.divergence
+    }
+
+    /// A wrong field for contrast: uniform instead of posterior weights,
+    /// `u(x) = A_t mean(z) + B_t x` (zero with no points).
+    pub fn u_uniform(&self, x: Point, t: f64) -> Point {
+        if self.points.is_empty() {
+            return [0.0; 2];
+        }
+        let (a, b) = self.path.coefficients(t);
+        [a * self.mean[0] + b * x[0], a * self.mean[1] + b * x[1]]
+    }
+
+    /// Continuity residual of the true `p_t` with the uniform-weight field
+    /// [`EmpiricalMarginal::u_uniform`] (divergence `2 B_t`): clearly nonzero for a cloud of
+    /// more than one point.
+    pub fn uniform_continuity_residual(&self, x: Point, t: f64) -> f64 {
+        if self.points.is_empty() {
+            return 0.0;
+        }
+        let e = self.eval(x, t);
+        let u = self.u_uniform(x, t);
+        let (_, b) = self.path.coefficients(t);
+        e.dlogp_dt + u[0] * e.score[0] + u[1] * e.score[1] + 2.0 * b
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::path::{Schedule, T_MAX};
+    use crate::rng::{normal_pair, seeded, uniform};
+
+    fn cloud(seed: u64, n: usize) -> Vec<Point> {
+        let mut rng = seeded(seed);
+        (0..n)
+            .map(|_| {
+                let p = normal_pair(&mut rng);
+                [1.5 * p[0] + 0.3, 0.8 * p[1] - 0.2]
+            })
+            .collect()
+    }
+
+    /// Naive f64 density, independent of the log-sum-exp code.
+    fn naive_density(m: &EmpiricalMarginal, x: Point, t: f64) -> f64 {
+        let s = m.path().schedule;
+        let (al, be) = (s.alpha(t), s.beta(t));
+        let n = m.points().len() as f64;
+        m.points()
+            .iter()
+            .map(|z| {
+                let d2 = (x[0] - al * z[0]).powi(2) + (x[1] - al * z[1]).powi(2);
+                (-d2 / (2.0 * be * be)).exp() / (2.0 * std::f64::consts::PI * be * be)
+            })
+            .sum::<f64>()
+            / n
+    }
+
+    #[test]
+    fn u_marg_matches_brute_force_posterior_average() {
+        let pts = cloud(1, 40);
+        let mut rng = seeded(2);
+        for s in Schedule::ALL {
+            let path = GaussianPath::new(s);
+            let m = EmpiricalMarginal::new(pts.clone(), path);
+            for t in [0.0, 0.2, 0.5, 0.8] {
+                for _ in 0..5 {
+                    let x = normal_pair(&mut rng);
+                    let (al, be) = (s.alpha(t), s.beta(t));
+                    let ws: Vec<f64> = pts
+                        .iter()
+                        .map(|z| {
+                            let d2 = (x[0] - al * z[0]).powi(2) + (x[1] - al * z[1]).powi(2);
+                            (-d2 / (2.0 * be * be)).exp()
+                        })
+                        .collect();
+                    let tot: f64 = ws.iter().sum();
+                    let mut u = [0.0; 2];
+                    for (w, z) in ws.iter().zip(&pts) {
+                        let uc = path.u_cond(x, *z, t);
+                        u[0] += w / tot * uc[0];
+                        u[1] += w / tot * uc[1];
+                    }
+                    let got = m.u_marg(x, t);
+                    let ev = m.eval(x, t);
+                    for k in 0..2 {
+                        assert!(
+                            (got[k] - u[k]).abs() < 1e-10 * (1.0 + u[k].abs()),
+                            "{s:?} t={t}"
+                        );
+                        assert!((ev.u[k] - got[k]).abs() < 1e-12 * (1.0 + u[k].abs()));
+                    }
+                    let mut w = vec![0.0; pts.len()];
+                    m.weights(x, t, &mut w);
+                    for (a, b) in w.iter().zip(&ws) {
+                        assert!((a - b / tot).abs() < 1e-12);
+                    }
+                    let p = naive_density(&m, x, t);
+                    assert!((ev.log_density - p.ln()).abs() < 1e-10, "{s:?} t={t}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn weights_sum_to_one_and_never_nan() {
+        let pts = cloud(3, 25);
+        for s in Schedule::ALL {
+            let m = EmpiricalMarginal::new(pts.clone(), GaussianPath::new(s));
+            let mut w = vec![0.0; pts.len()];
+            for t in [0.0, 0.5, T_MAX, 1.0, 2.0, -1.0, f64::NAN] {
+                for x in [[0.1, 0.2], [1e6, -1e6], [-30.0, 4.0]] {
+                    m.weights(x, t, &mut w);
+                    let sum: f64 = w.iter().sum();
+                    assert!((sum - 1.0).abs() < 1e-12, "{s:?} t={t} x={x:?}");
+                    assert!(w.iter().all(|v| v.is_finite() && *v >= 0.0));
+                    let e = m.eval(x, t);
+                    let u = m.u_marg(x, t);
+                    assert!(u.iter().all(|v| !v.is_nan()), "{s:?} t={t} x={x:?}");
+                    assert!(!e.log_density.is_nan() && !e.divergence.is_nan());
+                    assert!(!e.dlogp_dt.is_nan() && e.score.iter().all(|v| !v.is_nan()));
+                }
+                // absurdly far (squared distance overflows): still a valid one-hot answer
+                m.weights([1e200, 1e200], t, &mut w);
+                assert_eq!(w.iter().sum::<f64>(), 1.0);
+                assert!(m.u_marg([1e200, -1e200], t).iter().all(|v| !v.is_nan()));
+            }
+        }
+    }
+
+    #[test]
+    fn empty_cloud_is_harmless() {
+        let m = EmpiricalMarginal::new(Vec::new(), GaussianPath::default());
+        assert_eq!(m.u_marg([1.0, 2.0], 0.5), [0.0, 0.0]);
+        let e = m.eval([1.0, 2.0], 0.5);
+        assert_eq!(e.log_density, f64::NEG_INFINITY);
+        assert_eq!(
+            (e.u, e.score, e.divergence, e.dlogp_dt),
+            ([0.0; 2], [0.0; 2], 0.0, 0.0)
+        );
+        assert_eq!(m.continuity_residual([1.0, 2.0], 0.5), 0.0);
+        assert_eq!(m.uniform_continuity_residual([1.0, 2.0], 0.5), 0.0);
+        assert_eq!(m.u_uniform([1.0, 2.0], 0.5), [0.0, 0.0]);
+        let mut out = [[9.0; 2]; 3];
+        m.u_marg_batch(&[[1.0, 1.0]; 3], 0.3, &mut out);
+        assert_eq!(out, [[0.0; 2]; 3]);
+        m.weights([0.0, 0.0], 0.3, &mut []);
+    }
+
+    #[test]
+    fn batch_matches_single() {
+        let pts = cloud(4, 30);
+        let m = EmpiricalMarginal::new(pts, GaussianPath::new(Schedule::Cosine));
+        let xs = cloud(5, 17);
+        let mut out = vec![[0.0; 2]; xs.len()];
+        m.u_marg_batch(&xs, 0.7, &mut out);
+        for (x, o) in xs.iter().zip(&out) {
+            assert_eq!(*o, m.u_marg(*x, 0.7));
+        }
+    }
+
+    #[test]
+    fn derivatives_match_finite_differences() {
+        let pts = cloud(6, 12);
+        let mut rng = seeded(7);
+        for s in Schedule::ALL {
+            let m = EmpiricalMarginal::new(pts.clone(), GaussianPath::new(s));
+            for _ in 0..20 {
+                let t = 0.05 + 0.9 * uniform(&mut rng);
+                let x = normal_pair(&mut rng);
+                let e = m.eval(x, t);
+                let h = 1e-5;
+                // score = grad_x log p
+                let mut div = 0.0;
+                for k in 0..2 {
+                    let (mut xp, mut xm) = (x, x);
+                    xp[k] += h;
+                    xm[k] -= h;
+                    let fd = (m.eval(xp, t).log_density - m.eval(xm, t).log_density) / (2.0 * h);
+                    assert!(
+                        (e.score[k] - fd).abs() < 1e-5 * (1.0 + fd.abs()),
+                        "{s:?} t={t}"
+                    );
+                    div += (m.u_marg(xp, t)[k] - m.u_marg(xm, t)[k]) / (2.0 * h);
+                }
+                assert!(
+                    (e.divergence - div).abs() < 1e-5 * (1.0 + div.abs()),
+                    "{s:?} t={t}: {} vs {div}",
+                    e.divergence
+                );
+                let ht = 1e-6;
+                let fd_t =
+                    (m.eval(x, t + ht).log_density - m.eval(x, t - ht).log_density) / (2.0 * ht);
+                assert!(
+                    (e.dlogp_dt - fd_t).abs() < 1e-5 * (1.0 + fd_t.abs()),
+                    "{s:?} t={t}: {} vs {fd_t}",
+                    e.dlogp_dt
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn continuity_equation_holds_for_exact_field_not_for_uniform_weights() {
+        let pts = cloud(8, 50);
+        let mut rng = seeded(9);
+        for s in Schedule::ALL {
+            let m = EmpiricalMarginal::new(pts.clone(), GaussianPath::new(s));
+            let mut wrong = 0.0;
+            let mut count = 0.0;
+            for _ in 0..200 {
+                let t = T_MAX * uniform(&mut rng);
+                let x0 = normal_pair(&mut rng);
+                let x = [2.0 * x0[0], 2.0 * x0[1]];
+                let e = m.eval(x, t);
+                let scale = e.dlogp_dt.abs()
+                    + (e.u[0] * e.score[0] + e.u[1] * e.score[1]).abs()
+                    + e.divergence.abs()
+                    + 1.0;
+                let r = m.continuity_residual(x, t);
+                assert!(
+                    r.abs() < 1e-10 * scale,
+                    "{s:?} t={t} x={x:?} r={r} scale={scale}"
+                );
+                wrong += m.uniform_continuity_residual(x, t).abs();
+                count += 1.0;
+            }
+            assert!(
+                wrong / count > 0.5,
+                "{s:?}: uniform residual {}",
+                wrong / count
+            );
+        }
+    }
+
+    #[test]
+    fn residual_tight_near_t_max() {
+        let pts = cloud(10, 20);
+        for s in Schedule::ALL {
+            let m = EmpiricalMarginal::new(pts.clone(), GaussianPath::new(s));
+            let al = s.alpha(T_MAX);
+            for (i, z) in pts.iter().enumerate() {
+                let x = [al * z[0] + 1e-3 * (i as f64).sin(), al * z[1] + 2e-3];
+                let e = m.eval(x, T_MAX);
+                let scale = e.dlogp_dt.abs() + e.divergence.abs() + 1.0;
+                assert!(
+                    m.continuity_residual(x, T_MAX).abs() < 1e-9 * scale,
+                    "{s:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn t_zero_gives_uniform_weights() {
+        let pts = cloud(11, 9);
+        let mean = [
+            pts.iter().map(|p| p[0]).sum::<f64>() / 9.0,
+            pts.iter().map(|p| p[1]).sum::<f64>() / 9.0,
+        ];
+        for s in Schedule::ALL {
+            let path = GaussianPath::new(s);
+            let m = EmpiricalMarginal::new(pts.clone(), path);
+            let x = [0.7, -2.0];
+            let mut w = [0.0; 9];
+            m.weights(x, 0.0, &mut w);
+            assert!(w.iter().all(|v| (v - 1.0 / 9.0).abs() < 1e-15));
+            let (a, b) = path.coefficients(0.0);
+            let u = m.u_marg(x, 0.0);
+            assert!((u[0] - (a * mean[0] + b * x[0])).abs() < 1e-12);
+            assert!((u[1] - (a * mean[1] + b * x[1])).abs() < 1e-12);
+            assert_eq!(
+                m.u_uniform(x, 0.0),
+                [a * mean[0] + b * x[0], a * mean[1] + b * x[1]]
+            );
+            // p_0 = N(0, I)
+            let e = m.eval(x, 0.0);
+            let lp = -(2.0 * std::f64::consts::PI).ln() - 0.5 * (x[0] * x[0] + x[1] * x[1]);
+            assert!((e.log_density - lp).abs() < 1e-12);
+            assert!((e.score[0] + x[0]).abs() < 1e-12 && (e.score[1] + x[1]).abs() < 1e-12);
+        }
+    }
+
+    #[test]
+    fn near_t_max_weights_are_one_hot_on_nearest() {
+        // a well-separated cloud (spacing 1): beta_{T_MAX} is 0.001 (linear) to 0.032 (sqrt)
+        let pts: Vec<Point> = (0..15)
+            .map(|i| [(i % 5) as f64 - 2.0, (i / 5) as f64 - 1.0])
+            .collect();
+        for s in Schedule::ALL {
+            let path = GaussianPath::new(s);
+            let m = EmpiricalMarginal::new(pts.clone(), path);
+            let al = s.alpha(T_MAX);
+            let mut w = vec![0.0; pts.len()];
+            for (i, z) in pts.iter().enumerate() {
+                // a little off alpha z_i, and at t beyond T_MAX (clamped)
+                let x = [al * z[0] + 0.01, al * z[1] - 0.01];
+                for t in [T_MAX, 1.0] {
+                    m.weights(x, t, &mut w);
+                    assert!((w[i] - 1.0).abs() < 1e-12, "{s:?} i={i} w={}", w[i]);
+                    let u = m.u_marg(x, t);
+                    let uc = path.u_cond(x, *z, t);
+                    assert!((u[0] - uc[0]).abs() < 1e-8 * (1.0 + uc[0].abs()));
+                    assert!((u[1] - uc[1]).abs() < 1e-8 * (1.0 + uc[1].abs()));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn setters_and_accessors() {
+        let mut m = EmpiricalMarginal::new(vec![[1.0, 1.0]], GaussianPath::default());
+        m.set_points(vec![[2.0, 0.0], [0.0, 2.0]]);
+        m.set_path(GaussianPath::new(Schedule::Sqrt));
+        assert_eq!(m.points().len(), 2);
+        assert_eq!(m.path().schedule, Schedule::Sqrt);
+        // symmetric point between the two: zbar is the midpoint
+        let u = m.u_marg([0.0, 0.0], 0.5);
+        let (a, _) = m.path().coefficients(0.5);
+        assert!((u[0] - a).abs() < 1e-12 && (u[1] - a).abs() < 1e-12);
+    }
+}
