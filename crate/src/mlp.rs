@@ -1,1 +1,674 @@
-//! (being written)
+//! The learned vector field `u_theta(x, t)`: a multilayer perceptron with SiLU activations.
+//!
+//! ## Architecture
+//! `input (x, y, time features) -> depth x [Linear(width) -> SiLU] -> Linear(2)`, where
+//! `SiLU(z) = z sigmoid(z)`. The time features of a sample at time `t` are the raw `t`, followed
+//! by `time_features` sinusoidal pairs `(sin(2 pi k t), cos(2 pi k t))` for `k = 1..=time_features`,
+//! so the input dimension is `3 + 2 time_features`: `[x, y, t, sin 2pi t, cos 2pi t, sin 4pi t, ...]`.
+//!
+//! ## Batch orientation (fixed everywhere)
+//! Columns are samples: every activation is a `features x batch` matrix stored column-major, so
+//! one sample's features are contiguous. A hidden layer computes `A_l = SiLU(W_l A_{l-1} + b_l 1^T)`
+//! with `W_l` of shape `width x in_l`; the output is `Y = W_out A_depth + b_out 1^T` (`2 x batch`,
+//! i.e. interleaved `[u_x0, u_y0, u_x1, u_y1, ...]`).
+//!
+//! ## Parameters: one flat `f32` buffer
+//! Layer by layer, for hidden layer `l = 0..depth`: `W_l` (`width x in_l`, column-major), then
+//! `b_l` (`width`); then the output layer stored as its transpose `V = W_out^T` (`width x 2`,
+//! column-major, so each output unit's weights are contiguous), then `b_out` (`2`). Gradients use
+//! exactly the same layout. Initialisation (seeded) follows PyTorch's `nn.Linear` default: weights
+//! and biases uniform in `[-1/sqrt(in), 1/sqrt(in)]`.
+//!
+//! ## Forward and backward
+//! [`Mlp::forward`] keeps what [`Mlp::backward`] needs in a [`ForwardCache`] (the input matrix and,
+//! per hidden layer, `sigmoid(z_l)` and `a_l = SiLU(z_l)`); the cache is reused across steps and
+//! only grows. `backward` takes `dL/dY` (`2 x batch`) and leaves the cached forward intact, so two
+//! losses can be backpropagated through the same forward pass (CFM and FM gradients).
+//! With `s = sigmoid(z)` and `a = z s`: `SiLU'(z) = s + a (1 - s)`, and for a hidden layer
+//! `dZ = dA * SiLU'(Z)`, `dW = dZ A_prev^T`, `db = dZ 1`, `dA_prev = W^T dZ`.
+//! The big products go through nalgebra's `gemm` (matrixmultiply); the thin first and last
+//! layers and the elementwise SiLU/bias work are fused loops.
+
+use nalgebra::{DMatrixView, DMatrixViewMut};
+
+// ODE-HOOK use crate::ode::VectorField;
+use crate::rng::{self, SeededRng};
+use crate::Point;
+
+/// Shape of the network.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MlpConfig {
+    /// Units per hidden layer.
+    pub width: usize,
+    /// Number of hidden layers (at least 1).
+    pub depth: usize,
+    /// Number of sinusoidal time-frequency pairs added to the raw `t` (0 = raw `t` only).
+    pub time_features: usize,
+}
+
+impl Default for MlpConfig {
+    /// The app default: 3 hidden layers of 64 units, raw `t` plus 2 sinusoidal pairs.
+    fn default() -> Self {
+        MlpConfig {
+            width: 64,
+            depth: 3,
+            time_features: 2,
+        }
+    }
+}
+
+impl MlpConfig {
+    /// Input dimension `3 + 2 time_features` (x, y, t, then the sinusoidal pairs).
+    pub fn input_dim(&self) -> usize {
+        3 + 2 * self.time_features
+    }
+
+    /// Total number of parameters (weights and biases).
+    pub fn num_params(&self) -> usize {
+        let (w, d) = (self.width, self.depth.max(1));
+        (self.input_dim() * w + w) + (d - 1) * (w * w + w) + (w * 2 + 2)
+    }
+}
+
+/// Offsets of one layer inside the flat parameter buffer.
+#[derive(Clone, Copy, Debug)]
+struct Span {
+    /// Offset of the weight matrix.
+    w: usize,
+    /// Offset of the bias.
+    b: usize,
+    /// Fan-in.
+    n_in: usize,
+}
+
+/// The multilayer perceptron `u_theta`, parameters in one flat buffer (see the module docs).
+#[derive(Clone, Debug)]
+pub struct Mlp {
+    config: MlpConfig,
+    params: Vec<f32>,
+    /// Hidden layers, then the output layer (`V = W_out^T`, `b_out`).
+    spans: Vec<Span>,
+}
+
+/// Activations kept between [`Mlp::forward`] and [`Mlp::backward`], plus backward scratch.
+/// Create once with [`ForwardCache::new`] and reuse: buffers only grow.
+#[derive(Clone, Debug, Default)]
+pub struct ForwardCache {
+    batch: usize,
+    /// `input_dim x batch`.
+    input: Vec<f32>,
+    /// Per hidden layer, `sigmoid(z_l)`, `width x batch`.
+    sig: Vec<Vec<f32>>,
+    /// Per hidden layer, `a_l = SiLU(z_l)`, `width x batch`.
+    act: Vec<Vec<f32>>,
+    /// Network output `2 x batch`.
+    output: Vec<f32>,
+    /// Backward scratch (`width x batch` each), ping-pong.
+    d_a: Vec<f32>,
+    d_b: Vec<f32>,
+}
+
+impl ForwardCache {
+    /// An empty cache; it sizes itself on first use.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Batch size of the last forward pass.
+    pub fn batch(&self) -> usize {
+        self.batch
+    }
+
+    /// Output of the last forward pass, `2 x batch` column-major (`[u_x0, u_y0, u_x1, ...]`).
+    pub fn output(&self) -> &[f32] {
+        &self.output[..2 * self.batch]
+    }
+
+    fn ensure(&mut self, config: &MlpConfig, batch: usize) {
+        let hidden = config.width * batch;
+        let depth = config.depth.max(1);
+        self.batch = batch;
+        self.input.resize(config.input_dim() * batch, 0.0);
+        self.sig.resize_with(depth, Vec::new);
+        self.act.resize_with(depth, Vec::new);
+        for v in self.sig.iter_mut().chain(self.act.iter_mut()) {
+            v.resize(hidden, 0.0);
+        }
+        self.output.resize(2 * batch, 0.0);
+        self.d_a.resize(hidden, 0.0);
+        self.d_b.resize(hidden, 0.0);
+    }
+}
+
+/// `e^x` to about 2 ulp for `x` in `[-87, 88]` (clamped outside): range reduction
+/// `x = n ln 2 + r`, a degree-6 Taylor polynomial for `e^r`, and `2^n` built from its bits.
+/// Branch-free, so the SiLU loops vectorise (unlike a libm call).
+#[inline(always)]
+fn exp_approx(x: f32) -> f32 {
+    const LOG2E: f32 = std::f32::consts::LOG2_E;
+    const LN2_HI: f32 = 0.693_145_75;
+    const LN2_LO: f32 = 1.428_606_8e-6;
+    const MAGIC: f32 = 12_582_912.0; // 1.5 * 2^23: adding it rounds to an integer
+    let x = x.clamp(-87.0, 88.0);
+    let shifted = x * LOG2E + MAGIC;
+    let n = shifted - MAGIC;
+    let n_int = shifted.to_bits() as i32 - 0x4B40_0000;
+    let r = x - n * LN2_HI - n * LN2_LO;
+    let p = 1.0
+        + r * (1.0
+            + r * (0.5
+                + r * (1.0 / 6.0 + r * (1.0 / 24.0 + r * (1.0 / 120.0 + r * (1.0 / 720.0))))));
+    p * f32::from_bits(((n_int + 127) << 23) as u32)
+}
+
+/// `sigmoid(z) = 1 / (1 + e^-z)`.
+#[inline(always)]
+fn sigmoid(z: f32) -> f32 {
+    1.0 / (1.0 + exp_approx(-z))
+}
+
+/// `out += alpha x` (vectorises).
+#[inline(always)]
+fn axpy(out: &mut [f32], alpha: f32, x: &[f32]) {
+    for (o, &v) in out.iter_mut().zip(x) {
+        *o += alpha * v;
+    }
+}
+
+/// Dot product with 8 independent accumulators, so it vectorises without reassociation.
+#[inline(always)]
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut acc = [0.0f32; 8];
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
+        for k in 0..8 {
+            acc[k] += x[k] * y[k];
+        }
+    }
+    let mut s = acc.iter().sum::<f32>();
+    for (x, y) in ra.iter().zip(rb) {
+        s += x * y;
+    }
+    s
+}
+
+impl Mlp {
+    /// A freshly initialised network (seeded, see the module docs).
+    pub fn new(config: MlpConfig, rng: &mut SeededRng) -> Self {
+        let config = MlpConfig {
+            depth: config.depth.max(1),
+            width: config.width.max(1),
+            ..config
+        };
+        let mut spans = Vec::with_capacity(config.depth + 1);
+        let mut offset = 0;
+        for l in 0..config.depth {
+            let n_in = if l == 0 {
+                config.input_dim()
+            } else {
+                config.width
+            };
+            let w = offset;
+            let b = w + config.width * n_in;
+            offset = b + config.width;
+            spans.push(Span { w, b, n_in });
+        }
+        spans.push(Span {
+            w: offset,
+            b: offset + 2 * config.width,
+            n_in: config.width,
+        });
+        let mut params = vec![0.0f32; config.num_params()];
+        debug_assert_eq!(offset + 2 * config.width + 2, params.len());
+        let mut start = 0;
+        for span in &spans {
+            let end = if span.b == offset + 2 * config.width {
+                span.b + 2
+            } else {
+                span.b + config.width
+            };
+            let bound = 1.0 / (span.n_in as f64).sqrt();
+            for p in &mut params[start..end] {
+                *p = ((2.0 * rng::uniform(rng) - 1.0) * bound) as f32;
+            }
+            start = end;
+        }
+        Mlp {
+            config,
+            params,
+            spans,
+        }
+    }
+
+    /// The network's shape.
+    pub fn config(&self) -> MlpConfig {
+        self.config
+    }
+
+    /// Number of parameters, the length of [`Mlp::params`] and of a gradient buffer.
+    pub fn num_params(&self) -> usize {
+        self.params.len()
+    }
+
+    /// All parameters as one flat buffer (layout in the module docs).
+    pub fn params(&self) -> &[f32] {
+        &self.params
+    }
+
+    /// Mutable access to the flat parameters (for the optimiser).
+    pub fn params_mut(&mut self) -> &mut [f32] {
+        &mut self.params
+    }
+
+    /// Replace all parameters; the length must equal [`Mlp::num_params`].
+    pub fn set_params(&mut self, flat: &[f32]) -> Result<(), String> {
+        if flat.len() != self.params.len() {
+            return Err(format!(
+                "expected {} parameters, got {}",
+                self.params.len(),
+                flat.len()
+            ));
+        }
+        self.params.copy_from_slice(flat);
+        Ok(())
+    }
+
+    /// Write the input column of sample `j`: `[x, y, t, sin 2pi t, cos 2pi t, ...]`.
+    fn write_input(&self, cache: &mut ForwardCache, j: usize, x: Point, t: f64) {
+        let dim = self.config.input_dim();
+        let col = &mut cache.input[j * dim..(j + 1) * dim];
+        col[0] = x[0] as f32;
+        col[1] = x[1] as f32;
+        col[2] = t as f32;
+        for k in 0..self.config.time_features {
+            let (s, c) = (std::f64::consts::TAU * (k + 1) as f64 * t).sin_cos();
+            col[3 + 2 * k] = s as f32;
+            col[4 + 2 * k] = c as f32;
+        }
+    }
+
+    /// Forward pass on a batch, sample `j` at point `xs[j]` and time `ts[j]`; the output
+    /// (`2 x batch`) is in [`ForwardCache::output`]. Panics if the lengths differ.
+    pub fn forward(&self, xs: &[Point], ts: &[f64], cache: &mut ForwardCache) {
+        assert_eq!(xs.len(), ts.len(), "forward: one time per point");
+        cache.ensure(&self.config, xs.len());
+        for (j, (&x, &t)) in xs.iter().zip(ts).enumerate() {
+            self.write_input(cache, j, x, t);
+        }
+        self.forward_cached_input(cache);
+    }
+
+    /// `u_theta` at points `xs` and one time `t`, written to `out` (for particles and arrow grids).
+    pub fn predict(&self, xs: &[Point], t: f64, out: &mut [Point], scratch: &mut ForwardCache) {
+        scratch.ensure(&self.config, xs.len());
+        for (j, &x) in xs.iter().enumerate() {
+            self.write_input(scratch, j, x, t);
+        }
+        self.forward_cached_input(scratch);
+        for (o, y) in out.iter_mut().zip(scratch.output.chunks_exact(2)) {
+            *o = [y[0] as f64, y[1] as f64];
+        }
+    }
+
+    /// The forward pass proper, from `cache.input`.
+    fn forward_cached_input(&self, cache: &mut ForwardCache) {
+        let (width, batch) = (self.config.width, cache.batch);
+        let depth = self.config.depth;
+        let p = &self.params;
+        for l in 0..depth {
+            let span = self.spans[l];
+            let (before, rest) = cache.act.split_at_mut(l);
+            let act = &mut rest[0];
+            let sig = &mut cache.sig[l];
+            let bias = &p[span.b..span.b + width];
+            if l == 0 {
+                // Thin first layer: z_j = W x_j (accumulated column by column of W).
+                let w0 = &p[span.w..span.w + width * span.n_in];
+                for (j, z) in act.chunks_exact_mut(width).enumerate() {
+                    z.fill(0.0);
+                    let x = &cache.input[j * span.n_in..(j + 1) * span.n_in];
+                    for (k, &xk) in x.iter().enumerate() {
+                        axpy(z, xk, &w0[k * width..(k + 1) * width]);
+                    }
+                }
+            } else {
+                let w = DMatrixView::from_slice(&p[span.w..span.w + width * width], width, width);
+                let prev = DMatrixView::from_slice(&before[l - 1], width, batch);
+                let mut z = DMatrixViewMut::from_slice(&mut act[..width * batch], width, batch);
+                z.gemm(1.0, &w, &prev, 0.0);
+            }
+            // Fused bias + SiLU: z += b; s = sigmoid(z); a = z s.
+            for (a_col, s_col) in act.chunks_exact_mut(width).zip(sig.chunks_exact_mut(width)) {
+                for ((a, s), &b) in a_col.iter_mut().zip(s_col.iter_mut()).zip(bias) {
+                    let z = *a + b;
+                    *s = sigmoid(z);
+                    *a = z * *s;
+                }
+            }
+        }
+        // Thin output layer: y_oj = V[:, o] . a_j + b_o.
+        let out = self.spans[depth];
+        let v0 = &p[out.w..out.w + width];
+        let v1 = &p[out.w + width..out.w + 2 * width];
+        let (b0, b1) = (p[out.b], p[out.b + 1]);
+        let last = &cache.act[depth - 1];
+        for (y, a) in cache
+            .output
+            .chunks_exact_mut(2)
+            .zip(last.chunks_exact(width))
+        {
+            y[0] = dot(v0, a) + b0;
+            y[1] = dot(v1, a) + b1;
+        }
+    }
+
+    /// Backpropagate `d_output = dL/dY` (`2 x batch`, same layout as the output) through the
+    /// last forward pass held in `cache`, overwriting `grads` (length [`Mlp::num_params`], same
+    /// layout as the parameters) with `dL/dtheta`. The cached forward values are left intact.
+    pub fn backward(&self, cache: &mut ForwardCache, d_output: &[f32], grads: &mut [f32]) {
+        let (width, batch, depth) = (self.config.width, cache.batch, self.config.depth);
+        assert_eq!(d_output.len(), 2 * batch, "backward: d_output is 2 x batch");
+        assert_eq!(grads.len(), self.params.len(), "backward: gradient length");
+        let p = &self.params;
+        let ForwardCache {
+            input,
+            sig,
+            act,
+            d_a,
+            d_b,
+            ..
+        } = cache;
+        let (mut d_a, mut d_b) = (&mut d_a[..width * batch], &mut d_b[..width * batch]);
+
+        // Output layer: dV[:, o] = sum_j a_j dY_oj, db_o = sum_j dY_oj, dA_j = V dY_j.
+        let out = self.spans[depth];
+        let (v0, v1) = (
+            &p[out.w..out.w + width],
+            &p[out.w + width..out.w + 2 * width],
+        );
+        {
+            let (gv, gb) = grads[out.w..out.b + 2].split_at_mut(2 * width);
+            let (gv0, gv1) = gv.split_at_mut(width);
+            gv0.fill(0.0);
+            gv1.fill(0.0);
+            let (mut db0, mut db1) = (0.0f32, 0.0f32);
+            let last = &act[depth - 1];
+            for ((dy, a), da) in d_output
+                .chunks_exact(2)
+                .zip(last.chunks_exact(width))
+                .zip(d_a.chunks_exact_mut(width))
+            {
+                axpy(gv0, dy[0], a);
+                axpy(gv1, dy[1], a);
+                db0 += dy[0];
+                db1 += dy[1];
+                for ((d, &w0), &w1) in da.iter_mut().zip(v0).zip(v1) {
+                    *d = w0 * dy[0] + w1 * dy[1];
+                }
+            }
+            gb[0] = db0;
+            gb[1] = db1;
+        }
+
+        // Hidden layers, last to first.
+        for l in (0..depth).rev() {
+            let span = self.spans[l];
+            // dZ = dA * SiLU'(z), SiLU'(z) = s + a (1 - s).
+            for ((d, &s), &a) in d_a.iter_mut().zip(&sig[l]).zip(&act[l]) {
+                *d *= s + a * (1.0 - s);
+            }
+            // db = dZ 1.
+            let gb = &mut grads[span.b..span.b + width];
+            gb.fill(0.0);
+            for dz in d_a.chunks_exact(width) {
+                axpy(gb, 1.0, dz);
+            }
+            if l == 0 {
+                // dW_0 = dZ X^T, column k of W_0 accumulates dz_j x_kj.
+                let gw = &mut grads[span.w..span.w + width * span.n_in];
+                gw.fill(0.0);
+                for (dz, x) in d_a.chunks_exact(width).zip(input.chunks_exact(span.n_in)) {
+                    for (k, &xk) in x.iter().enumerate() {
+                        axpy(&mut gw[k * width..(k + 1) * width], xk, dz);
+                    }
+                }
+            } else {
+                let dz = DMatrixView::from_slice(d_a, width, batch);
+                // A_prev^T as a strided view (batch x width) of the column-major A_prev.
+                let prev_t =
+                    DMatrixView::from_slice_with_strides(&act[l - 1], batch, width, width, 1);
+                let mut gw = DMatrixViewMut::from_slice(
+                    &mut grads[span.w..span.w + width * width],
+                    width,
+                    width,
+                );
+                gw.gemm(1.0, &dz, &prev_t, 0.0);
+                // dA_prev = W^T dZ, W^T as a strided view.
+                let w_t = DMatrixView::from_slice_with_strides(
+                    &p[span.w..span.w + width * width],
+                    width,
+                    width,
+                    width,
+                    1,
+                );
+                let mut d_prev = DMatrixViewMut::from_slice(d_b, width, batch);
+                d_prev.gemm(1.0, &w_t, &dz, 0.0);
+                std::mem::swap(&mut d_a, &mut d_b);
+            }
+        }
+    }
+}
+
+/// The learned field as an ODE right-hand side (owns its forward scratch).
+#[derive(Debug)]
+pub struct MlpField<'a> {
+    /// The network.
+    pub mlp: &'a Mlp,
+    cache: ForwardCache,
+}
+
+impl<'a> MlpField<'a> {
+    /// Wrap a network.
+    pub fn new(mlp: &'a Mlp) -> Self {
+        MlpField {
+            mlp,
+            cache: ForwardCache::new(),
+        }
+    }
+}
+
+/* ODE-HOOK
+impl VectorField for MlpField<'_> {
+    fn velocity(&mut self, t: f64, xs: &[Point], out: &mut [Point]) {
+        self.mlp.predict(xs, t, out, &mut self.cache);
+    }
+}
+
+ODE-HOOK */
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Loss used for gradient checks: `L = sum_j c . y_j` with fixed random `c_j`, computed in
+    /// f64 from the network output; `dL/dY = c`.
+    fn linear_loss(mlp: &Mlp, xs: &[Point], ts: &[f64], c: &[f32]) -> f64 {
+        let mut cache = ForwardCache::new();
+        mlp.forward(xs, ts, &mut cache);
+        cache
+            .output()
+            .iter()
+            .zip(c)
+            .map(|(&y, &c)| y as f64 * c as f64)
+            .sum()
+    }
+
+    fn batch(rng: &mut SeededRng, n: usize) -> (Vec<Point>, Vec<f64>) {
+        let xs = (0..n).map(|_| rng::normal_pair(rng)).collect();
+        let ts = (0..n).map(|_| rng::uniform(rng)).collect();
+        (xs, ts)
+    }
+
+    /// Every parameter tensor's analytic gradient vs central finite differences.
+    fn check_gradients(config: MlpConfig) {
+        let mut rng = rng::seeded(11);
+        let mlp = Mlp::new(config, &mut rng);
+        let (xs, ts) = batch(&mut rng, 7);
+        let c: Vec<f32> = (0..14)
+            .map(|_| rng::normal_pair(&mut rng)[0] as f32)
+            .collect();
+        let mut cache = ForwardCache::new();
+        mlp.forward(&xs, &ts, &mut cache);
+        let mut grads = vec![0.0f32; mlp.num_params()];
+        mlp.backward(&mut cache, &c, &mut grads);
+        // Check every parameter of small networks (each tensor is covered).
+        let h = 1e-2f32;
+        let mut worst = 0.0f64;
+        for i in 0..mlp.num_params() {
+            let mut plus = mlp.clone();
+            plus.params[i] += h;
+            let mut minus = mlp.clone();
+            minus.params[i] -= h;
+            let step = (plus.params[i] - minus.params[i]) as f64;
+            let fd = (linear_loss(&plus, &xs, &ts, &c) - linear_loss(&minus, &xs, &ts, &c)) / step;
+            let err = (fd - grads[i] as f64).abs() / (1e-2 + fd.abs().max(grads[i].abs() as f64));
+            worst = worst.max(err);
+            assert!(
+                err < 2e-2,
+                "{config:?} param {i}: fd {fd} vs backward {}",
+                grads[i]
+            );
+        }
+        assert!(worst.is_finite());
+    }
+
+    #[test]
+    fn gradients_match_finite_differences_depth1_raw_t() {
+        check_gradients(MlpConfig {
+            width: 9,
+            depth: 1,
+            time_features: 0,
+        });
+    }
+
+    #[test]
+    fn gradients_match_finite_differences_depth3_time_features() {
+        check_gradients(MlpConfig {
+            width: 10,
+            depth: 3,
+            time_features: 2,
+        });
+    }
+
+    #[test]
+    fn gradients_match_finite_differences_depth3_raw_t_gemm_sizes() {
+        // Width and batch above nalgebra's gemm threshold, so the matrixmultiply path is used.
+        check_gradients(MlpConfig {
+            width: 12,
+            depth: 3,
+            time_features: 0,
+        });
+    }
+
+    #[test]
+    fn forward_matches_naive_f64_reference() {
+        // Independent re-implementation with libm exp, in f64, from the documented layout.
+        let config = MlpConfig {
+            width: 16,
+            depth: 2,
+            time_features: 1,
+        };
+        let mut rng = rng::seeded(5);
+        let mlp = Mlp::new(config, &mut rng);
+        let (xs, ts) = batch(&mut rng, 9);
+        let mut cache = ForwardCache::new();
+        mlp.forward(&xs, &ts, &mut cache);
+        let p: Vec<f64> = mlp.params().iter().map(|&v| v as f64).collect();
+        let w = config.width;
+        for (j, (x, t)) in xs.iter().zip(&ts).enumerate() {
+            let tau = std::f64::consts::TAU;
+            let mut a = vec![x[0], x[1], *t, (tau * t).sin(), (tau * t).cos()];
+            let mut off = 0;
+            for _ in 0..config.depth {
+                let n_in = a.len();
+                let mut z = vec![0.0; w];
+                for (i, zi) in z.iter_mut().enumerate() {
+                    *zi = p[off + w * n_in + i]
+                        + (0..n_in).map(|k| p[off + k * w + i] * a[k]).sum::<f64>();
+                }
+                off += w * n_in + w;
+                a = z.iter().map(|&z| z / (1.0 + (-z).exp())).collect();
+            }
+            for o in 0..2 {
+                let y = p[off + 2 * w + o] + (0..w).map(|k| p[off + o * w + k] * a[k]).sum::<f64>();
+                let got = cache.output()[2 * j + o] as f64;
+                assert!((y - got).abs() < 1e-5 * (1.0 + y.abs()), "{y} vs {got}");
+            }
+        }
+    }
+
+    #[test]
+    fn exp_approx_is_accurate() {
+        let mut x = -87.0f32;
+        while x < 88.0 {
+            let (a, e) = (exp_approx(x) as f64, (x as f64).exp());
+            assert!(((a - e) / e).abs() < 5e-7, "exp({x}) = {a} vs {e}");
+            x += 0.013;
+        }
+        assert!(sigmoid(-200.0) >= 0.0 && sigmoid(-200.0) < 1e-30);
+        assert_eq!(sigmoid(200.0), 1.0);
+    }
+
+    #[test]
+    fn predict_equals_forward() {
+        let mut rng = rng::seeded(2);
+        let mlp = Mlp::new(MlpConfig::default(), &mut rng);
+        let (xs, _) = batch(&mut rng, 33);
+        let ts = vec![0.37; xs.len()];
+        let mut cache = ForwardCache::new();
+        mlp.forward(&xs, &ts, &mut cache);
+        let mut out = vec![[0.0; 2]; xs.len()];
+        mlp.predict(&xs, 0.37, &mut out, &mut ForwardCache::new());
+        for (o, y) in out.iter().zip(cache.output().chunks_exact(2)) {
+            assert_eq!(*o, [y[0] as f64, y[1] as f64]);
+        }
+        // A smaller batch in a reused cache gives the same values for the same points (up to
+        // rounding: below 6 columns nalgebra multiplies without matrixmultiply).
+        let mut small = vec![[0.0; 2]; 5];
+        mlp.predict(&xs[..5], 0.37, &mut small, &mut cache);
+        for (a, b) in small.iter().zip(&out) {
+            assert!((a[0] - b[0]).abs() < 1e-6 && (a[1] - b[1]).abs() < 1e-6);
+        }
+    }
+
+    #[test]
+    fn params_round_trip_and_length_check() {
+        let mut rng = rng::seeded(3);
+        let config = MlpConfig::default();
+        let mut a = Mlp::new(config, &mut rng);
+        let b = Mlp::new(config, &mut rng);
+        assert_ne!(a.params(), b.params());
+        let flat = b.params().to_vec();
+        a.set_params(&flat).expect("same length");
+        assert_eq!(a.params(), b.params());
+        let copy = a.params().to_vec();
+        a.set_params(&copy).expect("round trip");
+        assert_eq!(a.params(), &copy[..]);
+        assert!(a.set_params(&flat[1..]).is_err());
+        // num_params matches a hand count: (7*64+64) + 2*(64*64+64) + (64*2+2).
+        assert_eq!(a.num_params(), 512 + 2 * 4160 + 130);
+    }
+
+    #[test]
+    fn seeded_init_reproduces() {
+        let config = MlpConfig::default();
+        let a = Mlp::new(config, &mut rng::seeded(9));
+        let b = Mlp::new(config, &mut rng::seeded(9));
+        let c = Mlp::new(config, &mut rng::seeded(10));
+        assert_eq!(a.params(), b.params());
+        assert_ne!(a.params(), c.params());
+        // Bounds follow 1/sqrt(fan_in): first layer fan-in 7.
+        let bound = 1.0 / 7f32.sqrt();
+        assert!(a.params()[..7 * 64].iter().all(|w| w.abs() <= bound));
+    }
+}
