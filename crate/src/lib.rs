@@ -17,6 +17,7 @@
 //! - Every random draw comes from a seeded RNG passed in by the caller: runs reproduce.
 
 pub mod adam;
+pub mod bench;
 pub mod data;
 pub mod marginal;
 pub mod metrics;

@@ -31,7 +31,7 @@
 
 use nalgebra::{DMatrixView, DMatrixViewMut};
 
-// ODE-HOOK use crate::ode::VectorField;
+use crate::ode::VectorField;
 use crate::rng::{self, SeededRng};
 use crate::Point;
 
@@ -478,14 +478,12 @@ impl<'a> MlpField<'a> {
     }
 }
 
-/* ODE-HOOK
 impl VectorField for MlpField<'_> {
     fn velocity(&mut self, t: f64, xs: &[Point], out: &mut [Point]) {
         self.mlp.predict(xs, t, out, &mut self.cache);
     }
 }
 
-ODE-HOOK */
 #[cfg(test)]
 mod tests {
     use super::*;
