@@ -1,1 +1,423 @@
-//! (being written)
+//! ODE solvers for `dx/dt = u_t(x)` on a buffer of particles.
+//!
+//! With step `h = (t1 - t0) / steps` and `t_k = t0 + k h`:
+//! - Euler: `x += h u(t, x)` (order 1)
+//! - midpoint: `x += h u(t + h/2, x + (h/2) u(t, x))` (order 2)
+//! - RK4: `k1 = u(t, x)`, `k2 = u(t + h/2, x + (h/2) k1)`, `k3 = u(t + h/2, x + (h/2) k2)`,
+//!   `k4 = u(t + h, x + h k3)`, `x += (h/6)(k1 + 2 k2 + 2 k3 + k4)` (order 4)
+//!
+//! A [`VectorField`] evaluates a whole particle buffer at one time `t` (one call per stage).
+//! The integrator clamps nothing: the fields clamp `t` themselves where `1 / beta_t` appears
+//! (see [`crate::path::T_MAX`]), so integrating the exact fields to `t = 1` is safe.
+//! [`Integrator`] owns its stage buffers and reuses them: no allocation per step once they have
+//! grown to the particle count.
+
+use crate::marginal::EmpiricalMarginal;
+use crate::path::GaussianPath;
+use crate::Point;
+
+/// A time-dependent vector field `u_t(x)` on the plane.
+pub trait VectorField {
+    /// Writes `u_t(xs[i])` to `out[i]` for every particle (`out.len() == xs.len()`).
+    fn velocity(&mut self, t: f64, xs: &[Point], out: &mut [Point]);
+}
+
+/// One-step method for the ODE.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Solver {
+    /// Forward Euler, order 1, one field evaluation per step.
+    Euler,
+    /// Explicit midpoint, order 2, two evaluations per step.
+    Midpoint,
+    /// Classical Runge-Kutta, order 4, four evaluations per step.
+    #[default]
+    Rk4,
+}
+
+impl Solver {
+    /// All solvers, in UI order.
+    pub const ALL: [Solver; 3] = [Solver::Euler, Solver::Midpoint, Solver::Rk4];
+
+    /// Short stable name: `"euler"`, `"midpoint"` or `"rk4"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Solver::Euler => "euler",
+            Solver::Midpoint => "midpoint",
+            Solver::Rk4 => "rk4",
+        }
+    }
+
+    /// Inverse of [`Solver::name`].
+    pub fn parse(s: &str) -> Option<Solver> {
+        Solver::ALL.into_iter().find(|v| v.name() == s)
+    }
+
+    /// Field evaluations per step.
+    pub fn stages(self) -> usize {
+        match self {
+            Solver::Euler => 1,
+            Solver::Midpoint => 2,
+            Solver::Rk4 => 4,
+        }
+    }
+}
+
+/// The conditional field `u_t(x|z)` of one data point `z`; its flow from `eps` is
+/// `x_t = alpha_t z + beta_t eps`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ConditionalField {
+    /// The conditional path.
+    pub path: GaussianPath,
+    /// The data point `z`.
+    pub z: Point,
+}
+
+impl VectorField for ConditionalField {
+    fn velocity(&mut self, t: f64, xs: &[Point], out: &mut [Point]) {
+        for (o, &x) in out.iter_mut().zip(xs) {
+            *o = self.path.u_cond(x, self.z, t);
+        }
+    }
+}
+
+/// The exact marginal field `u_t(x)` of an empirical cloud.
+#[derive(Clone, Copy, Debug)]
+pub struct MarginalField<'a> {
+    /// The marginal to follow.
+    pub marginal: &'a EmpiricalMarginal,
+}
+
+impl VectorField for MarginalField<'_> {
+    fn velocity(&mut self, t: f64, xs: &[Point], out: &mut [Point]) {
+        self.marginal.u_marg_batch(xs, t, out);
+    }
+}
+
+/// Integrates particle buffers in place; owns reusable stage buffers.
+#[derive(Clone, Debug, Default)]
+pub struct Integrator {
+    k1: Vec<Point>,
+    k2: Vec<Point>,
+    k3: Vec<Point>,
+    k4: Vec<Point>,
+    tmp: Vec<Point>,
+}
+
+/// `out = x + h k`, elementwise.
+fn axpy(out: &mut [Point], x: &[Point], h: f64, k: &[Point]) {
+    for ((o, a), b) in out.iter_mut().zip(x).zip(k) {
+        *o = [a[0] + h * b[0], a[1] + h * b[1]];
+    }
+}
+
+impl Integrator {
+    /// An integrator with empty buffers (they grow on first use).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn ensure(&mut self, n: usize) {
+        for b in [
+            &mut self.k1,
+            &mut self.k2,
+            &mut self.k3,
+            &mut self.k4,
+            &mut self.tmp,
+        ] {
+            if b.len() != n {
+                b.resize(n, [0.0; 2]);
+            }
+        }
+    }
+
+    /// One step of `solver` from `t` with step `h`.
+    fn step(
+        &mut self,
+        field: &mut dyn VectorField,
+        solver: Solver,
+        xs: &mut [Point],
+        t: f64,
+        h: f64,
+    ) {
+        let Integrator {
+            k1,
+            k2,
+            k3,
+            k4,
+            tmp,
+        } = self;
+        match solver {
+            Solver::Euler => {
+                field.velocity(t, xs, k1);
+                for (x, k) in xs.iter_mut().zip(k1.iter()) {
+                    x[0] += h * k[0];
+                    x[1] += h * k[1];
+                }
+            }
+            Solver::Midpoint => {
+                field.velocity(t, xs, k1);
+                axpy(tmp, xs, 0.5 * h, k1);
+                field.velocity(t + 0.5 * h, tmp, k2);
+                for (x, k) in xs.iter_mut().zip(k2.iter()) {
+                    x[0] += h * k[0];
+                    x[1] += h * k[1];
+                }
+            }
+            Solver::Rk4 => {
+                field.velocity(t, xs, k1);
+                axpy(tmp, xs, 0.5 * h, k1);
+                field.velocity(t + 0.5 * h, tmp, k2);
+                axpy(tmp, xs, 0.5 * h, k2);
+                field.velocity(t + 0.5 * h, tmp, k3);
+                axpy(tmp, xs, h, k3);
+                field.velocity(t + h, tmp, k4);
+                let h6 = h / 6.0;
+                for (i, x) in xs.iter_mut().enumerate() {
+                    for d in 0..2 {
+                        x[d] += h6 * (k1[i][d] + 2.0 * k2[i][d] + 2.0 * k3[i][d] + k4[i][d]);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Integrates `xs` in place from `t0` to `t1` in `steps` equal steps (nothing if `steps == 0`).
+    pub fn integrate(
+        &mut self,
+        field: &mut dyn VectorField,
+        solver: Solver,
+        xs: &mut [Point],
+        t0: f64,
+        t1: f64,
+        steps: usize,
+    ) {
+        self.integrate_recording(field, solver, xs, t0, t1, steps, &mut |_, _, _| {});
+    }
+
+    /// Like [`Integrator::integrate`], calling `record(step_index, t, xs)` at the start and after
+    /// every step (`steps + 1` calls, `t` exactly `t0` first and `t1` last).
+    #[allow(clippy::too_many_arguments)]
+    pub fn integrate_recording(
+        &mut self,
+        field: &mut dyn VectorField,
+        solver: Solver,
+        xs: &mut [Point],
+        t0: f64,
+        t1: f64,
+        steps: usize,
+        record: &mut dyn FnMut(usize, f64, &[Point]),
+    ) {
+        record(0, t0, xs);
+        if steps == 0 {
+            return;
+        }
+        self.ensure(xs.len());
+        let h = (t1 - t0) / steps as f64;
+        for k in 0..steps {
+            let t = t0 + k as f64 * h;
+            self.step(field, solver, xs, t, h);
+            let t_next = if k + 1 == steps {
+                t1
+            } else {
+                t0 + (k + 1) as f64 * h
+            };
+            record(k + 1, t_next, xs);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::path::{Schedule, T_MAX};
+    use crate::rng::{normal_pair, seeded};
+
+    /// `dx/dt = t J x` with `J` the rotation generator: the flow rotates by angle `(t1^2 - t0^2) / 2`.
+    struct Swirl;
+    impl VectorField for Swirl {
+        fn velocity(&mut self, t: f64, xs: &[Point], out: &mut [Point]) {
+            for (o, x) in out.iter_mut().zip(xs) {
+                *o = [-t * x[1], t * x[0]];
+            }
+        }
+    }
+
+    fn swirl_exact(x: Point, t0: f64, t1: f64) -> Point {
+        let th = 0.5 * (t1 * t1 - t0 * t0);
+        [
+            x[0] * th.cos() - x[1] * th.sin(),
+            x[0] * th.sin() + x[1] * th.cos(),
+        ]
+    }
+
+    fn max_err(a: &[Point], b: &[Point]) -> f64 {
+        a.iter()
+            .zip(b)
+            .map(|(p, q)| ((p[0] - q[0]).powi(2) + (p[1] - q[1]).powi(2)).sqrt())
+            .fold(0.0, f64::max)
+    }
+
+    fn check_order(field: &mut dyn VectorField, x0: &[Point], exact: &[Point], t0: f64, t1: f64) {
+        let mut integ = Integrator::new();
+        for (solver, order) in [
+            (Solver::Euler, 1.0),
+            (Solver::Midpoint, 2.0),
+            (Solver::Rk4, 4.0),
+        ] {
+            let mut errs = Vec::new();
+            for steps in [16, 32, 64] {
+                let mut xs = x0.to_vec();
+                integ.integrate(field, solver, &mut xs, t0, t1, steps);
+                errs.push(max_err(&xs, exact));
+            }
+            for w in errs.windows(2) {
+                let observed = (w[0] / w[1]).log2();
+                assert!(
+                    (observed - order).abs() < 0.2,
+                    "{solver:?}: observed order {observed} (errors {errs:?})"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn convergence_orders_on_swirl() {
+        let x0 = vec![[1.0, 0.0], [0.3, -2.0]];
+        let exact: Vec<Point> = x0.iter().map(|&x| swirl_exact(x, 0.0, 2.0)).collect();
+        check_order(&mut Swirl, &x0, &exact, 0.0, 2.0);
+    }
+
+    #[test]
+    fn convergence_orders_on_conditional_cosine_flow() {
+        // x_t = sin(pi t/2) z + cos(pi t/2) eps solves dx/dt = u_t(x|z): not polynomial in t.
+        let path = GaussianPath::new(Schedule::Cosine);
+        let z = [1.5, -0.5];
+        let eps = [[0.2, 0.9], [-1.0, 0.4]];
+        let exact: Vec<Point> = eps.iter().map(|&e| path.sample(z, 0.8, e)).collect();
+        check_order(&mut ConditionalField { path, z }, &eps, &exact, 0.0, 0.8);
+    }
+
+    #[test]
+    fn hand_computed_single_steps() {
+        // dx/dt = t J x from x = (1, 0), t = 1, h = 0.5.
+        let mut integ = Integrator::new();
+        let mut xs = [[1.0, 0.0]];
+        integ.integrate(&mut Swirl, Solver::Euler, &mut xs, 1.0, 1.5, 1);
+        assert_eq!(xs[0], [1.0, 0.5]);
+        let mut xs = [[1.0, 0.0]];
+        // k1 = (0, 1); mid x = (1, 0.25) at t = 1.25: k2 = (-0.3125, 1.25)
+        integ.integrate(&mut Swirl, Solver::Midpoint, &mut xs, 1.0, 1.5, 1);
+        assert!((xs[0][0] - (1.0 - 0.15625)).abs() < 1e-15 && (xs[0][1] - 0.625).abs() < 1e-15);
+    }
+
+    #[test]
+    fn recording_calls_and_times() {
+        let mut integ = Integrator::new();
+        let mut xs = [[1.0, 0.0]; 3];
+        let mut calls = Vec::new();
+        integ.integrate_recording(
+            &mut Swirl,
+            Solver::Rk4,
+            &mut xs,
+            0.0,
+            1.0,
+            7,
+            &mut |k, t, p| calls.push((k, t, p[0])),
+        );
+        assert_eq!(calls.len(), 8);
+        assert_eq!(calls[0], (0, 0.0, [1.0, 0.0]));
+        assert_eq!(calls[7].1, 1.0);
+        assert_eq!(calls[7].2, xs[0]);
+        assert!(calls.iter().enumerate().all(|(i, c)| c.0 == i));
+        // zero steps: one call, nothing moves
+        let mut n = 0;
+        integ.integrate_recording(
+            &mut Swirl,
+            Solver::Euler,
+            &mut xs,
+            0.0,
+            1.0,
+            0,
+            &mut |_, _, _| n += 1,
+        );
+        assert_eq!(n, 1);
+        assert_eq!(Solver::parse("midpoint"), Some(Solver::Midpoint));
+        assert!(Solver::ALL
+            .iter()
+            .all(|s| Solver::parse(s.name()) == Some(*s)));
+        assert_eq!(Solver::default(), Solver::Rk4);
+    }
+
+    fn nearest_dist(x: Point, pts: &[Point]) -> f64 {
+        pts.iter()
+            .map(|z| ((x[0] - z[0]).powi(2) + (x[1] - z[1]).powi(2)).sqrt())
+            .fold(f64::INFINITY, f64::min)
+    }
+
+    #[test]
+    fn conditional_field_follows_its_exact_flow_and_lands_on_z() {
+        let mut rng = seeded(21);
+        for s in Schedule::ALL {
+            let path = GaussianPath::new(s);
+            let z = [0.7, -1.3];
+            let eps: Vec<Point> = (0..50).map(|_| normal_pair(&mut rng)).collect();
+            let mut f = ConditionalField { path, z };
+            // up to t = 0.99: the exact flow alpha_t z + beta_t eps
+            let mut xs = eps.clone();
+            Integrator::new().integrate(&mut f, Solver::Rk4, &mut xs, 0.0, 0.99, 400);
+            let exact: Vec<Point> = eps.iter().map(|&e| path.sample(z, 0.99, e)).collect();
+            assert!(
+                max_err(&xs, &exact) < 1e-5,
+                "{s:?}: {}",
+                max_err(&xs, &exact)
+            );
+            // all the way to t = 1: on z, up to the noise beta_{T_MAX} |eps| that the clamp of
+            // t at T_MAX leaves in the field, plus the step error
+            let mut xs = eps.clone();
+            Integrator::new().integrate(&mut f, Solver::Rk4, &mut xs, 0.0, 1.0, 200);
+            let tol = landing_tolerance(s, &eps);
+            let worst = xs
+                .iter()
+                .map(|x| nearest_dist(*x, &[z]))
+                .fold(0.0, f64::max);
+            assert!(worst < tol, "{s:?}: {worst} >= {tol}");
+        }
+    }
+
+    fn landing_tolerance(s: Schedule, eps: &[Point]) -> f64 {
+        let max_eps = eps.iter().map(|e| e[0].hypot(e[1])).fold(0.0, f64::max);
+        s.beta(T_MAX) * max_eps + 0.01
+    }
+
+    #[test]
+    fn marginal_field_particles_land_on_data_points() {
+        let data = vec![
+            [1.0, 1.0],
+            [-1.0, 0.5],
+            [0.0, -1.2],
+            [1.5, -0.5],
+            [-0.8, -0.9],
+        ];
+        let mut rng = seeded(22);
+        for s in Schedule::ALL {
+            let m = EmpiricalMarginal::new(data.clone(), GaussianPath::new(s));
+            let eps: Vec<Point> = (0..100).map(|_| normal_pair(&mut rng)).collect();
+            let mut xs = eps.clone();
+            let mut f = MarginalField { marginal: &m };
+            Integrator::new().integrate(&mut f, Solver::Rk4, &mut xs, 0.0, 1.0, 200);
+            let tol = landing_tolerance(s, &eps);
+            let worst = xs
+                .iter()
+                .map(|x| nearest_dist(*x, &data))
+                .fold(0.0, f64::max);
+            assert!(worst < tol, "{s:?}: {worst} >= {tol}");
+            // every data point receives particles (no collapse onto one point)
+            for z in &data {
+                assert!(
+                    xs.iter().any(|x| nearest_dist(*x, &[*z]) < tol),
+                    "{s:?}: {z:?} empty"
+                );
+            }
+        }
+    }
+}
