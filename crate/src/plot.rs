@@ -30,3 +30,79 @@ pub fn scatter(canvas: HtmlCanvasElement, points: &[f32], half_width: f32) -> Re
         .map_err(err)?;
     root.present().map_err(err)
 }
+
+/// The loss chart: L_CFM, the exact L_FM and their difference against steps, log scale.
+/// The three slices have one value per reported step.
+pub fn loss_chart(
+    canvas: HtmlCanvasElement,
+    steps: &[f32],
+    cfm: &[f32],
+    fm: &[f32],
+) -> Result<(), String> {
+    let backend = CanvasBackend::with_canvas_object(canvas).ok_or_else(|| err("no 2d context"))?;
+    let root = backend.into_drawing_area();
+    root.fill(&WHITE).map_err(err)?;
+    let n = steps.len().min(cfm.len()).min(fm.len());
+    let diff: Vec<f32> = (0..n).map(|i| cfm[i] - fm[i]).collect();
+    let positive = |v: &&f32| v.is_finite() && **v > 0.0;
+    let all = cfm[..n].iter().chain(&fm[..n]).chain(&diff);
+    let lo = all
+        .clone()
+        .filter(positive)
+        .fold(f32::INFINITY, |a, b| a.min(*b));
+    let hi = all.filter(positive).fold(0.0f32, |a, b| a.max(*b));
+    let (lo, hi) = if lo.is_finite() && hi > lo {
+        (lo * 0.8, hi * 1.25)
+    } else {
+        (0.1, 10.0)
+    };
+    let x_max = steps
+        .get(n.wrapping_sub(1))
+        .copied()
+        .unwrap_or(1.0)
+        .max(1.0);
+    let mut chart = ChartBuilder::on(&root)
+        .margin(6)
+        .x_label_area_size(22)
+        .y_label_area_size(44)
+        .build_cartesian_2d(0f32..x_max, (lo..hi).log_scale())
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .x_labels(5)
+        .y_labels(5)
+        .light_line_style(RGBColor(240, 240, 240))
+        .label_style(("sans-serif", 11))
+        .x_label_formatter(&|v| format!("{v:.0}"))
+        .y_label_formatter(&|v| format!("{v:.2}"))
+        .draw()
+        .map_err(err)?;
+    let series: [(&str, &[f32], RGBColor); 3] = [
+        ("L_CFM", &cfm[..n], RGBColor(232, 89, 12)),
+        ("L_FM (exact)", &fm[..n], RGBColor(25, 113, 194)),
+        ("L_CFM - L_FM", &diff, RGBColor(110, 110, 110)),
+    ];
+    for (label, values, color) in series {
+        let points = steps
+            .iter()
+            .zip(values)
+            .filter(|(_, v)| v.is_finite() && **v > 0.0)
+            .map(|(s, v)| (*s, *v));
+        chart
+            .draw_series(LineSeries::new(points, color.stroke_width(2)))
+            .map_err(err)?
+            .label(label)
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 14, y)], color.stroke_width(2))
+            });
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .background_style(WHITE.mix(0.85))
+        .border_style(RGBColor(220, 220, 220))
+        .label_font(("sans-serif", 11))
+        .draw()
+        .map_err(err)?;
+    root.present().map_err(err)
+}

@@ -1,18 +1,48 @@
 //! The only `#[wasm_bindgen]` surface of the crate.
 //!
-//! Rust owns the state; JavaScript holds handles and passes point sets as interleaved
-//! `Float32Array`s `[x0, y0, x1, y1, ...]` (copied across the boundary).
+//! Rust owns the state; JavaScript holds handles ([`TrainerHandle`] in the training worker,
+//! [`Fields`] in the page and the flow worker) and passes point sets as interleaved
+//! `Float32Array`s `[x0, y0, x1, y1, ...]`, copied across the boundary. Grids of scalars are
+//! `n x n`, row-major, row 0 at the top (`y = +half`), column 0 at the left (`x = -half`),
+//! sampled at cell centres.
 
 use crate::data::{self, Preset};
-use crate::rng;
+use crate::marginal::EmpiricalMarginal;
+use crate::mlp::{ForwardCache, Mlp, MlpConfig, MlpField};
+use crate::ode::{ConditionalField, Integrator, MarginalField, Solver, VectorField};
+use crate::path::{GaussianPath, Schedule};
+use crate::trainer::{TrainConfig, Trainer};
+use crate::{rng, Point};
 use wasm_bindgen::prelude::*;
 
 /// Interleaves points into `[x0, y0, ...]` as f32.
-fn interleave(points: &[crate::Point]) -> Vec<f32> {
+fn interleave(points: &[Point]) -> Vec<f32> {
     points
         .iter()
         .flat_map(|p| [p[0] as f32, p[1] as f32])
         .collect()
+}
+
+/// Reads interleaved f32 points, rejecting an odd length or a non-finite value.
+fn points_of(flat: &[f32]) -> Result<Vec<Point>, JsError> {
+    if flat.len() % 2 != 0 {
+        return Err(JsError::new("points: odd number of coordinates"));
+    }
+    if flat.iter().any(|v| !v.is_finite()) {
+        return Err(JsError::new("points: a coordinate is not a finite number"));
+    }
+    Ok(flat
+        .chunks_exact(2)
+        .map(|p| [f64::from(p[0]), f64::from(p[1])])
+        .collect())
+}
+
+fn schedule_of(name: &str) -> Result<Schedule, JsError> {
+    Schedule::parse(name).ok_or_else(|| JsError::new(&format!("unknown schedule {name}")))
+}
+
+fn solver_of(name: &str) -> Result<Solver, JsError> {
+    Solver::parse(name).ok_or_else(|| JsError::new(&format!("unknown solver {name}")))
 }
 
 /// The crate version, so the page can show that the wasm core answered.
@@ -21,12 +51,60 @@ pub fn core_version() -> String {
     env!("CARGO_PKG_VERSION").to_string()
 }
 
+/// The core's default training configuration as JSON:
+/// `{"width", "depth", "time_features", "batch", "lr"}` (the app starts from these).
+#[wasm_bindgen]
+pub fn default_config() -> String {
+    let c = TrainConfig::default();
+    format!(
+        r#"{{"width":{},"depth":{},"time_features":{},"batch":{},"lr":{}}}"#,
+        c.mlp.width, c.mlp.depth, c.mlp.time_features, c.batch, c.adam.lr
+    )
+}
+
 /// `n` points of the preset `name` (see `data::Preset::name`), seeded, interleaved.
 #[wasm_bindgen]
 pub fn preset_points(name: &str, n: usize, seed: u32) -> Result<Vec<f32>, JsError> {
-    let preset = Preset::parse(name).ok_or_else(|| JsError::new(&format!("unknown preset {name}")))?;
+    let preset =
+        Preset::parse(name).ok_or_else(|| JsError::new(&format!("unknown preset {name}")))?;
     let mut rng = rng::seeded(u64::from(seed));
     Ok(interleave(&data::sample_preset(preset, n, &mut rng)))
+}
+
+/// `n` samples of `p_init = N(0, I)`, seeded, interleaved.
+#[wasm_bindgen]
+pub fn noise_points(n: usize, seed: u32) -> Vec<f32> {
+    let mut rng = rng::seeded(u64::from(seed));
+    let points: Vec<Point> = (0..n).map(|_| rng::normal_pair(&mut rng)).collect();
+    interleave(&points)
+}
+
+/// Parses CSV text (`x,y` per line, optional header) into interleaved points; the error
+/// names the line.
+#[wasm_bindgen]
+pub fn parse_csv(text: &str) -> Result<Vec<f32>, JsError> {
+    data::parse_points_csv(text)
+        .map(|p| interleave(&p))
+        .map_err(|e| JsError::new(&e.to_string()))
+}
+
+/// Interleaved points as CSV text with an `x,y` header.
+#[wasm_bindgen]
+pub fn to_csv(points: &[f32]) -> Result<String, JsError> {
+    Ok(data::points_to_csv(&points_of(points)?))
+}
+
+/// Centres and uniformly scales interleaved points into `[-half, half]^2`.
+#[wasm_bindgen]
+pub fn fit_to_box(points: &[f32], half: f64) -> Result<Vec<f32>, JsError> {
+    Ok(interleave(&data::fit_to_box(&points_of(points)?, half)))
+}
+
+/// `[alpha_t, beta_t, alpha_dot, beta_dot]` of a schedule at `t`.
+#[wasm_bindgen]
+pub fn schedule_at(name: &str, t: f64) -> Result<Vec<f64>, JsError> {
+    let s = schedule_of(name)?;
+    Ok(vec![s.alpha(t), s.beta(t), s.alpha_dot(t), s.beta_dot(t)])
 }
 
 /// Draws a scatter plot of interleaved `points` on `canvas` with plotters-canvas.
@@ -37,4 +115,434 @@ pub fn draw_scatter(
     half_width: f32,
 ) -> Result<(), JsError> {
     crate::plot::scatter(canvas, points, half_width).map_err(|e| JsError::new(&e))
+}
+
+/// The loss chart: CFM and exact FM losses (and their difference) against steps, log scale.
+#[wasm_bindgen]
+pub fn draw_loss_chart(
+    canvas: web_sys::HtmlCanvasElement,
+    steps: &[f32],
+    cfm: &[f32],
+    fm: &[f32],
+) -> Result<(), JsError> {
+    crate::plot::loss_chart(canvas, steps, cfm, fm).map_err(|e| JsError::new(&e))
+}
+
+/// A trainer (lives in the training worker): CFM steps on the current cloud.
+#[wasm_bindgen]
+pub struct TrainerHandle {
+    trainer: Trainer,
+}
+
+#[wasm_bindgen]
+impl TrainerHandle {
+    /// A fresh network and optimiser for `points` (interleaved), seeded.
+    #[wasm_bindgen(constructor)]
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        points: &[f32],
+        width: usize,
+        depth: usize,
+        time_features: usize,
+        batch: usize,
+        lr: f32,
+        schedule: &str,
+        seed: u32,
+    ) -> Result<TrainerHandle, JsError> {
+        let data = points_of(points)?;
+        if data.is_empty() {
+            return Err(JsError::new("the cloud is empty: draw some points first"));
+        }
+        if width == 0 || depth == 0 || batch == 0 || !(lr.is_finite() && lr > 0.0) {
+            return Err(JsError::new(
+                "width, depth, batch and learning rate must be positive",
+            ));
+        }
+        let mut config = TrainConfig {
+            mlp: MlpConfig {
+                width,
+                depth,
+                time_features,
+            },
+            batch,
+            schedule: schedule_of(schedule)?,
+            seed: u64::from(seed),
+            ..TrainConfig::default()
+        };
+        config.adam.lr = lr;
+        Ok(TrainerHandle {
+            trainer: Trainer::new(config, data),
+        })
+    }
+
+    /// Runs `steps` CFM steps, the last one reporting. Returns
+    /// `[steps_done, cfm_loss, fm_loss, grad_cosine, mean_cfm_loss]` (the last is the mean over
+    /// all `steps`; the others are of the last step's batch).
+    pub fn train(&mut self, steps: u32) -> Vec<f64> {
+        let steps = steps.max(1);
+        let mut sum = 0.0;
+        for _ in 1..steps {
+            sum += self.trainer.step();
+        }
+        let report = self.trainer.step_reporting();
+        sum += report.cfm_loss;
+        vec![
+            self.trainer.steps_done() as f64,
+            report.cfm_loss,
+            report.fm_loss,
+            report.grad_cosine,
+            sum / f64::from(steps),
+        ]
+    }
+
+    /// Continues training on a new cloud (interleaved points; must not be empty).
+    pub fn set_points(&mut self, points: &[f32]) -> Result<(), JsError> {
+        let data = points_of(points)?;
+        if data.is_empty() {
+            return Err(JsError::new("the cloud is empty"));
+        }
+        self.trainer.set_data(data);
+        Ok(())
+    }
+
+    /// Changes the learning rate without resetting the optimiser.
+    pub fn set_lr(&mut self, lr: f32) {
+        self.trainer.set_lr(lr);
+    }
+
+    /// All weights as one flat buffer (see `Mlp::params`).
+    pub fn weights(&self) -> Vec<f32> {
+        self.trainer.model().params().to_vec()
+    }
+
+    /// Steps done so far.
+    pub fn steps_done(&self) -> f64 {
+        self.trainer.steps_done() as f64
+    }
+}
+
+/// Field evaluation for the page and the flow worker: the exact marginal of the cloud, the
+/// conditional field of a chosen `z`, and the learned network from weight snapshots.
+#[wasm_bindgen]
+pub struct Fields {
+    marginal: EmpiricalMarginal,
+    mlp: Option<Mlp>,
+    cache: ForwardCache,
+    z: Point,
+    xs: Vec<Point>,
+    out: Vec<Point>,
+    aux: Vec<Point>,
+    weights: Vec<f64>,
+    flow: Option<Flow>,
+    integrator: Integrator,
+}
+
+/// A trajectory computation in progress.
+struct Flow {
+    kind: Kind,
+    solver: Solver,
+    xs: Vec<Point>,
+    step: usize,
+    steps: usize,
+}
+
+/// Which vector field.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Learned,
+    Marginal,
+    Conditional,
+    Uniform,
+}
+
+impl Kind {
+    fn parse(name: &str) -> Result<Kind, JsError> {
+        Ok(match name {
+            "learned" => Kind::Learned,
+            "marginal" | "exact" => Kind::Marginal,
+            "conditional" => Kind::Conditional,
+            "uniform" => Kind::Uniform,
+            _ => return Err(JsError::new(&format!("unknown field {name}"))),
+        })
+    }
+}
+
+/// The uniform-weight field `A_t mean(z) + B_t x` (a deliberately wrong marginal).
+struct UniformField<'a>(&'a EmpiricalMarginal);
+
+impl VectorField for UniformField<'_> {
+    fn velocity(&mut self, t: f64, xs: &[Point], out: &mut [Point]) {
+        for (x, o) in xs.iter().zip(out.iter_mut()) {
+            *o = self.0.u_uniform(*x, t);
+        }
+    }
+}
+
+impl Default for Fields {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[wasm_bindgen]
+impl Fields {
+    /// An empty cloud, linear schedule, no network yet.
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> Fields {
+        Fields {
+            marginal: EmpiricalMarginal::new(Vec::new(), GaussianPath::default()),
+            mlp: None,
+            cache: ForwardCache::new(),
+            z: [0.0, 0.0],
+            xs: Vec::new(),
+            out: Vec::new(),
+            aux: Vec::new(),
+            weights: Vec::new(),
+            flow: None,
+            integrator: Integrator::new(),
+        }
+    }
+
+    /// Sets the data cloud (interleaved points).
+    pub fn set_points(&mut self, points: &[f32]) -> Result<(), JsError> {
+        self.marginal.set_points(points_of(points)?);
+        Ok(())
+    }
+
+    /// Sets the schedule by name.
+    pub fn set_schedule(&mut self, name: &str) -> Result<(), JsError> {
+        self.marginal
+            .set_path(GaussianPath::new(schedule_of(name)?));
+        Ok(())
+    }
+
+    /// Sets the learned network from a weight snapshot.
+    pub fn set_model(
+        &mut self,
+        width: usize,
+        depth: usize,
+        time_features: usize,
+        weights: &[f32],
+    ) -> Result<(), JsError> {
+        let config = MlpConfig {
+            width,
+            depth,
+            time_features,
+        };
+        let mut mlp = Mlp::new(config, &mut rng::seeded(0));
+        mlp.set_params(weights).map_err(|e| JsError::new(&e))?;
+        self.mlp = Some(mlp);
+        Ok(())
+    }
+
+    /// Whether a network has been set.
+    pub fn has_model(&self) -> bool {
+        self.mlp.is_some()
+    }
+
+    /// Chooses the data point `z` of the conditional field.
+    pub fn set_z(&mut self, x: f64, y: f64) {
+        self.z = [x, y];
+    }
+
+    /// Loads interleaved query points into the scratch buffer.
+    fn load(&mut self, xs: &[f32]) -> Result<(), JsError> {
+        self.xs = points_of(xs)?;
+        self.out.resize(self.xs.len(), [0.0; 2]);
+        Ok(())
+    }
+
+    /// Evaluates field `kind` at `self.xs`, time `t`, into `self.out`.
+    fn eval_into_out(&mut self, kind: Kind, t: f64) -> Result<(), JsError> {
+        let (xs, out) = (&self.xs, &mut self.out);
+        match kind {
+            Kind::Marginal => self.marginal.u_marg_batch(xs, t, out),
+            Kind::Conditional => {
+                let path = self.marginal.path();
+                for (x, o) in xs.iter().zip(out.iter_mut()) {
+                    *o = path.u_cond(*x, self.z, t);
+                }
+            }
+            Kind::Uniform => UniformField(&self.marginal).velocity(t, xs, out),
+            Kind::Learned => {
+                let mlp = self
+                    .mlp
+                    .as_ref()
+                    .ok_or_else(|| JsError::new("no network yet"))?;
+                mlp.predict(xs, t, out, &mut self.cache);
+            }
+        }
+        Ok(())
+    }
+
+    /// The field `kind` ("learned", "marginal", "conditional", "uniform") at interleaved
+    /// points `xs` and time `t`, interleaved.
+    pub fn velocity(&mut self, kind: &str, xs: &[f32], t: f64) -> Result<Vec<f32>, JsError> {
+        let kind = Kind::parse(kind)?;
+        self.load(xs)?;
+        self.eval_into_out(kind, t)?;
+        Ok(interleave(&self.out))
+    }
+
+    /// An `n x n` grid of a scalar over `[-half, half]^2` at time `t` (layout in the module
+    /// docs). `what`: "logp" (log p_t), "error" (|u_theta - u_t|), "residual" (continuity
+    /// residual of the exact pair), "residual_uniform" (of the uniform-weight field),
+    /// "residual_learned" (of the learned field, divergence by central differences).
+    pub fn grid(&mut self, what: &str, t: f64, n: usize, half: f64) -> Result<Vec<f32>, JsError> {
+        let cell = 2.0 * half / n as f64;
+        let points: Vec<Point> = (0..n * n)
+            .map(|k| {
+                let (row, col) = (k / n, k % n);
+                [
+                    -half + (col as f64 + 0.5) * cell,
+                    half - (row as f64 + 0.5) * cell,
+                ]
+            })
+            .collect();
+        let values: Vec<f64> = match what {
+            "logp" => points
+                .iter()
+                .map(|x| self.marginal.eval(*x, t).log_density)
+                .collect(),
+            "residual" => points
+                .iter()
+                .map(|x| self.marginal.continuity_residual(*x, t))
+                .collect(),
+            "residual_uniform" => points
+                .iter()
+                .map(|x| self.marginal.uniform_continuity_residual(*x, t))
+                .collect(),
+            "error" => {
+                self.xs = points.clone();
+                self.out.resize(points.len(), [0.0; 2]);
+                self.eval_into_out(Kind::Learned, t)?;
+                self.aux.resize(points.len(), [0.0; 2]);
+                self.marginal.u_marg_batch(&self.xs, t, &mut self.aux);
+                self.out
+                    .iter()
+                    .zip(&self.aux)
+                    .map(|(a, b)| (a[0] - b[0]).hypot(a[1] - b[1]))
+                    .collect()
+            }
+            "residual_learned" => self.learned_residuals(&points, t)?,
+            _ => return Err(JsError::new(&format!("unknown grid {what}"))),
+        };
+        Ok(values.iter().map(|v| *v as f32).collect())
+    }
+
+    /// The posterior weights `w_i(x, t)` of every data point at `(x, y)`.
+    pub fn posterior(&mut self, x: f64, y: f64, t: f64) -> Vec<f32> {
+        self.weights.resize(self.marginal.points().len(), 0.0);
+        self.marginal.weights([x, y], t, &mut self.weights);
+        self.weights.iter().map(|w| *w as f32).collect()
+    }
+
+    /// Starts integrating field `kind` from interleaved `xs` over `[0, 1]` in `steps` steps.
+    pub fn flow_begin(
+        &mut self,
+        kind: &str,
+        xs: &[f32],
+        solver: &str,
+        steps: usize,
+    ) -> Result<(), JsError> {
+        let kind = Kind::parse(kind)?;
+        if kind == Kind::Learned && self.mlp.is_none() {
+            return Err(JsError::new("no network yet"));
+        }
+        self.flow = Some(Flow {
+            kind,
+            solver: solver_of(solver)?,
+            xs: points_of(xs)?,
+            step: 0,
+            steps: steps.max(1),
+        });
+        Ok(())
+    }
+
+    /// Advances the flow by up to `max_steps` steps; returns the positions after each step,
+    /// concatenated (empty when the flow is done or was never begun).
+    pub fn flow_advance(&mut self, max_steps: usize) -> Vec<f32> {
+        let Some(flow) = self.flow.as_mut() else {
+            return Vec::new();
+        };
+        let mut frames = Vec::new();
+        let h = 1.0 / flow.steps as f64;
+        let mlp = self.mlp.as_ref();
+        for _ in 0..max_steps {
+            if flow.step >= flow.steps {
+                break;
+            }
+            let (t0, t1) = (flow.step as f64 * h, (flow.step + 1) as f64 * h);
+            let solver = flow.solver;
+            let xs = &mut flow.xs;
+            match flow.kind {
+                Kind::Marginal => {
+                    let mut field = MarginalField {
+                        marginal: &self.marginal,
+                    };
+                    self.integrator.integrate(&mut field, solver, xs, t0, t1, 1);
+                }
+                Kind::Conditional => {
+                    let mut field = ConditionalField {
+                        path: self.marginal.path(),
+                        z: self.z,
+                    };
+                    self.integrator.integrate(&mut field, solver, xs, t0, t1, 1);
+                }
+                Kind::Uniform => {
+                    let mut field = UniformField(&self.marginal);
+                    self.integrator.integrate(&mut field, solver, xs, t0, t1, 1);
+                }
+                Kind::Learned => {
+                    if let Some(mlp) = mlp {
+                        let mut field = MlpField::new(mlp);
+                        self.integrator.integrate(&mut field, solver, xs, t0, t1, 1);
+                    }
+                }
+            }
+            flow.step += 1;
+            frames.extend(interleave(xs));
+        }
+        frames
+    }
+
+    /// Whether the current flow has reached `t = 1` (true when none was begun).
+    pub fn flow_done(&self) -> bool {
+        self.flow.as_ref().is_none_or(|f| f.step >= f.steps)
+    }
+}
+
+impl Fields {
+    /// Continuity residual of the learned field with the exact density:
+    /// `d/dt log p_t + u_theta . grad log p_t + div u_theta`, the divergence by central
+    /// differences of the network (step `H`).
+    fn learned_residuals(&mut self, points: &[Point], t: f64) -> Result<Vec<f64>, JsError> {
+        const H: f64 = 1e-3;
+        let mlp = self
+            .mlp
+            .as_ref()
+            .ok_or_else(|| JsError::new("no network yet"))?;
+        let n = points.len();
+        // Five evaluations per point: the centre, then +-H in x and in y.
+        self.xs.clear();
+        for p in points {
+            self.xs.push(*p);
+            self.xs.push([p[0] + H, p[1]]);
+            self.xs.push([p[0] - H, p[1]]);
+            self.xs.push([p[0], p[1] + H]);
+            self.xs.push([p[0], p[1] - H]);
+        }
+        self.out.resize(5 * n, [0.0; 2]);
+        mlp.predict(&self.xs, t, &mut self.out, &mut self.cache);
+        Ok(points
+            .iter()
+            .enumerate()
+            .map(|(i, x)| {
+                let o = &self.out[5 * i..5 * i + 5];
+                let div = (o[1][0] - o[2][0] + o[3][1] - o[4][1]) / (2.0 * H);
+                let e = self.marginal.eval(*x, t);
+                e.dlogp_dt + o[0][0] * e.score[0] + o[0][1] * e.score[1] + div
+            })
+            .collect())
+    }
 }

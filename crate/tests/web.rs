@@ -19,14 +19,21 @@ fn preset_points_are_interleaved_and_seeded() {
 #[wasm_bindgen_test]
 fn scatter_draws_pixels_on_a_canvas() {
     let document = web_sys::window().unwrap().document().unwrap();
-    let canvas: web_sys::HtmlCanvasElement =
-        document.create_element("canvas").unwrap().dyn_into().unwrap();
+    let canvas: web_sys::HtmlCanvasElement = document
+        .create_element("canvas")
+        .unwrap()
+        .dyn_into()
+        .unwrap();
     canvas.set_width(120);
     canvas.set_height(120);
     let points = fmp::wasm::preset_points("circles", 200, 1).unwrap();
     fmp::wasm::draw_scatter(canvas.clone(), &points, 3.0).unwrap();
-    let ctx: web_sys::CanvasRenderingContext2d =
-        canvas.get_context("2d").unwrap().unwrap().dyn_into().unwrap();
+    let ctx: web_sys::CanvasRenderingContext2d = canvas
+        .get_context("2d")
+        .unwrap()
+        .unwrap()
+        .dyn_into()
+        .unwrap();
     let pixels = ctx.get_image_data(0.0, 0.0, 120.0, 120.0).unwrap().data();
     // Blue-ish dots on a near-white background.
     let blue = pixels

@@ -170,7 +170,15 @@ pub fn wasm_tests() -> Result {
     run(
         "wasm tests (headless Chromium)",
         cargo()
-            .args(["test", "-p", "fmp", "--target", WASM_TARGET, "--test", "web"])
+            .args([
+                "test",
+                "-p",
+                "fmp",
+                "--target",
+                WASM_TARGET,
+                "--test",
+                "web",
+            ])
             .env(
                 "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
                 tools_dir().join("wasm-bindgen-test-runner"),

@@ -1,0 +1,199 @@
+// The app as a person uses it: draw, train, switch views, pick z, reload, share, bad input.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { launch, openPage, drawnPixels, ARTIFACTS, APP_URL } from './browser.mjs';
+
+let browser;
+before(async () => { browser = await launch(); });
+after(async () => { await browser.close(); });
+
+const ready = (page) => page.waitForSelector('body[data-ready="1"]', { timeout: 30000 });
+const count = async (page) => page.evaluate(() => window.fmp.cloud.count);
+/** Pixel position (page coordinates) of world point (x, y) on the stage. */
+async function stagePoint(page, x, y) {
+  const box = await page.locator('#stage').boundingBox();
+  const half = 3.5;
+  return [box.x + ((x + half) / (2 * half)) * box.width, box.y + ((half - y) / (2 * half)) * box.height];
+}
+/** A digest of the stage pixels, to tell views apart. */
+const stageDigest = (page) => page.$eval('#stage', (c) => {
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  let h = 0;
+  for (let i = 0; i < d.length; i += 16) h = (h * 31 + d[i] + 7 * d[i + 1] + 13 * d[i + 2]) >>> 0;
+  return h;
+});
+const freezeTime = async (page, t) => {
+  await page.locator('#time').fill(String(t));
+  await page.waitForTimeout(200);
+};
+
+test('first visit: a preset, a hint, drawn stage, no console errors', async () => {
+  const page = await openPage(browser.context);
+  await ready(page);
+  assert.equal(await count(page), 1000);
+  assert.ok(await page.isVisible('#hint'));
+  await page.waitForTimeout(500);
+  assert.ok(await drawnPixels(page, '#stage') > 2000);
+  await page.screenshot({ path: join(ARTIFACTS, 'first-visit.png') });
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+test('drawing with the mouse adds points; undo removes them; erase removes some', async () => {
+  const page = await openPage(browser.context);
+  await ready(page);
+  const before = await count(page);
+  const [x0, y0] = await stagePoint(page, -2.5, 2.5);
+  const [x1, y1] = await stagePoint(page, 2.5, 2.5);
+  await page.mouse.move(x0, y0);
+  await page.mouse.down();
+  await page.mouse.move(x1, y1, { steps: 20 });
+  await page.mouse.up();
+  const drawn = await count(page);
+  assert.ok(drawn > before + 20, `drawing added ${drawn - before} points`);
+  assert.match(await page.textContent('#count'), new RegExp(drawn.toLocaleString('en')));
+  await page.click('#undo');
+  assert.equal(await count(page), before);
+  await page.check('input[name=tool][value=erase]');
+  const [cx, cy] = await stagePoint(page, 0, 0);
+  await page.mouse.move(cx - 40, cy);
+  await page.mouse.down();
+  await page.mouse.move(cx + 40, cy, { steps: 10 });
+  await page.mouse.up();
+  assert.ok(await count(page) < before, 'erasing removed points');
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+test('training makes the loss fall, and the steps counter moves', async () => {
+  const page = await openPage(browser.context);
+  await ready(page);
+  await page.keyboard.press('Space');
+  await page.waitForFunction(() => window.fmp.chart.steps.at(-1) > 2500, null, { timeout: 60000 });
+  await page.click('#train');
+  const { first, last } = await page.evaluate(() => ({ first: window.fmp.chart.cfm[0], last: window.fmp.chart.cfm.at(-1) }));
+  assert.ok(last < 0.8 * first, `CFM loss fell from ${first} to ${last}`);
+  const fm = await page.evaluate(() => window.fmp.chart.fm.at(-1));
+  assert.ok(fm < last, `exact FM loss ${fm} below CFM loss ${last}`);
+  assert.ok(Number((await page.textContent('#steps')).replace(/,/g, '')) > 2500);
+  assert.ok(await drawnPixels(page, '#loss') > 500, 'the loss chart is drawn');
+  await page.screenshot({ path: join(ARTIFACTS, 'trained.png') });
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+test('each field view changes the stage; clicking a data point selects z', async () => {
+  const page = await openPage(browser.context);
+  await ready(page);
+  await page.click('#step');
+  await page.waitForFunction(() => window.fmp.traj().learned !== null, null, { timeout: 20000 });
+  await page.click('#time-play');
+  await freezeTime(page, 0.5);
+  // Pick z: the first data point.
+  await page.check('input[name=tool][value=pick]');
+  const [zx, zy] = await page.evaluate(() => window.fmp.cloud.at(0));
+  const [px, py] = await stagePoint(page, zx, zy);
+  await page.mouse.click(px, py);
+  assert.equal(await page.evaluate(() => window.fmp.settings.z), 0);
+  assert.equal(await page.inputValue('#field'), 'conditional');
+  await page.mouse.move(5, 5);
+  const digests = new Map();
+  for (const view of ['none', 'learned', 'marginal', 'conditional', 'error']) {
+    await page.selectOption('#field', view);
+    await page.waitForTimeout(250);
+    digests.set(view, await stageDigest(page));
+    await page.screenshot({ path: join(ARTIFACTS, `view-${view}.png`) });
+  }
+  await page.check('#heat');
+  await page.waitForTimeout(250);
+  digests.set('heat', await stageDigest(page));
+  await page.screenshot({ path: join(ARTIFACTS, 'view-heat.png') });
+  assert.equal(new Set(digests.values()).size, digests.size, `views drew the same stage: ${[...digests]}`);
+  assert.match(await page.textContent('#caption'), /conditional|marginal|Error|Learned|Particles/);
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+test('reload keeps the drawing; a Share link round-trips; a malformed link keeps the drawing', async () => {
+  const page = await openPage(browser.context);
+  await ready(page);
+  await page.selectOption('#preset', 'circles');
+  await page.click('#load-preset');
+  await page.selectOption('#width', '32');
+  await page.waitForTimeout(400); // the save is debounced
+  const pts = await page.evaluate(() => Array.from(window.fmp.cloud.points()));
+  await page.reload();
+  await ready(page);
+  assert.equal(await count(page), pts.length / 2);
+  assert.equal(await page.inputValue('#width'), '32');
+  await page.click('#share');
+  await page.waitForFunction(() => location.hash.includes('p='));
+  const link = await page.evaluate(() => location.href);
+  // A fresh profile (no localStorage) opens the link.
+  const other = await launch();
+  const shared = await openPage(other.context, link);
+  await ready(shared);
+  const got = await shared.evaluate(() => Array.from(window.fmp.cloud.points()));
+  assert.equal(got.length, pts.length);
+  assert.ok(got.every((v, i) => Math.abs(v - pts[i]) < 2e-4), 'points survive the link within quantisation');
+  assert.equal(await shared.inputValue('#width'), '32');
+  assert.deepEqual(shared.errors, []);
+  await other.close();
+  // A damaged link: message, drawing unchanged.
+  for (const bad of ['#v=1&p=%%%', '#v=1&width=abc&p=AAAA', '#v=1&p=AAA', '#garbage']) {
+    await page.goto(APP_URL + bad);
+    await ready(page);
+    await page.waitForSelector('#message:not([hidden])');
+    assert.match(await page.textContent('#message-text'), /could not be opened/);
+    assert.equal(await count(page), pts.length / 2, `drawing kept after ${bad}`);
+  }
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+test('bad input: empty cloud disables training; a diverging learning rate pauses with a message', async () => {
+  const page = await openPage(browser.context);
+  await ready(page);
+  await page.click('#clear');
+  await page.waitForSelector('#train:disabled');
+  assert.match(await page.textContent('#message-text'), /empty/);
+  await page.click('#undo');
+  await page.waitForSelector('#train:not(:disabled)');
+  await page.selectOption('#lr', '10');
+  await page.click('#train');
+  await page.waitForSelector('#message.error:not([hidden])', { timeout: 60000 });
+  assert.match(await page.textContent('#message-text'), /diverged/);
+  assert.equal(await count(page), 1000, 'the drawing is kept');
+  assert.ok(await page.isDisabled('#train'));
+  await page.screenshot({ path: join(ARTIFACTS, 'diverged.png') });
+  await page.selectOption('#lr', '0.003');
+  await page.click('#reset');
+  await page.waitForSelector('#train:not(:disabled)');
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+test('a dead training worker is replaced and the drawing kept', async () => {
+  const page = await openPage(browser.context);
+  await ready(page);
+  await page.evaluate(() => window.fmp.trainWorker.post({ type: 'crash' }));
+  await page.waitForSelector('#message.error:not([hidden])', { timeout: 10000 });
+  assert.match(await page.textContent('#message-text'), /worker stopped/);
+  assert.equal(await page.evaluate(() => window.fmp.trainWorker.restarts), 1);
+  await page.click('#train');
+  await page.waitForFunction(() => window.fmp.chart.steps.at(-1) > 100, null, { timeout: 30000 });
+  assert.equal(await count(page), 1000);
+  await page.close();
+});
+
+test('phone-sized screen: the layout stacks and the stage stays usable', async () => {
+  const phone = await launch({ viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true });
+  const page = await openPage(phone.context);
+  await ready(page);
+  const box = await page.locator('#stage').boundingBox();
+  assert.ok(box.width > 300 && box.width <= 390, `stage width ${box.width}`);
+  await page.screenshot({ path: join(ARTIFACTS, 'phone.png'), fullPage: true });
+  assert.deepEqual(page.errors, []);
+  await phone.close();
+});

@@ -1,0 +1,56 @@
+// The loss history and its chart (drawn by the wasm core with plotters-canvas, throttled).
+// Every reported step carries L_CFM and the exact L_FM on the same batch; the chart shows
+// exponential moving averages of both and of their difference.
+import { draw_loss_chart } from './pkg/fmp.js';
+
+const MAX_POINTS = 600;
+const EMA = 0.15;
+const REDRAW_MS = 250;
+
+export class LossChart {
+  constructor(canvas) {
+    this.canvas = canvas;
+    this.reset();
+    this.lastDraw = 0;
+  }
+  /** Forgets the history (a new network). */
+  reset() {
+    this.steps = []; this.cfm = []; this.fm = [];
+    this.ema = null;
+    this.cos = NaN;
+    this.dirty = true;
+  }
+  /** Adds one reported step; non-finite values are skipped. */
+  push(step, cfm, fm, cos) {
+    if (!Number.isFinite(cfm) || !Number.isFinite(fm)) return;
+    this.ema = this.ema
+      ? { cfm: this.ema.cfm + EMA * (cfm - this.ema.cfm), fm: this.ema.fm + EMA * (fm - this.ema.fm) }
+      : { cfm, fm };
+    if (Number.isFinite(cos)) this.cos = Number.isFinite(this.cos) ? this.cos + EMA * (cos - this.cos) : cos;
+    this.steps.push(step); this.cfm.push(this.ema.cfm); this.fm.push(this.ema.fm);
+    if (this.steps.length > MAX_POINTS) {
+      // Keep every other point: the chart stays cheap however long training runs.
+      for (const a of [this.steps, this.cfm, this.fm]) {
+        let w = 0;
+        for (let i = 0; i < a.length; i += 2) a[w++] = a[i];
+        a.length = w;
+      }
+    }
+    this.dirty = true;
+  }
+  /** The latest smoothed values, or null. */
+  latest() {
+    return this.ema ? { ...this.ema, diff: this.ema.cfm - this.ema.fm, cos: this.cos } : null;
+  }
+  /** Redraws when something changed and the last draw is old enough (or `force`). */
+  draw(now = performance.now(), force = false) {
+    if (!this.dirty || (!force && now - this.lastDraw < REDRAW_MS)) return;
+    const dpr = Math.min(2, window.devicePixelRatio || 1);
+    const w = Math.round(this.canvas.clientWidth * dpr), h = Math.round(this.canvas.clientHeight * dpr);
+    if (w < 10 || h < 10) return;
+    if (this.canvas.width !== w || this.canvas.height !== h) { this.canvas.width = w; this.canvas.height = h; }
+    draw_loss_chart(this.canvas, Float32Array.from(this.steps), Float32Array.from(this.cfm), Float32Array.from(this.fm));
+    this.dirty = false;
+    this.lastDraw = now;
+  }
+}

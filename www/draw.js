@@ -1,0 +1,155 @@
+// The drawn cloud (p_data) and the pointer tools that edit it: a spray brush, an eraser, and
+// picking a point (z for the conditional view). Pointer events cover mouse, pen and touch.
+import { MAX_POINTS } from './state.js';
+
+const UNDO_DEPTH = 60;
+
+/** The user's point cloud: interleaved [x0, y0, x1, y1, ...] in data coordinates, with undo. */
+export class Cloud {
+  constructor(points = new Float32Array(0)) {
+    this.buf = new Float32Array(Math.max(64, points.length));
+    this.buf.set(points);
+    this.len = points.length;
+    this.undoStack = [];
+    this.listeners = [];
+  }
+  /** Number of points. */
+  get count() { return this.len / 2; }
+  /** A copy of the points as a Float32Array. */
+  points() { return this.buf.slice(0, this.len); }
+  /** Calls fn(cloud) after every change. */
+  onChange(fn) { this.listeners.push(fn); }
+  changed() { for (const fn of this.listeners) fn(this); }
+  /** Remembers the current points so that undo() can return to them. */
+  checkpoint() {
+    this.undoStack.push(this.points());
+    if (this.undoStack.length > UNDO_DEPTH) this.undoStack.shift();
+  }
+  /** Replaces all points (undoable). */
+  replace(points) {
+    this.checkpoint();
+    this.buf = new Float32Array(Math.max(64, points.length));
+    this.buf.set(points);
+    this.len = points.length;
+    this.changed();
+  }
+  /** Adds a point; false (and nothing added) when the cloud is full. */
+  add(x, y) {
+    if (this.count >= MAX_POINTS) return false;
+    if (this.len + 2 > this.buf.length) {
+      const grown = new Float32Array(this.buf.length * 2);
+      grown.set(this.buf);
+      this.buf = grown;
+    }
+    this.buf[this.len++] = x;
+    this.buf[this.len++] = y;
+    return true;
+  }
+  /** Removes the points within distance r of (x, y); returns how many. */
+  eraseNear(x, y, r) {
+    let w = 0;
+    const r2 = r * r;
+    for (let i = 0; i < this.len; i += 2) {
+      const dx = this.buf[i] - x, dy = this.buf[i + 1] - y;
+      if (dx * dx + dy * dy > r2) { this.buf[w++] = this.buf[i]; this.buf[w++] = this.buf[i + 1]; }
+    }
+    const removed = (this.len - w) / 2;
+    this.len = w;
+    return removed;
+  }
+  /** Index of the point nearest to (x, y) within distance r, or -1. */
+  nearest(x, y, r) {
+    let best = -1, bestD = r * r;
+    for (let i = 0; i < this.len; i += 2) {
+      const dx = this.buf[i] - x, dy = this.buf[i + 1] - y;
+      const d = dx * dx + dy * dy;
+      if (d <= bestD) { bestD = d; best = i / 2; }
+    }
+    return best;
+  }
+  /** Point i as [x, y]. */
+  at(i) { return [this.buf[2 * i], this.buf[2 * i + 1]]; }
+  /** Returns to the last checkpoint; false when there is none. */
+  undo() {
+    const prev = this.undoStack.pop();
+    if (!prev) return false;
+    this.buf = new Float32Array(Math.max(64, prev.length));
+    this.buf.set(prev);
+    this.len = prev.length;
+    this.changed();
+    return true;
+  }
+  /** Removes every point (undoable). */
+  clear() { this.replace(new Float32Array(0)); }
+}
+
+/**
+ * Wires pointer events on `canvas` to the cloud.
+ * opts: { view, cloud, tool(): 'spray'|'erase'|'pick', brush(): {size, rate},
+ *         onPick(index), onHover(x, y | null), onFull() }
+ */
+export function attachPointer(canvas, opts) {
+  const { view, cloud } = opts;
+  let active = null; // { id, x, y, timer }
+
+  const sprayAt = (x, y) => {
+    const { size, rate } = opts.brush();
+    let full = false;
+    for (let k = 0; k < rate; k++) {
+      const r = size * Math.sqrt(Math.random());
+      const a = 2 * Math.PI * Math.random();
+      if (!cloud.add(x + r * Math.cos(a), y + r * Math.sin(a))) { full = true; break; }
+    }
+    cloud.changed();
+    if (full) opts.onFull();
+  };
+  const apply = (x, y) => {
+    const tool = opts.tool();
+    if (tool === 'spray') sprayAt(x, y);
+    else if (tool === 'erase') { if (cloud.eraseNear(x, y, opts.brush().size) > 0) cloud.changed(); }
+  };
+  const worldOf = (ev) => {
+    const rect = canvas.getBoundingClientRect();
+    return view.toWorld(ev.clientX - rect.left, ev.clientY - rect.top, rect.width, rect.height);
+  };
+
+  canvas.addEventListener('pointerdown', (ev) => {
+    if (ev.button !== 0 || active) return;
+    const [x, y] = worldOf(ev);
+    const tool = opts.tool();
+    if (tool === 'pick') {
+      const rect = canvas.getBoundingClientRect();
+      const radius = (14 / rect.width) * view.span();
+      opts.onPick(cloud.nearest(x, y, radius));
+      return;
+    }
+    ev.preventDefault();
+    canvas.setPointerCapture(ev.pointerId);
+    cloud.checkpoint();
+    active = { id: ev.pointerId, x, y };
+    apply(x, y);
+    // A spray can keeps spraying while held still.
+    active.timer = setInterval(() => { if (active && opts.tool() === 'spray') apply(active.x, active.y); }, 60);
+  });
+  canvas.addEventListener('pointermove', (ev) => {
+    const [x, y] = worldOf(ev);
+    opts.onHover?.(x, y);
+    if (!active || ev.pointerId !== active.id) return;
+    // Space the dabs by a fraction of the brush so fast strokes stay even.
+    const step = opts.brush().size * 0.5;
+    const dist = Math.hypot(x - active.x, y - active.y);
+    if (dist >= step) {
+      const n = Math.min(20, Math.floor(dist / step));
+      for (let k = 1; k <= n; k++) apply(active.x + ((x - active.x) * k) / n, active.y + ((y - active.y) * k) / n);
+      active.x = x; active.y = y;
+    }
+  });
+  const end = (ev) => {
+    if (!active || ev.pointerId !== active.id) return;
+    clearInterval(active.timer);
+    active = null;
+  };
+  canvas.addEventListener('pointerup', end);
+  canvas.addEventListener('pointercancel', end);
+  canvas.addEventListener('pointerleave', () => opts.onHover?.(null, null));
+}

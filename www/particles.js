@@ -1,0 +1,69 @@
+// Particle playback: trajectories computed by the flow worker ((steps + 1) frames of n
+// interleaved points, t = k / steps) are sampled at any time t by linear interpolation, and
+// the clock that loops t from 0 to 1 lives here too.
+
+/** Trajectories of one field. */
+export class Trajectory {
+  constructor(frames, n, steps) {
+    this.frames = frames;
+    this.n = n;
+    this.steps = steps;
+    this.out = new Float32Array(2 * n);
+  }
+  /** Positions at time t in [0, 1] (a reused buffer). */
+  at(t) {
+    const s = Math.max(0, Math.min(1, t)) * this.steps;
+    const k = Math.min(this.steps - 1, Math.floor(s));
+    const f = s - k;
+    const stride = 2 * this.n;
+    const a = k * stride, b = a + stride;
+    const fr = this.frames, out = this.out;
+    for (let i = 0; i < stride; i++) out[i] = fr[a + i] + f * (fr[b + i] - fr[a + i]);
+    return out;
+  }
+  /** Frame views from about `span` before t up to t, for trails (oldest first). */
+  trail(t, span, maxFrames = 6) {
+    const s = Math.max(0, Math.min(1, t)) * this.steps;
+    const k1 = Math.floor(s);
+    const k0 = Math.max(0, Math.floor((Math.max(0, t - span)) * this.steps));
+    const stride = 2 * this.n;
+    const every = Math.max(1, Math.ceil((k1 - k0) / maxFrames));
+    const views = [];
+    for (let k = k0; k <= k1; k += every) views.push(this.frames.subarray(k * stride, (k + 1) * stride));
+    views.push(this.at(t));
+    return views;
+  }
+  /** The end points (t = 1). */
+  final() { return this.frames.subarray(this.steps * 2 * this.n); }
+}
+
+/**
+ * The time loop: t runs from 0 to 1 in `flowSeconds`, holds at 1 for `holdSeconds`, restarts.
+ * When paused, t stays where the slider put it.
+ */
+export class Clock {
+  constructor({ flowSeconds = 4, holdSeconds = 1.2 } = {}) {
+    this.flowSeconds = flowSeconds;
+    this.holdSeconds = holdSeconds;
+    this.playing = true;
+    this.phase = 0; // seconds into the current loop
+    this.last = null;
+    this.t = 0;
+  }
+  /** Sets t (and the loop phase) by hand. */
+  set(t) {
+    this.t = Math.max(0, Math.min(1, t));
+    this.phase = this.t * this.flowSeconds;
+  }
+  /** Advances with the frame timestamp (ms); returns t. */
+  tick(now) {
+    const dt = this.last === null ? 0 : Math.min(0.1, (now - this.last) / 1000);
+    this.last = now;
+    if (this.playing) {
+      this.phase += dt;
+      if (this.phase > this.flowSeconds + this.holdSeconds) this.phase = 0;
+      this.t = Math.min(1, this.phase / this.flowSeconds);
+    }
+    return this.t;
+  }
+}

@@ -1,0 +1,147 @@
+// One stage canvas: composes a frame at time t from the data cloud, the particle
+// trajectories, the field arrows and heatmaps (evaluated by the page's own wasm Fields and
+// cached by time and version), the chosen z and the posterior inspector.
+import { COLORS, View, fitCanvas, drawBackground, drawHeatmap, drawDots, drawParticles, drawTrails, drawArrows, drawConditionalPath } from './render.js';
+
+const ARROW_GRID = 23;
+const HEAT_GRID = 48;
+
+/** Cell-centre grid points of an n x n grid over the view, interleaved, row 0 at the top. */
+function gridPoints(view, n) {
+  const xs = new Float32Array(2 * n * n);
+  const cell = view.span() / n;
+  for (let r = 0; r < n; r++) {
+    for (let c = 0; c < n; c++) {
+      xs[2 * (r * n + c)] = -view.half + (c + 0.5) * cell;
+      xs[2 * (r * n + c) + 1] = view.half - (r + 0.5) * cell;
+    }
+  }
+  return xs;
+}
+
+export class Stage {
+  /** fields: the page's wasm Fields handle (cloud, schedule, z and model kept in sync by main). */
+  constructor(canvas, fields) {
+    this.canvas = canvas;
+    this.fields = fields;
+    this.view = new View();
+    this.arrowXs = gridPoints(this.view, ARROW_GRID);
+    this.cache = new Map(); // key -> { stamp, value }
+  }
+
+  /** Evaluates fn() once per distinct key; `stamp` says what inputs the key depends on. */
+  cached(slot, key, fn) {
+    const hit = this.cache.get(slot);
+    if (hit && hit.key === key) return hit.value;
+    const value = fn();
+    this.cache.set(slot, { key, value });
+    return value;
+  }
+
+  /**
+   * Draws a frame. s: { t, cloud (Float32Array), versions: {cloud, model}, settings,
+   * learned/exact Trajectory or null, showLearned, showExact, z: [x, y] | null,
+   * alphaBeta: [alpha, beta], inspector: {x, y, weights, top} | null, heat: {what, lo, hi, map} | null }
+   */
+  draw(s) {
+    const { ctx, w, h, dpr } = fitCanvas(this.canvas);
+    const view = this.view;
+    drawBackground(ctx, view, w, h);
+    const tq = Math.round(s.t * 200) / 200; // fields are re-evaluated every 0.005 in t
+
+    if (s.heat) {
+      const key = `${s.heat.what}|${tq}|${s.versions.cloud}|${s.heat.what.includes('learned') || s.heat.what === 'error' ? s.versions.model : ''}`;
+      const grid = this.cached('heat', key, () => this.fields.grid(s.heat.what, tq, HEAT_GRID, view.half));
+      const [lo, hi] = s.heat.range(grid);
+      drawHeatmap(ctx, grid, HEAT_GRID, s.heat.map, lo, hi, w, h);
+      s.heat.onGrid?.(grid, lo, hi);
+    }
+
+    const dataR = Math.max(1.5, 1.6 * dpr * (s.cloudCount > 2000 ? 0.8 : 1));
+    drawDots(ctx, view, s.cloud, s.inspector ? 'rgba(31,41,55,0.25)' : 'rgba(31,41,55,0.55)', dataR, w, h);
+
+    if (s.arrows) {
+      const kind = s.arrows;
+      const key = `${kind}|${tq}|${s.versions.cloud}|${kind === 'learned' || kind === 'error' ? s.versions.model : ''}|${kind === 'conditional' ? s.z : ''}`;
+      const vs = this.cached('arrows', key, () => this.fields.velocity(kind === 'error' ? 'marginal' : kind, this.arrowXs, tq));
+      const cell = (w / ARROW_GRID);
+      if (kind === 'error') {
+        const ks = `${key}|learned`;
+        const vl = this.cached('arrows2', ks, () => this.fields.velocity('learned', this.arrowXs, tq));
+        drawArrows(ctx, view, this.arrowXs, vs, 'rgba(25,113,194,0.75)', cell * 0.9, 1.5, w, h, 1.2 * dpr);
+        drawArrows(ctx, view, this.arrowXs, vl, 'rgba(232,89,12,0.8)', cell * 0.9, 1.5, w, h, 1.2 * dpr);
+      } else {
+        const color = { learned: COLORS.learned, marginal: COLORS.exact, conditional: COLORS.cond, uniform: COLORS.uniform }[kind];
+        drawArrows(ctx, view, this.arrowXs, vs, color, cell * 0.9, 1.5, w, h, 1.3 * dpr);
+      }
+    }
+
+    const size = Math.max(2, 2 * dpr);
+    const layers = [];
+    if (s.exact && s.showExact) layers.push([s.exact, COLORS.exact]);
+    if (s.learned && s.showLearned) layers.push([s.learned, COLORS.learned]);
+    for (const [traj, color] of layers) {
+      if (s.trails && s.t > 0) {
+        ctx.globalAlpha = 0.18;
+        drawTrails(ctx, view, traj.trail(s.t, 0.12), color, Math.max(1, dpr * 0.8), w, h);
+        ctx.globalAlpha = 1;
+      }
+      ctx.globalAlpha = 0.75;
+      drawParticles(ctx, view, traj.at(s.t), color, size, w, h);
+      ctx.globalAlpha = 1;
+    }
+
+    if (s.z) drawConditionalPath(ctx, view, s.z, s.alphaBeta[0], s.alphaBeta[1], w, h);
+    if (s.inspector) this.drawInspector(ctx, s, w, h, dpr);
+  }
+
+  /** Posterior-weight inspector: weighted data points, top conditional vectors, their sum. */
+  drawInspector(ctx, s, w, h, dpr) {
+    const view = this.view;
+    const { x, y, weights, top, uCond, uMarg } = s.inspector;
+    let wmax = 0;
+    for (let i = 0; i < weights.length; i++) wmax = Math.max(wmax, weights[i]);
+    ctx.fillStyle = COLORS.cond;
+    for (let i = 0; i < weights.length; i++) {
+      const a = weights[i] / (wmax || 1);
+      if (a < 0.02) continue;
+      ctx.globalAlpha = Math.min(1, 0.15 + a);
+      const r = (2 + 6 * Math.sqrt(a)) * dpr;
+      ctx.beginPath();
+      ctx.arc(view.sx(s.cloud[2 * i], w), view.sy(s.cloud[2 * i + 1], h), r, 0, 2 * Math.PI);
+      ctx.fill();
+    }
+    ctx.globalAlpha = 1;
+    const px = w / view.span();
+    const scale = 0.25 * px; // pixels per unit of velocity
+    const from = [x, y];
+    for (let k = 0; k < top.length; k++) {
+      const a = weights[top[k]] / (wmax || 1);
+      ctx.globalAlpha = 0.25 + 0.6 * a;
+      arrow(ctx, view, from, uCond.subarray(2 * k, 2 * k + 2), COLORS.cond, scale, 1.5 * dpr, w, h);
+    }
+    ctx.globalAlpha = 1;
+    arrow(ctx, view, from, uMarg, COLORS.exact, scale, 3 * dpr, w, h);
+    ctx.fillStyle = '#111';
+    ctx.beginPath(); ctx.arc(view.sx(x, w), view.sy(y, h), 3.5 * dpr, 0, 2 * Math.PI); ctx.fill();
+  }
+}
+
+/** A single arrow from world point p along v, `scale` pixels per unit, clipped to 40% of the stage. */
+function arrow(ctx, view, p, v, color, scale, width, w, h) {
+  const x0 = view.sx(p[0], w), y0 = view.sy(p[1], h);
+  let dx = v[0] * scale, dy = -v[1] * scale;
+  const len = Math.hypot(dx, dy);
+  const cap = 0.4 * w;
+  if (len > cap) { dx *= cap / len; dy *= cap / len; }
+  const l = Math.min(len, cap);
+  if (!(l > 0.5)) return;
+  const ux = dx / l, uy = dy / l, head = Math.min(10, 0.4 * l) * (width / 2 + 0.5);
+  ctx.strokeStyle = color;
+  ctx.lineWidth = width;
+  ctx.beginPath();
+  ctx.moveTo(x0, y0); ctx.lineTo(x0 + dx, y0 + dy);
+  ctx.moveTo(x0 + dx, y0 + dy); ctx.lineTo(x0 + dx - head * (ux - 0.5 * uy), y0 + dy - head * (uy + 0.5 * ux));
+  ctx.moveTo(x0 + dx, y0 + dy); ctx.lineTo(x0 + dx - head * (ux + 0.5 * uy), y0 + dy - head * (uy - 0.5 * ux));
+  ctx.stroke();
+}

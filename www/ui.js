@@ -1,0 +1,114 @@
+// DOM helpers: the message bar, binding form controls to settings, captions and legends,
+// downloads. No application state lives here.
+import { COLORS } from './render.js';
+
+const $ = (id) => document.getElementById(id);
+export { $ };
+
+let messageTimer = null;
+/** Shows a message; kind 'info' fades after a while, 'error' stays until dismissed. */
+export function showMessage(text, kind = 'info') {
+  const box = $('message');
+  $('message-text').textContent = text;
+  box.classList.toggle('error', kind === 'error');
+  box.hidden = false;
+  clearTimeout(messageTimer);
+  if (kind !== 'error') messageTimer = setTimeout(() => { box.hidden = true; }, 7000);
+}
+export function hideMessage() { $('message').hidden = true; }
+$('message-close').addEventListener('click', hideMessage);
+
+/**
+ * Binds a control (select, range or checkbox with id = setting name) to settings[name]:
+ * shows the current value and calls onChange(name, value) after a user change.
+ */
+export function bindControl(name, settings, parse, onChange) {
+  const el = $(name);
+  const show = () => {
+    if (el.type === 'checkbox') el.checked = !!settings[name];
+    else {
+      const v = String(settings[name]);
+      if (el.tagName === 'SELECT' && ![...el.options].some((o) => o.value === v)) {
+        el.add(new Option(v, v));
+      }
+      el.value = v;
+    }
+  };
+  show();
+  el.addEventListener(el.type === 'range' ? 'input' : 'change', () => {
+    const value = el.type === 'checkbox' ? el.checked : parse(el.value);
+    settings[name] = value;
+    onChange(name, value);
+  });
+  return show;
+}
+
+/** Offers `blob` as a download called `name`. */
+export function download(blob, name) {
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url; a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+// MathML snippets for the captions (Chromium renders MathML natively).
+const mi = (s) => `<mi>${s}</mi>`;
+const sub = (a, b) => `<msub>${a}${b}</msub>`;
+const M = (body) => `<math display="inline"><mrow>${body}</mrow></math>`;
+const u_t = sub(mi('u'), mi('t'));
+const u_theta = sub(mi('u'), mi('θ'));
+const x = mi('x'), z = mi('z'), t = mi('t');
+const lp = '<mo>(</mo>', rp = '<mo>)</mo>', bar = '<mo>|</mo>', comma = '<mo>,</mo>';
+
+export const FORMULAS = {
+  learned: M(`${u_theta}${lp}${x}${comma}${t}${rp}`),
+  marginal: M(`${u_t}${lp}${x}${rp}<mo>=</mo><munder><mo>∑</mo><mi>i</mi></munder>${sub(mi('w'), mi('i'))}${lp}${x}${comma}${t}${rp}${u_t}${lp}${x}${bar}${sub(z, mi('i'))}${rp}`),
+  conditional: M(`${u_t}${lp}${x}${bar}${z}${rp}<mo>=</mo>${lp}${sub('<mover><mi>α</mi><mo>˙</mo></mover>', t)}<mo>−</mo><mfrac>${sub('<mover><mi>β</mi><mo>˙</mo></mover>', t)}${sub(mi('β'), t)}</mfrac>${sub(mi('α'), t)}${rp}${z}<mo>+</mo><mfrac>${sub('<mover><mi>β</mi><mo>˙</mo></mover>', t)}${sub(mi('β'), t)}</mfrac>${x}`),
+  error: M(`${bar}${u_theta}${lp}${x}${comma}${t}${rp}<mo>−</mo>${u_t}${lp}${x}${rp}${bar}`),
+  weights: M(`${sub(mi('w'), mi('i'))}${lp}${x}${comma}${t}${rp}<mo>=</mo><mfrac><mrow>${sub(mi('p'), t)}${lp}${x}${bar}${sub(z, mi('i'))}${rp}</mrow><mrow><msub><mo>∑</mo><mi>j</mi></msub>${sub(mi('p'), t)}${lp}${x}${bar}${sub(z, mi('j'))}${rp}</mrow></mfrac>`),
+  density: M(`${sub(mi('p'), t)}${lp}${x}${rp}<mo>=</mo><mfrac><mn>1</mn><mi>N</mi></mfrac><munder><mo>∑</mo><mi>i</mi></munder><mi>𝒩</mi>${lp}${x}<mo>;</mo>${sub(mi('α'), t)}${sub(z, mi('i'))}${comma}${sub(mi('β'), t)}<msup><mrow></mrow><mn>2</mn></msup><mi>I</mi>${rp}`),
+};
+
+/** The caption under the stage for the current field view. */
+export function captionFor(field, tValue, extra = '') {
+  const tt = `at t = ${tValue.toFixed(2)}`;
+  switch (field) {
+    case 'learned': return `Learned field ${FORMULAS.learned} ${tt}: the network's guess, trained only on conditional targets. ${extra}`;
+    case 'marginal': return `Exact marginal field ${FORMULAS.marginal} ${tt}: the posterior-weighted average of the conditional fields, in closed form. ${extra}`;
+    case 'conditional': return `Conditional field of the chosen z (green ring): ${FORMULAS.conditional} ${tt}. Dashed: the path of its mean α<sub>t</sub>z; circles: 1 and 2 β<sub>t</sub>. ${extra}`;
+    case 'error': return `Error ${FORMULAS.error} ${tt}: orange arrows learned, blue exact; where they disagree, training has work left. ${extra}`;
+    default: return `Particles ${tt}: from noise N(0, I) at t = 0 to data at t = 1, along the learned field (orange) and the exact marginal field (blue). ${extra}`;
+  }
+}
+
+/** Fills the legend row. items: [{ color, label }] or [{ gradient, lo, hi, label }]. */
+export function setLegend(items) {
+  const el = $('legend');
+  el.replaceChildren(...items.map((it) => {
+    const span = document.createElement('span');
+    if (it.gradient) {
+      span.append(`${it.label} ${fmt(it.lo)}`);
+      const bar = document.createElement('span');
+      bar.className = 'bar';
+      bar.style.background = it.gradient;
+      span.append(bar, fmt(it.hi));
+    } else {
+      const sw = document.createElement('span');
+      sw.className = 'sw';
+      sw.style.background = it.color;
+      span.append(sw, it.label);
+    }
+    return span;
+  }));
+}
+
+function fmt(v) {
+  if (!Number.isFinite(v)) return '–';
+  const a = Math.abs(v);
+  return a !== 0 && (a < 0.01 || a >= 1000) ? v.toExponential(1) : v.toFixed(2);
+}
+
+export { COLORS, fmt };
