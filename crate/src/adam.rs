@@ -126,8 +126,16 @@ mod tests {
         // update = 0.1 m_hat / sqrt(v_hat) = (0.08030410, 0.03661035)
         // theta = (0.9 - 0.08030410, -1.9 - 0.03661035) = (0.81969590, -1.93661035)
         adam.step(&mut theta, &[0.1, 2.0]);
-        assert!((theta[0] - 0.819_695_90).abs() < 2e-6, "{}", theta[0]);
-        assert!((theta[1] + 1.936_610_35).abs() < 2e-6, "{}", theta[1]);
+        assert!(
+            (theta[0] as f64 - 0.819_695_90).abs() < 2e-6,
+            "{}",
+            theta[0]
+        );
+        assert!(
+            (theta[1] as f64 + 1.936_610_35).abs() < 2e-6,
+            "{}",
+            theta[1]
+        );
         assert_eq!(adam.steps(), 2);
     }
 

@@ -5,8 +5,8 @@
 //!
 //! The canonical training benchmark: two moons, 2,048 standardized points, linear schedule,
 //! input `(x, y, t)` with raw `t`, 3 hidden SiLU layers, Adam lr 1e-3, no FM loss; config S is
-//! width 64 / batch 256, config L width 256 / batch 1024. A step is minibatch sampling + forward
-//! + backward + Adam. After a warm-up, steps are counted in windows of fixed duration and the
+//! width 64 / batch 256, config L width 256 / batch 1024. A step is minibatch sampling, forward,
+//! backward and Adam. After a warm-up, steps are counted in windows of fixed duration and the
 //! median window rate is reported.
 
 use crate::adam::AdamParams;

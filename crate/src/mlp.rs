@@ -522,20 +522,16 @@ mod tests {
         // Check every parameter of small networks (each tensor is covered).
         let h = 1e-2f32;
         let mut worst = 0.0f64;
-        for i in 0..mlp.num_params() {
+        for (i, &g) in grads.iter().enumerate() {
             let mut plus = mlp.clone();
             plus.params[i] += h;
             let mut minus = mlp.clone();
             minus.params[i] -= h;
             let step = (plus.params[i] - minus.params[i]) as f64;
             let fd = (linear_loss(&plus, &xs, &ts, &c) - linear_loss(&minus, &xs, &ts, &c)) / step;
-            let err = (fd - grads[i] as f64).abs() / (1e-2 + fd.abs().max(grads[i].abs() as f64));
+            let err = (fd - g as f64).abs() / (1e-2 + fd.abs().max(g.abs() as f64));
             worst = worst.max(err);
-            assert!(
-                err < 2e-2,
-                "{config:?} param {i}: fd {fd} vs backward {}",
-                grads[i]
-            );
+            assert!(err < 2e-2, "{config:?} param {i}: fd {fd} vs backward {g}");
         }
         assert!(worst.is_finite());
     }

@@ -19,7 +19,14 @@
 //!
 //! Learning rate: `lr_k = lr / (1 + k / LR_DECAY_STEPS)` at step `k` (an inverse-time decay
 //! that needs no total step count, so it suits a playground that trains indefinitely;
-//! [`Trainer::set_lr`] sets the base `lr`).
+//! [`Trainer::set_lr`] sets the base `lr`; [`Trainer::set_data`] restarts the decay).
+//!
+//! Weight averaging: [`Trainer::model`] is an exponential moving average of the trained weights,
+//! `theta_ema = d theta_ema + (1 - d) theta` after every step with
+//! `d = min(EMA_DECAY, (1 + k) / (10 + k))` (short memory early on), the network to sample and
+//! draw with; it removes most of the minibatch noise of the last steps (which otherwise shows up
+//! as an unequal split of mass between the modes). [`Trainer::trained_model`] is the network the
+//! gradient steps act on; the losses are computed with it.
 
 use crate::adam::{Adam, AdamParams};
 use crate::marginal::EmpiricalMarginal;
@@ -29,7 +36,10 @@ use crate::rng::{self, SeededRng};
 use crate::Point;
 
 /// Steps after which the learning rate has halved (see the module docs).
-pub const LR_DECAY_STEPS: f64 = 2000.0;
+pub const LR_DECAY_STEPS: f64 = 200.0;
+
+/// Decay of the weight average [`Trainer::model`] (memory of about 100 steps).
+pub const EMA_DECAY: f32 = 0.99;
 
 /// Everything that defines a training run; `Default` is the app's default.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -47,12 +57,16 @@ pub struct TrainConfig {
 }
 
 impl Default for TrainConfig {
+    /// The app default: [`MlpConfig::default`], batch 512, Adam with base lr 1e-2 (decaying, see
+    /// the module docs), linear schedule, seed 0. Chosen by measurement: 5,000 steps on two moons
+    /// (2,048 points) then RK4 sampling give exact W2 0.09-0.13 over ten seeds; batch 256 or no
+    /// weight averaging leave outliers near 0.15-0.2 (an unequal split of mass between moons).
     fn default() -> Self {
         TrainConfig {
             mlp: MlpConfig::default(),
-            batch: 256,
+            batch: 512,
             adam: AdamParams {
-                lr: 3e-3,
+                lr: 1e-2,
                 ..AdamParams::default()
             },
             schedule: Schedule::Linear,
@@ -78,11 +92,16 @@ pub struct StepReport {
 #[derive(Debug)]
 pub struct Trainer {
     config: TrainConfig,
+    /// The weights the gradient steps act on.
+    trained: Mlp,
+    /// Their moving average.
     model: Mlp,
     adam: Adam,
     marginal: EmpiricalMarginal,
     rng: SeededRng,
     steps: u64,
+    /// Steps since the learning-rate decay (re)started.
+    lr_clock: u64,
     cache: ForwardCache,
     /// Batch inputs: points, times, data indices and noise.
     xs: Vec<Point>,
@@ -103,10 +122,12 @@ impl Trainer {
         let mut trainer = Trainer {
             config: TrainConfig { batch, ..config },
             adam: Adam::new(n, config.adam),
-            model,
+            model: model.clone(),
+            trained: model,
             marginal: EmpiricalMarginal::new(data, GaussianPath::new(config.schedule)),
             rng,
             steps: 0,
+            lr_clock: 0,
             cache: ForwardCache::new(),
             xs: vec![[0.0; 2]; batch],
             ts: vec![0.0; batch],
@@ -126,9 +147,14 @@ impl Trainer {
         self.config
     }
 
-    /// The current network.
+    /// The network to sample and draw with: the moving average of the trained weights.
     pub fn model(&self) -> &Mlp {
         &self.model
+    }
+
+    /// The network the gradient steps act on (the losses are computed with it).
+    pub fn trained_model(&self) -> &Mlp {
+        &self.trained
     }
 
     /// Steps done so far.
@@ -141,19 +167,21 @@ impl Trainer {
         &self.marginal
     }
 
-    /// Replace the data; the model and optimiser state are kept (training continues).
+    /// Replace the data; the model and optimiser state are kept (training continues) and the
+    /// learning-rate decay restarts from the base rate.
     pub fn set_data(&mut self, data: Vec<Point>) {
         self.marginal.set_points(data);
+        self.lr_clock = 0;
     }
 
-    /// Set the base learning rate (the decay keeps counting from the steps done).
+    /// Set the base learning rate (the decay keeps its clock).
     pub fn set_lr(&mut self, lr: f32) {
         self.config.adam.lr = lr;
     }
 
     /// Learning rate used by the next step.
     pub fn current_lr(&self) -> f32 {
-        (self.config.adam.lr as f64 / (1.0 + self.steps as f64 / LR_DECAY_STEPS)) as f32
+        (self.config.adam.lr as f64 / (1.0 + self.lr_clock as f64 / LR_DECAY_STEPS)) as f32
     }
 
     /// Draw the minibatch, run the forward pass, fill the CFM targets; returns `L_CFM` and
@@ -177,7 +205,7 @@ impl Trainer {
             target[0] = (alpha_dot * z[0] + beta_dot * eps[0]) as f32;
             target[1] = (alpha_dot * z[1] + beta_dot * eps[1]) as f32;
         }
-        self.model.forward(&self.xs, &self.ts, &mut self.cache);
+        self.trained.forward(&self.xs, &self.ts, &mut self.cache);
         let scale = 2.0 / self.xs.len() as f32;
         let mut loss = 0.0f64;
         for ((d, &y), &u) in self
@@ -195,11 +223,22 @@ impl Trainer {
 
     /// Backward of `d_output` into `grads`, then one Adam step.
     fn update(&mut self) {
-        self.model
+        self.trained
             .backward(&mut self.cache, &self.d_output, &mut self.grads);
         self.adam.params.lr = self.current_lr();
-        self.adam.step(self.model.params_mut(), &self.grads);
+        self.adam.step(self.trained.params_mut(), &self.grads);
         self.steps += 1;
+        self.lr_clock += 1;
+        let k = self.steps as f32;
+        let d = EMA_DECAY.min((1.0 + k) / (10.0 + k));
+        for (e, &p) in self
+            .model
+            .params_mut()
+            .iter_mut()
+            .zip(self.trained.params())
+        {
+            *e = d * *e + (1.0 - d) * p;
+        }
     }
 
     /// One CFM step; returns the batch CFM loss (before the update). No allocation.
@@ -242,7 +281,7 @@ impl Trainer {
             d[1] = scale * r[1] as f32;
         }
         fm_loss /= self.xs.len() as f64;
-        self.model
+        self.trained
             .backward(&mut self.cache, &self.targets, &mut self.grads_fm);
         self.update();
         StepReport {
@@ -301,7 +340,13 @@ mod tests {
         let data = cloud(50, 1);
         let mut a = Trainer::new(small_config(), data.clone());
         let mut b = Trainer::new(small_config(), data.clone());
-        let mut c = Trainer::new(TrainConfig { seed: 1, ..small_config() }, data);
+        let mut c = Trainer::new(
+            TrainConfig {
+                seed: 1,
+                ..small_config()
+            },
+            data,
+        );
         for _ in 0..20 {
             assert_eq!(a.step(), b.step());
             c.step();
@@ -322,7 +367,7 @@ mod tests {
                 ..small_config()
             };
             let mut trainer = Trainer::new(config, data.clone());
-            let model = trainer.model().clone();
+            let model = trainer.trained_model().clone();
             let mut rng = rng::seeded(config.seed);
             let _ = Mlp::new(config.mlp, &mut rng); // the init consumes the same draws
             let path = GaussianPath::new(schedule);
@@ -384,11 +429,40 @@ mod tests {
     #[test]
     fn lr_decays_from_the_base() {
         let mut trainer = Trainer::new(small_config(), cloud(10, 5));
-        assert_eq!(trainer.current_lr(), 3e-3);
+        assert_eq!(trainer.current_lr(), 1e-2);
         trainer.set_lr(1e-2);
         for _ in 0..LR_DECAY_STEPS as usize {
             trainer.step();
         }
         assert!((trainer.current_lr() - 5e-3).abs() < 1e-9);
+        trainer.set_data(cloud(10, 6));
+        assert_eq!(trainer.current_lr(), 1e-2);
+    }
+
+    #[test]
+    fn model_is_the_moving_average_of_the_trained_weights() {
+        let mut trainer = Trainer::new(small_config(), cloud(20, 7));
+        let theta0 = trainer.trained_model().params().to_vec();
+        assert_eq!(trainer.model().params(), &theta0[..]);
+        trainer.step();
+        // Step 1: d = min(0.99, 2 / 11) = 2/11, ema = d theta0 + (1 - d) theta1.
+        let theta1 = trainer.trained_model().params().to_vec();
+        assert_ne!(theta0, theta1);
+        let d = 2.0f64 / 11.0;
+        for ((e, a), b) in trainer.model().params().iter().zip(&theta0).zip(&theta1) {
+            let want = d * *a as f64 + (1.0 - d) * *b as f64;
+            assert!((*e as f64 - want).abs() < 1e-6, "{e} vs {want}");
+        }
+        // Much later the decay is EMA_DECAY: one more step moves the average by 1% of the gap.
+        for _ in 0..2000 {
+            trainer.step();
+        }
+        let ema_before = trainer.model().params().to_vec();
+        trainer.step();
+        let theta = trainer.trained_model().params();
+        for ((e, a), p) in trainer.model().params().iter().zip(&ema_before).zip(theta) {
+            let want = 0.99 * *a as f64 + 0.01 * *p as f64;
+            assert!((*e as f64 - want).abs() < 1e-6);
+        }
     }
 }
