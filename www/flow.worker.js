@@ -1,52 +1,88 @@
 // The flow worker: owns a wasm instance with a Fields handle and integrates particle
 // trajectories from t = 0 to t = 1 in the background, so the page only plays them back.
-// Jobs run in slices of about 25 ms so new messages (an edited cloud, new weights) preempt.
+// Work runs in slices of about 25 ms so new messages (an edited cloud, new weights) preempt.
+// Each field kind has its own job; the learned one (fast, refreshed by every weight
+// snapshot, at most every LEARNED_MS) takes turns with the others, and the exact ones stream their frames as they are computed.
 //
 // In:  {type:'cloud', points, schedule} | {type:'model', config, weights}
-//      {type:'setup', particles, seed, solver, steps} | {type:'flow', kind}
-// Out: {type:'traj', kind, frames(Float32Array, transferred), n, steps, version}
-//      {type:'progress', kind, done, total} | {type:'error', message}
+//      {type:'setup', particles, seed, solver, steps} | {type:'extra', kind | null}
+// Out: {type:'begin', kind, n, steps, first}      a streamed trajectory starts (exact kinds)
+//      {type:'frames', kind, start, data}         frames start.. of that trajectory
+//      {type:'traj', kind, frames, n, steps}      a complete trajectory (learned)
+//      {type:'error', message}
 import init, { Fields, noise_points } from './pkg/fmp.js';
 
 const SLICE_MS = 25;
+const LEARNED_MS = 600;
+let lastLearned = -Infinity;
+const KINDS = ['learned', 'exact', 'uniform'];
+const SLOT = { learned: 0, exact: 1, uniform: 2 };
+const STREAMED = new Set(['exact', 'uniform']);
+
 let fields = null;
 let setup = null; // { particles, seed, solver, steps }
 let noise = null;
 let haveCloud = false;
 let haveModel = false;
-let extraKind = null; // optional third field: 'uniform'
-const pending = new Map(); // kind -> version to compute
-let versions = { learned: 0, exact: 0, uniform: 0 };
-let job = null; // { kind, version, frames, filled }
+let extraKind = null;
+const pending = new Set(); // kinds whose inputs changed since their job started
+const jobs = new Map(); // kind -> { frames, filled, steps, n, sent }
 let scheduled = false;
 
-/** Queues a computation of `kind`; `restart` drops a running one whose inputs changed. */
+/** Queues a fresh computation of `kind`; `restart` drops a running one whose inputs changed. */
 function want(kind, restart = true) {
-  versions[kind] += 1;
-  pending.set(kind, versions[kind]);
-  if (restart && job?.kind === kind) job = null;
+  pending.add(kind);
+  if (restart) jobs.delete(kind);
   kick();
 }
 
-function kick() {
-  if (!scheduled) { scheduled = true; setTimeout(work, 0); }
+function kick(delay = 0) {
+  if (!scheduled) { scheduled = true; setTimeout(work, delay); }
 }
 
-function startJob() {
-  // The learned flow is fast and changes often: it goes first.
-  for (const kind of ['learned', 'exact', 'uniform']) {
-    if (!pending.has(kind)) continue;
-    if (kind === 'learned' && !haveModel) continue;
-    if (!haveCloud && kind !== 'learned') continue;
-    const version = pending.get(kind);
-    pending.delete(kind);
-    const { particles, solver, steps } = setup;
-    fields.flow_begin(kind === 'exact' ? 'marginal' : kind, noise, solver, steps);
-    const frames = new Float32Array((steps + 1) * particles * 2);
-    frames.set(noise, 0);
-    return { kind, version, frames, filled: 1, steps, n: particles };
+function canStart(kind) {
+  return kind === 'learned' ? haveModel : haveCloud;
+}
+
+function startJob(kind) {
+  pending.delete(kind);
+  const { particles, solver, steps } = setup;
+  fields.flow_begin(SLOT[kind], kind === 'exact' ? 'marginal' : kind, noise, solver, steps);
+  const frames = new Float32Array((steps + 1) * particles * 2);
+  frames.set(noise, 0);
+  const job = { frames, filled: 1, steps, n: particles, sent: 1, lastPost: performance.now() };
+  jobs.set(kind, job);
+  if (STREAMED.has(kind)) postMessage({ type: 'begin', kind, n: particles, steps, first: noise });
+  return job;
+}
+
+/** Posts the frames computed since the last post (streamed kinds) or the whole trajectory. */
+function flush(kind, job, final) {
+  if (STREAMED.has(kind)) {
+    if (job.filled > job.sent) {
+      const stride = 2 * job.n;
+      const data = job.frames.slice(job.sent * stride, job.filled * stride);
+      postMessage({ type: 'frames', kind, start: job.sent, data }, [data.buffer]);
+      job.sent = job.filled;
+    }
+  } else if (final) {
+    postMessage({ type: 'traj', kind, frames: job.frames, n: job.n, steps: job.steps }, [job.frames.buffer]);
   }
-  return null;
+  job.lastPost = performance.now();
+}
+
+/** The jobs to advance, in turn (round robin, one ODE step each), starting any that may. */
+function activeKinds() {
+  for (const kind of KINDS) {
+    if (jobs.has(kind) || !pending.has(kind) || !canStart(kind)) continue;
+    if (kind === 'uniform' && extraKind !== 'uniform') continue;
+    // The learned flow restarts at most every LEARNED_MS: fresh enough to follow training,
+    // and it leaves time for the exact flows and the page.
+    if (kind === 'learned' && performance.now() - lastLearned < LEARNED_MS) continue;
+    if (kind === 'learned') lastLearned = performance.now();
+    startJob(kind);
+  }
+  return [...jobs.keys()];
 }
 
 function work() {
@@ -55,23 +91,25 @@ function work() {
   try {
     const t0 = performance.now();
     while (performance.now() - t0 < SLICE_MS) {
-      if (!job) job = startJob();
-      if (!job) return;
-      const chunk = fields.flow_advance(1);
-      job.frames.set(chunk, job.filled * job.n * 2);
-      job.filled += 1;
-      if (job.filled > job.steps) {
-        postMessage({ type: 'traj', kind: job.kind, frames: job.frames, n: job.n, steps: job.steps, version: job.version }, [job.frames.buffer]);
-        job = null;
-      } else if (job.kind !== 'learned' && job.filled % 5 === 0) {
-        postMessage({ type: 'progress', kind: job.kind, done: job.filled - 1, total: job.steps });
+      const kinds = activeKinds();
+      if (kinds.length === 0) break;
+      for (const kind of kinds) {
+        const job = jobs.get(kind);
+        const chunk = fields.flow_advance(SLOT[kind], 1);
+        job.frames.set(chunk, job.filled * job.n * 2);
+        job.filled += 1;
+        const done = job.filled > job.steps;
+        if (done || performance.now() - job.lastPost > 100) flush(kind, job, done);
+        if (done) jobs.delete(kind);
       }
     }
   } catch (err) {
-    job = null;
+    jobs.clear();
     postMessage({ type: 'error', message: String(err?.message ?? err) });
   }
-  kick();
+  // Busy: continue at once. Idle but a learned flow waits for its turn: come back then.
+  if (jobs.size) kick();
+  else if (pending.has('learned') && haveModel) kick(Math.max(0, lastLearned + LEARNED_MS - performance.now()));
 }
 
 const ready = init().then(() => { fields = new Fields(); });
@@ -85,7 +123,7 @@ onmessage = async (ev) => {
         fields.set_schedule(m.schedule);
         haveCloud = m.points.length > 0;
         want('exact');
-        if (extraKind) want(extraKind);
+        want('uniform');
         break;
       case 'model':
         fields.set_model(m.config.width, m.config.depth, m.config.timeFeatures, m.weights);
@@ -97,9 +135,7 @@ onmessage = async (ev) => {
       case 'setup':
         setup = { particles: m.particles, seed: m.seed, solver: m.solver, steps: m.steps };
         noise = noise_points(m.particles, m.seed);
-        want('exact');
-        if (extraKind) want(extraKind);
-        if (haveModel) want('learned');
+        for (const kind of KINDS) want(kind);
         break;
       case 'extra':
         extraKind = m.kind;

@@ -47,6 +47,7 @@ let training = false;
 let diverged = false;
 let modelConfig = null;
 let inspector = null;
+let lastCaption = '';
 
 // ---- the training worker ----
 const trainerConfig = () => ({
@@ -83,7 +84,7 @@ function onTrainMessage(m) {
       training = false;
       diverged = true;
       updateTrainButtons();
-      showMessage(`Training diverged at step ${m.steps}: the loss is no longer a finite number (learning rate ${settings.lr} is too large?). Lower the learning rate and press Reset; your drawing is kept.`, 'error');
+      showMessage(`Training diverged at step ${m.steps}: the loss exploded (learning rate ${settings.lr} is too large?). Lower the learning rate and press Reset; your drawing is kept.`, 'error');
       break;
     case 'error':
       if (m.fatal) trainWorker.restart(m.message);
@@ -96,9 +97,12 @@ function onTrainMessage(m) {
 const flowWorker = new WorkerClient(new URL('./flow.worker.js', import.meta.url), (m) => {
   if (m.type === 'traj') {
     traj[m.kind] = new Trajectory(m.frames, m.n, m.steps);
-    if (m.kind === 'exact') $('flow-status').textContent = '';
-  } else if (m.type === 'progress') {
-    $('flow-status').textContent = `exact flow: ${Math.round((100 * m.done) / m.total)}%`;
+  } else if (m.type === 'begin') {
+    traj[m.kind] = Trajectory.streamed(m.first, m.n, m.steps);
+  } else if (m.type === 'frames') {
+    const tr = traj[m.kind];
+    tr?.append(m.start, m.data);
+    if (m.kind === 'exact') $('flow-status').textContent = tr && !tr.complete() ? `exact flow: computed to t = ${tr.reach().toFixed(2)}` : '';
   } else if (m.type === 'error') {
     showMessage(`Could not compute the particle flow: ${m.message}`, 'error');
   }
@@ -280,14 +284,16 @@ function frame(now) {
   const [alpha, beta] = schedule_at(settings.schedule, t);
   const arrows = settings.field === 'none' || (settings.field === 'conditional' && !z) || ((settings.field === 'learned' || settings.field === 'error') && !fields.has_model()) ? null : settings.field;
   const base = {
-    t, cloud: pts, cloudCount: cloud.count, versions, trails: settings.trails, z, alphaBeta: [alpha, beta], arrows,
+    t, cloud: pts, cloudCount: cloud.count, versions, trails: settings.trails, alphaBeta: [alpha, beta], arrows,
+    z: arrows === 'conditional' ? z : null,
     heat: settings.heat && cloud.count > 0 ? { what: 'logp', map: 'density', range: logRange } : null,
     learned: traj.learned, exact: traj.exact, inspector: inspector && cloud.count > 0 ? inspect(inspector, t) : null,
   };
   const side = settings.show === 'side';
   stages[0].draw({ ...base, showLearned: settings.show !== 'exact', showExact: settings.show === 'both' || settings.show === 'exact' });
   if (side) stages[1].draw({ ...base, showLearned: false, showExact: true, inspector: null });
-  $('caption').innerHTML = captionFor(arrows ?? 'none', t);
+  const caption = captionFor(arrows ?? 'none', t);
+  if (caption !== lastCaption) { $('caption').innerHTML = caption; lastCaption = caption; }
   chart.draw(now);
   requestAnimationFrame(frame);
 }

@@ -2,17 +2,34 @@
 // interleaved points, t = k / steps) are sampled at any time t by linear interpolation, and
 // the clock that loops t from 0 to 1 lives here too.
 
-/** Trajectories of one field. */
+/** Trajectories of one field; a streamed one fills up frame by frame. */
 export class Trajectory {
-  constructor(frames, n, steps) {
+  constructor(frames, n, steps, filled = steps + 1) {
     this.frames = frames;
     this.n = n;
     this.steps = steps;
+    this.filled = filled;
     this.out = new Float32Array(2 * n);
   }
-  /** Positions at time t in [0, 1] (a reused buffer). */
+  /** An empty trajectory that starts at `first` and receives frames by `append`. */
+  static streamed(first, n, steps) {
+    const frames = new Float32Array((steps + 1) * 2 * n);
+    frames.set(first);
+    return new Trajectory(frames, n, steps, 1);
+  }
+  /** Stores frames `start..` (concatenated in `data`). */
+  append(start, data) {
+    this.frames.set(data, start * 2 * this.n);
+    this.filled = Math.max(this.filled, start + data.length / (2 * this.n));
+  }
+  /** Whether every frame is there. */
+  complete() { return this.filled === this.steps + 1; }
+  /** The time up to which frames exist. */
+  reach() { return (this.filled - 1) / this.steps; }
+  /** Positions at time t in [0, 1], clamped to the frames computed so far (a reused buffer). */
   at(t) {
-    const s = Math.max(0, Math.min(1, t)) * this.steps;
+    const s = Math.max(0, Math.min(t, this.reach())) * this.steps;
+    if (this.filled === 1) { this.out.set(this.frames.subarray(0, 2 * this.n)); return this.out; }
     const k = Math.min(this.steps - 1, Math.floor(s));
     const f = s - k;
     const stride = 2 * this.n;
@@ -23,6 +40,7 @@ export class Trajectory {
   }
   /** Frame views from about `span` before t up to t, for trails (oldest first). */
   trail(t, span, maxFrames = 6) {
+    t = Math.min(t, this.reach());
     const s = Math.max(0, Math.min(1, t)) * this.steps;
     const k1 = Math.floor(s);
     const k0 = Math.max(0, Math.floor((Math.max(0, t - span)) * this.steps));

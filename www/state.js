@@ -15,7 +15,7 @@ export const PROPS = {
   width: { kind: 'int', def: 64, min: 4, max: 512 },
   depth: { kind: 'int', def: 3, min: 1, max: 8 },
   schedule: { kind: 'enum', def: 'linear', values: ['linear', 'cosine', 'sqrt'] },
-  solver: { kind: 'enum', def: 'midpoint', values: ['euler', 'midpoint', 'rk4'] },
+  solver: { kind: 'enum', def: 'euler', values: ['euler', 'midpoint', 'rk4'] },
   odeSteps: { kind: 'int', def: 50, min: 2, max: 400 },
   particles: { kind: 'int', def: 2000, min: 100, max: 5000 },
   show: { kind: 'enum', def: 'both', values: ['both', 'learned', 'exact', 'side'] },

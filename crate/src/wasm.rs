@@ -175,22 +175,29 @@ impl TrainerHandle {
         })
     }
 
-    /// Runs `steps` CFM steps, the last one reporting. Returns
-    /// `[steps_done, cfm_loss, fm_loss, grad_cosine, mean_cfm_loss]` (the last is the mean over
-    /// all `steps`; the others are of the last step's batch).
-    pub fn train(&mut self, steps: u32) -> Vec<f64> {
+    /// Runs `steps` CFM steps; with `report`, the last one also measures the exact FM loss
+    /// and the gradient cosine on its batch (costly: batch x data points). Returns
+    /// `[steps_done, cfm_loss, fm_loss, grad_cosine, mean_cfm_loss]`: the mean is over all
+    /// `steps`, the others are of the last step's batch (NaN without `report`).
+    pub fn train(&mut self, steps: u32, report: bool) -> Vec<f64> {
         let steps = steps.max(1);
+        let plain = if report { steps - 1 } else { steps };
         let mut sum = 0.0;
-        for _ in 1..steps {
+        for _ in 0..plain {
             sum += self.trainer.step();
         }
-        let report = self.trainer.step_reporting();
-        sum += report.cfm_loss;
+        let (cfm, fm, cos) = if report {
+            let r = self.trainer.step_reporting();
+            sum += r.cfm_loss;
+            (r.cfm_loss, r.fm_loss, r.grad_cosine)
+        } else {
+            (f64::NAN, f64::NAN, f64::NAN)
+        };
         vec![
             self.trainer.steps_done() as f64,
-            report.cfm_loss,
-            report.fm_loss,
-            report.grad_cosine,
+            cfm,
+            fm,
+            cos,
             sum / f64::from(steps),
         ]
     }
@@ -233,9 +240,12 @@ pub struct Fields {
     out: Vec<Point>,
     aux: Vec<Point>,
     weights: Vec<f64>,
-    flow: Option<Flow>,
+    flows: [Option<Flow>; FLOW_SLOTS],
     integrator: Integrator,
 }
+
+/// How many trajectory computations a [`Fields`] can hold at once (one per field kind).
+const FLOW_SLOTS: usize = 4;
 
 /// A trajectory computation in progress.
 struct Flow {
@@ -298,7 +308,7 @@ impl Fields {
             out: Vec::new(),
             aux: Vec::new(),
             weights: Vec::new(),
-            flow: None,
+            flows: Default::default(),
             integrator: Integrator::new(),
         }
     }
@@ -437,9 +447,11 @@ impl Fields {
         self.weights.iter().map(|w| *w as f32).collect()
     }
 
-    /// Starts integrating field `kind` from interleaved `xs` over `[0, 1]` in `steps` steps.
+    /// Starts integrating field `kind` from interleaved `xs` over `[0, 1]` in `steps` steps,
+    /// in `slot` (`0..4`; each slot holds one computation, so several can interleave).
     pub fn flow_begin(
         &mut self,
+        slot: usize,
         kind: &str,
         xs: &[f32],
         solver: &str,
@@ -449,7 +461,11 @@ impl Fields {
         if kind == Kind::Learned && self.mlp.is_none() {
             return Err(JsError::new("no network yet"));
         }
-        self.flow = Some(Flow {
+        let slot = self
+            .flows
+            .get_mut(slot)
+            .ok_or_else(|| JsError::new("flow slot out of range"))?;
+        *slot = Some(Flow {
             kind,
             solver: solver_of(solver)?,
             xs: points_of(xs)?,
@@ -459,10 +475,10 @@ impl Fields {
         Ok(())
     }
 
-    /// Advances the flow by up to `max_steps` steps; returns the positions after each step,
-    /// concatenated (empty when the flow is done or was never begun).
-    pub fn flow_advance(&mut self, max_steps: usize) -> Vec<f32> {
-        let Some(flow) = self.flow.as_mut() else {
+    /// Advances the flow in `slot` by up to `max_steps` steps; returns the positions after
+    /// each step, concatenated (empty when that flow is done or was never begun).
+    pub fn flow_advance(&mut self, slot: usize, max_steps: usize) -> Vec<f32> {
+        let Some(Some(flow)) = self.flows.get_mut(slot) else {
             return Vec::new();
         };
         let mut frames = Vec::new();
@@ -506,9 +522,12 @@ impl Fields {
         frames
     }
 
-    /// Whether the current flow has reached `t = 1` (true when none was begun).
-    pub fn flow_done(&self) -> bool {
-        self.flow.as_ref().is_none_or(|f| f.step >= f.steps)
+    /// Whether the flow in `slot` has reached `t = 1` (true when none was begun).
+    pub fn flow_done(&self, slot: usize) -> bool {
+        self.flows
+            .get(slot)
+            .and_then(Option::as_ref)
+            .is_none_or(|f| f.step >= f.steps)
     }
 }
 
