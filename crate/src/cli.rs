@@ -297,7 +297,7 @@ fn train(args: &[String]) -> Result<String, String> {
         c.mlp.depth,
         c.mlp.time_features,
         c.batch,
-        json_num(c.adam.lr as f64),
+        c.adam.lr,
         c.schedule.name(),
         seed,
         steps,

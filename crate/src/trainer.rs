@@ -15,7 +15,8 @@
 //! `L_CFM - L_FM` does not depend on `theta` in expectation, so both gradients agree on average.
 //!
 //! Every draw comes from one seeded RNG, so runs reproduce. All buffers are sized in
-//! [`Trainer::new`] (or on a batch-size change): a step allocates nothing.
+//! [`Trainer::new`]: a step allocates nothing itself (inside each matrix product, matrixmultiply
+//! takes and frees a transient packing buffer).
 //!
 //! Learning rate: `lr_k = lr / (1 + k / LR_DECAY_STEPS)` at step `k` (an inverse-time decay
 //! that needs no total step count, so it suits a playground that trains indefinitely;
