@@ -152,3 +152,16 @@ fn field_output_matches_the_exact_marginal() {
         assert_eq!(rows, queries.len());
     }
 }
+
+#[test]
+fn train_subsamples_a_large_cloud_for_the_metrics_and_says_so() {
+    let out = run(&args(
+        "train --points 2100 --steps 25 --width 8 --batch 16 --ode-steps 2 --lr 0.005",
+    ));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let line = out.stdout.trim_end();
+    assert_eq!(json_field(line, "data_points"), Some("2100"));
+    assert_eq!(json_field(line, "eval_points"), Some("2048"));
+    assert_eq!(json_field(line, "data_subsampled"), Some("true"));
+    assert_eq!(json_field(line, "lr"), Some("0.005"));
+}
