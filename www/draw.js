@@ -85,12 +85,13 @@ export class Cloud {
 
 /**
  * Wires pointer events on `canvas` to the cloud.
- * opts: { view, cloud, tool(): 'spray'|'erase'|'pick', brush(): {size, rate},
+ * opts: { view, cloud, tool(): 'spray'|'erase'|'pick'|'inspect', brush(): {size, rate},
  *         onPick(index), onHover(x, y | null), onFull() }
  */
 export function attachPointer(canvas, opts) {
   const { view, cloud } = opts;
   let active = null; // { id, x, y, timer }
+  let inspecting = null; // pointer id of a touch that holds the inspector
 
   const sprayAt = (x, y) => {
     const { size, rate } = opts.brush();
@@ -117,6 +118,12 @@ export function attachPointer(canvas, opts) {
     if (ev.button !== 0 || active) return;
     const [x, y] = worldOf(ev);
     const tool = opts.tool();
+    if (tool === 'inspect') {
+      // Mouse users hover; touch and pen users hold a finger down and move it.
+      opts.onHover?.(x, y);
+      if (ev.pointerType !== 'mouse') { ev.preventDefault(); canvas.setPointerCapture(ev.pointerId); inspecting = ev.pointerId; }
+      return;
+    }
     if (tool === 'pick') {
       const rect = canvas.getBoundingClientRect();
       const radius = (14 / rect.width) * view.span();
@@ -145,6 +152,7 @@ export function attachPointer(canvas, opts) {
     }
   });
   const end = (ev) => {
+    if (ev.pointerId === inspecting) { inspecting = null; opts.onHover?.(null, null); }
     if (!active || ev.pointerId !== active.id) return;
     clearInterval(active.timer);
     active = null;

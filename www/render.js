@@ -13,6 +13,13 @@ export const COLORS = {
   bg: '#fbfbfd',
 };
 
+/** A number for captions and legends: fixed-point when moderate, exponential otherwise. */
+export function fmt(v) {
+  if (!Number.isFinite(v)) return '–';
+  const a = Math.abs(v);
+  return a !== 0 && (a < 0.01 || a >= 1000) ? v.toExponential(1) : v.toFixed(2);
+}
+
 /** Maps the world box [-WORLD, WORLD]^2 (y up) to canvas pixels (y down). */
 export class View {
   constructor(half = WORLD) { this.half = half; }

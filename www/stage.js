@@ -4,7 +4,7 @@
 import { COLORS, View, fitCanvas, drawBackground, drawHeatmap, drawDots, drawParticles, drawTrails, drawArrows, drawConditionalPath } from './render.js';
 
 const ARROW_GRID = 23;
-const HEAT_GRID = 48;
+const HEAT_GRID = 40;
 
 /** Cell-centre grid points of an n x n grid over the view, interleaved, row 0 at the top. */
 function gridPoints(view, n) {
@@ -50,11 +50,12 @@ export class Stage {
     const tq = Math.round(s.t * 200) / 200; // fields are re-evaluated every 0.005 in t
 
     if (s.heat) {
-      const key = `${s.heat.what}|${tq}|${s.versions.cloud}|${s.heat.what.includes('learned') || s.heat.what === 'error' ? s.versions.model : ''}`;
-      const grid = this.cached('heat', key, () => this.fields.grid(s.heat.what, tq, HEAT_GRID, view.half));
+      // Heatmaps cost a few ms each: re-evaluated every 0.02 in t.
+      const th = Math.round(s.t * 50) / 50;
+      const key = `${s.heat.what}|${th}|${s.versions.cloud}|${s.heat.what.includes('learned') || s.heat.what === 'error' ? s.versions.model : ''}`;
+      const grid = this.cached('heat', key, () => this.fields.grid(s.heat.what, th, HEAT_GRID, view.half));
       const [lo, hi] = s.heat.range(grid);
       drawHeatmap(ctx, grid, HEAT_GRID, s.heat.map, lo, hi, w, h);
-      s.heat.onGrid?.(grid, lo, hi);
     }
 
     const dataR = Math.max(1.5, 1.6 * dpr * (s.cloudCount > 2000 ? 0.8 : 1));
@@ -78,7 +79,7 @@ export class Stage {
 
     const size = Math.max(2, 2 * dpr);
     const layers = [];
-    if (s.exact && s.showExact) layers.push([s.exact, COLORS.exact]);
+    if (s.exact && s.showExact) layers.push([s.exact, s.exactColor ?? COLORS.exact]);
     if (s.learned && s.showLearned) layers.push([s.learned, COLORS.learned]);
     for (const [traj, color] of layers) {
       if (s.trails && s.t > 0) {

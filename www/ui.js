@@ -1,6 +1,6 @@
 // DOM helpers: the message bar, binding form controls to settings, captions and legends,
 // downloads. No application state lives here.
-import { COLORS } from './render.js';
+import { COLORS, fmt } from './render.js';
 
 const $ = (id) => document.getElementById(id);
 export { $ };
@@ -69,6 +69,7 @@ export const FORMULAS = {
   conditional: M(`${u_t}${lp}${x}${bar}${z}${rp}<mo>=</mo>${lp}${sub('<mover><mi>α</mi><mo>˙</mo></mover>', t)}<mo>−</mo><mfrac>${sub('<mover><mi>β</mi><mo>˙</mo></mover>', t)}${sub(mi('β'), t)}</mfrac>${sub(mi('α'), t)}${rp}${z}<mo>+</mo><mfrac>${sub('<mover><mi>β</mi><mo>˙</mo></mover>', t)}${sub(mi('β'), t)}</mfrac>${x}`),
   error: M(`${bar}${u_theta}${lp}${x}${comma}${t}${rp}<mo>−</mo>${u_t}${lp}${x}${rp}${bar}`),
   weights: M(`${sub(mi('w'), mi('i'))}${lp}${x}${comma}${t}${rp}<mo>=</mo><mfrac><mrow>${sub(mi('p'), t)}${lp}${x}${bar}${sub(z, mi('i'))}${rp}</mrow><mrow><msub><mo>∑</mo><mi>j</mi></msub>${sub(mi('p'), t)}${lp}${x}${bar}${sub(z, mi('j'))}${rp}</mrow></mfrac>`),
+  residual: M(`<msub><mo>∂</mo><mi>t</mi></msub><mi>log</mi>${sub(mi('p'), t)}<mo>+</mo>${mi('u')}<mo>·</mo><mo>∇</mo><mi>log</mi>${sub(mi('p'), t)}<mo>+</mo><mo>∇</mo><mo>·</mo>${mi('u')}`),
   density: M(`${sub(mi('p'), t)}${lp}${x}${rp}<mo>=</mo><mfrac><mn>1</mn><mi>N</mi></mfrac><munder><mo>∑</mo><mi>i</mi></munder><mi>𝒩</mi>${lp}${x}<mo>;</mo>${sub(mi('α'), t)}${sub(z, mi('i'))}${comma}${sub(mi('β'), t)}<msup><mrow></mrow><mn>2</mn></msup><mi>I</mi>${rp}`),
 };
 
@@ -79,7 +80,10 @@ export function captionFor(field, tValue, extra = '') {
     case 'learned': return `Learned field ${FORMULAS.learned} ${tt}: the network's guess, trained only on conditional targets. ${extra}`;
     case 'marginal': return `Exact marginal field ${FORMULAS.marginal} ${tt}: the posterior-weighted average of the conditional fields, in closed form. ${extra}`;
     case 'conditional': return `Conditional field of the chosen z (green ring): ${FORMULAS.conditional} ${tt}. Dashed: the path of its mean α<sub>t</sub>z; circles: 1 and 2 β<sub>t</sub>. ${extra}`;
-    case 'error': return `Error ${FORMULAS.error} ${tt}: orange arrows learned, blue exact; where they disagree, training has work left. ${extra}`;
+    case 'error': return `Error ${FORMULAS.error} ${tt} (shading): orange arrows learned, blue exact; where they disagree, training has work left. ${extra}`;
+    case 'residual': return `Continuity residual ${FORMULAS.residual} of the exact pair (p<sub>t</sub>, u<sub>t</sub>) ${tt}: zero up to rounding, everywhere. ${extra}`;
+    case 'residual_learned': return `Continuity residual ${FORMULAS.residual} with the learned u<sub>θ</sub> ${tt} (its divergence by central differences, step 10<sup>−3</sup>): large early, shrinking with training. ${extra}`;
+    case 'residual_uniform': return `Continuity residual ${FORMULAS.residual} of a wrong field that averages the conditional fields with uniform weights ${tt}: far from zero, and its purple particles miss the data. ${extra}`;
     default: return `Particles ${tt}: from noise N(0, I) at t = 0 to data at t = 1, along the learned field (orange) and the exact marginal field (blue). ${extra}`;
   }
 }
@@ -105,10 +109,4 @@ export function setLegend(items) {
   }));
 }
 
-function fmt(v) {
-  if (!Number.isFinite(v)) return '–';
-  const a = Math.abs(v);
-  return a !== 0 && (a < 0.01 || a >= 1000) ? v.toExponential(1) : v.toFixed(2);
-}
-
-export { COLORS, fmt };
+export { COLORS };

@@ -8,6 +8,9 @@
 //!   exactly by the Hungarian method in its shortest-augmenting-path form with dual potentials
 //!   (Jonker-Volgenant style, `O(n^3)` worst case, `f64`), for `1 <= n <= W2_MAX_POINTS`.
 //!   Costs are squared distances computed on the fly (no `n x n` matrix).
+//! - Memorization: [`near_fraction`], the share of samples within a radius of some data point
+//!   (the exact marginal flow lands every sample on a data point; a network that generalizes
+//!   puts most of them in between).
 
 use crate::Point;
 use std::fmt;
@@ -234,6 +237,23 @@ fn optimal_assignment(a: &[Point], b: &[Point]) -> Vec<usize> {
     sigma
 }
 
+/// The fraction of `samples` that lie within distance `radius` of at least one point of
+/// `data` (0 for no samples). `O(n m)`.
+pub fn near_fraction(samples: &[Point], data: &[Point], radius: f64) -> f64 {
+    if samples.is_empty() {
+        return 0.0;
+    }
+    let r2 = radius * radius;
+    let near = samples
+        .iter()
+        .filter(|s| {
+            data.iter()
+                .any(|d| (s[0] - d[0]).powi(2) + (s[1] - d[1]).powi(2) <= r2)
+        })
+        .count();
+    near as f64 / samples.len() as f64
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -404,5 +424,17 @@ mod tests {
         let mut seen = vec![false; 400];
         sigma.iter().for_each(|&j| seen[j] = true);
         assert!(seen.iter().all(|s| *s), "not a permutation");
+    }
+
+    #[test]
+    fn near_fraction_counts_samples_close_to_data() {
+        let data = [[0.0, 0.0], [1.0, 0.0]];
+        // Distances to the nearest data point: 0.05, 0.2, 0.0, 0.099.
+        let samples = [[0.05, 0.0], [0.5, 0.2], [1.0, 0.0], [1.0, -0.099]];
+        assert_eq!(near_fraction(&samples, &data, 0.1), 0.75);
+        assert_eq!(near_fraction(&samples, &data, 0.01), 0.25);
+        assert_eq!(near_fraction(&samples, &data, 1.0), 1.0);
+        assert_eq!(near_fraction(&[], &data, 1.0), 0.0);
+        assert_eq!(near_fraction(&samples, &[], 1.0), 0.0);
     }
 }

@@ -106,3 +106,59 @@ pub fn loss_chart(
         .map_err(err)?;
     root.present().map_err(err)
 }
+
+/// The schedule chart: `alpha_t` and `beta_t` of `schedule` over `[0, 1]`, with a marker at
+/// the current time `t`.
+pub fn schedule_chart(
+    canvas: HtmlCanvasElement,
+    schedule: crate::path::Schedule,
+    t: f64,
+) -> Result<(), String> {
+    let backend = CanvasBackend::with_canvas_object(canvas).ok_or_else(|| err("no 2d context"))?;
+    let root = backend.into_drawing_area();
+    root.fill(&WHITE).map_err(err)?;
+    let mut chart = ChartBuilder::on(&root)
+        .margin(6)
+        .x_label_area_size(18)
+        .y_label_area_size(28)
+        .build_cartesian_2d(0f64..1f64, 0f64..1.05f64)
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .x_labels(3)
+        .y_labels(3)
+        .light_line_style(RGBColor(240, 240, 240))
+        .label_style(("sans-serif", 10))
+        .draw()
+        .map_err(err)?;
+    let grid = || (0..=100).map(|k| f64::from(k) / 100.0);
+    let curves: [(&str, RGBColor, Box<dyn Fn(f64) -> f64>); 2] = [
+        ("alpha_t", RGBColor(232, 89, 12), Box::new(move |s| schedule.alpha(s))),
+        ("beta_t", RGBColor(25, 113, 194), Box::new(move |s| schedule.beta(s))),
+    ];
+    for (label, color, f) in curves {
+        chart
+            .draw_series(LineSeries::new(grid().map(|s| (s, f(s))), color.stroke_width(2)))
+            .map_err(err)?
+            .label(label)
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 12, y)], color.stroke_width(2)));
+        chart
+            .draw_series(std::iter::once(Circle::new((t, f(t)), 3, color.filled())))
+            .map_err(err)?;
+    }
+    chart
+        .draw_series(std::iter::once(PathElement::new(
+            vec![(t, 0.0), (t, 1.05)],
+            RGBColor(150, 150, 150),
+        )))
+        .map_err(err)?;
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::MiddleRight)
+        .background_style(WHITE.mix(0.85))
+        .border_style(RGBColor(220, 220, 220))
+        .label_font(("sans-serif", 10))
+        .draw()
+        .map_err(err)?;
+    root.present().map_err(err)
+}

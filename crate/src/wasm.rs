@@ -128,6 +128,27 @@ pub fn draw_loss_chart(
     crate::plot::loss_chart(canvas, steps, cfm, fm).map_err(|e| JsError::new(&e))
 }
 
+/// The `alpha_t`, `beta_t` chart of schedule `name` with a marker at `t`.
+#[wasm_bindgen]
+pub fn draw_schedule_chart(
+    canvas: web_sys::HtmlCanvasElement,
+    name: &str,
+    t: f64,
+) -> Result<(), JsError> {
+    crate::plot::schedule_chart(canvas, schedule_of(name)?, t).map_err(|e| JsError::new(&e))
+}
+
+/// The fraction of interleaved `samples` within `radius` of some point of `data`
+/// (memorization: see `metrics::near_fraction`).
+#[wasm_bindgen]
+pub fn near_fraction(samples: &[f32], data: &[f32], radius: f64) -> Result<f64, JsError> {
+    Ok(crate::metrics::near_fraction(
+        &points_of(samples)?,
+        &points_of(data)?,
+        radius,
+    ))
+}
+
 /// A trainer (lives in the training worker): CFM steps on the current cloud.
 #[wasm_bindgen]
 pub struct TrainerHandle {

@@ -1,0 +1,106 @@
+// The explanations of the marginalization trick: the posterior-weight inspector, the heatmap
+// views (density, error, continuity residual) with their colour scales, the memorization
+// count, and the captions of the loss chart and the schedule.
+import { near_fraction } from './pkg/fmp.js';
+import { gradientCss, fmt } from './render.js';
+
+const TOP_K = 6;
+/** Samples this close to a training point count as memorized. */
+export const MEMO_RADIUS = 0.02;
+/** The residual colour scale is fixed, so the three fields compare at a glance. */
+const RESIDUAL_RANGE = 10;
+
+/**
+ * The inspector at world point {x, y} and time t: posterior weights of every data point, the
+ * TOP_K largest with their conditional vectors u_t(x|z_i), and the marginal vector u_t(x).
+ * `zIndex` is the chosen z, restored in `fields` afterwards.
+ */
+export function inspect(fields, cloud, { x, y }, t, zIndex) {
+  const weights = fields.posterior(x, y, t);
+  const order = [...weights.keys()].sort((a, b) => weights[b] - weights[a]).slice(0, TOP_K);
+  const uCond = new Float32Array(order.length * 2);
+  const at = Float32Array.of(x, y);
+  order.forEach((i, k) => {
+    fields.set_z(...cloud.at(i));
+    uCond.set(fields.velocity('conditional', at, t), 2 * k);
+  });
+  if (zIndex >= 0 && zIndex < cloud.count) fields.set_z(...cloud.at(zIndex));
+  const uMarg = fields.velocity('marginal', at, t);
+  return { x, y, weights, top: order, uCond, uMarg };
+}
+
+/** Summary statistics of a heatmap grid. */
+function stats(grid) {
+  let lo = Infinity, hi = -Infinity, sumAbs = 0, n = 0;
+  for (const v of grid) {
+    if (!Number.isFinite(v)) continue;
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+    sumAbs += Math.abs(v); n++;
+  }
+  return { lo, hi, meanAbs: n ? sumAbs / n : NaN };
+}
+
+/**
+ * The heatmap for a field view (or the density when `density` is on), or null:
+ * { what (Fields.grid name), map, range(grid) -> [lo, hi], legend(), note }.
+ */
+export function heatFor(field, density) {
+  if (field.startsWith('residual')) {
+    const what = field;
+    const h = {
+      what, map: 'diverging',
+      range(grid) { h.stats = stats(grid); return [-RESIDUAL_RANGE, RESIDUAL_RANGE]; },
+      legend: () => ({ gradient: gradientCss('diverging'), lo: -RESIDUAL_RANGE, hi: RESIDUAL_RANGE, label: 'residual' }),
+    };
+    Object.defineProperty(h, 'note', { get: () => (h.stats ? `Mean |residual| over the stage: ${fmt(h.stats.meanAbs)}.` : '') });
+    return h;
+  }
+  if (field === 'error') {
+    const h = {
+      what: 'error', map: 'error',
+      range(grid) { h.stats = stats(grid); return [0, Math.max(1e-6, h.stats.hi)]; },
+      legend: () => ({ gradient: gradientCss('error'), lo: 0, hi: h.stats?.hi ?? NaN, label: '|u_θ − u_t|' }),
+    };
+    return h;
+  }
+  if (density) {
+    const h = {
+      what: 'logp', map: 'density',
+      range(grid) { h.stats = stats(grid); return [h.stats.hi - 8, h.stats.hi]; },
+      legend: () => ({ gradient: gradientCss('density'), lo: (h.stats?.hi ?? NaN) - 8, hi: h.stats?.hi ?? NaN, label: 'log p_t' }),
+    };
+    return h;
+  }
+  return null;
+}
+
+/** The memorization caption: how many final samples of each flow sit on a training point. */
+export function memorization(traj, data) {
+  const part = (tr, name) => (tr?.complete() ? `${name} ${(100 * near_fraction(tr.final(), data, MEMO_RADIUS)).toFixed(0)}%` : `${name} (computing)`);
+  return `At t = 1, samples within ${MEMO_RADIUS} of a training point: ${part(traj.exact, 'exact marginal')} (memorizes), ${part(traj.learned, 'learned')} (generalizes between points).`;
+}
+
+/** The caption under the loss chart. */
+export function lossCaption(latest) {
+  if (!latest) return 'Press Train: the chart shows L_CFM (trained on), the exact L_FM, and their difference.';
+  return `L_CFM − L_FM = ${fmt(latest.diff)}: flat, since it does not depend on θ, so minimizing L_CFM minimizes L_FM. `
+    + `Cosine between their gradients on a batch: ${fmt(latest.cos)}.`;
+}
+
+const M = (body) => `<math display="block"><mrow>${body}</mrow></math>`;
+const frac = (a, b) => `<mfrac><mrow>${a}</mrow><mrow>${b}</mrow></mfrac>`;
+const lhs = '<msub><mi>u</mi><mi>t</mi></msub><mo>(</mo><mi>x</mi><mo>|</mo><mi>z</mi><mo>)</mo><mo>=</mo>';
+const pi2t = frac('<mi>π</mi><mi>t</mi>', '<mn>2</mn>');
+
+/** The schedule (alpha_t, beta_t) and its conditional vector field, as MathML. */
+export function scheduleFormula(schedule) {
+  switch (schedule) {
+    case 'cosine':
+      return `α<sub>t</sub> = sin(πt/2), β<sub>t</sub> = cos(πt/2)${M(`${lhs}${frac('<mi>π</mi>', '<mn>2</mn>')}${frac(`<mi>z</mi><mo>−</mo><mi>sin</mi><mo>(</mo>${pi2t}<mo>)</mo><mi>x</mi>`, `<mi>cos</mi><mo>(</mo>${pi2t}<mo>)</mo>`)}`)}`;
+    case 'sqrt':
+      return `α<sub>t</sub> = t, β<sub>t</sub> = √(1 − t)${M(`${lhs}${frac('<mo>(</mo><mn>2</mn><mo>−</mo><mi>t</mi><mo>)</mo><mi>z</mi><mo>−</mo><mi>x</mi>', '<mn>2</mn><mo>(</mo><mn>1</mn><mo>−</mo><mi>t</mi><mo>)</mo>')}`)}`;
+    default:
+      return `α<sub>t</sub> = t, β<sub>t</sub> = 1 − t (CondOT)${M(`${lhs}${frac('<mi>z</mi><mo>−</mo><mi>x</mi>', '<mn>1</mn><mo>−</mo><mi>t</mi>')}`)}`;
+  }
+}
