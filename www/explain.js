@@ -6,7 +6,7 @@ import { gradientCss, fmt } from './render.js';
 
 const TOP_K = 6;
 /** Samples this close to a training point count as memorized. */
-export const MEMO_RADIUS = 0.02;
+export const MEMO_RADIUS = 0.03;
 /** The residual colour scale is fixed, so the three fields compare at a glance. */
 const RESIDUAL_RANGE = 10;
 

@@ -56,7 +56,7 @@ export const STEPS = [
   },
   {
     title: '7. Memorize or generalize?',
-    body: `<p>The exact marginal field of a finite cloud carries every particle exactly onto a data point: it memorizes. A small network cannot represent it that sharply and spreads samples between the points: it generalizes. The caption counts samples within 0.02 of a training point.</p>
+    body: `<p>The exact marginal field of a finite cloud carries every particle exactly onto a data point: it memorizes. A small network cannot represent it that sharply and spreads samples between the points: it generalizes. The caption counts samples within 0.03 of a training point.</p>
       <p>Now draw your own shape with the <b>Spray</b> tool and press <b>Train</b>.</p>`,
     setup: { patch: { field: 'none', heat: false, show: 'both', memo: true }, time: 1 },
   },

@@ -20,7 +20,8 @@ $('message-close').addEventListener('click', hideMessage);
 
 /**
  * Binds a control (select, range or checkbox with id = setting name) to settings[name]:
- * shows the current value and calls onChange(name, value) after a user change.
+ * shows the current value (call the returned function after a change) and calls
+ * onChange(name, value) after a user change; onChange updates the settings.
  */
 export function bindControl(name, settings, parse, onChange) {
   const el = $(name);
@@ -36,9 +37,7 @@ export function bindControl(name, settings, parse, onChange) {
   };
   show();
   el.addEventListener(el.type === 'range' ? 'input' : 'change', () => {
-    const value = el.type === 'checkbox' ? el.checked : parse(el.value);
-    settings[name] = value;
-    onChange(name, value);
+    onChange(name, el.type === 'checkbox' ? el.checked : parse(el.value));
   });
   return show;
 }

@@ -105,6 +105,7 @@ test('each field view changes the stage; clicking a data point selects z', async
     digests.set(view, await stageDigest(page));
     await page.screenshot({ path: join(ARTIFACTS, `view-${view}.png`) });
   }
+  await page.selectOption('#field', 'none');
   await page.check('#heat');
   await page.waitForTimeout(250);
   digests.set('heat', await stageDigest(page));

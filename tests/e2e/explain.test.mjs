@@ -1,0 +1,129 @@
+// The marginalization trick made visible: inspector, residual views, memorization, the loss
+// caption and the guided tour.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { launch, openPage, ARTIFACTS } from './browser.mjs';
+
+let browser;
+before(async () => { browser = await launch(); });
+after(async () => { await browser.close(); });
+
+const ready = (page) => page.waitForSelector('body[data-ready="1"]', { timeout: 30000 });
+const digest = (page) => page.$eval('#stage', (c) => {
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  let h = 0;
+  for (let i = 0; i < d.length; i += 16) h = (h * 31 + d[i] + 7 * d[i + 1] + 13 * d[i + 2]) >>> 0;
+  return h;
+});
+async function stagePoint(page, x, y) {
+  const box = await page.locator('#stage').boundingBox();
+  return [box.x + ((x + 3.5) / 7) * box.width, box.y + ((3.5 - y) / 7) * box.height];
+}
+async function pauseAt(page, t) {
+  await page.evaluate((t) => { window.fmp.clock.playing = false; window.fmp.clock.set(t); }, t);
+  await page.waitForTimeout(150);
+}
+const meanResidual = async (page) => Number((await page.textContent('#caption')).match(/Mean \|residual\| over the stage: (\d+(?:\.\d+)?(?:e[-+]?\d+)?)/)[1]);
+
+test('hovering with the Inspect tool shows posterior weights and the vectors', async () => {
+  const page = await openPage(browser.context);
+  await ready(page);
+  await pauseAt(page, 0.7);
+  await page.check('input[name=tool][value=inspect]');
+  const [zx, zy] = await page.evaluate(() => window.fmp.cloud.at(10));
+  const [px, py] = await stagePoint(page, zx * 0.7 + 0.05, zy * 0.7);
+  await page.mouse.move(5, 5);
+  await page.waitForTimeout(100);
+  const plain = await digest(page);
+  await page.mouse.move(px, py);
+  await page.waitForTimeout(150);
+  const hovered = await digest(page);
+  assert.notEqual(hovered, plain, 'the inspector changed the stage');
+  await page.screenshot({ path: join(ARTIFACTS, 'inspector.png') });
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+test('continuity residual: about zero for the exact field, far from zero for uniform weights', async () => {
+  const page = await openPage(browser.context);
+  await ready(page);
+  await pauseAt(page, 0.5);
+  const seen = new Set();
+  await page.selectOption('#field', 'residual');
+  await page.waitForTimeout(300);
+  const exact = await meanResidual(page);
+  seen.add(await digest(page));
+  await page.screenshot({ path: join(ARTIFACTS, 'residual-exact.png') });
+  await page.selectOption('#field', 'residual_uniform');
+  await page.waitForTimeout(300);
+  const uniform = await meanResidual(page);
+  seen.add(await digest(page));
+  await page.screenshot({ path: join(ARTIFACTS, 'residual-uniform.png') });
+  assert.ok(exact < 1e-3, `exact residual ${exact}`);
+  assert.ok(uniform > 0.1, `uniform-weight residual ${uniform}`);
+  assert.match(await page.textContent('#legend'), /residual/);
+  // The learned field before and after some training.
+  await page.click('#step');
+  await page.waitForFunction(() => window.fmp.traj().learned !== null, null, { timeout: 20000 });
+  await page.selectOption('#field', 'residual_learned');
+  await page.waitForTimeout(300);
+  const early = await meanResidual(page);
+  seen.add(await digest(page));
+  await page.click('#train');
+  await page.waitForFunction(() => window.fmp.chart.steps.at(-1) > 2000, null, { timeout: 60000 });
+  await page.click('#train');
+  await page.waitForTimeout(600);
+  const late = await meanResidual(page);
+  await page.screenshot({ path: join(ARTIFACTS, 'residual-learned.png') });
+  assert.ok(late < early, `learned residual shrinks with training: ${early} -> ${late}`);
+  assert.equal(seen.size, 3, 'each residual view draws a different stage');
+  // The loss caption states the flat difference and the gradient cosine.
+  assert.match(await page.textContent('#loss-caption'), /L_CFM − L_FM = [0-9.]+.*Cosine between their gradients on a batch: -?[0-9.]+/);
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+test('memorization: exact particles land on training points, learned ones spread', async () => {
+  const page = await openPage(browser.context);
+  await ready(page);
+  await page.click('#train');
+  await page.waitForFunction(() => window.fmp.chart.steps.at(-1) > 1500, null, { timeout: 60000 });
+  await page.click('#train');
+  await page.check('#memo');
+  await page.waitForFunction(() => /exact marginal \d+%.*learned \d+%/.test(document.getElementById('caption').textContent), null, { timeout: 30000 });
+  const text = await page.textContent('#caption');
+  const [, exact, learned] = text.match(/exact marginal (\d+)%.*learned (\d+)%/).map(Number);
+  assert.ok(exact >= 90, `exact flow memorizes: ${exact}%`);
+  assert.ok(learned < exact, `learned flow generalizes: ${learned}% < ${exact}%`);
+  assert.equal(await page.textContent('#t-out'), '1.00');
+  await page.screenshot({ path: join(ARTIFACTS, 'memorization.png') });
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+test('the guided tour steps through to the end, setting up each view, and can be reopened', async () => {
+  const page = await openPage(browser.context);
+  await ready(page);
+  await page.click('#tour-btn');
+  const titles = [];
+  const fieldsSeen = [];
+  for (let i = 0; i < 20 && await page.isVisible('#tour'); i++) {
+    titles.push(await page.textContent('#tour-title'));
+    fieldsSeen.push(await page.inputValue('#field'));
+    assert.ok(await page.locator('#tour-body math').count() > 0 || i === 6, `step ${i + 1} has a formula`);
+    await page.screenshot({ path: join(ARTIFACTS, `tour-${i + 1}.png`) });
+    await page.click('#tour-next');
+  }
+  assert.equal(titles.length, 7, `steps: ${titles}`);
+  assert.match(titles[0], /Noise and data/);
+  assert.match(titles[6], /Memorize/);
+  assert.ok(new Set(fieldsSeen).size >= 4, `the tour sets up different views: ${fieldsSeen}`);
+  assert.ok(await page.isHidden('#tour'));
+  await page.click('#tour-btn');
+  assert.ok(await page.isVisible('#tour'));
+  await page.click('#tour-skip');
+  assert.ok(await page.isHidden('#tour'));
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
