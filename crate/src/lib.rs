@@ -18,7 +18,6 @@
 
 pub mod adam;
 pub mod bench;
-#[cfg(not(target_arch = "wasm32"))]
 pub mod cli;
 pub mod data;
 pub mod marginal;

@@ -132,16 +132,31 @@ pub fn schedule_chart(
         .draw()
         .map_err(err)?;
     let grid = || (0..=100).map(|k| f64::from(k) / 100.0);
-    let curves: [(&str, RGBColor, Box<dyn Fn(f64) -> f64>); 2] = [
-        ("alpha_t", RGBColor(232, 89, 12), Box::new(move |s| schedule.alpha(s))),
-        ("beta_t", RGBColor(25, 113, 194), Box::new(move |s| schedule.beta(s))),
+    type Curve = fn(crate::path::Schedule, f64) -> f64;
+    let curves: [(&str, RGBColor, Curve); 2] = [
+        (
+            "alpha_t",
+            RGBColor(232, 89, 12),
+            crate::path::Schedule::alpha,
+        ),
+        (
+            "beta_t",
+            RGBColor(25, 113, 194),
+            crate::path::Schedule::beta,
+        ),
     ];
-    for (label, color, f) in curves {
+    for (label, color, curve) in curves {
+        let f = |s: f64| curve(schedule, s);
         chart
-            .draw_series(LineSeries::new(grid().map(|s| (s, f(s))), color.stroke_width(2)))
+            .draw_series(LineSeries::new(
+                grid().map(|s| (s, f(s))),
+                color.stroke_width(2),
+            ))
             .map_err(err)?
             .label(label)
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 12, y)], color.stroke_width(2)));
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 12, y)], color.stroke_width(2))
+            });
         chart
             .draw_series(std::iter::once(Circle::new((t, f(t)), 3, color.filled())))
             .map_err(err)?;
