@@ -1,7 +1,7 @@
 // Wiring only: creates the modules and connects them. The training worker trains, the flow
 // worker integrates trajectories, the page's own wasm Fields evaluates arrows, heatmaps and
 // the inspector, and the stage plays everything back at time t.
-import init, { Fields, preset_points, schedule_at, default_config, draw_schedule_chart } from './pkg/fmp.js';
+import init, { Fields, preset_points, schedule_at, default_config, draw_schedule_chart, fresh_seed } from './pkg/fmp.js';
 import { MAX_POINTS, setCoreDefaults, sanitize, save } from './state.js';
 import { Cloud, attachPointer } from './draw.js';
 import { Clock } from './particles.js';
@@ -56,7 +56,7 @@ function syncZ() {
 // ---- settings: every change goes through apply(), which runs its side effects ----
 const showers = [];
 const EFFECTS = {
-  width: 'reset', depth: 'reset', batch: 'reset', seed: 'reset',
+  width: 'reset', depth: 'reset', batch: 'reset', seed: 'seed',
   schedule: 'schedule', lr: 'lr', solver: 'flows', odeSteps: 'flows', particles: 'flows',
   show: 'layout', field: 'field', memo: 'memo',
 };
@@ -67,7 +67,8 @@ function apply(patch) {
     if (settings[k] !== v) { settings[k] = v; if (EFFECTS[k]) effects.add(EFFECTS[k]); }
   }
   showers.forEach((show) => show());
-  if (effects.has('schedule')) { sendCloud(); training.reset(); } else if (effects.has('reset')) training.reset();
+  if (effects.has('schedule')) { sendCloud(); training.reset(); } else if (effects.has('reset') || effects.has('seed')) training.reset();
+  if (effects.has('seed')) flows.setup();
   if (effects.has('lr')) training.setLr(settings.lr);
   if (effects.has('flows')) flows.setup();
   if (effects.has('layout')) layoutStages();
@@ -114,6 +115,8 @@ $('load-preset').addEventListener('click', () => cloud.replace(preset_points(set
 $('train').addEventListener('click', () => { training.toggle(); $('hint').hidden = true; });
 $('step').addEventListener('click', () => training.step());
 $('reset').addEventListener('click', () => { hideMessage(); training.reset(); });
+$('new-seed').addEventListener('click', () => apply({ seed: fresh_seed() }));
+showers.push(() => { $('seed-out').textContent = String(settings.seed); });
 $('time').addEventListener('input', () => { clock.playing = false; clock.set(Number($('time').value)); });
 const toggleTime = () => { clock.playing = !clock.playing; };
 $('time-play').addEventListener('click', toggleTime);
@@ -167,7 +170,7 @@ const tour = new Tour({
 // ---- the frame loop ----
 function frame(now) {
   const t = clock.tick(now);
-  if (clock.playing) $('time').value = String(t);
+  if (Number($('time').value) !== t) $('time').value = String(t);
   $('t-out').textContent = t.toFixed(2);
   $('time-play').textContent = clock.playing ? '❚❚' : '▶';
   $('time-play').setAttribute('aria-pressed', String(clock.playing));

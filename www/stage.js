@@ -26,10 +26,10 @@ export class Stage {
     this.fields = fields;
     this.view = new View();
     this.arrowXs = gridPoints(this.view, ARROW_GRID);
-    this.cache = new Map(); // key -> { stamp, value }
+    this.cache = new Map(); // slot -> { key, value }
   }
 
-  /** Evaluates fn() once per distinct key; `stamp` says what inputs the key depends on. */
+  /** Evaluates fn() once per distinct key of a slot (the key names every input it used). */
   cached(slot, key, fn) {
     const hit = this.cache.get(slot);
     if (hit && hit.key === key) return hit.value;

@@ -10,11 +10,12 @@
 //! median window rate is reported.
 
 use crate::adam::AdamParams;
+use crate::data::{sample_preset, Preset};
 use crate::marginal::EmpiricalMarginal;
 use crate::mlp::MlpConfig;
 use crate::path::Schedule;
 use crate::trainer::{TrainConfig, Trainer};
-use crate::Point;
+use crate::{rng, Point};
 
 /// Number of data points of the canonical benchmark.
 pub const BENCH_POINTS: usize = 2048;
@@ -154,4 +155,41 @@ mod tests {
         assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
         assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), 2.5);
     }
+}
+
+/// A list of rates as JSON, one decimal each.
+fn json_list(values: &[f64]) -> String {
+    let items: Vec<String> = values.iter().map(|v| format!("{v:.1}")).collect();
+    format!("[{}]", items.join(","))
+}
+
+/// Runs every figure of the benchmark (canonical S and L training, then exact-marginal
+/// evaluations: 2,000 queries x 1,000 two-moons points) with the clock `now` (seconds), and
+/// returns one JSON line per figure, tagged with `place` ("native" or "wasm").
+pub fn run_all(
+    place: &str,
+    windows: usize,
+    window_s: f64,
+    now: &mut dyn FnMut() -> f64,
+) -> Vec<String> {
+    let mut lines = Vec::new();
+    let data = sample_preset(Preset::TwoMoons, BENCH_POINTS, &mut rng::seeded(0));
+    for (name, config) in canonical_configs() {
+        let r = train_steps_per_s(config, data.clone(), WARMUP_STEPS, windows, window_s, now);
+        lines.push(format!(
+            "{{\"bench\":\"train\",\"where\":\"{place}\",\"config\":\"{name}\",\"steps_per_s\":{:.1},\"windows\":{}}}",
+            r.median,
+            json_list(&r.windows)
+        ));
+    }
+    let mut rng = rng::seeded(1);
+    let points = sample_preset(Preset::TwoMoons, 1000, &mut rng);
+    let queries: Vec<Point> = (0..2000).map(|_| rng::normal_pair(&mut rng)).collect();
+    let r = marginal_evals_per_s(points, &queries, windows, window_s, now);
+    lines.push(format!(
+        "{{\"bench\":\"marginal\",\"where\":\"{place}\",\"evals_per_s\":{:.4e},\"windows\":{}}}",
+        r.median,
+        json_list(&r.windows)
+    ));
+    lines
 }

@@ -62,6 +62,16 @@ pub fn default_config() -> String {
     )
 }
 
+/// A fresh random seed from the operating system (getrandom), for the "New seed" button;
+/// everything downstream of a seed is deterministic, so the seed goes into shared links.
+#[wasm_bindgen]
+pub fn fresh_seed() -> Result<u32, JsError> {
+    let mut bytes = [0u8; 4];
+    getrandom::fill(&mut bytes).map_err(|e| JsError::new(&format!("no randomness: {e}")))?;
+    // Seeds stay below 2^31 so they survive JSON, URLs and the settings table.
+    Ok(u32::from_le_bytes(bytes) >> 1)
+}
+
 /// `n` points of the preset `name` (see `data::Preset::name`), seeded, interleaved.
 #[wasm_bindgen]
 pub fn preset_points(name: &str, n: usize, seed: u32) -> Result<Vec<f32>, JsError> {
@@ -147,6 +157,15 @@ pub fn near_fraction(samples: &[f32], data: &[f32], radius: f64) -> Result<f64, 
         &points_of(data)?,
         radius,
     ))
+}
+
+/// Runs the benchmark figures of `bench::run_all` in this (worker) thread, timed by
+/// `Date.now()`; returns the JSON lines joined by newlines. Blocks for about
+/// `3 x windows x window_s` seconds plus warm-ups.
+#[wasm_bindgen]
+pub fn bench_all(windows: usize, window_s: f64) -> String {
+    let mut now = || js_sys::Date::now() / 1000.0;
+    crate::bench::run_all("wasm", windows, window_s, &mut now).join("\n")
 }
 
 /// A trainer (lives in the training worker): CFM steps on the current cloud.

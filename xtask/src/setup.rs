@@ -235,9 +235,9 @@ pub fn e2e_tests() -> Result {
 
 /// Native benchmarks, then the in-browser benchmarks against the served release build.
 pub fn bench() -> Result {
-    run(
-        "native benchmarks",
-        cargo().args([
+    eprintln!("xtask: native benchmarks (about 40 s)");
+    let out = cargo()
+        .args([
             "run",
             "--quiet",
             "--release",
@@ -245,17 +245,25 @@ pub fn bench() -> Result {
             "fmp",
             "--example",
             "bench",
-        ]),
-    )?;
+        ])
+        .output()
+        .map_err(|e| Failure(format!("native benchmarks: {e}")))?;
+    let native = String::from_utf8_lossy(&out.stdout).to_string();
+    print!("{native}");
+    if !out.status.success() {
+        eprint!("{}", String::from_utf8_lossy(&out.stderr));
+        return Err(Failure("native benchmarks failed".into()));
+    }
     build_app()?;
     ensure_chromium()?;
     ensure_npm()?;
     let port = start_server()?;
     run(
-        "browser benchmarks",
+        "browser benchmarks (about 60 s)",
         Command::new("node")
             .current_dir(root().join("tests"))
             .arg("bench/bench.mjs")
-            .env("FMP_URL", format!("http://127.0.0.1:{port}/")),
+            .env("FMP_URL", format!("http://127.0.0.1:{port}/"))
+            .env("FMP_NATIVE_BENCH", native),
     )
 }
