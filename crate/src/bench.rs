@@ -130,33 +130,6 @@ pub fn marginal_evals_per_s(
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rates_follow_the_clock() {
-        // A fake clock that advances 1 ms per reading: each window of 0.01 s takes exactly
-        // 10 steps (readings at 1..=10 ms after its start), so the rate is 10 / 0.01 = 1000.
-        let mut t = 0.0;
-        let mut clock = move || {
-            t += 1e-3;
-            t
-        };
-        let data = vec![[0.0, 1.0], [1.0, 0.0]];
-        let (_, mut config) = canonical_configs()[0];
-        config.batch = 8;
-        config.mlp.width = 8;
-        let r = train_steps_per_s(config, data, 2, 3, 0.01 - 1e-9, &mut clock);
-        assert_eq!(r.windows.len(), 3);
-        for w in &r.windows {
-            assert!((w - 1000.0).abs() < 1e-6, "{w}");
-        }
-        assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
-        assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), 2.5);
-    }
-}
-
 /// A list of rates as JSON, one decimal each.
 fn json_list(values: &[f64]) -> String {
     let items: Vec<String> = values.iter().map(|v| format!("{v:.1}")).collect();
@@ -192,4 +165,31 @@ pub fn run_all(
         json_list(&r.windows)
     ));
     lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rates_follow_the_clock() {
+        // A fake clock that advances 1 ms per reading: each window of 0.01 s takes exactly
+        // 10 steps (readings at 1..=10 ms after its start), so the rate is 10 / 0.01 = 1000.
+        let mut t = 0.0;
+        let mut clock = move || {
+            t += 1e-3;
+            t
+        };
+        let data = vec![[0.0, 1.0], [1.0, 0.0]];
+        let (_, mut config) = canonical_configs()[0];
+        config.batch = 8;
+        config.mlp.width = 8;
+        let r = train_steps_per_s(config, data, 2, 3, 0.01 - 1e-9, &mut clock);
+        assert_eq!(r.windows.len(), 3);
+        for w in &r.windows {
+            assert!((w - 1000.0).abs() < 1e-6, "{w}");
+        }
+        assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), 2.5);
+    }
 }
