@@ -7,6 +7,7 @@
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Percent-decodes `s`; `None` on a malformed escape or a result that is not UTF-8.
 fn percent_decode(s: &str) -> Option<String> {
@@ -71,9 +72,13 @@ pub fn content_type(path: &Path) -> &'static str {
     }
 }
 
+/// How many requests are answered at once: a browser opens several connections, and one
+/// client that reads slowly must not hold up the others.
+const HANDLERS: usize = 8;
+
 /// A bound server; call [`Server::run`] to answer requests.
 pub struct Server {
-    http: tiny_http::Server,
+    http: Arc<tiny_http::Server>,
     root: PathBuf,
 }
 
@@ -82,7 +87,7 @@ impl Server {
     pub fn bind(root: &Path, port: u16) -> io::Result<Server> {
         let http = tiny_http::Server::http(("127.0.0.1", port)).map_err(io::Error::other)?;
         Ok(Server {
-            http,
+            http: Arc::new(http),
             root: root.to_path_buf(),
         })
     }
@@ -96,9 +101,23 @@ impl Server {
             .unwrap_or(0)
     }
 
-    /// Answers requests until the process ends.
-    pub fn run(&self) {
-        for request in self.http.incoming_requests() {
+    /// Answers requests on `HANDLERS` threads until the process ends.
+    pub fn run(self) {
+        let this = Arc::new(self);
+        let handlers: Vec<_> = (1..HANDLERS)
+            .map(|_| {
+                let this = Arc::clone(&this);
+                std::thread::spawn(move || this.handle_requests())
+            })
+            .collect();
+        this.handle_requests();
+        for handler in handlers {
+            let _ = handler.join();
+        }
+    }
+
+    fn handle_requests(&self) {
+        while let Ok(request) = self.http.recv() {
             let response = self.answer(request.method(), request.url());
             // A client that went away is not our problem.
             let _ = request.respond(response);
