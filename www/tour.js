@@ -74,6 +74,7 @@ export class Tour {
   }
   open() {
     $('tour').hidden = false;
+    $('hint').hidden = true;
     this.go(0);
     $('tour-next').focus();
   }

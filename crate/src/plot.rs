@@ -169,7 +169,7 @@ pub fn schedule_chart(
         .map_err(err)?;
     chart
         .configure_series_labels()
-        .position(SeriesLabelPosition::MiddleRight)
+        .position(SeriesLabelPosition::UpperMiddle)
         .background_style(WHITE.mix(0.85))
         .border_style(RGBColor(220, 220, 220))
         .label_font(("sans-serif", 10))
