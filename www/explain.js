@@ -3,6 +3,7 @@
 // count, and the captions of the loss chart and the schedule.
 import { near_fraction } from './pkg/fmp.js';
 import { gradientCss, fmt } from './render.js';
+import { F, SCHEDULE_FIELD, block, inline } from './math.js';
 
 const TOP_K = 6;
 /** Samples this close to a training point count as memorized. */
@@ -27,6 +28,13 @@ export function inspect(fields, cloud, { x, y }, t, zIndex) {
   if (zIndex >= 0 && zIndex < cloud.count) fields.set_z(...cloud.at(zIndex));
   const uMarg = fields.velocity('marginal', at, t);
   return { x, y, weights, top: order, uCond, uMarg };
+}
+
+/** The caption note of the inspector: where it looks, and how much weight the arrows hold. */
+export function inspectorNote({ x, y, weights, top }) {
+  const held = top.reduce((a, i) => a + weights[i], 0);
+  return `Inspecting x = (${x.toFixed(2)}, ${y.toFixed(2)}): data points shaded by their posterior weight ${inline(F.weights)}; `
+    + `the ${top.length} green arrows (largest weights) hold ${(100 * held).toFixed(0)}% of it, the blue arrow is the whole weighted sum u<sub>t</sub>(x).`;
 }
 
 /** Summary statistics of a heatmap grid. */
@@ -66,7 +74,7 @@ export function heatFor(field, density) {
   }
   if (density) {
     const h = {
-      what: 'logp', map: 'density',
+      what: 'logp', map: 'density', note: `Shading: log of ${inline(F.density)}.`,
       range(grid) { h.stats = stats(grid); return [h.stats.hi - 8, h.stats.hi]; },
       legend: () => ({ gradient: gradientCss('density'), lo: (h.stats?.hi ?? NaN) - 8, hi: h.stats?.hi ?? NaN, label: 'log p_t' }),
     };
@@ -85,22 +93,15 @@ export function memorization(traj, data) {
 export function lossCaption(latest) {
   if (!latest) return 'Press Train: the chart shows L_CFM (trained on), the exact L_FM, and their difference.';
   return `L_CFM − L_FM = ${fmt(latest.diff)}: flat, since it does not depend on θ, so minimizing L_CFM minimizes L_FM. `
-    + `Cosine between their gradients on a batch: ${fmt(latest.cos)}.`;
+    + `Cosine between their gradients on a batch: ${fmt(latest.cos)}. (Losses of the trained weights; particles and arrows use their moving average.)`;
 }
-
-const M = (body) => `<math display="block"><mrow>${body}</mrow></math>`;
-const frac = (a, b) => `<mfrac><mrow>${a}</mrow><mrow>${b}</mrow></mfrac>`;
-const lhs = '<msub><mi>u</mi><mi>t</mi></msub><mo>(</mo><mi>x</mi><mo>|</mo><mi>z</mi><mo>)</mo><mo>=</mo>';
-const pi2t = frac('<mi>π</mi><mi>t</mi>', '<mn>2</mn>');
 
 /** The schedule (alpha_t, beta_t) and its conditional vector field, as MathML. */
 export function scheduleFormula(schedule) {
-  switch (schedule) {
-    case 'cosine':
-      return `α<sub>t</sub> = sin(πt/2), β<sub>t</sub> = cos(πt/2)${M(`${lhs}${frac('<mi>π</mi>', '<mn>2</mn>')}${frac(`<mi>z</mi><mo>−</mo><mi>sin</mi><mo>(</mo>${pi2t}<mo>)</mo><mi>x</mi>`, `<mi>cos</mi><mo>(</mo>${pi2t}<mo>)</mo>`)}`)}`;
-    case 'sqrt':
-      return `α<sub>t</sub> = t, β<sub>t</sub> = √(1 − t)${M(`${lhs}${frac('<mo>(</mo><mn>2</mn><mo>−</mo><mi>t</mi><mo>)</mo><mi>z</mi><mo>−</mo><mi>x</mi>', '<mn>2</mn><mo>(</mo><mn>1</mn><mo>−</mo><mi>t</mi><mo>)</mo>')}`)}`;
-    default:
-      return `α<sub>t</sub> = t, β<sub>t</sub> = 1 − t (CondOT)${M(`${lhs}${frac('<mi>z</mi><mo>−</mo><mi>x</mi>', '<mn>1</mn><mo>−</mo><mi>t</mi>')}`)}`;
-  }
+  const ab = {
+    linear: 'α<sub>t</sub> = t, β<sub>t</sub> = 1 − t (CondOT)',
+    cosine: 'α<sub>t</sub> = sin(πt/2), β<sub>t</sub> = cos(πt/2)',
+    sqrt: 'α<sub>t</sub> = t, β<sub>t</sub> = √(1 − t)',
+  }[schedule];
+  return `${ab}${block(SCHEDULE_FIELD[schedule])}`;
 }

@@ -24,6 +24,7 @@ let setup = null; // { particles, seed, solver, steps }
 let noise = null;
 let haveCloud = false;
 let haveModel = false;
+let nextModel = null; // the newest weight snapshot, loaded when a learned job starts
 let extraKind = null;
 const pending = new Set(); // kinds whose inputs changed since their job started
 const jobs = new Map(); // kind -> { frames, filled, steps, n, sent }
@@ -46,6 +47,10 @@ function canStart(kind) {
 
 function startJob(kind) {
   pending.delete(kind);
+  if (kind === 'learned' && nextModel) {
+    fields.set_model(nextModel.config.width, nextModel.config.depth, nextModel.config.timeFeatures, nextModel.weights);
+    nextModel = null;
+  }
   const { particles, solver, steps } = setup;
   fields.flow_begin(SLOT[kind], kind === 'exact' ? 'marginal' : kind, noise, solver, steps);
   const frames = new Float32Array((steps + 1) * particles * 2);
@@ -126,10 +131,11 @@ onmessage = async (ev) => {
         want('uniform');
         break;
       case 'model':
-        fields.set_model(m.config.width, m.config.depth, m.config.timeFeatures, m.weights);
+        // A newer snapshot waits for the running learned job instead of restarting it (so a
+        // stream of snapshots cannot starve the playback); it is loaded when the next learned
+        // job starts, so every trajectory comes from one set of weights.
+        nextModel = m;
         haveModel = true;
-        // A newer snapshot waits for the running learned job instead of restarting it, so a
-        // stream of snapshots cannot starve the playback.
         want('learned', false);
         break;
       case 'setup':
@@ -140,6 +146,7 @@ onmessage = async (ev) => {
       case 'extra':
         extraKind = m.kind;
         if (extraKind) want(extraKind);
+        else { jobs.delete('uniform'); pending.delete('uniform'); }
         break;
       default:
         throw new Error(`unknown message ${m.type}`);

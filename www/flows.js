@@ -25,6 +25,8 @@ export class Flows {
   }
   cloud(points, schedule) {
     this.last.cloud = [points, schedule];
+    // No cloud, nothing to flow to: drop the particles of the old one.
+    if (points.length === 0) this.traj = { learned: null, exact: null, uniform: null };
     this.worker.post({ type: 'cloud', points, schedule });
   }
   /** A weight snapshot (the buffer is copied: the page keeps using it). */

@@ -23,10 +23,11 @@ export function startupState() {
 
 /**
  * Wires Share, the hashchange of a pasted link, CSV import/export and PNG export.
- * app: { settings, cloud, apply(settingsPatch), stageCanvas }
+ * app: { settings, cloud, apply(settingsPatch), beforeShare(), stageCanvas }
  */
 export function attachIo(app) {
   $('share').addEventListener('click', async () => {
+    app.beforeShare();
     history.replaceState(null, '', toHash(app.settings, app.cloud.points()));
     try {
       await navigator.clipboard.writeText(location.href);

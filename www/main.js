@@ -11,7 +11,7 @@ import { Training } from './training.js';
 import { Flows } from './flows.js';
 import { startupState, attachIo } from './io.js';
 import { Tour } from './tour.js';
-import { inspect, heatFor, memorization, lossCaption, scheduleFormula } from './explain.js';
+import { inspect, inspectorNote, heatFor, memorization, lossCaption, scheduleFormula } from './explain.js';
 import { $, showMessage, hideMessage, bindControl, captionFor, setLegend, COLORS } from './ui.js';
 
 await init();
@@ -24,9 +24,10 @@ const cloud = new Cloud(start.points ?? preset_points(settings.preset, 1000, set
 const fields = new Fields();
 const clock = new Clock();
 const chart = new LossChart($('loss'));
-const stages = [new Stage($('stage'), fields), new Stage($('stage2'), fields)];
+const stageCache = new Map(); // shared: side by side evaluates each grid once
+const stages = [new Stage($('stage'), fields, stageCache), new Stage($('stage2'), fields, stageCache)];
 const versions = { cloud: 0, model: 0 };
-const ui = { tool: 'spray', hover: null, caption: '', memo: null };
+const ui = { tool: 'spray', hover: null, caption: '', memo: null, zPoint: null, edited: false, crashed: false };
 
 const training = new Training({
   settings, cloud, chart, timeFeatures: CORE.time_features,
@@ -48,9 +49,12 @@ function sendCloud() {
   syncZ();
   return pts;
 }
+/** Keeps z (an index into the cloud) valid: an edit that moves or removes its point drops it. */
 function syncZ() {
-  if (settings.z >= cloud.count) settings.z = -1;
-  if (settings.z >= 0) fields.set_z(...cloud.at(settings.z));
+  const p = settings.z >= 0 && settings.z < cloud.count ? cloud.at(settings.z) : null;
+  if (!p || (ui.zPoint && (p[0] !== ui.zPoint[0] || p[1] !== ui.zPoint[1]))) settings.z = -1;
+  ui.zPoint = settings.z >= 0 ? p : null;
+  if (ui.zPoint) fields.set_z(...ui.zPoint);
 }
 
 // ---- settings: every change goes through apply(), which runs its side effects ----
@@ -94,6 +98,8 @@ let cloudTimer = null;
 cloud.onChange(() => {
   $('count').textContent = `${cloud.count.toLocaleString('en')} point${cloud.count === 1 ? '' : 's'}`;
   $('hint').hidden = true;
+  ui.edited = true;
+  syncZ();
   clearTimeout(cloudTimer);
   cloudTimer = setTimeout(() => {
     const pts = sendCloud();
@@ -146,6 +152,7 @@ attachPointer($('stage'), {
   brush: () => ({ size: settings.brushSize, rate: settings.brushRate }),
   onPick: (i) => {
     settings.z = i;
+    ui.zPoint = null;
     syncZ();
     if (i >= 0 && settings.field !== 'conditional') apply({ field: 'conditional' });
     save(settings, cloud.points());
@@ -153,10 +160,28 @@ attachPointer($('stage'), {
   onHover: (x, y) => { ui.hover = ui.tool === 'inspect' && x !== null ? { x, y } : null; },
   onFull: () => showMessage(`The cloud holds at most ${MAX_POINTS.toLocaleString('en')} points; erase some to draw more.`),
 });
-attachIo({ settings, cloud, apply: (s) => { apply(s); sendCloud(); training.reset(); }, stageCanvas: $('stage') });
+attachIo({
+  settings, cloud, stageCanvas: $('stage'),
+  apply: (s) => { apply(s); ui.zPoint = null; sendCloud(); training.reset(); restoreTime(); },
+  // A link keeps the moment it was made: t and whether time was playing.
+  beforeShare: () => { settings.t = Math.round(clock.t * 1000) / 1000; settings.play = clock.playing; },
+});
+function restoreTime() {
+  clock.set(settings.t);
+  clock.playing = settings.play;
+}
 
 // ---- the guided tour sets up the stage for each step ----
 const tour = new Tour({
+  snapshot: () => ({ settings: { ...settings }, t: clock.t, playing: clock.playing, tool: ui.tool }),
+  restore: ({ settings: saved, t, playing, tool }) => {
+    apply(saved);
+    syncZ();
+    clock.set(t);
+    clock.playing = playing;
+    setTool(tool);
+    if (!ui.edited && start.points === null) $('hint').hidden = false;
+  },
   setUp: ({ patch, time, tool, pickZ, train }) => {
     if (pickZ && settings.z < 0 && cloud.count > 0) { settings.z = 0; syncZ(); }
     apply(patch);
@@ -169,6 +194,16 @@ const tour = new Tour({
 
 // ---- the frame loop ----
 function frame(now) {
+  try {
+    drawFrame(now);
+  } catch (err) {
+    // Keep animating; say it once (and log it, so the tests see it).
+    if (!ui.crashed) { ui.crashed = true; console.error(err); showMessage(`Drawing failed: ${err.message}`, 'error'); }
+  } finally {
+    requestAnimationFrame(frame);
+  }
+}
+function drawFrame(now) {
   const t = clock.tick(now);
   if (Number($('time').value) !== t) $('time').value = String(t);
   $('t-out').textContent = t.toFixed(2);
@@ -191,19 +226,22 @@ function frame(now) {
     inspector: ui.hover && cloud.count > 0 ? inspect(fields, cloud, ui.hover, t, settings.z) : null,
   };
   stages[0].draw({ ...base, showLearned: settings.show !== 'exact', showExact: settings.show === 'both' || settings.show === 'exact' });
-  if (settings.show === 'side') stages[1].draw({ ...base, showLearned: false, showExact: true, inspector: null });
+  if (settings.show === 'side') {
+    stages[1].draw({ ...base, showLearned: false, showExact: true, inspector: null });
+    $('stage2-label').textContent = uniform ? 'Uniform weights (wrong field)' : 'Exact marginal u_t';
+  }
   let extra = '';
   if (settings.memo) {
     ui.memo ??= memorization(flows.traj, pts);
     extra = ui.memo;
-  } else if (heat?.note) extra = heat.note;
+  } else if (base.inspector) extra = inspectorNote(base.inspector);
+  else if (heat?.note) extra = heat.note;
   const caption = captionFor(usable ? f : 'none', t, extra);
   if (caption !== ui.caption) { $('caption').innerHTML = caption; ui.caption = caption; }
   updateLegend(heat, uniform);
   chart.draw(now);
   $('loss-caption').textContent = lossCaption(chart.latest());
   drawSchedule(t);
-  requestAnimationFrame(frame);
 }
 
 let legendKey = '';
@@ -232,6 +270,7 @@ function drawSchedule(t) {
 
 // ---- start ----
 showers.forEach((show) => show());
+restoreTime();
 layoutStages();
 $('count').textContent = `${cloud.count.toLocaleString('en')} points`;
 $('hint').hidden = start.points !== null;
@@ -244,4 +283,4 @@ requestAnimationFrame(frame);
 if (!Tour.seen() && !start.fromLink && !navigator.webdriver) tour.open();
 document.body.dataset.ready = '1';
 // Handles for the end-to-end tests and the console.
-window.fmp = { cloud, settings, clock, chart, training, flows, tour, apply, trainWorker: training.worker, traj: () => flows.traj, isTraining: () => training.running };
+window.fmp = { cloud, settings, clock, chart, training, flows, tour, apply, stages, trainWorker: training.worker, traj: () => flows.traj, isTraining: () => training.running };

@@ -20,13 +20,16 @@ function gridPoints(view, n) {
 }
 
 export class Stage {
-  /** fields: the page's wasm Fields handle (cloud, schedule, z and model kept in sync by main). */
-  constructor(canvas, fields) {
+  /**
+   * fields: the page's wasm Fields handle (cloud, schedule, z and model kept in sync by main);
+   * cache: a Map slot -> { key, value }, shared by stages that show the same fields.
+   */
+  constructor(canvas, fields, cache = new Map()) {
     this.canvas = canvas;
     this.fields = fields;
     this.view = new View();
     this.arrowXs = gridPoints(this.view, ARROW_GRID);
-    this.cache = new Map(); // slot -> { key, value }
+    this.cache = cache;
   }
 
   /** Evaluates fn() once per distinct key of a slot (the key names every input it used). */
@@ -72,7 +75,7 @@ export class Stage {
         drawArrows(ctx, view, this.arrowXs, vs, 'rgba(25,113,194,0.75)', cell * 0.9, 1.5, w, h, 1.2 * dpr);
         drawArrows(ctx, view, this.arrowXs, vl, 'rgba(232,89,12,0.8)', cell * 0.9, 1.5, w, h, 1.2 * dpr);
       } else {
-        const color = { learned: COLORS.learned, marginal: COLORS.exact, conditional: COLORS.cond, uniform: COLORS.uniform }[kind];
+        const color = { learned: COLORS.learned, marginal: COLORS.exact, conditional: COLORS.cond }[kind];
         drawArrows(ctx, view, this.arrowXs, vs, color, cell * 0.9, 1.5, w, h, 1.3 * dpr);
       }
     }

@@ -1,56 +1,53 @@
 // The guided tour: short steps that walk a newcomer through flow matching in order, each
 // setting up the stage for what it explains. Formulas are MathML (Chromium renders it).
 import { $ } from './ui.js';
+import { F, block } from './math.js';
 
-const m = (body) => `<math display="block"><mrow>${body}</mrow></math>`;
-const sub = (a, b) => `<msub><mi>${a}</mi><mi>${b}</mi></msub>`;
-const dot = (a) => `<msub><mover><mi>${a}</mi><mo>˙</mo></mover><mi>t</mi></msub>`;
-const frac = (a, b) => `<mfrac><mrow>${a}</mrow><mrow>${b}</mrow></mfrac>`;
-const N = '<mi mathvariant="script">N</mi>';
+const m = block;
 
 /** The steps: title, body (HTML + MathML) and the stage set-up (a settings patch + extras). */
 export const STEPS = [
   {
     title: '1. Noise and data',
     body: `<p>We want to turn samples of simple noise into samples of your drawing. At time <i>t</i> = 0 the blue and orange particles are noise, at <i>t</i> = 1 they should look like the data (grey).</p>
-      ${m(`<msub><mi>p</mi><mtext>init</mtext></msub><mo>=</mo>${N}<mo>(</mo><mn>0</mn><mo>,</mo><mi>I</mi><mo>)</mo><mspace width="1em"/><mo>→</mo><mspace width="1em"/><msub><mi>p</mi><mtext>data</mtext></msub>`)}
+      ${m(F.noiseToData)}
       <p>A vector field <i>u</i><sub>t</sub>(<i>x</i>) moves them: <i>dx</i>/<i>dt</i> = <i>u</i><sub>t</sub>(<i>x</i>). Watch them flow.</p>`,
     setup: { patch: { field: 'none', heat: false, show: 'both', memo: false }, time: 'play' },
   },
   {
     title: '2. One conditional path',
     body: `<p>Pick one data point <i>z</i> (green ring). The conditional path moves a Gaussian from the noise to <i>z</i>:</p>
-      ${m(`${sub('p', 't')}<mo>(</mo><mi>x</mi><mo>|</mo><mi>z</mi><mo>)</mo><mo>=</mo>${N}<mo>(</mo>${sub('α', 't')}<mi>z</mi><mo>,</mo><msubsup><mi>β</mi><mi>t</mi><mn>2</mn></msubsup><mi>I</mi><mo>)</mo>`)}
+      ${m(F.pCond)}
       <p>The dashed line is its mean α<sub>t</sub><i>z</i>, the circles are 1 and 2 β<sub>t</sub>. Its vector field, the arrows, is known in closed form:</p>
-      ${m(`${sub('u', 't')}<mo>(</mo><mi>x</mi><mo>|</mo><mi>z</mi><mo>)</mo><mo>=</mo><mo>(</mo>${dot('α')}<mo>−</mo>${frac(dot('β'), sub('β', 't'))}${sub('α', 't')}<mo>)</mo><mi>z</mi><mo>+</mo>${frac(dot('β'), sub('β', 't'))}<mi>x</mi>`)}
+      ${m(F.uCond)}
       <p>Click another point with the <b>Pick z</b> tool to move it.</p>`,
     setup: { patch: { field: 'conditional', heat: false, show: 'exact', memo: false }, time: 0.5, pickZ: true, tool: 'pick' },
   },
   {
     title: '3. Many conditional paths',
     body: `<p>Do this for every data point at once and average: the blue shading is the marginal path, a mixture of the conditional Gaussians.</p>
-      ${m(`${sub('p', 't')}<mo>(</mo><mi>x</mi><mo>)</mo><mo>=</mo>${frac('<mn>1</mn>', '<mi>N</mi>')}<munderover><mo>∑</mo><mrow><mi>i</mi><mo>=</mo><mn>1</mn></mrow><mi>N</mi></munderover>${N}<mo>(</mo><mi>x</mi><mo>;</mo>${sub('α', 't')}${sub('z', 'i')}<mo>,</mo><msubsup><mi>β</mi><mi>t</mi><mn>2</mn></msubsup><mi>I</mi><mo>)</mo>`)}
+      ${m(F.density)}
       <p>It starts as the noise and ends as your drawing. Drag the time slider to see it sharpen.</p>`,
     setup: { patch: { field: 'none', heat: true, show: 'exact', memo: false }, time: 'play' },
   },
   {
     title: '4. The marginal field: a posterior average',
     body: `<p>Which field moves the whole mixture? At a point <i>x</i>, average the conditional fields, weighting each <i>z</i><sub>i</sub> by how likely it is to have produced <i>x</i>:</p>
-      ${m(`${sub('u', 't')}<mo>(</mo><mi>x</mi><mo>)</mo><mo>=</mo><munder><mo>∑</mo><mi>i</mi></munder>${sub('w', 'i')}<mo>(</mo><mi>x</mi><mo>,</mo><mi>t</mi><mo>)</mo><mspace width="0.2em"/>${sub('u', 't')}<mo>(</mo><mi>x</mi><mo>|</mo>${sub('z', 'i')}<mo>)</mo><mo>,</mo><mspace width="1em"/>${sub('w', 'i')}<mo>=</mo>${frac(`${sub('p', 't')}<mo>(</mo><mi>x</mi><mo>|</mo>${sub('z', 'i')}<mo>)</mo>`, `<msub><mo>∑</mo><mi>j</mi></msub>${sub('p', 't')}<mo>(</mo><mi>x</mi><mo>|</mo>${sub('z', 'j')}<mo>)</mo>`)}`)}
-      <p>With the <b>Inspect</b> tool, hover over the stage: data points light up by their weight, green arrows are the largest conditional vectors, the thick blue arrow their weighted sum. Early (small <i>t</i>) the weights are nearly uniform; late, one point wins.</p>`,
+      ${m(F.marginal)}${m(F.weights)}
+      <p>With the <b>Inspect</b> tool, hover over the stage: data points light up by their weight, green arrows are the conditional vectors of the largest weights, and the thick blue arrow is <i>u</i><sub>t</sub>(<i>x</i>), the weighted sum over all points (the caption says how much weight the green ones hold). Early (small <i>t</i>) the weights are nearly uniform; late, one point wins.</p>`,
     setup: { patch: { field: 'marginal', heat: false, show: 'exact', memo: false }, time: 0.6, tool: 'inspect' },
   },
   {
     title: '5. The loss: learn it without knowing it',
     body: `<p>A network <i>u</i><sub>θ</sub> cannot be trained on <i>u</i><sub>t</sub>(<i>x</i>) directly for real data, but it can be trained on the conditional field, which is always known:</p>
-      ${m(`${sub('L', 'CFM')}<mo>(</mo><mi>θ</mi><mo>)</mo><mo>=</mo><mi>𝔼</mi><msup><mrow><mo>‖</mo>${sub('u', 'θ')}<mo>(</mo><mi>x</mi><mo>,</mo><mi>t</mi><mo>)</mo><mo>−</mo>${sub('u', 't')}<mo>(</mo><mi>x</mi><mo>|</mo><mi>z</mi><mo>)</mo><mo>‖</mo></mrow><mn>2</mn></msup>`)}
+      ${m(F.lossCfm)}
       <p>It differs from the loss against the exact field, <i>L</i><sub>FM</sub>, by a constant that does not depend on θ: the grey line in the chart stays flat while both fall, so their gradients agree. Training is running now.</p>`,
     setup: { patch: { field: 'learned', heat: false, show: 'both', memo: false }, time: 'play', train: true },
   },
   {
     title: '6. The continuity equation',
     body: `<p>Why is the posterior average the right field? A field moves a density correctly exactly when they satisfy the continuity equation, here in log form:</p>
-      ${m(`<msub><mo>∂</mo><mi>t</mi></msub><mi>log</mi>${sub('p', 't')}<mo>+</mo>${sub('u', 't')}<mo>·</mo><mo>∇</mo><mi>log</mi>${sub('p', 't')}<mo>+</mo><mo>∇</mo><mo>·</mo>${sub('u', 't')}<mo>=</mo><mn>0</mn>`)}
+      ${m(F.continuity)}
       <p>The heatmap shows its residual for a field that averages with <b>uniform</b> weights instead of posterior weights: far from zero, and its purple particles miss the data. Switch the view to the exact or the learned field to compare.</p>`,
     setup: { patch: { field: 'residual_uniform', heat: false, show: 'exact', memo: false }, time: 'play' },
   },
@@ -63,7 +60,7 @@ export const STEPS = [
 ];
 
 export class Tour {
-  /** app: { setUp(step.setup) } */
+  /** app: { setUp(step.setup), snapshot() -> state, restore(state) } */
   constructor(app) {
     this.app = app;
     this.index = 0;
@@ -73,6 +70,8 @@ export class Tour {
     $('tour-btn').addEventListener('click', () => this.open());
   }
   open() {
+    // The tour rearranges the view; closing it puts the user's view back.
+    if ($('tour').hidden) this.saved = this.app.snapshot();
     $('tour').hidden = false;
     $('hint').hidden = true;
     this.go(0);
@@ -80,6 +79,8 @@ export class Tour {
   }
   close() {
     $('tour').hidden = true;
+    if (this.saved) this.app.restore(this.saved);
+    this.saved = null;
     try { localStorage.setItem('fmp:toured', '1'); } catch { /* storage unavailable */ }
   }
   /** Whether this browser has seen (or skipped) the tour. */

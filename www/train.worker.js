@@ -1,13 +1,13 @@
 // The training worker: owns its own wasm instance and a TrainerHandle, runs CFM steps in
 // chunks of about 20 ms, and reports progress and weight snapshots to the page.
 //
-// In:  {type:'reset', config, points}  new network on a cloud (config: width, depth,
+// In:  {type:'reset', config, points, generation}  new network on a cloud (config: width, depth,
 //        timeFeatures, batch, lr, schedule, seed)
 //      {type:'points', points}         continue training on an edited cloud
 //      {type:'lr', lr} | {type:'play'} | {type:'pause'} | {type:'step', n} | {type:'crash'}
-// Out: {type:'ready'} | {type:'progress', steps, cfm, fm, cos, meanCfm, stepsPerSec}
-//      {type:'weights', steps, config, weights(Float32Array, transferred)}
-//      {type:'diverged', steps} | {type:'error', message, fatal}
+// Out: {type:'ready'} | {type:'progress', generation, steps, cfm, fm, cos, meanCfm, stepsPerSec}
+//      {type:'weights', generation, steps, config, weights(Float32Array, transferred)}
+//      {type:'diverged', generation, steps} | {type:'error', message, fatal}
 import init, { TrainerHandle } from './pkg/fmp.js';
 
 const CHUNK_MS = 20;
@@ -18,6 +18,7 @@ const REPORT_MS = 100;
 let lastReport = -Infinity;
 
 let trainer = null;
+let generation = 0; // of the network: the page drops messages of older ones
 let config = null;
 let running = false;
 let chunk = 8; // steps per call, adapted to CHUNK_MS
@@ -32,7 +33,7 @@ const yieldNow = () => new Promise((r) => { resume = r; channel.port2.postMessag
 
 function snapshot() {
   const weights = trainer.weights();
-  postMessage({ type: 'weights', steps: trainer.steps_done(), config, weights }, [weights.buffer]);
+  postMessage({ type: 'weights', generation, steps: trainer.steps_done(), config, weights }, [weights.buffer]);
   lastSnapshot = performance.now();
 }
 
@@ -51,10 +52,10 @@ function runSteps(n, forceReport = false) {
   // scores a CFM loss below 60, so DIVERGED is out of reach of any model that is learning.
   if (!Number.isFinite(meanCfm) || meanCfm > DIVERGED || (report && !Number.isFinite(cfm))) {
     running = false;
-    postMessage({ type: 'diverged', steps });
+    postMessage({ type: 'diverged', generation, steps });
     return false;
   }
-  if (report) postMessage({ type: 'progress', steps, cfm, fm, cos, meanCfm, stepsPerSec: rate.value });
+  if (report) postMessage({ type: 'progress', generation, steps, cfm, fm, cos, meanCfm, stepsPerSec: rate.value });
   return true;
 }
 
@@ -90,11 +91,12 @@ onmessage = async (ev) => {
         trainer?.free();
         trainer = null;
         config = m.config;
+        generation = m.generation;
         trainer = new TrainerHandle(m.points, config.width, config.depth, config.timeFeatures,
           config.batch, config.lr, config.schedule, config.seed);
         rate.value = 0;
         snapshot();
-        postMessage({ type: 'progress', steps: 0, cfm: NaN, fm: NaN, cos: NaN, meanCfm: NaN, stepsPerSec: 0 });
+        postMessage({ type: 'progress', generation, steps: 0, cfm: NaN, fm: NaN, cos: NaN, meanCfm: NaN, stepsPerSec: 0 });
         if (wasRunning) { running = true; loop(); }
         break;
       }

@@ -13,6 +13,7 @@ export class Training {
     this.running = false;
     this.diverged = false;
     this.started = false; // a network exists in the worker
+    this.generation = 0; // of the network; messages of older ones are dropped
     this.worker = new WorkerClient(new URL('./train.worker.js', import.meta.url), (m) => this.onMessage(m), (reason) => {
       showMessage(`The training worker stopped (${reason}); a new one started with your drawing.`, 'error');
       this.running = false;
@@ -31,7 +32,8 @@ export class Training {
     this.diverged = false;
     $('steps').textContent = '0';
     if (this.cloud.count === 0) { this.started = false; return this.updateButtons(); }
-    this.worker.post({ type: 'reset', config: this.config(), points: this.cloud.points() });
+    this.generation += 1;
+    this.worker.post({ type: 'reset', config: this.config(), points: this.cloud.points(), generation: this.generation });
     this.started = true;
     if (this.running) this.worker.post({ type: 'play' });
     this.updateButtons();
@@ -76,6 +78,7 @@ export class Training {
   }
 
   onMessage(m) {
+    if (m.generation !== undefined && m.generation !== this.generation) return;
     switch (m.type) {
       case 'progress':
         $('steps').textContent = m.steps.toLocaleString('en');

@@ -1,6 +1,7 @@
 // DOM helpers: the message bar, binding form controls to settings, captions and legends,
 // downloads. No application state lives here.
 import { COLORS, fmt } from './render.js';
+import { F, inline } from './math.js';
 
 const $ = (id) => document.getElementById(id);
 export { $ };
@@ -53,24 +54,7 @@ export function download(blob, name) {
   setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
-// MathML snippets for the captions (Chromium renders MathML natively).
-const mi = (s) => `<mi>${s}</mi>`;
-const sub = (a, b) => `<msub>${a}${b}</msub>`;
-const M = (body) => `<math display="inline"><mrow>${body}</mrow></math>`;
-const u_t = sub(mi('u'), mi('t'));
-const u_theta = sub(mi('u'), mi('θ'));
-const x = mi('x'), z = mi('z'), t = mi('t');
-const lp = '<mo>(</mo>', rp = '<mo>)</mo>', bar = '<mo>|</mo>', comma = '<mo>,</mo>';
-
-export const FORMULAS = {
-  learned: M(`${u_theta}${lp}${x}${comma}${t}${rp}`),
-  marginal: M(`${u_t}${lp}${x}${rp}<mo>=</mo><munder><mo>∑</mo><mi>i</mi></munder>${sub(mi('w'), mi('i'))}${lp}${x}${comma}${t}${rp}${u_t}${lp}${x}${bar}${sub(z, mi('i'))}${rp}`),
-  conditional: M(`${u_t}${lp}${x}${bar}${z}${rp}<mo>=</mo>${lp}${sub('<mover><mi>α</mi><mo>˙</mo></mover>', t)}<mo>−</mo><mfrac>${sub('<mover><mi>β</mi><mo>˙</mo></mover>', t)}${sub(mi('β'), t)}</mfrac>${sub(mi('α'), t)}${rp}${z}<mo>+</mo><mfrac>${sub('<mover><mi>β</mi><mo>˙</mo></mover>', t)}${sub(mi('β'), t)}</mfrac>${x}`),
-  error: M(`${bar}${u_theta}${lp}${x}${comma}${t}${rp}<mo>−</mo>${u_t}${lp}${x}${rp}${bar}`),
-  weights: M(`${sub(mi('w'), mi('i'))}${lp}${x}${comma}${t}${rp}<mo>=</mo><mfrac><mrow>${sub(mi('p'), t)}${lp}${x}${bar}${sub(z, mi('i'))}${rp}</mrow><mrow><msub><mo>∑</mo><mi>j</mi></msub>${sub(mi('p'), t)}${lp}${x}${bar}${sub(z, mi('j'))}${rp}</mrow></mfrac>`),
-  residual: M(`<msub><mo>∂</mo><mi>t</mi></msub><mi>log</mi>${sub(mi('p'), t)}<mo>+</mo>${mi('u')}<mo>·</mo><mo>∇</mo><mi>log</mi>${sub(mi('p'), t)}<mo>+</mo><mo>∇</mo><mo>·</mo>${mi('u')}`),
-  density: M(`${sub(mi('p'), t)}${lp}${x}${rp}<mo>=</mo><mfrac><mn>1</mn><mi>N</mi></mfrac><munder><mo>∑</mo><mi>i</mi></munder><mi>𝒩</mi>${lp}${x}<mo>;</mo>${sub(mi('α'), t)}${sub(z, mi('i'))}${comma}${sub(mi('β'), t)}<msup><mrow></mrow><mn>2</mn></msup><mi>I</mi>${rp}`),
-};
+const FORMULAS = Object.fromEntries(Object.entries(F).map(([k, v]) => [k, inline(v)]));
 
 /** The caption under the stage for the current field view. */
 export function captionFor(field, tValue, extra = '') {

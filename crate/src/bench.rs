@@ -1,7 +1,7 @@
 //! Throughput measurements, the same code natively and in a browser worker.
 //!
-//! The clock is passed in (`now()` in seconds: `Instant` natively, `performance.now() / 1000`
-//! in a browser), so nothing here touches `std::time` (unavailable on wasm32).
+//! The clock is passed in (`now()` in seconds: `Instant` natively, `Date.now() / 1000` in a
+//! browser worker), so nothing here touches `std::time` (unavailable on wasm32).
 //!
 //! The canonical training benchmark: two moons, 2,048 standardized points, linear schedule,
 //! input `(x, y, t)` with raw `t`, 3 hidden SiLU layers, Adam lr 1e-3, no FM loss; config S is
@@ -34,6 +34,9 @@ pub fn canonical_configs() -> [(&'static str, TrainConfig); 2] {
         adam: AdamParams::default(),
         schedule: Schedule::Linear,
         seed: 0,
+        // The canonical task: constant Adam lr, no weight averaging.
+        lr_decay: false,
+        average: false,
     };
     [("S", config(64, 256)), ("L", config(256, 1024))]
 }

@@ -20,7 +20,8 @@
 //!
 //! Learning rate: `lr_k = lr / (1 + k / LR_DECAY_STEPS)` at step `k` (an inverse-time decay
 //! that needs no total step count, so it suits a playground that trains indefinitely;
-//! [`Trainer::set_lr`] sets the base `lr`; [`Trainer::set_data`] restarts the decay).
+//! [`Trainer::set_lr`] sets the base `lr`; [`Trainer::set_data`] restarts the decay). Off
+//! with [`TrainConfig::lr_decay`], as in the canonical benchmark (constant Adam lr).
 //!
 //! Weight averaging: [`Trainer::model`] is an exponential moving average of the trained weights,
 //! `theta_ema = d theta_ema + (1 - d) theta` after every step with
@@ -55,6 +56,11 @@ pub struct TrainConfig {
     pub schedule: Schedule,
     /// Seed of the initialisation and of every minibatch draw.
     pub seed: u64,
+    /// Whether the learning rate decays as `lr / (1 + k / LR_DECAY_STEPS)` (else constant).
+    pub lr_decay: bool,
+    /// Whether [`Trainer::model`] is the moving average of the weights (else the trained
+    /// weights themselves).
+    pub average: bool,
 }
 
 impl Default for TrainConfig {
@@ -72,6 +78,8 @@ impl Default for TrainConfig {
             },
             schedule: Schedule::Linear,
             seed: 0,
+            lr_decay: true,
+            average: true,
         }
     }
 }
@@ -148,9 +156,14 @@ impl Trainer {
         self.config
     }
 
-    /// The network to sample and draw with: the moving average of the trained weights.
+    /// The network to sample and draw with: the moving average of the trained weights (or
+    /// the trained weights when [`TrainConfig::average`] is off).
     pub fn model(&self) -> &Mlp {
-        &self.model
+        if self.config.average {
+            &self.model
+        } else {
+            &self.trained
+        }
     }
 
     /// The network the gradient steps act on (the losses are computed with it).
@@ -182,6 +195,9 @@ impl Trainer {
 
     /// Learning rate used by the next step.
     pub fn current_lr(&self) -> f32 {
+        if !self.config.lr_decay {
+            return self.config.adam.lr;
+        }
         (self.config.adam.lr as f64 / (1.0 + self.lr_clock as f64 / LR_DECAY_STEPS)) as f32
     }
 
@@ -230,6 +246,9 @@ impl Trainer {
         self.adam.step(self.trained.params_mut(), &self.grads);
         self.steps += 1;
         self.lr_clock += 1;
+        if !self.config.average {
+            return;
+        }
         let k = self.steps as f32;
         let d = EMA_DECAY.min((1.0 + k) / (10.0 + k));
         for (e, &p) in self
@@ -465,5 +484,27 @@ mod tests {
             let want = 0.99 * *a as f64 + 0.01 * *p as f64;
             assert!((*e as f64 - want).abs() < 1e-6);
         }
+    }
+
+    #[test]
+    fn plain_adam_without_decay_or_averaging() {
+        let config = TrainConfig {
+            lr_decay: false,
+            average: false,
+            ..small_config()
+        };
+        let mut trainer = Trainer::new(config, cloud(30, 4));
+        for _ in 0..50 {
+            trainer.step();
+        }
+        assert_eq!(trainer.current_lr(), config.adam.lr);
+        assert_eq!(trainer.model().params(), trainer.trained_model().params());
+        // With both on, the model is an average that lags the trained weights.
+        let mut averaged = Trainer::new(small_config(), cloud(30, 4));
+        for _ in 0..50 {
+            averaged.step();
+        }
+        assert!(averaged.current_lr() < config.adam.lr);
+        assert_ne!(averaged.model().params(), averaged.trained_model().params());
     }
 }

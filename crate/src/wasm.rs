@@ -45,12 +45,6 @@ fn solver_of(name: &str) -> Result<Solver, JsError> {
     Solver::parse(name).ok_or_else(|| JsError::new(&format!("unknown solver {name}")))
 }
 
-/// The crate version, so the page can show that the wasm core answered.
-#[wasm_bindgen]
-pub fn core_version() -> String {
-    env!("CARGO_PKG_VERSION").to_string()
-}
-
 /// The core's default training configuration as JSON:
 /// `{"width", "depth", "time_features", "batch", "lr"}` (the app starts from these).
 #[wasm_bindgen]
@@ -115,16 +109,6 @@ pub fn fit_to_box(points: &[f32], half: f64) -> Result<Vec<f32>, JsError> {
 pub fn schedule_at(name: &str, t: f64) -> Result<Vec<f64>, JsError> {
     let s = schedule_of(name)?;
     Ok(vec![s.alpha(t), s.beta(t), s.alpha_dot(t), s.beta_dot(t)])
-}
-
-/// Draws a scatter plot of interleaved `points` on `canvas` with plotters-canvas.
-#[wasm_bindgen]
-pub fn draw_scatter(
-    canvas: web_sys::HtmlCanvasElement,
-    points: &[f32],
-    half_width: f32,
-) -> Result<(), JsError> {
-    crate::plot::scatter(canvas, points, half_width).map_err(|e| JsError::new(&e))
 }
 
 /// The loss chart: CFM and exact FM losses (and their difference) against steps, log scale.
@@ -309,7 +293,7 @@ impl Kind {
     fn parse(name: &str) -> Result<Kind, JsError> {
         Ok(match name {
             "learned" => Kind::Learned,
-            "marginal" | "exact" => Kind::Marginal,
+            "marginal" => Kind::Marginal,
             "conditional" => Kind::Conditional,
             "uniform" => Kind::Uniform,
             _ => return Err(JsError::new(&format!("unknown field {name}"))),
@@ -560,14 +544,6 @@ impl Fields {
             frames.extend(interleave(xs));
         }
         frames
-    }
-
-    /// Whether the flow in `slot` has reached `t = 1` (true when none was begun).
-    pub fn flow_done(&self, slot: usize) -> bool {
-        self.flows
-            .get(slot)
-            .and_then(Option::as_ref)
-            .is_none_or(|f| f.step >= f.steps)
     }
 }
 

@@ -23,31 +23,52 @@ fn preset_points_are_interleaved_and_seeded() {
     assert!(fmp::wasm::preset_points("nope", 3, 1).is_err());
 }
 
-#[wasm_bindgen_test]
-fn scatter_draws_pixels_on_a_canvas() {
+/// A canvas of `w x h` pixels in the page.
+fn canvas(w: u32, h: u32) -> web_sys::HtmlCanvasElement {
     let document = web_sys::window().unwrap().document().unwrap();
     let canvas: web_sys::HtmlCanvasElement = document
         .create_element("canvas")
         .unwrap()
         .dyn_into()
         .unwrap();
-    canvas.set_width(120);
-    canvas.set_height(120);
-    let points = fmp::wasm::preset_points("circles", 200, 1).unwrap();
-    fmp::wasm::draw_scatter(canvas.clone(), &points, 3.0).unwrap();
+    canvas.set_width(w);
+    canvas.set_height(h);
+    canvas
+}
+
+/// Pixels of `canvas` whose colour is close to `rgb`.
+fn pixels_like(canvas: &web_sys::HtmlCanvasElement, rgb: [u8; 3]) -> usize {
     let ctx: web_sys::CanvasRenderingContext2d = canvas
         .get_context("2d")
         .unwrap()
         .unwrap()
         .dyn_into()
         .unwrap();
-    let pixels = ctx.get_image_data(0.0, 0.0, 120.0, 120.0).unwrap().data();
-    // Blue-ish dots on a near-white background.
-    let blue = pixels
-        .chunks_exact(4)
-        .filter(|p| p[2] > 150 && p[0] < 120)
-        .count();
-    assert!(blue > 50, "only {blue} dot pixels");
+    let (w, h) = (f64::from(canvas.width()), f64::from(canvas.height()));
+    let data = ctx.get_image_data(0.0, 0.0, w, h).unwrap().data();
+    data.chunks_exact(4)
+        .filter(|p| (0..3).all(|k| p[k].abs_diff(rgb[k]) < 40))
+        .count()
+}
+
+#[wasm_bindgen_test]
+fn loss_chart_draws_both_losses_in_their_colours() {
+    let c = canvas(320, 200);
+    let steps: Vec<f32> = (0..50).map(|k| (k * 10) as f32).collect();
+    let cfm: Vec<f32> = (0..50).map(|k| 3.0 - (k as f32) / 50.0).collect();
+    let fm: Vec<f32> = (0..50).map(|k| 1.0 / (1.0 + k as f32 / 10.0)).collect();
+    fmp::wasm::draw_loss_chart(c.clone(), &steps, &cfm, &fm).unwrap();
+    assert!(
+        pixels_like(&c, [232, 89, 12]) > 100,
+        "the CFM line (orange)"
+    );
+    assert!(pixels_like(&c, [25, 113, 194]) > 100, "the FM line (blue)");
+    // The schedule chart draws alpha_t and beta_t in the same colours.
+    let s = canvas(170, 100);
+    fmp::wasm::draw_schedule_chart(s.clone(), "cosine", 0.3).unwrap();
+    assert!(pixels_like(&s, [232, 89, 12]) > 30);
+    assert!(pixels_like(&s, [25, 113, 194]) > 30);
+    assert!(fmp::wasm::draw_schedule_chart(s, "nope", 0.3).is_err());
 }
 
 fn as_points(flat: &[f32]) -> Vec<fmp::Point> {

@@ -91,8 +91,14 @@ fn tools_dir() -> PathBuf {
 
 /// Builds the pinned bindgen and test-runner binaries (a no-op when up to date).
 fn ensure_tools() -> Result {
+    let built = tools_dir().join("wbg-bindgen").is_file()
+        && tools_dir().join("wasm-bindgen-test-runner").is_file();
     run(
-        "building the pinned wasm-bindgen tools (first time: about 90 s)",
+        if built {
+            "checking the pinned wasm-bindgen tools"
+        } else {
+            "building the pinned wasm-bindgen tools (first time: about 90 s)"
+        },
         cargo().args([
             "build",
             "--quiet",
