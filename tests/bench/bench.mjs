@@ -63,11 +63,11 @@ try {
 }
 
 // The native figures come from the lines xtask printed before; it passes them in.
-for (const line of (process.env.FMP_NATIVE_BENCH ?? '').split('\n').filter(Boolean)) {
+const native = (process.env.FMP_NATIVE_BENCH ?? '').split('\n').filter(Boolean).map((line) => {
   const r = JSON.parse(line);
-  if (r.bench === 'train') rows.unshift([`train native ${r.config}`, r.steps_per_s, 'steps/s']);
-  else rows.unshift(['marginal native', r.evals_per_s, 'evals/s']);
-}
+  return r.bench === 'train' ? [`train native ${r.config}`, r.steps_per_s, 'steps/s'] : ['marginal native', r.evals_per_s, 'evals/s'];
+});
+rows.unshift(...native);
 console.log('\n| figure | measured | target |\n| --- | --- | --- |');
 for (const [name, value, unit] of rows) {
   const t = TARGETS[name];

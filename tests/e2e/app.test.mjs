@@ -128,6 +128,7 @@ test('reload keeps the drawing; a Share link round-trips; a malformed link keeps
   await ready(page);
   assert.equal(await count(page), pts.length / 2);
   assert.equal(await page.inputValue('#width'), '32');
+  await page.locator('#time').fill('0.37');
   await page.click('#share');
   await page.waitForFunction(() => location.hash.includes('p='));
   const link = await page.evaluate(() => location.href);
@@ -139,6 +140,8 @@ test('reload keeps the drawing; a Share link round-trips; a malformed link keeps
   assert.equal(got.length, pts.length);
   assert.ok(got.every((v, i) => Math.abs(v - pts[i]) < 2e-4), 'points survive the link within quantisation');
   assert.equal(await shared.inputValue('#width'), '32');
+  assert.equal(await shared.textContent('#t-out'), '0.37', 'the link keeps the moment t');
+  assert.equal(await shared.evaluate(() => window.fmp.clock.playing), false);
   assert.deepEqual(shared.errors, []);
   await other.close();
   // A damaged link: message, drawing unchanged.
