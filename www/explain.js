@@ -8,8 +8,8 @@ import { F, SCHEDULE_FIELD, block, inline } from './math.js';
 const TOP_K = 6;
 /** Samples this close to a training point count as memorized. */
 export const MEMO_RADIUS = 0.03;
-/** The residual colour scale is fixed, so the three fields compare at a glance. */
-const RESIDUAL_RANGE = 10;
+/** The residual colour scale is fixed (+-10^3, signed log), so the fields compare at a glance. */
+const RESIDUAL_DECADES = 3;
 
 /**
  * The inspector at world point {x, y} and time t: posterior weights of every data point, the
@@ -51,15 +51,17 @@ function stats(grid) {
 
 /**
  * The heatmap for a field view (or the density when `density` is on), or null:
- * { what (Fields.grid name), map, range(grid) -> [lo, hi], legend(), note }.
+ * { what (Fields.grid name), map, range(grid) -> [lo, hi], transform?(v), legend(), note }.
  */
 export function heatFor(field, density) {
   if (field.startsWith('residual')) {
-    const what = field;
+    // Residuals span many decades (1e-13 for the exact pair, 1e3 for a wrong field near the
+    // data's edge): shown on a signed log scale, sign(r) log10(1 + |r|).
     const h = {
-      what, map: 'diverging',
-      range(grid) { h.stats = stats(grid); return [-RESIDUAL_RANGE, RESIDUAL_RANGE]; },
-      legend: () => ({ gradient: gradientCss('diverging'), lo: -RESIDUAL_RANGE, hi: RESIDUAL_RANGE, label: 'residual' }),
+      what: field, map: 'diverging',
+      transform: (r) => Math.sign(r) * Math.log10(1 + Math.abs(r)),
+      range(grid) { h.stats = stats(grid); return [-RESIDUAL_DECADES, RESIDUAL_DECADES]; },
+      legend: () => ({ gradient: gradientCss('diverging'), lo: -(10 ** RESIDUAL_DECADES), hi: 10 ** RESIDUAL_DECADES, label: 'residual (signed log scale)' }),
     };
     Object.defineProperty(h, 'note', { get: () => (h.stats ? `Mean |residual| over the stage: ${fmt(h.stats.meanAbs)}.` : '') });
     return h;

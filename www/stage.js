@@ -58,7 +58,8 @@ export class Stage {
       const key = `${s.heat.what}|${th}|${s.versions.cloud}|${s.heat.what.includes('learned') || s.heat.what === 'error' ? s.versions.model : ''}`;
       const grid = this.cached('heat', key, () => this.fields.grid(s.heat.what, th, HEAT_GRID, view.half));
       const [lo, hi] = s.heat.range(grid);
-      drawHeatmap(ctx, grid, HEAT_GRID, s.heat.map, lo, hi, w, h);
+      const shown = s.heat.transform ? grid.map(s.heat.transform) : grid;
+      drawHeatmap(ctx, shown, HEAT_GRID, s.heat.map, lo, hi, w, h);
     }
 
     const dataR = Math.max(1.5, 1.6 * dpr * (s.cloudCount > 2000 ? 0.8 : 1));

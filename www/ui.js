@@ -62,7 +62,7 @@ export function captionFor(field, tValue, extra = '') {
   switch (field) {
     case 'learned': return `Learned field ${FORMULAS.learned} ${tt}: the network's guess, trained only on conditional targets. ${extra}`;
     case 'marginal': return `Exact marginal field ${FORMULAS.marginal} ${tt}: the posterior-weighted average of the conditional fields, in closed form. ${extra}`;
-    case 'conditional': return `Conditional field of the chosen z (green ring): ${FORMULAS.conditional} ${tt}. Dashed: the path of its mean α<sub>t</sub>z; circles: 1 and 2 β<sub>t</sub>. ${extra}`;
+    case 'conditional': return `Conditional field of the chosen z (green ring): ${FORMULAS.uCond} ${tt}. Dashed: the path of its mean α<sub>t</sub>z; circles: 1 and 2 β<sub>t</sub>. ${extra}`;
     case 'error': return `Error ${FORMULAS.error} ${tt} (shading): orange arrows learned, blue exact; where they disagree, training has work left. ${extra}`;
     case 'residual': return `Continuity residual ${FORMULAS.residual} of the exact pair (p<sub>t</sub>, u<sub>t</sub>) ${tt}: zero up to rounding, everywhere. ${extra}`;
     case 'residual_learned': return `Continuity residual ${FORMULAS.residual} with the learned u<sub>θ</sub> ${tt} (its divergence by central differences, step 10<sup>−3</sup>): large early, shrinking with training. ${extra}`;

@@ -103,6 +103,7 @@ test('each field view changes the stage; clicking a data point selects z', async
     await page.selectOption('#field', view);
     await page.waitForTimeout(250);
     digests.set(view, await stageDigest(page));
+    assert.doesNotMatch(await page.textContent('#caption'), /undefined|NaN/, `caption of ${view}`);
     await page.screenshot({ path: join(ARTIFACTS, `view-${view}.png`) });
   }
   await page.selectOption('#field', 'none');

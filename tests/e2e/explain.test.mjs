@@ -110,6 +110,7 @@ test('the guided tour steps through to the end, setting up each view, and can be
   const fieldsSeen = [];
   for (let i = 0; i < 20 && await page.isVisible('#tour'); i++) {
     titles.push(await page.textContent('#tour-title'));
+    assert.doesNotMatch(await page.textContent('#caption') + await page.textContent('#tour-body'), /undefined|NaN/);
     fieldsSeen.push(await page.inputValue('#field'));
     assert.ok(await page.locator('#tour-body math').count() > 0 || i === 6, `step ${i + 1} has a formula`);
     await page.screenshot({ path: join(ARTIFACTS, `tour-${i + 1}.png`) });
