@@ -19,6 +19,7 @@
 pub mod adam;
 pub mod bench;
 pub mod cli;
+pub mod continuity;
 pub mod data;
 pub mod marginal;
 pub mod metrics;

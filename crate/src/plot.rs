@@ -78,7 +78,7 @@ pub fn loss_chart(
     }
     chart
         .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
+        .position(SeriesLabelPosition::LowerLeft)
         .background_style(WHITE.mix(0.85))
         .border_style(RGBColor(220, 220, 220))
         .label_font(("sans-serif", 11))

@@ -6,6 +6,7 @@
 //! `n x n`, row-major, row 0 at the top (`y = +half`), column 0 at the left (`x = -half`),
 //! sampled at cell centres.
 
+use crate::continuity::{Residuals, UniformField};
 use crate::data::{self, Preset};
 use crate::marginal::EmpiricalMarginal;
 use crate::mlp::{ForwardCache, Mlp, MlpConfig, MlpField};
@@ -264,6 +265,7 @@ pub struct Fields {
     out: Vec<Point>,
     aux: Vec<Point>,
     weights: Vec<f64>,
+    residuals: Residuals,
     flows: [Option<Flow>; FLOW_SLOTS],
     integrator: Integrator,
 }
@@ -301,17 +303,6 @@ impl Kind {
     }
 }
 
-/// The uniform-weight field `A_t mean(z) + B_t x` (a deliberately wrong marginal).
-struct UniformField<'a>(&'a EmpiricalMarginal);
-
-impl VectorField for UniformField<'_> {
-    fn velocity(&mut self, t: f64, xs: &[Point], out: &mut [Point]) {
-        for (x, o) in xs.iter().zip(out.iter_mut()) {
-            *o = self.0.u_uniform(*x, t);
-        }
-    }
-}
-
 impl Default for Fields {
     fn default() -> Self {
         Self::new()
@@ -332,6 +323,7 @@ impl Fields {
             out: Vec::new(),
             aux: Vec::new(),
             weights: Vec::new(),
+            residuals: Residuals::new(),
             flows: Default::default(),
             integrator: Integrator::new(),
         }
@@ -421,7 +413,8 @@ impl Fields {
     /// An `n x n` grid of a scalar over `[-half, half]^2` at time `t` (layout in the module
     /// docs). `what`: "logp" (log p_t), "error" (|u_theta - u_t|), "residual" (continuity
     /// residual of the exact pair), "residual_uniform" (of the uniform-weight field),
-    /// "residual_learned" (of the learned field, divergence by central differences).
+    /// "residual_learned" (of the learned field, divergence by central differences; see
+    /// `continuity::Residuals`).
     pub fn grid(&mut self, what: &str, t: f64, n: usize, half: f64) -> Result<Vec<f32>, JsError> {
         let cell = 2.0 * half / n as f64;
         let points: Vec<Point> = (0..n * n)
@@ -458,7 +451,15 @@ impl Fields {
                     .map(|(a, b)| (a[0] - b[0]).hypot(a[1] - b[1]))
                     .collect()
             }
-            "residual_learned" => self.learned_residuals(&points, t)?,
+            "residual_learned" => {
+                let mlp = self
+                    .mlp
+                    .as_ref()
+                    .ok_or_else(|| JsError::new("no network yet"))?;
+                // The network is f32: a step of 1e-3 keeps rounding below 1e-4 of |div|.
+                self.residuals
+                    .of_field(&self.marginal, &mut MlpField::new(mlp), &points, t, 1e-3)
+            }
             _ => return Err(JsError::new(&format!("unknown grid {what}"))),
         };
         Ok(values.iter().map(|v| *v as f32).collect())
@@ -544,40 +545,5 @@ impl Fields {
             frames.extend(interleave(xs));
         }
         frames
-    }
-}
-
-impl Fields {
-    /// Continuity residual of the learned field with the exact density:
-    /// `d/dt log p_t + u_theta . grad log p_t + div u_theta`, the divergence by central
-    /// differences of the network (step `H`).
-    fn learned_residuals(&mut self, points: &[Point], t: f64) -> Result<Vec<f64>, JsError> {
-        const H: f64 = 1e-3;
-        let mlp = self
-            .mlp
-            .as_ref()
-            .ok_or_else(|| JsError::new("no network yet"))?;
-        let n = points.len();
-        // Five evaluations per point: the centre, then +-H in x and in y.
-        self.xs.clear();
-        for p in points {
-            self.xs.push(*p);
-            self.xs.push([p[0] + H, p[1]]);
-            self.xs.push([p[0] - H, p[1]]);
-            self.xs.push([p[0], p[1] + H]);
-            self.xs.push([p[0], p[1] - H]);
-        }
-        self.out.resize(5 * n, [0.0; 2]);
-        mlp.predict(&self.xs, t, &mut self.out, &mut self.cache);
-        Ok(points
-            .iter()
-            .enumerate()
-            .map(|(i, x)| {
-                let o = &self.out[5 * i..5 * i + 5];
-                let div = (o[1][0] - o[2][0] + o[3][1] - o[4][1]) / (2.0 * H);
-                let e = self.marginal.eval(*x, t);
-                e.dlogp_dt + o[0][0] * e.score[0] + o[0][1] * e.score[1] + div
-            })
-            .collect())
     }
 }
