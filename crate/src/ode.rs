@@ -110,6 +110,14 @@ fn axpy(out: &mut [Point], x: &[Point], h: f64, k: &[Point]) {
     }
 }
 
+/// `xs += h k`, in place.
+fn add_scaled(xs: &mut [Point], h: f64, k: &[Point]) {
+    for (x, k) in xs.iter_mut().zip(k) {
+        x[0] += h * k[0];
+        x[1] += h * k[1];
+    }
+}
+
 impl Integrator {
     /// An integrator with empty buffers (they grow on first use).
     pub fn new() -> Self {
@@ -149,19 +157,13 @@ impl Integrator {
         match solver {
             Solver::Euler => {
                 field.velocity(t, xs, k1);
-                for (x, k) in xs.iter_mut().zip(k1.iter()) {
-                    x[0] += h * k[0];
-                    x[1] += h * k[1];
-                }
+                add_scaled(xs, h, k1);
             }
             Solver::Midpoint => {
                 field.velocity(t, xs, k1);
                 axpy(tmp, xs, 0.5 * h, k1);
                 field.velocity(t + 0.5 * h, tmp, k2);
-                for (x, k) in xs.iter_mut().zip(k2.iter()) {
-                    x[0] += h * k[0];
-                    x[1] += h * k[1];
-                }
+                add_scaled(xs, h, k2);
             }
             Solver::Rk4 => {
                 field.velocity(t, xs, k1);

@@ -2,27 +2,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { launch, openPage, drawnPixels, ARTIFACTS, APP_URL } from './browser.mjs';
+import { APP_URL, ARTIFACTS, count, drawnPixels, launch, openPage, ready, stageDigest, stagePoint } from './browser.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
 after(async () => { await browser.close(); });
 
-const ready = (page) => page.waitForSelector('body[data-ready="1"]', { timeout: 30000 });
-const count = async (page) => page.evaluate(() => window.fmp.cloud.count);
-/** Pixel position (page coordinates) of world point (x, y) on the stage. */
-async function stagePoint(page, x, y) {
-  const box = await page.locator('#stage').boundingBox();
-  const half = 3.5;
-  return [box.x + ((x + half) / (2 * half)) * box.width, box.y + ((half - y) / (2 * half)) * box.height];
-}
-/** A digest of the stage pixels, to tell views apart. */
-const stageDigest = (page) => page.$eval('#stage', (c) => {
-  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-  let h = 0;
-  for (let i = 0; i < d.length; i += 16) h = (h * 31 + d[i] + 7 * d[i + 1] + 13 * d[i + 2]) >>> 0;
-  return h;
-});
 const freezeTime = async (page, t) => {
   await page.locator('#time').fill(String(t));
   await page.waitForTimeout(200);

@@ -60,3 +60,24 @@ export async function drawnPixels(page, selector) {
     return n;
   });
 }
+
+/** Waits until the app has started (wasm loaded, state restored, first frame scheduled). */
+export const ready = (page) => page.waitForSelector('body[data-ready="1"]', { timeout: 30000 });
+
+/** The number of points in the drawn cloud. */
+export const count = (page) => page.evaluate(() => window.fmp.cloud.count);
+
+/** Page coordinates of world point (x, y) on the main stage (world box [-3.5, 3.5]^2, y up). */
+export async function stagePoint(page, x, y) {
+  const box = await page.locator('#stage').boundingBox();
+  const half = 3.5;
+  return [box.x + ((x + half) / (2 * half)) * box.width, box.y + ((half - y) / (2 * half)) * box.height];
+}
+
+/** A digest of the main stage's pixels, to tell two drawings apart. */
+export const stageDigest = (page) => page.$eval('#stage', (c) => {
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  let h = 0;
+  for (let i = 0; i < d.length; i += 16) h = (h * 31 + d[i] + 7 * d[i + 1] + 13 * d[i + 2]) >>> 0;
+  return h;
+});

@@ -3,23 +3,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { launch, openPage, ARTIFACTS } from './browser.mjs';
+import { ARTIFACTS, count, launch, openPage, ready, stageDigest, stagePoint } from './browser.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
 after(async () => { await browser.close(); });
 
-const ready = (page) => page.waitForSelector('body[data-ready="1"]', { timeout: 30000 });
-const digest = (page) => page.$eval('#stage', (c) => {
-  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-  let h = 0;
-  for (let i = 0; i < d.length; i += 16) h = (h * 31 + d[i] + 7 * d[i + 1] + 13 * d[i + 2]) >>> 0;
-  return h;
-});
-async function stagePoint(page, x, y) {
-  const box = await page.locator('#stage').boundingBox();
-  return [box.x + ((x + 3.5) / 7) * box.width, box.y + ((3.5 - y) / 7) * box.height];
-}
 async function pauseAt(page, t) {
   await page.evaluate((t) => { window.fmp.clock.playing = false; window.fmp.clock.set(t); }, t);
   await page.waitForTimeout(150);
@@ -35,10 +24,10 @@ test('hovering with the Inspect tool shows posterior weights and the vectors', a
   const [px, py] = await stagePoint(page, zx * 0.7 + 0.05, zy * 0.7);
   await page.mouse.move(5, 5);
   await page.waitForTimeout(100);
-  const plain = await digest(page);
+  const plain = await stageDigest(page);
   await page.mouse.move(px, py);
   await page.waitForTimeout(150);
-  const hovered = await digest(page);
+  const hovered = await stageDigest(page);
   assert.notEqual(hovered, plain, 'the inspector changed the stage');
   await page.screenshot({ path: join(ARTIFACTS, 'inspector.png') });
   assert.deepEqual(page.errors, []);
@@ -53,12 +42,12 @@ test('continuity residual: about zero for the exact field, far from zero for uni
   await page.selectOption('#field', 'residual');
   await page.waitForTimeout(300);
   const exact = await meanResidual(page);
-  seen.add(await digest(page));
+  seen.add(await stageDigest(page));
   await page.screenshot({ path: join(ARTIFACTS, 'residual-exact.png') });
   await page.selectOption('#field', 'residual_uniform');
   await page.waitForTimeout(300);
   const uniform = await meanResidual(page);
-  seen.add(await digest(page));
+  seen.add(await stageDigest(page));
   await page.screenshot({ path: join(ARTIFACTS, 'residual-uniform.png') });
   assert.ok(exact < 1e-3, `exact residual ${exact}`);
   assert.ok(uniform > 0.1, `uniform-weight residual ${uniform}`);
@@ -69,7 +58,7 @@ test('continuity residual: about zero for the exact field, far from zero for uni
   await page.selectOption('#field', 'residual_learned');
   await page.waitForTimeout(300);
   const early = await meanResidual(page);
-  seen.add(await digest(page));
+  seen.add(await stageDigest(page));
   await page.click('#train');
   await page.waitForFunction(() => window.fmp.chart.steps.at(-1) > 2000, null, { timeout: 60000 });
   await page.click('#train');

@@ -2,14 +2,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { launch, openPage, ARTIFACTS } from './browser.mjs';
+import { ARTIFACTS, count, launch, openPage, ready } from './browser.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
 after(async () => { await browser.close(); });
 
-const ready = (page) => page.waitForSelector('body[data-ready="1"]', { timeout: 30000 });
-const count = (page) => page.evaluate(() => window.fmp.cloud.count);
 
 test('CSV import: a good file replaces the cloud, a malformed one keeps it with a message', async () => {
   const page = await openPage(browser.context);

@@ -1,13 +1,18 @@
 //! A static file server for `www/`, on the loopback address only.
 //!
-//! HTTP parsing is tiny_http's; this module only maps a request path to a file. The mapping
-//! percent-decodes the path, then accepts only plain path segments (no `.`/`..`, no empty
-//! segments, no backslashes or NUL), so nothing outside the root can be named, encoded or not.
+//! Requests are parsed by httparse (the parser under hyper); each connection gets a thread and
+//! one response, then `Connection: close`, so no idle keep-alive connection can hold up
+//! another (a thread pool shared with idle keep-alive connections did, in tiny_http).
+//! [`resolve`] maps a request path to a file: it percent-decodes the path, then accepts only
+//! plain path segments (no `.`/`..`, no empty segments, no backslashes or NUL), so nothing
+//! outside the root can be named, encoded or not.
 
 use std::fs;
-use std::io;
+use std::io::{self, Read, Write};
+use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 /// Percent-decodes `s`; `None` on a malformed escape or a result that is not UTF-8.
 fn percent_decode(s: &str) -> Option<String> {
@@ -72,87 +77,97 @@ pub fn content_type(path: &Path) -> &'static str {
     }
 }
 
-/// How many requests are answered at once: a browser opens several connections, and one
-/// client that reads slowly must not hold up the others.
-const HANDLERS: usize = 8;
+/// The largest request head we read (a browser's is about 1 KB).
+const MAX_HEAD: usize = 16 * 1024;
 
 /// A bound server; call [`Server::run`] to answer requests.
 pub struct Server {
-    http: Arc<tiny_http::Server>,
-    root: PathBuf,
+    listener: TcpListener,
+    root: Arc<PathBuf>,
 }
 
 impl Server {
     /// Binds `127.0.0.1:port` (port 0 picks a free port) to serve files from `root`.
     pub fn bind(root: &Path, port: u16) -> io::Result<Server> {
-        let http = tiny_http::Server::http(("127.0.0.1", port)).map_err(io::Error::other)?;
         Ok(Server {
-            http: Arc::new(http),
-            root: root.to_path_buf(),
+            listener: TcpListener::bind(("127.0.0.1", port))?,
+            root: Arc::new(root.to_path_buf()),
         })
     }
 
     /// The port the server listens on.
     pub fn port(&self) -> u16 {
-        self.http
-            .server_addr()
-            .to_ip()
-            .map(|addr| addr.port())
-            .unwrap_or(0)
+        self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
     }
 
-    /// Answers requests on `HANDLERS` threads until the process ends.
+    /// Answers requests, a thread per connection, until the process ends.
     pub fn run(self) {
-        let this = Arc::new(self);
-        let handlers: Vec<_> = (1..HANDLERS)
-            .map(|_| {
-                let this = Arc::clone(&this);
-                std::thread::spawn(move || this.handle_requests())
-            })
-            .collect();
-        this.handle_requests();
-        for handler in handlers {
-            let _ = handler.join();
+        for stream in self.listener.incoming().flatten() {
+            let root = Arc::clone(&self.root);
+            std::thread::spawn(move || {
+                // A client that went away is not our problem.
+                let _ = answer(&root, stream);
+            });
         }
     }
+}
 
-    fn handle_requests(&self) {
-        while let Ok(request) = self.http.recv() {
-            let response = self.answer(request.method(), request.url());
-            // A client that went away is not our problem.
-            let _ = request.respond(response);
+/// Reads one request from `stream` and writes one response.
+fn answer(root: &Path, mut stream: TcpStream) -> io::Result<()> {
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    let mut head = Vec::with_capacity(1024);
+    let mut chunk = [0u8; 2048];
+    let (method, target) = loop {
+        let n = stream.read(&mut chunk)?;
+        if n == 0 {
+            return Ok(());
         }
-    }
-
-    fn answer(
-        &self,
-        method: &tiny_http::Method,
-        url: &str,
-    ) -> tiny_http::Response<io::Cursor<Vec<u8>>> {
-        use tiny_http::{Header, Method, Response};
-        let text = |code: u16, body: &str| Response::from_string(body).with_status_code(code);
-        if !matches!(method, Method::Get | Method::Head) {
-            return text(405, "method not allowed");
-        }
-        let Some(file) = resolve(&self.root, url) else {
-            return text(404, "not found");
-        };
-        let Ok(body) = fs::read(&file) else {
-            return text(404, "not found");
-        };
-        let mut response = Response::from_data(body);
-        let headers = [
-            ("Content-Type", content_type(&file)),
-            ("Cache-Control", "no-store"),
-            ("X-Content-Type-Options", "nosniff"),
-        ];
-        for (name, value) in headers {
-            if let Ok(header) = Header::from_bytes(name, value) {
-                response.add_header(header);
+        head.extend_from_slice(&chunk[..n]);
+        let mut headers = [httparse::EMPTY_HEADER; 64];
+        let mut request = httparse::Request::new(&mut headers);
+        match request.parse(&head) {
+            Ok(httparse::Status::Complete(_)) => {
+                let method = request.method.unwrap_or("").to_string();
+                break (method, request.path.unwrap_or("").to_string());
             }
+            Ok(httparse::Status::Partial) if head.len() < MAX_HEAD => continue,
+            _ => return respond(&mut stream, 400, "text/plain", b"bad request", true),
         }
-        response
+    };
+    let body_wanted = method != "HEAD";
+    if method != "GET" && method != "HEAD" {
+        return respond(&mut stream, 405, "text/plain", b"method not allowed", true);
     }
+    match resolve(root, &target).and_then(|file| Some((fs::read(&file).ok()?, file))) {
+        Some((body, file)) => respond(&mut stream, 200, content_type(&file), &body, body_wanted),
+        None => respond(&mut stream, 404, "text/plain", b"not found", body_wanted),
+    }
+}
+
+/// Writes a complete response and closes the connection.
+fn respond(
+    stream: &mut TcpStream,
+    code: u16,
+    content_type: &str,
+    body: &[u8],
+    with_body: bool,
+) -> io::Result<()> {
+    let reason = match code {
+        200 => "OK",
+        400 => "Bad Request",
+        404 => "Not Found",
+        _ => "Method Not Allowed",
+    };
+    let head = format!(
+        "HTTP/1.1 {code} {reason}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\
+         Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes())?;
+    if with_body {
+        stream.write_all(body)?;
+    }
+    stream.flush()
 }
 
 #[cfg(test)]

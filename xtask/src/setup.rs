@@ -223,19 +223,26 @@ fn start_server() -> Result<u16> {
     Ok(port)
 }
 
-/// Builds and serves the app, then runs Node's test runner over tests/*.test.mjs.
-pub fn e2e_tests() -> Result {
+/// Builds and serves the app (with Chromium and the npm packages of tests/ in place) and
+/// returns a `node` command in tests/ that knows the app's address (`FMP_URL`).
+fn node_against_served_app() -> Result<Command> {
     build_app()?;
     ensure_chromium()?;
     ensure_npm()?;
     let port = start_server()?;
+    let mut node = Command::new("node");
+    node.current_dir(root().join("tests"))
+        .env("FMP_URL", format!("http://127.0.0.1:{port}/"));
+    Ok(node)
+}
+
+/// Runs Node's test runner over tests/e2e/*.test.mjs against the served app.
+pub fn e2e_tests() -> Result {
     run(
         "end-to-end tests (node --test, playwright-core, Chromium)",
-        Command::new("node")
-            .current_dir(root().join("tests"))
+        node_against_served_app()?
             .args(["--test", "--test-concurrency=1", "--test-reporter=spec"])
-            .arg("e2e/")
-            .env("FMP_URL", format!("http://127.0.0.1:{port}/")),
+            .arg("e2e/"),
     )
 }
 
@@ -260,16 +267,10 @@ pub fn bench() -> Result {
         eprint!("{}", String::from_utf8_lossy(&out.stderr));
         return Err(Failure("native benchmarks failed".into()));
     }
-    build_app()?;
-    ensure_chromium()?;
-    ensure_npm()?;
-    let port = start_server()?;
     run(
         "browser benchmarks (about 60 s)",
-        Command::new("node")
-            .current_dir(root().join("tests"))
+        node_against_served_app()?
             .arg("bench/bench.mjs")
-            .env("FMP_URL", format!("http://127.0.0.1:{port}/"))
             .env("FMP_NATIVE_BENCH", native),
     )
 }
