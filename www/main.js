@@ -56,6 +56,12 @@ function syncZ() {
   ui.zPoint = settings.z >= 0 ? p : null;
   if (ui.zPoint) fields.set_z(...ui.zPoint);
 }
+/** Chooses data point i (or none, -1) as z. */
+function chooseZ(i) {
+  settings.z = i;
+  ui.zPoint = null;
+  syncZ();
+}
 
 // ---- settings: every change goes through apply(), which runs its side effects ----
 const showers = [];
@@ -151,9 +157,7 @@ attachPointer($('stage'), {
   tool: () => ui.tool,
   brush: () => ({ size: settings.brushSize, rate: settings.brushRate }),
   onPick: (i) => {
-    settings.z = i;
-    ui.zPoint = null;
-    syncZ();
+    chooseZ(i);
     if (i >= 0 && settings.field !== 'conditional') apply({ field: 'conditional' });
     save(settings, cloud.points());
   },
@@ -176,14 +180,14 @@ const tour = new Tour({
   snapshot: () => ({ settings: { ...settings }, t: clock.t, playing: clock.playing, tool: ui.tool }),
   restore: ({ settings: saved, t, playing, tool }) => {
     apply(saved);
-    syncZ();
+    chooseZ(saved.z);
     clock.set(t);
     clock.playing = playing;
     setTool(tool);
     if (!ui.edited && start.points === null) $('hint').hidden = false;
   },
   setUp: ({ patch, time, tool, pickZ, train }) => {
-    if (pickZ && settings.z < 0 && cloud.count > 0) { settings.z = 0; syncZ(); }
+    if (pickZ && settings.z < 0 && cloud.count > 0) chooseZ(0);
     apply(patch);
     if (time === 'play') clock.playing = true;
     else { clock.playing = false; clock.set(time); }
