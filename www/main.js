@@ -284,7 +284,7 @@ sendCloud();
 flows.extra(settings.field === 'residual_uniform' ? 'uniform' : null);
 training.reset();
 requestAnimationFrame(frame);
-if (!Tour.seen() && !start.fromLink && !navigator.webdriver) tour.open();
+if (!Tour.seen() && !start.fromLink) tour.open();
 document.body.dataset.ready = '1';
 // Handles for the end-to-end tests and the console.
 window.fmp = { cloud, settings, clock, chart, training, flows, tour, apply, stages, trainWorker: training.worker, traj: () => flows.traj, isTraining: () => training.running };

@@ -120,16 +120,19 @@ test('reload keeps the drawing; a Share link round-trips; a malformed link keeps
   const link = await page.evaluate(() => location.href);
   // A fresh profile (no localStorage) opens the link.
   const other = await launch();
-  const shared = await openPage(other.context, link);
-  await ready(shared);
-  const got = await shared.evaluate(() => Array.from(window.fmp.cloud.points()));
-  assert.equal(got.length, pts.length);
-  assert.ok(got.every((v, i) => Math.abs(v - pts[i]) < 2e-4), 'points survive the link within quantisation');
-  assert.equal(await shared.inputValue('#width'), '32');
-  assert.equal(await shared.textContent('#t-out'), '0.37', 'the link keeps the moment t');
-  assert.equal(await shared.evaluate(() => window.fmp.clock.playing), false);
-  assert.deepEqual(shared.errors, []);
-  await other.close();
+  try {
+    const shared = await openPage(other.context, link);
+    await ready(shared);
+    const got = await shared.evaluate(() => Array.from(window.fmp.cloud.points()));
+    assert.equal(got.length, pts.length);
+    assert.ok(got.every((v, i) => Math.abs(v - pts[i]) < 2e-4), 'points survive the link within quantisation');
+    assert.equal(await shared.inputValue('#width'), '32');
+    assert.equal(await shared.textContent('#t-out'), '0.37', 'the link keeps the moment t');
+    assert.equal(await shared.evaluate(() => window.fmp.clock.playing), false);
+    assert.deepEqual(shared.errors, []);
+  } finally {
+    await other.close();
+  }
   // A damaged link: message, drawing unchanged.
   for (const bad of ['#v=1&p=%%%', '#v=1&width=abc&p=AAAA', '#v=1&p=AAA', '#garbage']) {
     await page.goto(APP_URL + bad);
@@ -179,11 +182,14 @@ test('a dead training worker is replaced and the drawing kept', async () => {
 
 test('phone-sized screen: the layout stacks and the stage stays usable', async () => {
   const phone = await launch({ viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true });
-  const page = await openPage(phone.context);
-  await ready(page);
-  const box = await page.locator('#stage').boundingBox();
-  assert.ok(box.width > 300 && box.width <= 390, `stage width ${box.width}`);
-  await page.screenshot({ path: join(ARTIFACTS, 'phone.png'), fullPage: true });
-  assert.deepEqual(page.errors, []);
-  await phone.close();
+  try {
+    const page = await openPage(phone.context);
+    await ready(page);
+    const box = await page.locator('#stage').boundingBox();
+    assert.ok(box.width > 300 && box.width <= 390, `stage width ${box.width}`);
+    await page.screenshot({ path: join(ARTIFACTS, 'phone.png'), fullPage: true });
+    assert.deepEqual(page.errors, []);
+  } finally {
+    await phone.close();
+  }
 });

@@ -38,9 +38,14 @@ export async function launch(options = {}) {
   };
 }
 
-/** Opens a page that collects console errors and uncaught exceptions into `page.errors`. */
-export async function openPage(context, url = APP_URL) {
+/**
+ * Opens a page that collects console errors and uncaught exceptions into `page.errors`.
+ * Unless `newcomer` is set, the browser counts as having seen the guided tour (which opens by
+ * itself on a first visit).
+ */
+export async function openPage(context, url = APP_URL, { newcomer = false } = {}) {
   const page = await context.newPage();
+  if (!newcomer) await page.addInitScript(() => localStorage.setItem('fmp:toured', '1'));
   page.errors = [];
   page.on('console', (msg) => { if (msg.type() === 'error') page.errors.push(msg.text()); });
   page.on('pageerror', (err) => page.errors.push(String(err)));

@@ -117,3 +117,26 @@ test('the guided tour steps through to the end, setting up each view, and can be
   assert.deepEqual(page.errors, []);
   await page.close();
 });
+
+test('a true first visit opens the tour; closing it brings back the hint and the view', async () => {
+  const fresh = await launch();
+  try {
+    const page = await openPage(fresh.context, undefined, { newcomer: true });
+    await ready(page);
+    assert.ok(await page.isVisible('#tour'), 'the tour greets a newcomer');
+    assert.match(await page.textContent('#tour-title'), /Noise and data/);
+    const field = await page.inputValue('#field');
+    await page.click('#tour-next');
+    assert.equal(await page.inputValue('#field'), 'conditional', 'step 2 shows the conditional field');
+    await page.click('#tour-skip');
+    assert.ok(await page.isHidden('#tour'));
+    assert.equal(await page.inputValue('#field'), field, 'closing restores the view');
+    assert.ok(await page.isVisible('#hint'), 'the first-visit hint is back');
+    await page.reload();
+    await ready(page);
+    assert.ok(await page.isHidden('#tour'), 'the tour does not open again');
+    assert.deepEqual(page.errors, []);
+  } finally {
+    await fresh.close();
+  }
+});

@@ -241,7 +241,14 @@ pub fn e2e_tests() -> Result {
     run(
         "end-to-end tests (node --test, playwright-core, Chromium)",
         node_against_served_app()?
-            .args(["--test", "--test-concurrency=1", "--test-reporter=spec"])
+            // A test that fails with a browser still open must not hang the run.
+            .args([
+                "--test",
+                "--test-concurrency=1",
+                "--test-reporter=spec",
+                "--test-timeout=180000",
+                "--test-force-exit",
+            ])
             .arg("e2e/"),
     )
 }
