@@ -9,7 +9,7 @@ const m = block;
 export const STEPS = [
   {
     title: '1. Noise and data',
-    body: `<p>We want to turn samples of simple noise into samples of your drawing. At time <i>t</i> = 0 the blue and orange particles are noise, at <i>t</i> = 1 they should look like the data (grey).</p>
+    body: `<p>We want to turn samples of simple noise into samples of your drawing. At time <i>t</i> = 0 the particles are noise; at <i>t</i> = 1 they should look like the data (grey). Blue particles follow the exact field of your points, orange ones the network's field, which is untrained until you press <b>Train</b>.</p>
       ${m(F.noiseToData)}
       <p>A vector field <i>u</i><sub>t</sub>(<i>x</i>) moves them: <i>dx</i>/<i>dt</i> = <i>u</i><sub>t</sub>(<i>x</i>). Watch them flow.</p>`,
     setup: { patch: { field: 'none', heat: false, show: 'both', memo: false }, time: 'play' },
