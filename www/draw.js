@@ -17,6 +17,8 @@ export class Cloud {
   get count() { return this.len / 2; }
   /** A copy of the points as a Float32Array. */
   points() { return this.buf.slice(0, this.len); }
+  /** The points without a copy, valid until the next edit (for drawing a frame). */
+  view() { return this.buf.subarray(0, this.len); }
   /** Calls fn(cloud) after every change. */
   onChange(fn) { this.listeners.push(fn); }
   changed() { for (const fn of this.listeners) fn(this); }

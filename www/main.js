@@ -12,7 +12,7 @@ import { Flows } from './flows.js';
 import { startupState, attachIo } from './io.js';
 import { Tour } from './tour.js';
 import { inspect, inspectorNote, heatFor, memorization, lossCaption, scheduleFormula } from './explain.js';
-import { $, showMessage, hideMessage, bindControl, captionFor, setLegend, COLORS } from './ui.js';
+import { $, showMessage, hideMessage, bindControl, captionFor, setLegend, setIfChanged, COLORS } from './ui.js';
 
 await init();
 const CORE = JSON.parse(default_config()); // { width, depth, time_features, batch, lr }
@@ -27,7 +27,7 @@ const chart = new LossChart($('loss'));
 const stageCache = new Map(); // shared: side by side evaluates each grid once
 const stages = [new Stage($('stage'), fields, stageCache), new Stage($('stage2'), fields, stageCache)];
 const versions = { cloud: 0, model: 0 };
-const ui = { tool: 'spray', hover: null, caption: '', memo: null, zPoint: null, edited: false, crashed: false };
+const ui = { tool: 'spray', hover: null, memo: null, zPoint: null, edited: false, crashed: false };
 
 const training = new Training({
   settings, cloud, chart, timeFeatures: CORE.time_features,
@@ -101,8 +101,11 @@ for (const name of ['heat', 'trails', 'memo']) {
 
 // ---- cloud edits: debounced, then everything downstream follows ----
 let cloudTimer = null;
-cloud.onChange(() => {
+function showCount() {
   $('count').textContent = `${cloud.count.toLocaleString('en')} point${cloud.count === 1 ? '' : 's'}`;
+}
+cloud.onChange(() => {
+  showCount();
   $('hint').hidden = true;
   ui.edited = true;
   syncZ();
@@ -210,10 +213,10 @@ function frame(now) {
 function drawFrame(now) {
   const t = clock.tick(now);
   if (Number($('time').value) !== t) $('time').value = String(t);
-  $('t-out').textContent = t.toFixed(2);
-  $('time-play').textContent = clock.playing ? '❚❚' : '▶';
-  $('time-play').setAttribute('aria-pressed', String(clock.playing));
-  const pts = cloud.points();
+  setIfChanged($('t-out'), 'textContent', t.toFixed(2));
+  setIfChanged($('time-play'), 'textContent', clock.playing ? '❚❚' : '▶');
+  setIfChanged($('time-play'), 'ariaPressed', String(clock.playing));
+  const pts = cloud.view();
   const z = settings.z >= 0 && settings.z < cloud.count ? cloud.at(settings.z) : null;
   const [alpha, beta] = schedule_at(settings.schedule, t);
   const f = settings.field;
@@ -232,7 +235,7 @@ function drawFrame(now) {
   stages[0].draw({ ...base, showLearned: settings.show !== 'exact', showExact: settings.show === 'both' || settings.show === 'exact' });
   if (settings.show === 'side') {
     stages[1].draw({ ...base, showLearned: false, showExact: true, inspector: null });
-    $('stage2-label').textContent = uniform ? 'Uniform weights (wrong field)' : 'Exact marginal u_t';
+    setIfChanged($('stage2-label'), 'textContent', uniform ? 'Uniform weights (wrong field)' : 'Exact marginal u_t');
   }
   let extra = '';
   if (settings.memo) {
@@ -240,11 +243,10 @@ function drawFrame(now) {
     extra = ui.memo;
   } else if (base.inspector) extra = inspectorNote(base.inspector);
   else if (heat?.note) extra = heat.note;
-  const caption = captionFor(usable ? f : 'none', t, extra);
-  if (caption !== ui.caption) { $('caption').innerHTML = caption; ui.caption = caption; }
+  setIfChanged($('caption'), 'innerHTML', captionFor(usable ? f : 'none', t, extra));
   updateLegend(heat, uniform);
   chart.draw(now);
-  $('loss-caption').textContent = lossCaption(chart.latest());
+  setIfChanged($('loss-caption'), 'textContent', lossCaption(chart.latest()));
   drawSchedule(t);
 }
 
@@ -276,7 +278,7 @@ function drawSchedule(t) {
 showers.forEach((show) => show());
 restoreTime();
 layoutStages();
-$('count').textContent = `${cloud.count.toLocaleString('en')} points`;
+showCount();
 $('hint').hidden = start.points !== null;
 if (start.problem) showMessage(start.problem, 'error');
 flows.setup();

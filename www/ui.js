@@ -43,6 +43,20 @@ export function bindControl(name, settings, parse, onChange) {
   return show;
 }
 
+const written = new WeakMap(); // element -> { prop: last value written }
+/**
+ * Sets `el[prop]` (textContent, innerHTML, ...) only when the value differs from the last one
+ * written there: the frame loop calls this every frame, and an unchanged write would still
+ * make the browser redo style and layout.
+ */
+export function setIfChanged(el, prop, value) {
+  const last = written.get(el) ?? {};
+  if (last[prop] === value) return;
+  last[prop] = value;
+  written.set(el, last);
+  el[prop] = value;
+}
+
 /** Offers `blob` as a download called `name`. */
 export function download(blob, name) {
   const url = URL.createObjectURL(blob);
