@@ -1,3 +1,4 @@
+// @ts-check
 // The loss history and its chart (drawn by the wasm core with plotters-canvas, throttled).
 // Every reported step carries L_CFM and the exact L_FM on the same batch; the chart shows
 // exponential moving averages of both and of their difference.
@@ -8,8 +9,15 @@ const EMA = 0.15;
 const REDRAW_MS = 250;
 
 export class LossChart {
+  /** @param {HTMLCanvasElement} canvas */
   constructor(canvas) {
     this.canvas = canvas;
+    /** @type {number[]} */ this.steps = [];
+    /** @type {number[]} */ this.cfm = [];
+    /** @type {number[]} */ this.fm = [];
+    /** @type {{ cfm: number, fm: number } | null} */ this.ema = null;
+    this.cos = NaN;
+    this.dirty = true;
     this.reset();
     this.lastDraw = 0;
   }
@@ -49,7 +57,8 @@ export class LossChart {
     const w = Math.round(this.canvas.clientWidth * dpr), h = Math.round(this.canvas.clientHeight * dpr);
     if (w < 10 || h < 10) return;
     if (this.canvas.width !== w || this.canvas.height !== h) { this.canvas.width = w; this.canvas.height = h; }
-    draw_loss_chart(this.canvas, Float32Array.from(this.steps), Float32Array.from(this.cfm), Float32Array.from(this.fm));
+    const [steps, cfm, fm] = [this.steps, this.cfm, this.fm].map((a) => Float32Array.from(a));
+    draw_loss_chart(this.canvas, steps, cfm, fm);
     this.dirty = false;
     this.lastDraw = now;
   }

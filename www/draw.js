@@ -1,3 +1,4 @@
+// @ts-check
 // The drawn cloud (p_data) and the pointer tools that edit it: a spray brush, an eraser, and
 // picking a point (z for the conditional view). Pointer events cover mouse, pen and touch.
 import { MAX_POINTS } from './state.js';
@@ -6,6 +7,7 @@ const UNDO_DEPTH = 60;
 
 /** The user's point cloud: interleaved [x0, y0, x1, y1, ...] in data coordinates, with undo. */
 export class Cloud {
+  /** @param {ArrayLike<number>} [points] interleaved */
   constructor(points = new Float32Array(0)) {
     this.buf = new Float32Array(Math.max(64, points.length));
     this.buf.set(points);
@@ -92,7 +94,8 @@ export class Cloud {
  */
 export function attachPointer(canvas, opts) {
   const { view, cloud } = opts;
-  let active = null; // { id, x, y, timer }
+  /** @type {{ id: number, x: number, y: number, timer?: ReturnType<typeof setInterval> } | null} */
+  let active = null;
   let inspecting = null; // pointer id of a touch that holds the inspector
 
   const sprayAt = (x, y) => {

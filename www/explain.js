@@ -1,9 +1,10 @@
+// @ts-check
 // The explanations of the marginalization trick: the posterior-weight inspector, the heatmap
 // views (density, error, continuity residual) with their colour scales, the memorization
 // count, and the captions of the loss chart and the schedule.
 import { near_fraction } from './pkg/fmp.js';
 import { gradientCss, fmt } from './render.js';
-import { F, SCHEDULE_FIELD, block, inline } from './math.js';
+import { F, SCHEDULE_MATH, block, inline } from './math.js';
 
 const TOP_K = 6;
 /** Samples this close to a training point count as memorized. */
@@ -14,18 +15,16 @@ const RESIDUAL_DECADES = 3;
 /**
  * The inspector at world point {x, y} and time t: posterior weights of every data point, the
  * TOP_K largest with their conditional vectors u_t(x|z_i), and the marginal vector u_t(x).
- * `zIndex` is the chosen z, restored in `fields` afterwards.
  */
-export function inspect(fields, cloud, { x, y }, t, zIndex) {
+export function inspect(fields, cloud, { x, y }, t) {
   const weights = fields.posterior(x, y, t);
   const order = [...weights.keys()].sort((a, b) => weights[b] - weights[a]).slice(0, TOP_K);
   const uCond = new Float32Array(order.length * 2);
   const at = Float32Array.of(x, y);
   order.forEach((i, k) => {
-    fields.set_z(...cloud.at(i));
-    uCond.set(fields.velocity('conditional', at, t), 2 * k);
+    const [zx, zy] = cloud.at(i);
+    uCond.set(fields.conditional_velocity(at, t, zx, zy), 2 * k);
   });
-  if (zIndex >= 0 && zIndex < cloud.count) fields.set_z(...cloud.at(zIndex));
   const uMarg = fields.velocity('marginal', at, t);
   return { x, y, weights, top: order, uCond, uMarg };
 }
@@ -50,11 +49,12 @@ function stats(grid) {
 }
 
 /**
- * The heatmap for a field view (or the density when `density` is on), or null:
+ * The heatmap of a view's grid `field` (a Fields.grid name, or null; or the density when
+ * `density` is on), or null:
  * { what (Fields.grid name), map, range(grid) -> [lo, hi], transform?(v), legend(), note }.
  */
 export function heatFor(field, density) {
-  if (field.startsWith('residual')) {
+  if (field?.startsWith('residual')) {
     // Residuals span many decades (1e-13 for the exact pair, 1e3 for a wrong field near the
     // data's edge): shown on a signed log scale, sign(r) log10(1 + |r|).
     const h = {
@@ -100,10 +100,6 @@ export function lossCaption(latest) {
 
 /** The schedule (alpha_t, beta_t) and its conditional vector field, as MathML. */
 export function scheduleFormula(schedule) {
-  const ab = {
-    linear: 'α<sub>t</sub> = t, β<sub>t</sub> = 1 − t (CondOT)',
-    cosine: 'α<sub>t</sub> = sin(πt/2), β<sub>t</sub> = cos(πt/2)',
-    sqrt: 'α<sub>t</sub> = t, β<sub>t</sub> = √(1 − t)',
-  }[schedule];
-  return `${ab}${block(SCHEDULE_FIELD[schedule])}`;
+  const m = SCHEDULE_MATH[schedule];
+  return m ? `${m.ab}${block(m.field)}` : '';
 }

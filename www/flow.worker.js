@@ -1,15 +1,20 @@
+// @ts-check
 // The flow worker: owns a wasm instance with a Fields handle and integrates particle
 // trajectories from t = 0 to t = 1 in the background, so the page only plays them back.
 // Work runs in slices of about 25 ms so new messages (an edited cloud, new weights) preempt.
 // Each field kind has its own job; the learned one (fast, refreshed by every weight
-// snapshot, at most every LEARNED_MS) takes turns with the others, and the exact ones stream their frames as they are computed.
+// snapshot, at most every LEARNED_MS) takes turns with the others, and the exact ones stream
+// their frames as they are computed.
 //
-// In:  {type:'cloud', points, schedule} | {type:'model', config, weights}
-//      {type:'setup', particles, seed, solver, steps} | {type:'extra', kind | null}
+// In:  {type:'cloud', points, schedule} | {type:'setup', particles, seed, solver, steps}
+//      {type:'extra', kind | null} | {type:'generation', generation} (of the current network:
+//        older weights are dropped) | {type:'port', port} (from the training worker, which
+//        sends {type:'model', generation, config, weights} on it)
 // Out: {type:'begin', kind, n, steps, first}      a streamed trajectory starts (exact kinds)
 //      {type:'frames', kind, start, data}         frames start.. of that trajectory
-//      {type:'traj', kind, frames, n, steps}      a complete trajectory (learned)
+//      {type:'traj', kind, generation, frames, n, steps}  a complete trajectory (learned)
 //      {type:'error', message}
+// @ts-check
 import init, { Fields, noise_points } from './pkg/fmp.js';
 
 const SLICE_MS = 25;
@@ -24,7 +29,10 @@ let setup = null; // { particles, seed, solver, steps }
 let noise = null;
 let haveCloud = false;
 let haveModel = false;
+/** @type {any} */
 let nextModel = null; // the newest weight snapshot, loaded when a learned job starts
+let generation = 0; // of the current network
+let modelGeneration = 0; // of the weights loaded into `fields`
 let extraKind = null;
 const pending = new Set(); // kinds whose inputs changed since their job started
 const jobs = new Map(); // kind -> { frames, filled, steps, n, sent }
@@ -42,13 +50,14 @@ function kick(delay = 0) {
 }
 
 function canStart(kind) {
-  return kind === 'learned' ? haveModel : haveCloud;
+  return kind === 'learned' ? haveModel && haveCloud : haveCloud;
 }
 
 function startJob(kind) {
   pending.delete(kind);
   if (kind === 'learned' && nextModel) {
     fields.set_model(nextModel.config.width, nextModel.config.depth, nextModel.config.timeFeatures, nextModel.weights);
+    modelGeneration = nextModel.generation;
     nextModel = null;
   }
   const { particles, solver, steps } = setup;
@@ -71,7 +80,7 @@ function flush(kind, job, final) {
       job.sent = job.filled;
     }
   } else if (final) {
-    postMessage({ type: 'traj', kind, frames: job.frames, n: job.n, steps: job.steps }, [job.frames.buffer]);
+    postMessage({ type: 'traj', kind, generation: modelGeneration, frames: job.frames, n: job.n, steps: job.steps }, [job.frames.buffer]);
   }
   job.lastPost = performance.now();
 }
@@ -117,6 +126,38 @@ function work() {
   else if (pending.has('learned') && haveModel) kick(Math.max(0, lastLearned + LEARNED_MS - performance.now()));
 }
 
+/** @param {any} err */
+function report(err) {
+  postMessage({ type: 'error', message: String(err?.message ?? err) });
+}
+
+/**
+ * A weight snapshot. A newer snapshot waits for the running learned job instead of
+ * restarting it (so a stream of snapshots cannot starve the playback); it is loaded when the
+ * next learned job starts, so every trajectory comes from one set of weights. Snapshots of
+ * an older network than the current generation are dropped.
+ * @param {any} m
+ */
+function onModel(m) {
+  if (m.generation < generation) return;
+  if (m.generation > generation) dropModel(m.generation);
+  nextModel = m;
+  haveModel = true;
+  want('learned', false);
+}
+
+/**
+ * A new network (or none): the old weights and their flow are gone.
+ * @param {number} g
+ */
+function dropModel(g) {
+  generation = g;
+  nextModel = null;
+  haveModel = false;
+  jobs.delete('learned');
+  pending.delete('learned');
+}
+
 const ready = init().then(() => { fields = new Fields(); });
 onmessage = async (ev) => {
   await ready;
@@ -127,16 +168,18 @@ onmessage = async (ev) => {
         fields.set_points(m.points);
         fields.set_schedule(m.schedule);
         haveCloud = m.points.length > 0;
+        if (!haveCloud) jobs.clear();
         want('exact');
         want('uniform');
         break;
       case 'model':
-        // A newer snapshot waits for the running learned job instead of restarting it (so a
-        // stream of snapshots cannot starve the playback); it is loaded when the next learned
-        // job starts, so every trajectory comes from one set of weights.
-        nextModel = m;
-        haveModel = true;
-        want('learned', false);
+        onModel(m);
+        break;
+      case 'port':
+        m.port.onmessage = (/** @type {MessageEvent} */ e) => { try { if (e.data.type === 'model') onModel(e.data); } catch (err) { report(err); } };
+        break;
+      case 'generation':
+        if (m.generation > generation) dropModel(m.generation);
         break;
       case 'setup':
         setup = { particles: m.particles, seed: m.seed, solver: m.solver, steps: m.steps };
@@ -152,6 +195,6 @@ onmessage = async (ev) => {
         throw new Error(`unknown message ${m.type}`);
     }
   } catch (err) {
-    postMessage({ type: 'error', message: String(err?.message ?? err) });
+    report(err);
   }
 };

@@ -1,34 +1,53 @@
+// @ts-check
 // Getting drawings in and out: the start-up state (a shared link, else the last visit, else a
 // preset), Share links, CSV import and export, PNG export. Bad input never replaces the drawing.
 import { parse_csv, to_csv, fit_to_box } from './pkg/fmp.js';
 import { WORLD, MAX_POINTS, defaults, toHash, fromHash, load } from './state.js';
-import { $, showMessage, download } from './ui.js';
+import { $, $input, showMessage, download } from './ui.js';
 
-/** The state to start from: { settings, points | null, problem | null, fromLink }. */
-export function startupState() {
+/** @typedef {import('./state.js').Props} Props */
+/** @typedef {import('./store.js').Store} Store */
+/** @typedef {import('./draw.js').Cloud} Cloud */
+
+/**
+ * The state to start from: { settings, points | null, problem | null, fromLink }.
+ * @param {Props} props
+ * @returns {{ settings: Record<string, any>, points: Float32Array | null, problem: string | null, fromLink: boolean }}
+ */
+export function startupState(props) {
+  /** @type {string | null} */
   let problem = null;
   if (location.hash.length > 1) {
-    try { return { ...fromHash(location.hash), problem, fromLink: true }; } catch (err) {
-      problem = `This link could not be opened (${err.message}). Your drawing is unchanged.`;
+    try { return { ...fromHash(props, location.hash), problem, fromLink: true }; } catch (err) {
+      problem = `This link could not be opened (${messageOf(err)}). Your drawing is unchanged.`;
     }
   }
   try {
-    const saved = load();
+    const saved = load(props);
     if (saved) return { ...saved, problem, fromLink: false };
   } catch (err) {
-    problem ??= `The saved drawing could not be read (${err.message}); starting from a preset.`;
+    problem ??= `The saved drawing could not be read (${messageOf(err)}); starting from a preset.`;
   }
-  return { settings: defaults(), points: null, problem, fromLink: false };
+  return { settings: defaults(props), points: null, problem, fromLink: false };
 }
+
+/** @param {unknown} err */
+const messageOf = (err) => (err instanceof Error ? err.message : String(err));
+
+/**
+ * The app as io sees it.
+ * @typedef {{ props: Props, store: Store, cloud: Cloud, stageCanvas: HTMLCanvasElement,
+ *   open: (settings: Record<string, any>, points: Float32Array) => void }} IoApp
+ *   open(): replaces settings and drawing (a pasted link)
+ */
 
 /**
  * Wires Share, the hashchange of a pasted link, CSV import/export and PNG export.
- * app: { settings, cloud, apply(settingsPatch), beforeShare(), stageCanvas }
+ * @param {IoApp} app
  */
 export function attachIo(app) {
   $('share').addEventListener('click', async () => {
-    app.beforeShare();
-    history.replaceState(null, '', toHash(app.settings, app.cloud.points()));
+    history.replaceState(null, '', toHash(app.props, app.store.settings(), app.cloud.points()));
     try {
       await navigator.clipboard.writeText(location.href);
       showMessage('Link copied: it restores this drawing and these settings.');
@@ -39,27 +58,33 @@ export function attachIo(app) {
   window.addEventListener('hashchange', () => {
     if (location.hash.length <= 1) return;
     try {
-      const { settings, points } = fromHash(location.hash);
-      app.cloud.replace(points);
-      app.apply(settings);
+      const { settings, points } = fromHash(app.props, location.hash);
+      app.open(settings, points);
     } catch (err) {
-      showMessage(`This link could not be opened (${err.message}). Your drawing is unchanged.`, 'error');
+      showMessage(`This link could not be opened (${messageOf(err)}). Your drawing is unchanged.`, 'error');
     }
   });
   $('export-csv').addEventListener('click', () => {
     download(new Blob([to_csv(app.cloud.points())], { type: 'text/csv' }), 'points.csv');
   });
-  $('import-csv').addEventListener('change', async (ev) => {
-    const file = ev.target.files[0];
-    ev.target.value = '';
+  $input('import-csv').addEventListener('change', async (ev) => {
+    const input = /** @type {HTMLInputElement} */ (ev.target);
+    const file = input.files?.[0];
+    input.value = '';
     if (file) await importCsv(app, file.name, () => file.text(), file.size);
   });
   $('export-png').addEventListener('click', () => {
-    app.stageCanvas.toBlob((blob) => download(blob, 'flow-matching.png'), 'image/png');
+    app.stageCanvas.toBlob((blob) => { if (blob) download(blob, 'flow-matching.png'); }, 'image/png');
   });
 }
 
-/** Imports CSV text as the new cloud, or explains why not and keeps the drawing. */
+/**
+ * Imports CSV text as the new cloud, or explains why not and keeps the drawing.
+ * @param {{ cloud: Cloud }} app
+ * @param {string} name
+ * @param {() => Promise<string>} readText
+ * @param {number} size
+ */
 export async function importCsv(app, name, readText, size) {
   try {
     if (size > 5e6) throw new Error('the file is larger than 5 MB');
@@ -71,7 +96,7 @@ export async function importCsv(app, name, readText, size) {
     showMessage(`Imported ${pts.length / 2} points from ${name}${outside ? ' (rescaled to fit the stage)' : ''}.`);
     return true;
   } catch (err) {
-    showMessage(`Could not import ${name}: ${err.message ?? err}. Your drawing is unchanged.`, 'error');
+    showMessage(`Could not import ${name}: ${messageOf(err)}. Your drawing is unchanged.`, 'error');
     return false;
   }
 }

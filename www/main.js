@@ -1,106 +1,122 @@
-// Wiring only: creates the modules and connects them. The training worker trains, the flow
-// worker integrates trajectories, the page's own wasm Fields evaluates arrows, heatmaps and
-// the inspector, and the stage plays everything back at time t.
-import init, { Fields, preset_points, schedule_at, default_config, draw_schedule_chart, fresh_seed } from './pkg/fmp.js';
-import { MAX_POINTS, setCoreDefaults, sanitize, save } from './state.js';
+// @ts-check
+// Wiring only: creates the modules and connects them to the store. The store owns all state;
+// the session owns the workers; the page's own wasm Fields evaluates arrows, heatmaps and the
+// inspector; the stage plays everything back at time t; views.js says what each view needs.
+import init, { Fields, preset_points, schedule_at, catalog, draw_schedule_chart, fresh_seed } from './pkg/fmp.js';
+import { MAX_POINTS, buildProps, save } from './state.js';
+import { Store } from './store.js';
+import { VIEWS, LESSONS, viewOf, viewsOf, nextView, fillSelect } from './views.js';
 import { Cloud, attachPointer } from './draw.js';
 import { Clock } from './particles.js';
 import { Stage } from './stage.js';
 import { LossChart } from './chart.js';
+import { Session } from './session.js';
 import { Training } from './training.js';
-import { Flows } from './flows.js';
 import { startupState, attachIo } from './io.js';
 import { Tour } from './tour.js';
 import { inspect, inspectorNote, heatFor, memorization, lossCaption, scheduleFormula } from './explain.js';
-import { $, showMessage, hideMessage, bindControl, captionFor, setLegend, setIfChanged, COLORS } from './ui.js';
+import { $, $input, $select, $canvas, showMessage, hideMessage, bindControl, setIfChanged, setLegend, COLORS } from './ui.js';
+import { installTestHook } from './testhook.js';
 
 await init();
-const CORE = JSON.parse(default_config()); // { width, depth, time_features, batch, lr }
-setCoreDefaults(CORE);
+/** @type {import('./state.js').Catalog} */
+const CATALOG = JSON.parse(catalog());
+const PROPS = buildProps(CATALOG, { views: VIEWS.map((v) => v.id), lessons: LESSONS.map((l) => l.id) });
+fillSelect($select('preset'), CATALOG.presets);
+fillSelect($select('schedule'), CATALOG.schedules);
+fillSelect($select('solver'), CATALOG.solvers);
 
-const start = startupState();
-const settings = start.settings;
-const cloud = new Cloud(start.points ?? preset_points(settings.preset, 1000, settings.seed));
+const start = startupState(PROPS);
+const cloud = new Cloud(start.points ?? preset_points(start.settings.preset, 1000, start.settings.seed));
+// z must be a point of the cloud: a link's z is snapped to its (quantised) point.
+const zStart = start.settings.z && cloud.nearest(start.settings.z[0], start.settings.z[1], 1e-3);
+const store = new Store(PROPS, { ...start.settings, z: zStart !== null && zStart >= 0 ? cloud.at(zStart) : null });
+const S = () => store.state;
+fillSelect($select('field'), viewsOf(S().lesson));
+
 const fields = new Fields();
 const clock = new Clock();
-const chart = new LossChart($('loss'));
+const chart = new LossChart($canvas('loss'));
 const stageCache = new Map(); // shared: side by side evaluates each grid once
-const stages = [new Stage($('stage'), fields, stageCache), new Stage($('stage2'), fields, stageCache)];
-const versions = { cloud: 0, model: 0 };
-const ui = { tool: 'spray', hover: null, memo: null, zPoint: null, edited: false, crashed: false };
+const stages = [new Stage($canvas('stage'), fields, stageCache), new Stage($canvas('stage2'), fields, stageCache)];
+const ui = { tool: 'spray', hover: /** @type {{x: number, y: number} | null} */ (null), memo: /** @type {string | null} */ (null), edited: false, crashed: false, frames: 0, lastFrame: { field: '', t: NaN, modelVersion: -1 } };
 
-const training = new Training({
-  settings, cloud, chart, timeFeatures: CORE.time_features,
+const session = new Session({
+  onProgress: (m) => training.onProgress(m),
   onWeights: (config, weights) => {
     fields.set_model(config.width, config.depth, config.timeFeatures, weights);
-    versions.model += 1;
-    flows.model(config, weights);
+    store.apply({ modelVersion: S().modelVersion + 1 });
+  },
+  onDiverged: (steps) => training.onDiverged(steps),
+  onTrainError: (message) => training.onError(message),
+  onTrajectory: () => {
+    ui.memo = null;
+    const ex = session.traj.exact;
+    $('flow-status').textContent = ex && !ex.complete() ? `exact flow: computed to t = ${ex.reach().toFixed(2)}` : '';
+  },
+  onFlowError: (message) => showMessage(`Could not compute the particle flow: ${message}`, 'error'),
+  onRestart: (which, reason) => {
+    if (which === 'training') training.onRestart(reason);
+    else showMessage(`The flow worker stopped (${reason}); restarted.`, 'error');
   },
 });
-const flows = new Flows({ settings, onTrajectory: () => { ui.memo = null; } });
+const training = new Training({
+  session, cloud, chart,
+  config: () => {
+    const s = S();
+    const { width, depth, batch, lr, schedule, seed } = s;
+    return { width, depth, timeFeatures: CATALOG.defaults.time_features, batch, lr, schedule, seed };
+  },
+});
 
 /** Sends the cloud and schedule to the page's Fields and the flow worker. */
 function sendCloud() {
   const pts = cloud.points();
   fields.set_points(pts);
-  fields.set_schedule(settings.schedule);
-  versions.cloud += 1;
-  flows.cloud(pts, settings.schedule);
-  syncZ();
+  fields.set_schedule(S().schedule);
+  session.setCloud(pts, S().schedule);
+  store.apply({ cloudVersion: S().cloudVersion + 1 });
   return pts;
 }
-/** Keeps z (an index into the cloud) valid: an edit that moves or removes its point drops it. */
-function syncZ() {
-  const p = settings.z >= 0 && settings.z < cloud.count ? cloud.at(settings.z) : null;
-  if (!p || (ui.zPoint && (p[0] !== ui.zPoint[0] || p[1] !== ui.zPoint[1]))) settings.z = -1;
-  ui.zPoint = settings.z >= 0 ? p : null;
-  if (ui.zPoint) fields.set_z(...ui.zPoint);
-}
-/** Chooses data point i (or none, -1) as z. */
-function chooseZ(i) {
-  settings.z = i;
-  ui.zPoint = null;
-  syncZ();
+/** Drops z when an edit moved or removed its point. */
+function checkZ() {
+  const z = S().z;
+  if (z && cloud.nearest(z[0], z[1], 0) < 0) store.apply({ z: null });
 }
 
-// ---- settings: every change goes through apply(), which runs its side effects ----
-const showers = [];
-const EFFECTS = {
-  width: 'reset', depth: 'reset', batch: 'reset', seed: 'seed',
-  schedule: 'schedule', lr: 'lr', solver: 'flows', odeSteps: 'flows', particles: 'flows',
-  show: 'layout', field: 'field', memo: 'memo',
+// ---- what follows each change of state ----
+const apply = (/** @type {Record<string, any>} */ patch) => {
+  try { store.apply(patch); } catch (err) { showMessage(`That setting was not applied: ${err instanceof Error ? err.message : err}`, 'error'); }
 };
-function apply(patch) {
-  const next = sanitize({ ...settings, ...patch });
-  const effects = new Set();
-  for (const [k, v] of Object.entries(next)) {
-    if (settings[k] !== v) { settings[k] = v; if (EFFECTS[k]) effects.add(EFFECTS[k]); }
-  }
-  showers.forEach((show) => show());
-  if (effects.has('schedule')) { sendCloud(); training.reset(); } else if (effects.has('reset') || effects.has('seed')) training.reset();
-  if (effects.has('seed')) flows.setup();
-  if (effects.has('lr')) training.setLr(settings.lr);
-  if (effects.has('flows')) flows.setup();
-  if (effects.has('layout')) layoutStages();
-  if (effects.has('field')) {
-    flows.extra(settings.field === 'residual_uniform' ? 'uniform' : null);
-    if (settings.field === 'conditional' && settings.z < 0) { setTool('pick'); showMessage('Click a data point on the stage to choose z.'); }
-  }
-  if (effects.has('memo') && settings.memo) { clock.playing = false; clock.set(1); }
-  save(settings, cloud.points());
-}
 for (const name of ['lr', 'batch', 'width', 'depth', 'odeSteps', 'particles', 'brushSize', 'brushRate']) {
-  showers.push(bindControl(name, settings, Number, (n, v) => apply({ [n]: v })));
+  const show = bindControl(name, S, Number, (n, v) => apply({ [n]: v }));
+  store.subscribe([name], show);
 }
-for (const name of ['schedule', 'solver', 'show', 'field', 'preset']) {
-  showers.push(bindControl(name, settings, String, (n, v) => apply({ [n]: v })));
+for (const name of ['schedule', 'solver', 'show', 'field', 'preset', 'heat', 'trails', 'memo']) {
+  const show = bindControl(name, S, name === 'heat' || name === 'trails' || name === 'memo' ? Boolean : String, (n, v) => apply({ [n]: v }));
+  store.subscribe([name], show);
 }
-for (const name of ['heat', 'trails', 'memo']) {
-  showers.push(bindControl(name, settings, Boolean, (n, v) => apply({ [n]: v })));
-}
+store.subscribe(['lesson'], (s) => { fillSelect($select('field'), viewsOf(s.lesson)); $select('field').value = s.field; });
+store.subscribe(['schedule'], () => { sendCloud(); });
+store.subscribe(['width', 'depth', 'batch', 'seed', 'schedule'], () => training.reset());
+store.subscribe(['seed', 'solver', 'odeSteps', 'particles'], (s) => session.setupFlows({ particles: s.particles, seed: s.seed, solver: s.solver, steps: s.odeSteps }));
+store.subscribe(['lr'], (s) => training.setLr(s.lr));
+store.subscribe(['show'], () => layoutStages());
+store.subscribe(['seed'], (s) => { $('seed-out').textContent = String(s.seed); });
+store.subscribe(['field'], (s) => {
+  const view = viewOf(s.field);
+  session.setExtra(view.extraFlow ?? null);
+  if (view.needs.z && !s.z) { setTool('pick'); showMessage('Click a data point on the stage to choose z.'); }
+});
+store.subscribe(['memo'], (s) => { if (s.memo) store.apply({ play: false, t: 1 }); });
+// Saved on every change of a setting (t only along with others: it changes every frame).
+store.subscribe('*', (s, changed) => {
+  if ([...changed].some((k) => k in PROPS && k !== 't')) save(store.settings(), cloud.view());
+});
 
 // ---- cloud edits: debounced, then everything downstream follows ----
-let cloudTimer = null;
+/** @type {ReturnType<typeof setTimeout> | undefined} */
+let cloudTimer;
 function showCount() {
   $('count').textContent = `${cloud.count.toLocaleString('en')} point${cloud.count === 1 ? '' : 's'}`;
 }
@@ -108,153 +124,155 @@ cloud.onChange(() => {
   showCount();
   $('hint').hidden = true;
   ui.edited = true;
-  syncZ();
+  checkZ();
   clearTimeout(cloudTimer);
   cloudTimer = setTimeout(() => {
     const pts = sendCloud();
-    save(settings, pts);
-    training.cloudChanged(pts);
+    save(store.settings(), pts);
+    training.cloudChanged();
   }, 120);
 });
 
 // ---- tools and buttons ----
+/** @param {string} name */
 function setTool(name) {
   ui.tool = name;
-  for (const r of document.querySelectorAll('input[name=tool]')) r.checked = r.value === name;
+  for (const r of /** @type {NodeListOf<HTMLInputElement>} */ (document.querySelectorAll('input[name=tool]'))) r.checked = r.value === name;
   ui.hover = null;
 }
-for (const r of document.querySelectorAll('input[name=tool]')) r.addEventListener('change', () => setTool(r.value));
+for (const r of /** @type {NodeListOf<HTMLInputElement>} */ (document.querySelectorAll('input[name=tool]'))) r.addEventListener('change', () => setTool(r.value));
 $('undo').addEventListener('click', () => cloud.undo());
 $('clear').addEventListener('click', () => cloud.clear());
-$('load-preset').addEventListener('click', () => cloud.replace(preset_points(settings.preset, 1000, settings.seed)));
+$('load-preset').addEventListener('click', () => cloud.replace(preset_points(S().preset, 1000, S().seed)));
 $('train').addEventListener('click', () => { training.toggle(); $('hint').hidden = true; });
 $('step').addEventListener('click', () => training.step());
 $('reset').addEventListener('click', () => { hideMessage(); training.reset(); });
 $('new-seed').addEventListener('click', () => apply({ seed: fresh_seed() }));
-showers.push(() => { $('seed-out').textContent = String(settings.seed); });
-$('time').addEventListener('input', () => { clock.playing = false; clock.set(Number($('time').value)); });
-const toggleTime = () => { clock.playing = !clock.playing; };
+$('time').addEventListener('input', () => apply({ play: false, t: Number($input('time').value) }));
+const toggleTime = () => apply({ play: !S().play });
 $('time-play').addEventListener('click', toggleTime);
 
 function layoutStages() {
-  const side = settings.show === 'side';
+  const side = S().show === 'side';
   $('stages').classList.toggle('side', side);
   $('stage2-fig').hidden = !side;
   $('stage-label').hidden = !side;
 }
 
 // Keyboard: Space trains, T plays time, V cycles the field view, Ctrl+Z undoes.
-const FIELD_CYCLE = ['none', 'learned', 'marginal', 'conditional', 'error', 'residual', 'residual_learned', 'residual_uniform'];
 document.addEventListener('keydown', (ev) => {
-  const tag = ev.target.tagName;
+  const tag = /** @type {HTMLElement} */ (ev.target).tagName;
   const typing = tag === 'INPUT' || tag === 'SELECT' || tag === 'TEXTAREA' || tag === 'BUTTON';
   if (ev.key === ' ' && !typing) { ev.preventDefault(); training.toggle(); $('hint').hidden = true; }
   else if ((ev.key === 't' || ev.key === 'T') && !typing) toggleTime();
-  else if ((ev.key === 'v' || ev.key === 'V') && !typing) apply({ field: FIELD_CYCLE[(FIELD_CYCLE.indexOf(settings.field) + 1) % FIELD_CYCLE.length] });
+  else if ((ev.key === 'v' || ev.key === 'V') && !typing) apply({ field: nextView(S().field) });
   else if ((ev.ctrlKey || ev.metaKey) && ev.key === 'z' && !typing) { ev.preventDefault(); cloud.undo(); }
 });
 
-attachPointer($('stage'), {
+attachPointer($canvas('stage'), {
   view: stages[0].view,
   cloud,
   tool: () => ui.tool,
-  brush: () => ({ size: settings.brushSize, rate: settings.brushRate }),
-  onPick: (i) => {
-    chooseZ(i);
-    if (i >= 0 && settings.field !== 'conditional') apply({ field: 'conditional' });
-    save(settings, cloud.points());
-  },
-  onHover: (x, y) => { ui.hover = ui.tool === 'inspect' && x !== null ? { x, y } : null; },
+  brush: () => ({ size: S().brushSize, rate: S().brushRate }),
+  onPick: (i) => apply(i >= 0 ? { z: cloud.at(i), field: 'conditional' } : { z: null }),
+  onHover: (x, y) => { ui.hover = ui.tool === 'inspect' && x !== null && y !== null ? { x, y } : null; },
   onFull: () => showMessage(`The cloud holds at most ${MAX_POINTS.toLocaleString('en')} points; erase some to draw more.`),
 });
 attachIo({
-  settings, cloud, stageCanvas: $('stage'),
-  apply: (s) => { apply(s); ui.zPoint = null; sendCloud(); training.reset(); restoreTime(); },
-  // A link keeps the moment it was made: t and whether time was playing.
-  beforeShare: () => { settings.t = Math.round(clock.t * 1000) / 1000; settings.play = clock.playing; },
+  props: PROPS, store, cloud, stageCanvas: $canvas('stage'),
+  open: (settings, points) => {
+    cloud.replace(points);
+    const i = settings.z ? cloud.nearest(settings.z[0], settings.z[1], 1e-3) : -1;
+    apply({ ...settings, z: i >= 0 ? cloud.at(i) : null });
+    sendCloud();
+    training.reset();
+  },
 });
-function restoreTime() {
-  clock.set(settings.t);
-  clock.playing = settings.play;
-}
 
 // ---- the guided tour sets up the stage for each step ----
 const tour = new Tour({
-  snapshot: () => ({ settings: { ...settings }, t: clock.t, playing: clock.playing, tool: ui.tool }),
-  restore: ({ settings: saved, t, playing, tool }) => {
-    apply(saved);
-    chooseZ(saved.z);
-    clock.set(t);
-    clock.playing = playing;
+  snapshot: () => ({ settings: store.settings(), tool: ui.tool }),
+  restore: ({ settings, tool }) => {
+    apply(settings);
+    checkZ();
     setTool(tool);
     if (!ui.edited && start.points === null) $('hint').hidden = false;
   },
   setUp: ({ patch, time, tool, pickZ, train }) => {
-    if (pickZ && settings.z < 0 && cloud.count > 0) chooseZ(0);
-    apply(patch);
-    if (time === 'play') clock.playing = true;
-    else { clock.playing = false; clock.set(time); }
+    const z = pickZ && !S().z && cloud.count > 0 ? { z: cloud.at(0) } : {};
+    apply({ ...patch, ...z, ...(time === 'play' ? { play: true } : { play: false, t: time }) });
     if (tool) setTool(tool);
     if (train && !training.running) training.toggle(true);
   },
 });
 
 // ---- the frame loop ----
+/** @param {number} now */
 function frame(now) {
   try {
     drawFrame(now);
   } catch (err) {
     // Keep animating; say it once (and log it, so the tests see it).
-    if (!ui.crashed) { ui.crashed = true; console.error(err); showMessage(`Drawing failed: ${err.message}`, 'error'); }
+    if (!ui.crashed) { ui.crashed = true; console.error(err); showMessage(`Drawing failed: ${err instanceof Error ? err.message : err}`, 'error'); }
   } finally {
     requestAnimationFrame(frame);
   }
 }
+/** @param {number} now */
 function drawFrame(now) {
-  const t = clock.tick(now);
-  if (Number($('time').value) !== t) $('time').value = String(t);
+  const t1 = clock.tick(now, S().t, S().play);
+  if (t1 !== S().t) store.apply({ t: t1 });
+  const s = S();
+  const t = s.t;
+  if (Number($input('time').value) !== t) $input('time').value = String(t);
   setIfChanged($('t-out'), 'textContent', t.toFixed(2));
-  setIfChanged($('time-play'), 'textContent', clock.playing ? '❚❚' : '▶');
-  setIfChanged($('time-play'), 'ariaPressed', String(clock.playing));
+  setIfChanged($('time-play'), 'textContent', s.play ? '❚❚' : '▶');
+  setIfChanged($('time-play'), 'ariaPressed', String(s.play));
   const pts = cloud.view();
-  const z = settings.z >= 0 && settings.z < cloud.count ? cloud.at(settings.z) : null;
-  const [alpha, beta] = schedule_at(settings.schedule, t);
-  const f = settings.field;
-  const needsModel = f === 'learned' || f === 'error' || f === 'residual_learned';
-  const usable = !(needsModel && !fields.has_model()) && !(f === 'conditional' && !z) && cloud.count > 0;
-  const arrows = usable && ['learned', 'marginal', 'conditional', 'error'].includes(f) ? f : null;
-  const heat = cloud.count === 0 ? null : heatFor(usable ? f : 'none', settings.heat);
-  const uniform = f === 'residual_uniform';
+  const [alpha, beta] = schedule_at(s.schedule, t);
+  const view = viewOf(s.field);
+  const usable = cloud.count > 0 && !(view.needs.model && !fields.has_model()) && !(view.needs.z && !s.z);
+  const shown = usable ? view : VIEWS[0];
+  const heat = cloud.count === 0 ? null : heatFor(shown.heat, s.heat);
+  const extra = view.extraFlow ? session.traj[view.extraFlow] : null;
+  const hover = ui.hover && cloud.count > 0 ? inspect(fields, cloud, ui.hover, t) : null;
   const base = {
-    t, cloud: pts, cloudCount: cloud.count, versions, trails: settings.trails, alphaBeta: [alpha, beta],
-    arrows, heat, z: arrows === 'conditional' ? z : null,
-    learned: flows.traj.learned, exact: uniform ? flows.traj.uniform : flows.traj.exact,
-    exactColor: uniform ? COLORS.uniform : COLORS.exact,
-    inspector: ui.hover && cloud.count > 0 ? inspect(fields, cloud, ui.hover, t, settings.z) : null,
+    t, cloud: pts, cloudCount: cloud.count, versions: { cloud: s.cloudVersion, model: s.modelVersion },
+    trails: s.trails, alphaBeta: [alpha, beta], arrows: shown.arrows, heat, z: shown.arrows === 'conditional' ? s.z : null,
+    learned: cloud.count > 0 ? session.traj.learned : null,
+    exact: cloud.count > 0 ? (view.extraFlow ? extra : session.traj.exact) : null,
+    exactColor: COLORS[view.exactColor ?? 'exact'],
+    inspector: hover,
   };
-  stages[0].draw({ ...base, showLearned: settings.show !== 'exact', showExact: settings.show === 'both' || settings.show === 'exact' });
-  if (settings.show === 'side') {
+  stages[0].draw({ ...base, showLearned: s.show !== 'exact', showExact: s.show === 'both' || s.show === 'exact' });
+  if (s.show === 'side') {
     stages[1].draw({ ...base, showLearned: false, showExact: true, inspector: null });
-    setIfChanged($('stage2-label'), 'textContent', uniform ? 'Uniform weights (wrong field)' : 'Exact marginal u_t');
+    setIfChanged($('stage2-label'), 'textContent', view.sideLabel ?? 'Exact marginal u_t');
   }
-  let extra = '';
-  if (settings.memo) {
-    ui.memo ??= memorization(flows.traj, pts);
-    extra = ui.memo;
-  } else if (base.inspector) extra = inspectorNote(base.inspector);
-  else if (heat?.note) extra = heat.note;
-  setIfChanged($('caption'), 'innerHTML', captionFor(usable ? f : 'none', t, extra));
-  updateLegend(heat, uniform);
+  let note = '';
+  if (s.memo) {
+    ui.memo ??= memorization(session.traj, pts);
+    note = ui.memo;
+  } else if (hover) note = inspectorNote(hover);
+  else if (heat?.note) note = heat.note;
+  setIfChanged($('caption'), 'innerHTML', shown.caption(`at t = ${t.toFixed(2)}`, note));
+  updateLegend(heat, view);
   chart.draw(now);
   setIfChanged($('loss-caption'), 'textContent', lossCaption(chart.latest()));
   drawSchedule(t);
+  ui.frames += 1;
+  ui.lastFrame = { field: shown.id, t, modelVersion: s.modelVersion };
 }
 
 let legendKey = '';
-function updateLegend(heat, uniform) {
+/**
+ * @param {any} heat
+ * @param {import('./views.js').View} view
+ */
+function updateLegend(heat, view) {
   const items = [
     { color: COLORS.learned, label: 'learned u_θ particles' },
-    { color: uniform ? COLORS.uniform : COLORS.exact, label: uniform ? 'uniform-weight particles' : 'exact marginal particles' },
+    { color: COLORS[view.exactColor ?? 'exact'], label: view.exactLabel ?? 'exact marginal particles' },
     { color: COLORS.data, label: 'data z_i' },
   ];
   if (heat?.legend) items.push(heat.legend());
@@ -263,30 +281,29 @@ function updateLegend(heat, uniform) {
 }
 
 let scheduleKey = '';
+/** @param {number} t */
 function drawSchedule(t) {
-  const key = `${settings.schedule}|${t.toFixed(2)}`;
+  const key = `${S().schedule}|${t.toFixed(2)}`;
   if (key === scheduleKey) return;
   scheduleKey = key;
-  const c = $('schedule-chart');
+  const c = $canvas('schedule-chart');
   const dpr = Math.min(2, window.devicePixelRatio || 1);
   c.width = Math.round(c.clientWidth * dpr); c.height = Math.round(c.clientHeight * dpr);
-  if (c.width > 10) draw_schedule_chart(c, settings.schedule, t);
-  $('schedule-formula').innerHTML = scheduleFormula(settings.schedule);
+  if (c.width > 10) draw_schedule_chart(c, S().schedule, t);
+  $('schedule-formula').innerHTML = scheduleFormula(S().schedule);
 }
 
 // ---- start ----
-showers.forEach((show) => show());
-restoreTime();
+$('seed-out').textContent = String(S().seed);
 layoutStages();
 showCount();
 $('hint').hidden = start.points !== null;
 if (start.problem) showMessage(start.problem, 'error');
-flows.setup();
+session.setupFlows({ particles: S().particles, seed: S().seed, solver: S().solver, steps: S().odeSteps });
 sendCloud();
-flows.extra(settings.field === 'residual_uniform' ? 'uniform' : null);
+session.setExtra(viewOf(S().field).extraFlow ?? null);
 training.reset();
 requestAnimationFrame(frame);
 if (!Tour.seen() && !start.fromLink) tour.open();
+installTestHook({ store, cloud, chart, session, training, tour, ui });
 document.body.dataset.ready = '1';
-// Handles for the end-to-end tests and the console.
-window.fmp = { cloud, settings, clock, chart, training, flows, tour, apply, stages, trainWorker: training.worker, traj: () => flows.traj, isTraining: () => training.running };

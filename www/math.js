@@ -1,3 +1,4 @@
+// @ts-check
 // The formulas of the app, written once as MathML (Chromium renders it natively), for the
 // captions, the schedule card and the guided tour.
 
@@ -39,9 +40,22 @@ export const F = {
 
 const pi2t = frac(`${mi('π')}${t}`, '<mn>2</mn>');
 const condLhs = `${u_t}${paren(`${x}${mo('|')}${z}`)}${mo('=')}`;
-/** The conditional field of each schedule, simplified. */
-export const SCHEDULE_FIELD = {
-  linear: `${condLhs}${frac(`${z}${mo('−')}${x}`, `<mn>1</mn>${mo('−')}${t}`)}`,
-  cosine: `${condLhs}${frac(mi('π'), '<mn>2</mn>')}${frac(`${z}${mo('−')}<mi>sin</mi>${paren(pi2t)}${x}`, `<mi>cos</mi>${paren(pi2t)}`)}`,
-  sqrt: `${condLhs}${frac(`${paren(`<mn>2</mn>${mo('−')}${t}`)}${z}${mo('−')}${x}`, `<mn>2</mn>${paren(`<mn>1</mn>${mo('−')}${t}`)}`)}`,
+/**
+ * The formulas of each schedule, keyed by the core's schedule ids (the list of schedules
+ * itself comes from the core's catalog): alpha_t and beta_t as text, and the conditional
+ * field, simplified, as a MathML body.
+ */
+export const SCHEDULE_MATH = {
+  linear: {
+    ab: 'α<sub>t</sub> = t, β<sub>t</sub> = 1 − t (CondOT)',
+    field: `${condLhs}${frac(`${z}${mo('−')}${x}`, `<mn>1</mn>${mo('−')}${t}`)}`,
+  },
+  cosine: {
+    ab: 'α<sub>t</sub> = sin(πt/2), β<sub>t</sub> = cos(πt/2)',
+    field: `${condLhs}${frac(mi('π'), '<mn>2</mn>')}${frac(`${z}${mo('−')}<mi>sin</mi>${paren(pi2t)}${x}`, `<mi>cos</mi>${paren(pi2t)}`)}`,
+  },
+  sqrt: {
+    ab: 'α<sub>t</sub> = t, β<sub>t</sub> = √(1 − t)',
+    field: `${condLhs}${frac(`${paren(`<mn>2</mn>${mo('−')}${t}`)}${z}${mo('−')}${x}`, `<mn>2</mn>${paren(`<mn>1</mn>${mo('−')}${t}`)}`)}`,
+  },
 };

@@ -1,3 +1,4 @@
+// @ts-check
 // Particle playback: trajectories computed by the flow worker ((steps + 1) frames of n
 // interleaved points, t = k / steps) are sampled at any time t by linear interpolation, and
 // the clock that loops t from 0 to 1 lives here too.
@@ -57,31 +58,30 @@ export class Trajectory {
 
 /**
  * The time loop: t runs from 0 to 1 in `flowSeconds`, holds at 1 for `holdSeconds`, restarts.
- * When paused, t stays where the slider put it.
+ * It owns no state the app shares: given the current t (from the store) it says the next.
  */
 export class Clock {
   constructor({ flowSeconds = 4, holdSeconds = 1.2 } = {}) {
     this.flowSeconds = flowSeconds;
     this.holdSeconds = holdSeconds;
-    this.playing = true;
-    this.phase = 0; // seconds into the current loop
+    /** @type {number | null} */
     this.last = null;
-    this.t = 0;
+    this.held = 0; // seconds spent at t = 1
   }
-  /** Sets t (and the loop phase) by hand. */
-  set(t) {
-    this.t = Math.max(0, Math.min(1, t));
-    this.phase = this.t * this.flowSeconds;
-  }
-  /** Advances with the frame timestamp (ms); returns t. */
-  tick(now) {
+  /**
+   * The time after this frame (timestamp `now`, ms), from time `t`.
+   * @param {number} now
+   * @param {number} t
+   * @param {boolean} playing
+   */
+  tick(now, t, playing) {
     const dt = this.last === null ? 0 : Math.min(0.1, (now - this.last) / 1000);
     this.last = now;
-    if (this.playing) {
-      this.phase += dt;
-      if (this.phase > this.flowSeconds + this.holdSeconds) this.phase = 0;
-      this.t = Math.min(1, this.phase / this.flowSeconds);
-    }
-    return this.t;
+    if (!playing) { this.held = 0; return t; }
+    if (t < 1) return Math.min(1, t + dt / this.flowSeconds);
+    this.held += dt;
+    if (this.held <= this.holdSeconds) return 1;
+    this.held = 0;
+    return 0;
   }
 }

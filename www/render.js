@@ -1,3 +1,4 @@
+// @ts-check
 // Canvas drawing: the world-to-pixel view, heatmaps, points, particles, trails and arrows.
 // Nothing here owns state: every function draws what it is given.
 import { WORLD } from './state.js';
@@ -86,7 +87,7 @@ const heatCanvas = document.createElement('canvas');
  */
 export function drawHeatmap(ctx, values, n, map, lo, hi, w, h, alpha = 0.85) {
   heatCanvas.width = n; heatCanvas.height = n;
-  const hctx = heatCanvas.getContext('2d');
+  const hctx = /** @type {CanvasRenderingContext2D} */ (heatCanvas.getContext('2d'));
   const img = hctx.createImageData(n, n);
   const span = hi - lo || 1;
   for (let i = 0; i < n * n; i++) {

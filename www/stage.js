@@ -1,3 +1,4 @@
+// @ts-check
 // One stage canvas: composes a frame at time t from the data cloud, the particle
 // trajectories, the field arrows and heatmaps (evaluated by the page's own wasm Fields and
 // cached by time and version), the chosen z and the posterior inspector.
@@ -21,7 +22,8 @@ function gridPoints(view, n) {
 
 export class Stage {
   /**
-   * fields: the page's wasm Fields handle (cloud, schedule, z and model kept in sync by main);
+   * fields: the page's wasm Fields handle (cloud, schedule and model kept in sync by main; z is
+   * passed to it with each call);
    * cache: a Map slot -> { key, value }, shared by stages that show the same fields.
    */
   constructor(canvas, fields, cache = new Map()) {
@@ -68,7 +70,9 @@ export class Stage {
     if (s.arrows) {
       const kind = s.arrows;
       const key = `${kind}|${tq}|${s.versions.cloud}|${kind === 'learned' || kind === 'error' ? s.versions.model : ''}|${kind === 'conditional' ? s.z : ''}`;
-      const vs = this.cached('arrows', key, () => this.fields.velocity(kind === 'error' ? 'marginal' : kind, this.arrowXs, tq));
+      const vs = this.cached('arrows', key, () => (kind === 'conditional'
+        ? this.fields.conditional_velocity(this.arrowXs, tq, s.z[0], s.z[1])
+        : this.fields.velocity(kind === 'error' ? 'marginal' : kind, this.arrowXs, tq)));
       const cell = (w / ARROW_GRID);
       if (kind === 'error') {
         const ks = `${key}|learned`;

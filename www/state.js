@@ -1,52 +1,82 @@
-// All UI state in one property table (as in TensorFlow Playground's state.ts), serialised to
-// the URL hash for sharing and to localStorage for reloads. Points travel in a compact form:
-// each coordinate quantised to 16 bits over [-WORLD, WORLD], packed little-endian, base64url.
+// @ts-check
+// The property table of all UI state (as in TensorFlow Playground's state.ts) and its codecs:
+// the URL hash for sharing, localStorage for reloads. Pure functions of a table: the store
+// (store.js) is the one owner of the values. Points travel in a compact form: each coordinate
+// quantised to 16 bits over [-WORLD, WORLD], packed little-endian, base64url.
 
 /** Half-width of the world box that the stage shows, in data coordinates. */
 export const WORLD = 3.5;
 /** Most points a cloud may hold. */
 export const MAX_POINTS = 5000;
 
-/** The property table: name -> { kind, default, and bounds or choices }. */
-export const PROPS = {
-  preset: { kind: 'enum', def: 'moons', values: ['moons', 'circles', '8gaussians', 'checkerboard', 'spiral', 'smiley'] },
-  lr: { kind: 'number', def: 0.003, min: 1e-5, max: 10 },
-  batch: { kind: 'int', def: 256, min: 1, max: 4096 },
-  width: { kind: 'int', def: 64, min: 4, max: 512 },
-  depth: { kind: 'int', def: 3, min: 1, max: 8 },
-  schedule: { kind: 'enum', def: 'linear', values: ['linear', 'cosine', 'sqrt'] },
-  solver: { kind: 'enum', def: 'euler', values: ['euler', 'midpoint', 'rk4'] },
-  odeSteps: { kind: 'int', def: 50, min: 2, max: 400 },
-  particles: { kind: 'int', def: 2000, min: 100, max: 5000 },
-  show: { kind: 'enum', def: 'both', values: ['both', 'learned', 'exact', 'side'] },
-  field: { kind: 'enum', def: 'none', values: ['none', 'learned', 'marginal', 'conditional', 'error', 'residual', 'residual_learned', 'residual_uniform'] },
-  heat: { kind: 'bool', def: false },
-  trails: { kind: 'bool', def: true },
-  memo: { kind: 'bool', def: false },
-  t: { kind: 'number', def: 0, min: 0, max: 1 },
-  play: { kind: 'bool', def: true },
-  z: { kind: 'int', def: -1, min: -1, max: MAX_POINTS - 1 },
-  brushSize: { kind: 'number', def: 0.25, min: 0.02, max: 2 },
-  brushRate: { kind: 'int', def: 6, min: 1, max: 40 },
-  seed: { kind: 'int', def: 1, min: 0, max: 2 ** 31 - 1 },
-};
+/**
+ * One property: its kind, default, and bounds or choices. A 'point' is [x, y] or null.
+ * @typedef {{ kind: 'enum', def: string, values: string[] }
+ *   | { kind: 'number' | 'int', def: number, min: number, max: number }
+ *   | { kind: 'bool', def: boolean }
+ *   | { kind: 'point', def: null }} Prop
+ */
+/** @typedef {Record<string, Prop>} Props */
+/** @typedef {{ id: string, label: string }} Choice */
+/**
+ * What the wasm core's `catalog()` reports: the names it knows and its training defaults.
+ * @typedef {{ presets: Choice[], schedules: Choice[], solvers: Choice[],
+ *   defaults: { width: number, depth: number, time_features: number, batch: number, lr: number } }} Catalog
+ */
 
-/** Takes the training defaults from the wasm core (`default_config()`), so both agree. */
-export function setCoreDefaults(core) {
-  PROPS.width.def = core.width;
-  PROPS.depth.def = core.depth;
-  PROPS.batch.def = core.batch;
-  PROPS.lr.def = Math.round(core.lr * 1e6) / 1e6;
+/**
+ * Builds the property table. Enum choices come from their one source each: presets,
+ * schedules and solvers from the core's catalog, views and lessons from views.js; training
+ * defaults from the core.
+ * @param {Catalog} catalog
+ * @param {{ views: string[], lessons: string[] }} lists
+ * @returns {Props}
+ */
+export function buildProps(catalog, { views, lessons }) {
+  const ids = (/** @type {Choice[]} */ list) => list.map((c) => c.id);
+  const d = catalog.defaults;
+  return {
+    lesson: { kind: 'enum', def: lessons[0], values: lessons },
+    preset: { kind: 'enum', def: 'moons', values: ids(catalog.presets) },
+    lr: { kind: 'number', def: Math.round(d.lr * 1e6) / 1e6, min: 1e-5, max: 10 },
+    batch: { kind: 'int', def: d.batch, min: 1, max: 4096 },
+    width: { kind: 'int', def: d.width, min: 4, max: 512 },
+    depth: { kind: 'int', def: d.depth, min: 1, max: 8 },
+    schedule: { kind: 'enum', def: catalog.schedules[0].id, values: ids(catalog.schedules) },
+    solver: { kind: 'enum', def: catalog.solvers[0].id, values: ids(catalog.solvers) },
+    odeSteps: { kind: 'int', def: 50, min: 2, max: 400 },
+    particles: { kind: 'int', def: 2000, min: 100, max: 5000 },
+    show: { kind: 'enum', def: 'both', values: ['both', 'learned', 'exact', 'side'] },
+    field: { kind: 'enum', def: views[0], values: views },
+    heat: { kind: 'bool', def: false },
+    trails: { kind: 'bool', def: true },
+    memo: { kind: 'bool', def: false },
+    t: { kind: 'number', def: 0, min: 0, max: 1 },
+    play: { kind: 'bool', def: true },
+    z: { kind: 'point', def: null },
+    brushSize: { kind: 'number', def: 0.25, min: 0.02, max: 2 },
+    brushRate: { kind: 'int', def: 6, min: 1, max: 40 },
+    seed: { kind: 'int', def: 1, min: 0, max: 2 ** 31 - 1 },
+  };
 }
 
-/** The default settings. */
-export function defaults() {
-  return Object.fromEntries(Object.entries(PROPS).map(([k, p]) => [k, p.def]));
+/**
+ * The default values of a table.
+ * @param {Props} props
+ * @returns {Record<string, any>}
+ */
+export function defaults(props) {
+  return Object.fromEntries(Object.entries(props).map(([k, p]) => [k, p.def]));
 }
 
-/** Parses one property value from a string; throws with a clear message when invalid. */
-function parseProp(name, raw) {
-  const p = PROPS[name];
+/**
+ * Parses one property value from a string; throws with a clear message when invalid.
+ * @param {Props} props
+ * @param {string} name
+ * @param {string} raw
+ */
+function parseProp(props, name, raw) {
+  const p = props[name];
   if (p.kind === 'enum') {
     if (!p.values.includes(raw)) throw new Error(`${name} must be one of ${p.values.join(', ')}`);
     return raw;
@@ -55,27 +85,56 @@ function parseProp(name, raw) {
     if (raw !== '1' && raw !== '0' && raw !== 'true' && raw !== 'false') throw new Error(`${name} must be 0 or 1`);
     return raw === '1' || raw === 'true';
   }
+  if (p.kind === 'point') {
+    // '' / 'null': none; a single integer is the index form of older saves: none either.
+    if (raw === '' || raw === 'null' || /^-?\d+$/.test(raw)) return null;
+    const xy = raw.split(',').map(Number);
+    if (xy.length !== 2 || !xy.every((v) => Number.isFinite(v) && Math.abs(v) <= WORLD)) {
+      throw new Error(`${name} must be two numbers x,y within ±${WORLD}`);
+    }
+    return xy;
+  }
   const v = Number(raw);
   if (!Number.isFinite(v) || (p.kind === 'int' && !Number.isInteger(v))) throw new Error(`${name} is not a number: ${raw}`);
   if (v < p.min || v > p.max) throw new Error(`${name} must be within ${p.min}..${p.max}`);
   return v;
 }
 
-/** Checks and fills a settings object (unknown keys dropped, missing keys defaulted). */
-export function sanitize(obj) {
-  const out = defaults();
-  for (const name of Object.keys(PROPS)) {
-    if (obj && obj[name] !== undefined) out[name] = parseProp(name, String(obj[name] === true ? 1 : obj[name] === false ? 0 : obj[name]));
+/**
+ * The string form of a value (the inverse of parseProp).
+ * @param {Prop} p
+ * @param {any} v
+ */
+function formatProp(p, v) {
+  if (p.kind === 'bool') return v ? '1' : '0';
+  if (p.kind === 'point') return Array.isArray(v) ? `${v[0]},${v[1]}` : v === null ? 'null' : String(v);
+  return String(v);
+}
+
+/**
+ * Checks and fills a settings object (unknown keys dropped, missing keys defaulted); throws
+ * a readable Error on the first invalid value.
+ * @param {Props} props
+ * @param {Record<string, any> | null | undefined} obj
+ * @returns {Record<string, any>}
+ */
+export function sanitize(props, obj) {
+  const out = defaults(props);
+  for (const name of Object.keys(props)) {
+    const v = obj?.[name];
+    if (v !== undefined) out[name] = parseProp(props, name, typeof v === 'string' ? v : formatProp(props[name], v));
   }
   return out;
 }
 
+/** @param {Uint8Array} bytes */
 function toBase64Url(bytes) {
   let s = '';
   for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
   return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }
 
+/** @param {string} text */
 function fromBase64Url(text) {
   if (!/^[A-Za-z0-9_-]*$/.test(text)) throw new Error('the points are not valid base64url');
   const s = atob(text.replace(/-/g, '+').replace(/_/g, '/') + '==='.slice((text.length + 3) % 4));
@@ -84,7 +143,10 @@ function fromBase64Url(text) {
   return out;
 }
 
-/** Encodes interleaved points as quantised 16-bit base64url. */
+/**
+ * Encodes interleaved points as quantised 16-bit base64url.
+ * @param {ArrayLike<number>} points
+ */
 export function encodePoints(points) {
   const q = new Uint16Array(points.length);
   for (let i = 0; i < points.length; i++) {
@@ -97,7 +159,10 @@ export function encodePoints(points) {
   return toBase64Url(bytes);
 }
 
-/** Decodes what encodePoints made; throws on a malformed input. */
+/**
+ * Decodes what encodePoints made; throws on a malformed input.
+ * @param {string} text
+ */
 export function decodePoints(text) {
   const bytes = fromBase64Url(text);
   if (bytes.length % 4 !== 0) throw new Error('the points have a truncated coordinate');
@@ -109,47 +174,65 @@ export function decodePoints(text) {
   return out;
 }
 
-/** The URL hash for settings and points: `#v=1&lr=...&p=<points>`. Only non-defaults are written. */
-export function toHash(settings, points) {
+/**
+ * The URL hash for settings and points: `#v=1&lr=...&p=<points>`. Only non-defaults are written.
+ * @param {Props} props
+ * @param {Record<string, any>} settings
+ * @param {ArrayLike<number>} points
+ */
+export function toHash(props, settings, points) {
   const params = new URLSearchParams();
   params.set('v', '1');
-  for (const [k, p] of Object.entries(PROPS)) {
+  for (const [k, p] of Object.entries(props)) {
     const v = settings[k];
-    if (v !== p.def) params.set(k, p.kind === 'bool' ? (v ? '1' : '0') : String(v));
+    if (formatProp(p, v) !== formatProp(p, p.def)) params.set(k, formatProp(p, v));
   }
   params.set('p', encodePoints(points));
   return '#' + params.toString();
 }
 
-/** Parses a hash made by toHash; returns { settings, points } or throws a readable Error. */
-export function fromHash(hash) {
+/**
+ * Parses a hash made by toHash; returns { settings, points } or throws a readable Error.
+ * @param {Props} props
+ * @param {string} hash
+ */
+export function fromHash(props, hash) {
   const params = new URLSearchParams(hash.replace(/^#/, ''));
   if (params.get('v') !== '1') throw new Error('it is not a Flow Matching Playground link (no version)');
+  /** @type {Record<string, string>} */
   const obj = {};
   for (const [k, v] of params) {
     if (k === 'v' || k === 'p') continue;
-    if (!(k in PROPS)) throw new Error(`unknown setting "${k}"`);
+    if (!(k in props)) throw new Error(`unknown setting "${k}"`);
     obj[k] = v;
   }
-  const settings = sanitize(obj);
-  if (!params.has('p')) throw new Error('it holds no points');
-  return { settings, points: decodePoints(params.get('p')) };
+  const settings = sanitize(props, obj);
+  const p = params.get('p');
+  if (p === null) throw new Error('it holds no points');
+  return { settings, points: decodePoints(p) };
 }
 
 const STORAGE_KEY = 'fmp:v1';
 
-/** Saves settings and points to localStorage (quietly skipped when storage is unavailable). */
+/**
+ * Saves settings and points to localStorage (quietly skipped when storage is unavailable).
+ * @param {Record<string, any>} settings
+ * @param {ArrayLike<number>} points
+ */
 export function save(settings, points) {
   try {
     localStorage.setItem(STORAGE_KEY, JSON.stringify({ settings, points: encodePoints(points) }));
   } catch { /* private mode or quota: nothing to lose but persistence */ }
 }
 
-/** Loads what save wrote, or null. A damaged entry is ignored (and reported by the caller). */
-export function load() {
+/**
+ * Loads what save wrote, or null. A damaged entry throws (and is reported by the caller).
+ * @param {Props} props
+ */
+export function load(props) {
   let raw;
   try { raw = localStorage.getItem(STORAGE_KEY); } catch { return null; }
   if (!raw) return null;
   const obj = JSON.parse(raw);
-  return { settings: sanitize(obj.settings), points: decodePoints(obj.points) };
+  return { settings: sanitize(props, obj.settings), points: decodePoints(obj.points) };
 }

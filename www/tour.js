@@ -1,6 +1,7 @@
+// @ts-check
 // The guided tour: short steps that walk a newcomer through flow matching in order, each
 // setting up the stage for what it explains. Formulas are MathML (Chromium renders it).
-import { $ } from './ui.js';
+import { $, $button } from './ui.js';
 import { F, block } from './math.js';
 
 const m = block;
@@ -93,7 +94,7 @@ export class Tour {
     $('tour-count').textContent = `Step ${this.index + 1} of ${STEPS.length}`;
     $('tour-title').textContent = step.title;
     $('tour-body').innerHTML = step.body;
-    $('tour-back').disabled = this.index === 0;
+    $button('tour-back').disabled = this.index === 0;
     $('tour-next').textContent = this.index === STEPS.length - 1 ? 'Finish' : 'Next';
     this.app.setUp(step.setup);
   }

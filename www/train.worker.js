@@ -1,13 +1,19 @@
+// @ts-check
 // The training worker: owns its own wasm instance and a TrainerHandle, runs CFM steps in
-// chunks of about 20 ms, and reports progress and weight snapshots to the page.
+// chunks of about 20 ms, and reports progress to the page. Weight snapshots go out every
+// SNAPSHOT_MS twice, each transferred (no copy in flight): to the flow worker over the port
+// the session gave us, and to the page.
 //
-// In:  {type:'reset', config, points, generation}  new network on a cloud (config: width, depth,
-//        timeFeatures, batch, lr, schedule, seed)
-//      {type:'points', points}         continue training on an edited cloud
+// In:  {type:'port', port}                       the channel to the flow worker
+//      {type:'reset', config, points, generation, running}  new network on a cloud (config:
+//        width, depth, timeFeatures, batch, lr, schedule, seed)
+//      {type:'clear', generation}                 no network (the cloud is empty)
+//      {type:'points', points}                    continue training on an edited cloud
 //      {type:'lr', lr} | {type:'play'} | {type:'pause'} | {type:'step', n} | {type:'crash'}
 // Out: {type:'ready'} | {type:'progress', generation, steps, cfm, fm, cos, meanCfm, stepsPerSec}
-//      {type:'weights', generation, steps, config, weights(Float32Array, transferred)}
+//      {type:'weights', generation, steps, config, weights(Float32Array, transferred), paused}
 //      {type:'diverged', generation, steps} | {type:'error', message, fatal}
+// Port out: {type:'model', generation, config, weights(Float32Array, transferred)}
 import init, { TrainerHandle } from './pkg/fmp.js';
 
 const CHUNK_MS = 20;
@@ -17,28 +23,46 @@ const DIVERGED = 1e4;
 const REPORT_MS = 100;
 let lastReport = -Infinity;
 
+/** @type {TrainerHandle | null} */
 let trainer = null;
-let generation = 0; // of the network: the page drops messages of older ones
+let generation = 0; // of the network: the page and the flow worker drop older ones
+/** @type {any} */
 let config = null;
 let running = false;
+let looping = false;
 let chunk = 8; // steps per call, adapted to CHUNK_MS
 let lastSnapshot = 0;
 let rate = { t0: 0, s0: 0, value: 0 };
+/** @type {MessagePort | null} */
+let flowPort = null;
 
 // A zero-delay yield to the event loop (setTimeout would clamp to 4 ms).
 const channel = new MessageChannel();
+/** @type {(() => void) | null} */
 let resume = null;
 channel.port1.onmessage = () => { const r = resume; resume = null; r?.(); };
-const yieldNow = () => new Promise((r) => { resume = r; channel.port2.postMessage(0); });
+const yieldNow = () => new Promise((r) => { resume = () => r(undefined); channel.port2.postMessage(0); });
 
+/** Posts the current weights to the flow worker and the page (two buffers, both transferred). */
 function snapshot() {
+  if (!trainer) return;
   const weights = trainer.weights();
-  postMessage({ type: 'weights', generation, steps: trainer.steps_done(), config, weights }, [weights.buffer]);
+  const steps = trainer.steps_done();
+  if (flowPort) {
+    const copy = weights.slice();
+    flowPort.postMessage({ type: 'model', generation, config, weights: copy }, [copy.buffer]);
+  }
+  postMessage({ type: 'weights', generation, steps, config, weights, paused: !running }, [weights.buffer]);
   lastSnapshot = performance.now();
 }
 
-/** Runs n steps; returns false (and stops) when the loss is no longer finite. */
+/**
+ * Runs n steps; returns false (and stops) when the loss is no longer finite.
+ * @param {number} n
+ * @param {boolean} [forceReport]
+ */
 function runSteps(n, forceReport = false) {
+  if (!trainer) return false;
   const now0 = performance.now();
   const report = forceReport || now0 - lastReport > REPORT_MS;
   const [steps, cfm, fm, cos, meanCfm] = trainer.train(n, report);
@@ -59,19 +83,27 @@ function runSteps(n, forceReport = false) {
   return true;
 }
 
+/** Trains until paused, yielding between chunks; a final snapshot when paused (not when cleared). */
 async function loop() {
-  rate = { t0: performance.now(), s0: trainer.steps_done(), value: rate.value };
-  while (running && trainer) {
-    const t0 = performance.now();
-    if (!runSteps(chunk)) break;
-    const spent = performance.now() - t0;
-    chunk = Math.max(1, Math.min(2000, Math.round(chunk * (spent > 0 ? CHUNK_MS / spent : 2))));
-    if (performance.now() - lastSnapshot > SNAPSHOT_MS) snapshot();
-    await yieldNow();
+  if (looping) return;
+  looping = true;
+  try {
+    rate = { t0: performance.now(), s0: trainer?.steps_done() ?? 0, value: rate.value };
+    while (running && trainer) {
+      const t0 = performance.now();
+      if (!runSteps(chunk)) break;
+      const spent = performance.now() - t0;
+      chunk = Math.max(1, Math.min(2000, Math.round(chunk * (spent > 0 ? CHUNK_MS / spent : 2))));
+      if (performance.now() - lastSnapshot > SNAPSHOT_MS) snapshot();
+      await yieldNow();
+    }
+    snapshot();
+  } finally {
+    looping = false;
   }
-  if (trainer) snapshot();
 }
 
+/** @param {any} err */
 function fail(err) {
   running = false;
   // A trap (a Rust panic) leaves the wasm instance unusable: the page starts a new worker.
@@ -79,14 +111,18 @@ function fail(err) {
   postMessage({ type: 'error', message: String(err?.message ?? err), fatal });
 }
 
+const start = () => { if (trainer && !running) { running = true; loop().catch(fail); } };
+
 const ready = init();
 onmessage = async (ev) => {
   await ready;
   const m = ev.data;
   try {
     switch (m.type) {
+      case 'port':
+        flowPort = m.port;
+        break;
       case 'reset': {
-        const wasRunning = running;
         running = false;
         trainer?.free();
         trainer = null;
@@ -97,9 +133,15 @@ onmessage = async (ev) => {
         rate.value = 0;
         snapshot();
         postMessage({ type: 'progress', generation, steps: 0, cfm: NaN, fm: NaN, cos: NaN, meanCfm: NaN, stepsPerSec: 0 });
-        if (wasRunning) { running = true; loop(); }
+        if (m.running) start();
         break;
       }
+      case 'clear':
+        running = false;
+        generation = m.generation;
+        trainer?.free();
+        trainer = null;
+        break;
       case 'points':
         if (trainer) trainer.set_points(m.points);
         break;
@@ -108,7 +150,7 @@ onmessage = async (ev) => {
         trainer?.set_lr(m.lr);
         break;
       case 'play':
-        if (trainer && !running) { running = true; loop(); }
+        start();
         break;
       case 'pause':
         running = false;

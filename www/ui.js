@@ -1,13 +1,34 @@
+// @ts-check
 // DOM helpers: the message bar, binding form controls to settings, captions and legends,
 // downloads. No application state lives here.
 import { COLORS, fmt } from './render.js';
-import { F, inline } from './math.js';
 
-const $ = (id) => document.getElementById(id);
-export { $ };
+/**
+ * The element with this id (it must exist: the page's ids are fixed in index.html).
+ * @param {string} id
+ * @returns {HTMLElement}
+ */
+export function $(id) {
+  const el = document.getElementById(id);
+  if (!el) throw new Error(`no element #${id}`);
+  return el;
+}
+/** @param {string} id */
+export const $input = (id) => /** @type {HTMLInputElement} */ ($(id));
+/** @param {string} id */
+export const $button = (id) => /** @type {HTMLButtonElement} */ ($(id));
+/** @param {string} id */
+export const $select = (id) => /** @type {HTMLSelectElement} */ ($(id));
+/** @param {string} id */
+export const $canvas = (id) => /** @type {HTMLCanvasElement} */ ($(id));
 
-let messageTimer = null;
-/** Shows a message; kind 'info' fades after a while, 'error' stays until dismissed. */
+/** @type {ReturnType<typeof setTimeout> | undefined} */
+let messageTimer;
+/**
+ * Shows a message; kind 'info' fades after a while, 'error' stays until dismissed.
+ * @param {string} text
+ * @param {'info' | 'error'} [kind]
+ */
 export function showMessage(text, kind = 'info') {
   const box = $('message');
   $('message-text').textContent = text;
@@ -20,17 +41,21 @@ export function hideMessage() { $('message').hidden = true; }
 $('message-close').addEventListener('click', hideMessage);
 
 /**
- * Binds a control (select, range or checkbox with id = setting name) to settings[name]:
- * shows the current value (call the returned function after a change) and calls
- * onChange(name, value) after a user change; onChange updates the settings.
+ * Binds a control (select, range or checkbox with id = setting name) to a state key: shows
+ * the current value (call the returned function after a change) and calls
+ * onChange(name, value) after a user change; onChange asks the store to apply it.
+ * @param {string} name
+ * @param {() => Record<string, any>} state
+ * @param {(raw: string) => any} parse
+ * @param {(name: string, value: any) => void} onChange
  */
-export function bindControl(name, settings, parse, onChange) {
-  const el = $(name);
+export function bindControl(name, state, parse, onChange) {
+  const el = /** @type {HTMLInputElement | HTMLSelectElement} */ ($(name));
   const show = () => {
-    if (el.type === 'checkbox') el.checked = !!settings[name];
+    if (el instanceof HTMLInputElement && el.type === 'checkbox') el.checked = !!state()[name];
     else {
-      const v = String(settings[name]);
-      if (el.tagName === 'SELECT' && ![...el.options].some((o) => o.value === v)) {
+      const v = String(state()[name]);
+      if (el instanceof HTMLSelectElement && ![...el.options].some((o) => o.value === v)) {
         el.add(new Option(v, v));
       }
       el.value = v;
@@ -38,7 +63,7 @@ export function bindControl(name, settings, parse, onChange) {
   };
   show();
   el.addEventListener(el.type === 'range' ? 'input' : 'change', () => {
-    onChange(name, el.type === 'checkbox' ? el.checked : parse(el.value));
+    onChange(name, el instanceof HTMLInputElement && el.type === 'checkbox' ? el.checked : parse(el.value));
   });
   return show;
 }
@@ -49,15 +74,24 @@ const written = new WeakMap(); // element -> { prop: last value written }
  * written there: the frame loop calls this every frame, and an unchanged write would still
  * make the browser redo style and layout.
  */
+/**
+ * @param {HTMLElement} el
+ * @param {string} prop
+ * @param {any} value
+ */
 export function setIfChanged(el, prop, value) {
   const last = written.get(el) ?? {};
   if (last[prop] === value) return;
   last[prop] = value;
   written.set(el, last);
-  el[prop] = value;
+  /** @type {any} */ (el)[prop] = value;
 }
 
-/** Offers `blob` as a download called `name`. */
+/**
+ * Offers `blob` as a download called `name`.
+ * @param {Blob} blob
+ * @param {string} name
+ */
 export function download(blob, name) {
   const url = URL.createObjectURL(blob);
   const a = document.createElement('a');
@@ -68,24 +102,11 @@ export function download(blob, name) {
   setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
-const FORMULAS = Object.fromEntries(Object.entries(F).map(([k, v]) => [k, inline(v)]));
-
-/** The caption under the stage for the current field view. */
-export function captionFor(field, tValue, extra = '') {
-  const tt = `at t = ${tValue.toFixed(2)}`;
-  switch (field) {
-    case 'learned': return `Learned field ${FORMULAS.learned} ${tt}: the network's guess, trained only on conditional targets. ${extra}`;
-    case 'marginal': return `Exact marginal field ${FORMULAS.marginal} ${tt}: the posterior-weighted average of the conditional fields, in closed form. ${extra}`;
-    case 'conditional': return `Conditional field of the chosen z (green ring): ${FORMULAS.uCond} ${tt}. Dashed: the path of its mean α<sub>t</sub>z; circles: 1 and 2 β<sub>t</sub>. ${extra}`;
-    case 'error': return `Error ${FORMULAS.error} ${tt} (shading): orange arrows learned, blue exact; where they disagree, training has work left. ${extra}`;
-    case 'residual': return `Continuity residual ${FORMULAS.residual} of the exact pair (p<sub>t</sub>, u<sub>t</sub>) ${tt}: zero up to rounding, everywhere. ${extra}`;
-    case 'residual_learned': return `Continuity residual ${FORMULAS.residual} with the learned u<sub>θ</sub> ${tt} (its divergence by central differences, step 10<sup>−3</sup>): large early, shrinking with training. ${extra}`;
-    case 'residual_uniform': return `Continuity residual ${FORMULAS.residual} of a wrong field that averages the conditional fields with uniform weights ${tt}: far from zero, and its purple particles miss the data. ${extra}`;
-    default: return `Particles ${tt}: from noise N(0, I) at t = 0 to data at t = 1, along the learned field (orange) and the exact marginal field (blue). ${extra}`;
-  }
-}
-
-/** Fills the legend row. items: [{ color, label }] or [{ gradient, lo, hi, label }]. */
+/**
+ * Fills the legend row.
+ * @param {({ color: string, label: string, gradient?: undefined }
+ *   | { gradient: string, lo: number, hi: number, label: string })[]} items
+ */
 export function setLegend(items) {
   const el = $('legend');
   el.replaceChildren(...items.map((it) => {
@@ -99,7 +120,7 @@ export function setLegend(items) {
     } else {
       const sw = document.createElement('span');
       sw.className = 'sw';
-      sw.style.background = it.color;
+      sw.style.background = /** @type {{ color: string }} */ (it).color;
       span.append(sw, it.label);
     }
     return span;

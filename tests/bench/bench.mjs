@@ -1,62 +1,78 @@
 // In-browser benchmarks, run by `cargo xtask bench` against the served release build:
-// 1. training steps/s (canonical S and L) and exact-marginal evaluations/s in a Web Worker;
+// 1. training steps/s (canonical S and L) and exact-marginal evaluations/s in a Web Worker,
+//    on a bare page (www/bench.html: no app, no animation) and, for comparison, inside the
+//    running app page;
 // 2. the frame intervals of the real page (default particles, 1,000 drawn points) while
 //    training runs. Prints one JSON line per figure, then a table of all figures with targets.
+// With FMP_BENCH_CHECK=1 (`cargo xtask bench --check`) it exits non-zero when a target is missed.
 import { launch, openPage, APP_URL } from '../e2e/browser.mjs';
 
 const TARGETS = {
   'train native S': ['>=', 4500], 'train native L': ['>=', 150],
-  'train wasm S': ['>=', 2000], 'train wasm L': ['>=', 40],
-  'frame median ms': ['<=', 18], 'frame p95 ms': ['<=', 33],
+  'train wasm S (bare page)': ['>=', 2000], 'train wasm L (bare page)': ['>=', 40],
+  'frame median ms (app page)': ['<=', 18], 'frame p95 ms (app page)': ['<=', 33],
 };
 const quantile = (xs, q) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor(q * s.length))];
 };
 
-const browser = await launch();
-const rows = [];
-try {
-  const page = await openPage(browser.context);
-  await page.waitForSelector('body[data-ready="1"]', { timeout: 30000 });
-  // 1. The worker benchmark.
+/** Runs bench.worker.js from `page`; returns its figures as table rows labelled `where`. */
+async function workerBench(page, where) {
   const text = await page.evaluate(() => new Promise((resolve, reject) => {
     const w = new Worker('./bench.worker.js', { type: 'module' });
     w.onmessage = (ev) => { resolve(ev.data); w.terminate(); };
-    w.onerror = (ev) => reject(new Error(ev.message));
+    w.onerror = (ev) => reject(new Error(ev.message || 'the benchmark worker failed'));
     w.postMessage({ windows: 3, windowSeconds: 3 });
   }));
+  const rows = [];
   for (const line of text.split('\n')) {
-    console.log(line);
     const r = JSON.parse(line);
-    if (r.bench === 'train') rows.push([`train wasm ${r.config}`, r.steps_per_s, 'steps/s']);
-    else rows.push(['marginal wasm', r.evals_per_s, 'evals/s']);
+    console.log(JSON.stringify({ ...r, page: where }));
+    if (r.bench === 'train') rows.push([`train wasm ${r.config} (${where})`, r.steps_per_s, 'steps/s']);
+    else rows.push([`marginal wasm (${where})`, r.evals_per_s, 'evals/s']);
   }
-  await page.close();
+  return rows;
+}
 
-  // 2. Frame intervals of the app while it trains (fresh page: two moons, 1,000 points).
+const browser = await launch();
+const rows = [];
+try {
+  // 1. The worker benchmark on the bare page.
+  const bare = await openPage(browser.context, new URL('bench.html', APP_URL).href);
+  rows.push(...await workerBench(bare, 'bare page'));
+  await bare.close();
+
+  // 2. Frame intervals of the app while it trains (fresh page: two moons, 1,000 points), then
+  //    the same worker benchmark inside the animating app, for comparison.
   const app = await openPage(browser.context, APP_URL);
   await app.waitForSelector('body[data-ready="1"]', { timeout: 30000 });
-  const setup = await app.evaluate(() => ({ points: window.fmp.cloud.count, particles: window.fmp.settings.particles }));
+  const setup = await app.evaluate(() => ({ points: window.fmp.count(), particles: window.fmp.state().particles }));
   await app.click('#train');
-  await app.waitForTimeout(3000);
+  await app.waitForFunction(() => window.fmp.lastStep() > 1000, null, { timeout: 60000 });
   const result = await app.evaluate(() => new Promise((resolve) => {
     const stamps = [];
-    const s0 = window.fmp.chart.steps.at(-1) ?? 0;
+    const s0 = window.fmp.lastStep();
     const t0 = performance.now();
     const tick = (now) => {
       stamps.push(now);
       if (now - t0 < 10000) requestAnimationFrame(tick);
-      else resolve({ stamps, steps: (window.fmp.chart.steps.at(-1) ?? 0) - s0, seconds: (now - t0) / 1000 });
+      else resolve({ stamps, steps: window.fmp.lastStep() - s0, seconds: (now - t0) / 1000 });
     };
     requestAnimationFrame(tick);
   }));
   const intervals = result.stamps.slice(1).map((t, i) => t - result.stamps[i]);
   const median = quantile(intervals, 0.5);
   const p95 = quantile(intervals, 0.95);
-  const line = { bench: 'frames', where: 'wasm', ...setup, training: true, frames: intervals.length, median_ms: +median.toFixed(2), p95_ms: +p95.toFixed(2), fps_median: +(1000 / median).toFixed(1), train_steps_per_s: +(result.steps / result.seconds).toFixed(0) };
+  const line = {
+    bench: 'frames', where: 'wasm', page: 'app page', ...setup, training: true, frames: intervals.length,
+    median_ms: +median.toFixed(2), p95_ms: +p95.toFixed(2), fps_median: +(1000 / median).toFixed(1),
+    train_steps_per_s: +(result.steps / result.seconds).toFixed(0),
+  };
   console.log(JSON.stringify(line));
-  rows.push(['frame median ms', median, 'ms'], ['frame p95 ms', p95, 'ms'], ['app training while animating', line.train_steps_per_s, 'steps/s']);
+  rows.push(['frame median ms (app page)', median, 'ms'], ['frame p95 ms (app page)', p95, 'ms'],
+    ['app training while animating (app page)', line.train_steps_per_s, 'steps/s']);
+  rows.push(...await workerBench(app, 'app page, training and animating'));
   if (app.errors.length) throw new Error(`console errors: ${app.errors.join('; ')}`);
 } finally {
   await browser.close();
@@ -69,9 +85,15 @@ const native = (process.env.FMP_NATIVE_BENCH ?? '').split('\n').filter(Boolean).
 });
 rows.unshift(...native);
 console.log('\n| figure | measured | target |\n| --- | --- | --- |');
+let missed = 0;
 for (const [name, value, unit] of rows) {
   const t = TARGETS[name];
   const ok = t ? (t[0] === '>=' ? value >= t[1] : value <= t[1]) : null;
+  if (t && !ok) missed += 1;
   const shown = unit === 'evals/s' ? value.toExponential(2) : value.toFixed(unit === 'ms' ? 1 : 0);
   console.log(`| ${name} | ${shown} ${unit} | ${t ? `${t[0]} ${t[1]} ${ok ? 'met' : 'MISSED'}` : ''} |`);
+}
+if (missed > 0) {
+  console.log(`\n${missed} target(s) missed`);
+  if (process.env.FMP_BENCH_CHECK === '1') process.exitCode = 1;
 }

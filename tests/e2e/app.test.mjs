@@ -2,7 +2,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { APP_URL, ARTIFACTS, count, drawnPixels, launch, openPage, ready, stageDigest, stagePoint } from './browser.mjs';
+import { APP_URL, ARTIFACTS, colouredPixels, count, drawnPixels, launch, nextFrames, openPage, ready, shows, stageDigest, stagePoint } from './browser.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -10,7 +10,7 @@ after(async () => { await browser.close(); });
 
 const freezeTime = async (page, t) => {
   await page.locator('#time').fill(String(t));
-  await page.waitForTimeout(200);
+  await page.waitForFunction((t) => !window.fmp.state().play && Math.abs(window.fmp.lastFrame().t - t) < 1e-9, t);
 };
 
 test('first visit: a preset, a hint, drawn stage, no console errors', async () => {
@@ -18,7 +18,7 @@ test('first visit: a preset, a hint, drawn stage, no console errors', async () =
   await ready(page);
   assert.equal(await count(page), 1000);
   assert.ok(await page.isVisible('#hint'));
-  await page.waitForTimeout(500);
+  await nextFrames(page, 10);
   assert.ok(await drawnPixels(page, '#stage') > 2000);
   await page.screenshot({ path: join(ARTIFACTS, 'first-visit.png') });
   assert.deepEqual(page.errors, []);
@@ -55,11 +55,10 @@ test('training makes the loss fall, and the steps counter moves', async () => {
   const page = await openPage(browser.context);
   await ready(page);
   await page.keyboard.press('Space');
-  await page.waitForFunction(() => window.fmp.chart.steps.at(-1) > 2500, null, { timeout: 60000 });
+  await page.waitForFunction(() => window.fmp.lastStep() > 2500, null, { timeout: 60000 });
   await page.click('#train');
-  const { first, last } = await page.evaluate(() => ({ first: window.fmp.chart.cfm[0], last: window.fmp.chart.cfm.at(-1) }));
+  const { firstCfm: first, lastCfm: last, lastFm: fm } = await page.evaluate(() => window.fmp.losses());
   assert.ok(last < 0.8 * first, `CFM loss fell from ${first} to ${last}`);
-  const fm = await page.evaluate(() => window.fmp.chart.fm.at(-1));
   assert.ok(fm < last, `exact FM loss ${fm} below CFM loss ${last}`);
   assert.ok(Number((await page.textContent('#steps')).replace(/,/g, '')) > 2500);
   assert.ok(await drawnPixels(page, '#loss') > 500, 'the loss chart is drawn');
@@ -72,28 +71,28 @@ test('each field view changes the stage; clicking a data point selects z', async
   const page = await openPage(browser.context);
   await ready(page);
   await page.click('#step');
-  await page.waitForFunction(() => window.fmp.traj().learned !== null, null, { timeout: 20000 });
+  await page.waitForFunction(() => window.fmp.trajectory('learned') !== null, null, { timeout: 20000 });
   await page.click('#time-play');
   await freezeTime(page, 0.5);
   // Pick z: the first data point.
   await page.check('input[name=tool][value=pick]');
-  const [zx, zy] = await page.evaluate(() => window.fmp.cloud.at(0));
+  const [zx, zy] = await page.evaluate(() => window.fmp.pointAt(0));
   const [px, py] = await stagePoint(page, zx, zy);
   await page.mouse.click(px, py);
-  assert.equal(await page.evaluate(() => window.fmp.settings.z), 0);
+  assert.deepEqual(await page.evaluate(() => window.fmp.state().z), [zx, zy], 'z is the clicked point');
   assert.equal(await page.inputValue('#field'), 'conditional');
   await page.mouse.move(5, 5);
   const digests = new Map();
   for (const view of ['none', 'learned', 'marginal', 'conditional', 'error']) {
     await page.selectOption('#field', view);
-    await page.waitForTimeout(250);
+    await shows(page, view, 0.5);
     digests.set(view, await stageDigest(page));
     assert.doesNotMatch(await page.textContent('#caption'), /undefined|NaN/, `caption of ${view}`);
     await page.screenshot({ path: join(ARTIFACTS, `view-${view}.png`) });
   }
   await page.selectOption('#field', 'none');
   await page.check('#heat');
-  await page.waitForTimeout(250);
+  await nextFrames(page, 2);
   digests.set('heat', await stageDigest(page));
   await page.screenshot({ path: join(ARTIFACTS, 'view-heat.png') });
   assert.equal(new Set(digests.values()).size, digests.size, `views drew the same stage: ${[...digests]}`);
@@ -108,8 +107,8 @@ test('reload keeps the drawing; a Share link round-trips; a malformed link keeps
   await page.selectOption('#preset', 'circles');
   await page.click('#load-preset');
   await page.selectOption('#width', '32');
-  await page.waitForTimeout(400); // the save is debounced
-  const pts = await page.evaluate(() => Array.from(window.fmp.cloud.points()));
+  await page.waitForFunction(() => JSON.parse(localStorage.getItem('fmp:v1')).settings.width === 32);
+  const pts = await page.evaluate(() => window.fmp.points());
   await page.reload();
   await ready(page);
   assert.equal(await count(page), pts.length / 2);
@@ -123,12 +122,12 @@ test('reload keeps the drawing; a Share link round-trips; a malformed link keeps
   try {
     const shared = await openPage(other.context, link);
     await ready(shared);
-    const got = await shared.evaluate(() => Array.from(window.fmp.cloud.points()));
+    const got = await shared.evaluate(() => window.fmp.points());
     assert.equal(got.length, pts.length);
     assert.ok(got.every((v, i) => Math.abs(v - pts[i]) < 2e-4), 'points survive the link within quantisation');
     assert.equal(await shared.inputValue('#width'), '32');
     assert.equal(await shared.textContent('#t-out'), '0.37', 'the link keeps the moment t');
-    assert.equal(await shared.evaluate(() => window.fmp.clock.playing), false);
+    assert.equal(await shared.evaluate(() => window.fmp.state().play), false);
     assert.deepEqual(shared.errors, []);
   } finally {
     await other.close();
@@ -167,15 +166,36 @@ test('bad input: empty cloud disables training; a diverging learning rate pauses
   await page.close();
 });
 
+test('clear while training leaves no particles over the empty stage', async () => {
+  const page = await openPage(browser.context);
+  await ready(page);
+  await page.click('#train');
+  await page.waitForFunction(() => window.fmp.lastStep() > 300 && window.fmp.trajectory('learned') !== null, null, { timeout: 30000 });
+  assert.ok(await colouredPixels(page) > 500, 'particles are drawn while training');
+  await page.click('#clear');
+  await page.waitForSelector('#train:disabled');
+  // Long enough for a last weight snapshot to reach the flow worker and come back as a
+  // trajectory (its learned flow restarts at most every 600 ms): 150 frames, about 2.5 s.
+  await nextFrames(page, 150);
+  assert.equal(await count(page), 0);
+  assert.equal(await page.evaluate(() => window.fmp.trajectory('learned')), null, 'no learned trajectory');
+  assert.equal(await page.evaluate(() => window.fmp.trajectory('exact')), null, 'no exact trajectory');
+  assert.equal(await colouredPixels(page), 0, 'no particles over the empty stage');
+  assert.equal(await page.textContent('#train'), 'Train');
+  await page.screenshot({ path: join(ARTIFACTS, 'cleared-while-training.png') });
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
 test('a dead training worker is replaced and the drawing kept', async () => {
   const page = await openPage(browser.context);
   await ready(page);
-  await page.evaluate(() => window.fmp.trainWorker.post({ type: 'crash' }));
+  await page.evaluate(() => window.fmp.crashTrainer());
   await page.waitForSelector('#message.error:not([hidden])', { timeout: 10000 });
   assert.match(await page.textContent('#message-text'), /worker stopped/);
-  assert.equal(await page.evaluate(() => window.fmp.trainWorker.restarts), 1);
+  assert.equal(await page.evaluate(() => window.fmp.trainerRestarts()), 1);
   await page.click('#train');
-  await page.waitForFunction(() => window.fmp.chart.steps.at(-1) > 100, null, { timeout: 30000 });
+  await page.waitForFunction(() => window.fmp.lastStep() > 100, null, { timeout: 30000 });
   assert.equal(await count(page), 1000);
   await page.close();
 });

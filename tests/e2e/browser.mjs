@@ -70,7 +70,7 @@ export async function drawnPixels(page, selector) {
 export const ready = (page) => page.waitForSelector('body[data-ready="1"]', { timeout: 30000 });
 
 /** The number of points in the drawn cloud. */
-export const count = (page) => page.evaluate(() => window.fmp.cloud.count);
+export const count = (page) => page.evaluate(() => window.fmp.count());
 
 /** Page coordinates of world point (x, y) on the main stage (world box [-3.5, 3.5]^2, y up). */
 export async function stagePoint(page, x, y) {
@@ -85,4 +85,44 @@ export const stageDigest = (page) => page.$eval('#stage', (c) => {
   let h = 0;
   for (let i = 0; i < d.length; i += 16) h = (h * 31 + d[i] + 7 * d[i + 1] + 13 * d[i + 2]) >>> 0;
   return h;
+});
+
+/**
+ * Waits until the app has drawn `n` more frames (everything applied before the call is on
+ * the stage then: each frame draws the whole state).
+ */
+export async function nextFrames(page, n = 2) {
+  const f0 = await page.evaluate(() => window.fmp.frames());
+  await page.waitForFunction(([f0, n]) => window.fmp.frames() >= f0 + n, [f0, n]);
+}
+
+/** Waits until a frame shows view `field` (and, when given, time t to two decimals). */
+export async function shows(page, field, t = null) {
+  await page.waitForFunction(([field, t]) => {
+    const f = window.fmp.lastFrame();
+    return f.field === field && (t === null || Math.abs(f.t - t) < 5e-3);
+  }, [field, t]);
+  await nextFrames(page, 1);
+}
+
+/** Waits until training has paused and a frame shows the network's final weights. */
+export async function settled(page) {
+  await page.waitForFunction(() => window.fmp.trainingSettled()
+    && window.fmp.lastFrame().modelVersion === window.fmp.state().modelVersion);
+}
+
+/** Pauses time at t and waits until a frame shows it. */
+export async function pauseAt(page, t) {
+  await page.evaluate((t) => window.fmp.apply({ play: false, t }), t);
+  await page.waitForFunction((t) => Math.abs(window.fmp.lastFrame().t - t) < 1e-9, t);
+}
+
+/** Counts the stage's coloured pixels (particles, arrows, heatmaps): the background, grid and data are grey. */
+export const colouredPixels = (page, selector = '#stage') => page.$eval(selector, (canvas) => {
+  const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
+  let n = 0;
+  for (let i = 0; i < data.length; i += 4) {
+    if (Math.max(data[i], data[i + 1], data[i + 2]) - Math.min(data[i], data[i + 1], data[i + 2]) > 60) n++;
+  }
+  return n;
 });

@@ -3,16 +3,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { ARTIFACTS, count, launch, openPage, ready, stageDigest, stagePoint } from './browser.mjs';
+import { ARTIFACTS, launch, nextFrames, openPage, pauseAt, ready, settled, shows, stageDigest, stagePoint } from './browser.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
 after(async () => { await browser.close(); });
 
-async function pauseAt(page, t) {
-  await page.evaluate((t) => { window.fmp.clock.playing = false; window.fmp.clock.set(t); }, t);
-  await page.waitForTimeout(150);
-}
 const meanResidual = async (page) => Number((await page.textContent('#caption')).match(/Mean \|residual\| over the stage: (\d+(?:\.\d+)?(?:e[-+]?\d+)?)/)[1]);
 
 test('hovering with the Inspect tool shows posterior weights and the vectors', async () => {
@@ -20,13 +16,13 @@ test('hovering with the Inspect tool shows posterior weights and the vectors', a
   await ready(page);
   await pauseAt(page, 0.7);
   await page.check('input[name=tool][value=inspect]');
-  const [zx, zy] = await page.evaluate(() => window.fmp.cloud.at(10));
+  const [zx, zy] = await page.evaluate(() => window.fmp.pointAt(10));
   const [px, py] = await stagePoint(page, zx * 0.7 + 0.05, zy * 0.7);
   await page.mouse.move(5, 5);
-  await page.waitForTimeout(100);
+  await nextFrames(page, 2);
   const plain = await stageDigest(page);
   await page.mouse.move(px, py);
-  await page.waitForTimeout(150);
+  await nextFrames(page, 2);
   const hovered = await stageDigest(page);
   assert.notEqual(hovered, plain, 'the inspector changed the stage');
   await page.screenshot({ path: join(ARTIFACTS, 'inspector.png') });
@@ -40,12 +36,12 @@ test('continuity residual: about zero for the exact field, far from zero for uni
   await pauseAt(page, 0.5);
   const seen = new Set();
   await page.selectOption('#field', 'residual');
-  await page.waitForTimeout(300);
+  await shows(page, 'residual');
   const exact = await meanResidual(page);
   seen.add(await stageDigest(page));
   await page.screenshot({ path: join(ARTIFACTS, 'residual-exact.png') });
   await page.selectOption('#field', 'residual_uniform');
-  await page.waitForTimeout(300);
+  await shows(page, 'residual_uniform');
   const uniform = await meanResidual(page);
   seen.add(await stageDigest(page));
   await page.screenshot({ path: join(ARTIFACTS, 'residual-uniform.png') });
@@ -54,15 +50,16 @@ test('continuity residual: about zero for the exact field, far from zero for uni
   assert.match(await page.textContent('#legend'), /residual/);
   // The learned field before and after some training.
   await page.click('#step');
-  await page.waitForFunction(() => window.fmp.traj().learned !== null, null, { timeout: 20000 });
+  await page.waitForFunction(() => window.fmp.trajectory('learned') !== null, null, { timeout: 20000 });
   await page.selectOption('#field', 'residual_learned');
-  await page.waitForTimeout(300);
+  await shows(page, 'residual_learned');
   const early = await meanResidual(page);
   seen.add(await stageDigest(page));
   await page.click('#train');
-  await page.waitForFunction(() => window.fmp.chart.steps.at(-1) > 2000, null, { timeout: 60000 });
+  await page.waitForFunction(() => window.fmp.lastStep() > 2000, null, { timeout: 60000 });
   await page.click('#train');
-  await page.waitForTimeout(600);
+  await settled(page);
+  await nextFrames(page, 2);
   const late = await meanResidual(page);
   await page.screenshot({ path: join(ARTIFACTS, 'residual-learned.png') });
   assert.ok(late < early, `learned residual shrinks with training: ${early} -> ${late}`);
@@ -77,7 +74,7 @@ test('memorization: exact particles land on training points, learned ones spread
   const page = await openPage(browser.context);
   await ready(page);
   await page.click('#train');
-  await page.waitForFunction(() => window.fmp.chart.steps.at(-1) > 1500, null, { timeout: 60000 });
+  await page.waitForFunction(() => window.fmp.lastStep() > 1500, null, { timeout: 60000 });
   await page.click('#train');
   await page.check('#memo');
   await page.waitForFunction(() => /exact marginal \d+%.*learned \d+%/.test(document.getElementById('caption').textContent), null, { timeout: 30000 });

@@ -2,7 +2,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { ARTIFACTS, count, launch, openPage, ready } from './browser.mjs';
+import { ARTIFACTS, count, launch, nextFrames, openPage, ready } from './browser.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -25,9 +25,9 @@ test('CSV import: a good file replaces the cloud, a malformed one keeps it with 
   assert.equal(await count(page), before);
   const good = Array.from({ length: 50 }, (_, i) => `${Math.cos(i / 8) * 20},${Math.sin(i / 8) * 20}`).join('\n');
   await page.setInputFiles('#import-csv', { name: 'ring.csv', mimeType: 'text/csv', buffer: Buffer.from(`x,y\n${good}\n`) });
-  await page.waitForFunction(() => window.fmp.cloud.count === 50);
+  await page.waitForFunction(() => window.fmp.count() === 50);
   assert.match(await page.textContent('#message-text'), /Imported 50 points from ring\.csv \(rescaled to fit the stage\)/);
-  const maxAbs = await page.evaluate(() => Math.max(...Array.from(window.fmp.cloud.points(), Math.abs)));
+  const maxAbs = await page.evaluate(() => Math.max(...window.fmp.points().map(Math.abs)));
   assert.ok(maxAbs <= 3.5, `rescaled into the stage: ${maxAbs}`);
   await page.click('#undo');
   assert.equal(await count(page), before, 'an import can be undone');
@@ -39,9 +39,8 @@ test('the point cap gives a message instead of a frozen page', async () => {
   const page = await openPage(browser.context);
   await ready(page);
   await page.evaluate(() => {
-    const pts = new Float32Array(2 * 4990);
-    for (let i = 0; i < pts.length; i++) pts[i] = Math.sin(i * 12.9898) * 2;
-    window.fmp.cloud.replace(pts);
+    const pts = Array.from({ length: 2 * 4990 }, (_, i) => Math.sin(i * 12.9898) * 2);
+    window.fmp.replacePoints(pts);
   });
   const box = await page.locator('#stage').boundingBox();
   await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
@@ -68,7 +67,7 @@ test('keyboard alone: train, pause, cycle the view, move the time slider', async
   await page.keyboard.press('v');
   assert.notEqual(await page.inputValue('#field'), field0, 'V cycles the field view');
   await page.keyboard.press('t');
-  assert.equal(await page.evaluate(() => window.fmp.clock.playing), false, 'T pauses time');
+  assert.equal(await page.evaluate(() => window.fmp.state().play), false, 'T pauses time');
   await page.locator('#time').focus();
   const t0 = Number(await page.inputValue('#time'));
   for (let i = 0; i < 5; i++) await page.keyboard.press('ArrowRight');
@@ -99,7 +98,7 @@ test('every control has an accessible name; side by side shows two stages', asyn
   assert.ok(await page.isVisible('#stage2'));
   const [a, b] = await Promise.all(['#stage', '#stage2'].map((s) => page.locator(s).boundingBox()));
   assert.ok(b.x > a.x + a.width - 1, 'the two stages stand side by side');
-  await page.waitForTimeout(300);
+  await nextFrames(page, 3);
   await page.screenshot({ path: join(ARTIFACTS, 'side-by-side.png') });
   await page.selectOption('#show', 'both');
   assert.ok(await page.isHidden('#stage2'));

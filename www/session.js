@@ -1,0 +1,207 @@
+// @ts-check
+// The session: owns both workers and the channel between them. The training worker trains
+// and posts each weight snapshot twice, transferred: to the flow worker directly over a
+// MessageChannel, and to the page (for arrows, heatmaps and the inspector). The flow worker
+// integrates particle trajectories; the page only plays them back. A dead worker is replaced
+// and given the state again; the channel is rebuilt whenever either side is new.
+//
+// Generations: every new network (and every clear) has a new generation number; messages
+// about older networks are dropped on both sides, so no old weights outlive a reset or a clear.
+import { Trajectory } from './particles.js';
+
+/**
+ * @typedef {{ width: number, depth: number, timeFeatures: number, batch: number, lr: number,
+ *   schedule: string, seed: number }} NetConfig
+ */
+/** @typedef {{ particles: number, seed: number, solver: string, steps: number }} FlowSetup */
+/** @typedef {'learned' | 'exact' | 'uniform'} FlowKind */
+/**
+ * What the session reports to the page.
+ * @typedef {{
+ *   onProgress: (m: { steps: number, cfm: number, fm: number, cos: number, stepsPerSec: number }) => void,
+ *   onWeights: (config: NetConfig, weights: Float32Array) => void,
+ *   onDiverged: (steps: number) => void,
+ *   onTrainError: (message: string) => void,
+ *   onTrajectory: (kind: FlowKind) => void,
+ *   onFlowError: (message: string) => void,
+ *   onRestart: (which: 'training' | 'flow', reason: string) => void,
+ * }} SessionEvents
+ */
+
+/** A module worker that is replaced when it dies (an uncaught error or a reported trap). */
+class WorkerHandle {
+  /**
+   * @param {URL} url
+   * @param {(data: any) => void} onMessage
+   * @param {(reason: string) => void} onRestart called after a new worker started
+   */
+  constructor(url, onMessage, onRestart) {
+    this.url = url;
+    this.onMessage = onMessage;
+    this.onRestart = onRestart;
+    this.restarts = 0;
+    /** @type {Worker} */
+    this.worker = this.start();
+  }
+  start() {
+    const w = new Worker(this.url, { type: 'module' });
+    w.onmessage = (ev) => this.onMessage(ev.data);
+    w.onerror = (ev) => { ev.preventDefault(); this.restart(ev.message || 'the worker stopped'); };
+    return w;
+  }
+  /**
+   * Sends a message (with optional transferables).
+   * @param {any} msg
+   * @param {Transferable[]} [transfer]
+   */
+  post(msg, transfer = []) { this.worker.postMessage(msg, transfer); }
+  /** @param {string} reason */
+  restart(reason) {
+    this.worker.terminate();
+    this.restarts += 1;
+    this.worker = this.start();
+    this.onRestart(reason);
+  }
+}
+
+export class Session {
+  /** @param {SessionEvents} events */
+  constructor(events) {
+    this.events = events;
+    this.generation = 0;
+    /** Whether the newest weights are those of a paused (or never started) trainer. */
+    this.settled = true;
+    /** @type {Record<FlowKind, Trajectory | null>} */
+    this.traj = { learned: null, exact: null, uniform: null };
+    /** The last inputs, replayed to a new worker. */
+    this.last = {
+      /** @type {{ config: NetConfig, points: Float32Array } | null} */ net: null,
+      /** @type {FlowSetup | null} */ setup: null,
+      /** @type {{ points: Float32Array, schedule: string } | null} */ cloud: null,
+      /** @type {FlowKind | null} */ extra: null,
+      /** @type {{ config: NetConfig, weights: Float32Array } | null} */ weights: null,
+      running: false,
+    };
+    this.train = new WorkerHandle(new URL('./train.worker.js', import.meta.url), (m) => this.fromTrainer(m), (reason) => {
+      this.connect();
+      this.events.onRestart('training', reason); // the page resets the network on it
+
+    });
+    this.flow = new WorkerHandle(new URL('./flow.worker.js', import.meta.url), (m) => this.fromFlow(m), (reason) => {
+      this.connect();
+      this.flow.post({ type: 'generation', generation: this.generation });
+      if (this.last.setup) this.flow.post({ type: 'setup', ...this.last.setup });
+      if (this.last.cloud) this.flow.post({ type: 'cloud', ...this.last.cloud });
+      this.flow.post({ type: 'extra', kind: this.last.extra });
+      const w = this.last.weights;
+      if (w) this.flow.post({ type: 'model', generation: this.generation, config: w.config, weights: w.weights.slice() });
+      this.events.onRestart('flow', reason);
+    });
+    this.connect();
+  }
+
+  /** A new channel from the training worker to the flow worker (each end transferred). */
+  connect() {
+    const { port1, port2 } = new MessageChannel();
+    this.train.post({ type: 'port', port: port1 }, [port1]);
+    this.flow.post({ type: 'port', port: port2 }, [port2]);
+  }
+
+  // ---- training ----
+
+  /**
+   * A new network on `points` (a new generation); keeps training when `running`.
+   * @param {NetConfig} config
+   * @param {Float32Array} points
+   * @param {boolean} running
+   */
+  reset(config, points, running) {
+    this.generation += 1;
+    this.last.net = { config, points };
+    this.last.weights = null;
+    this.last.running = running;
+    this.flow.post({ type: 'generation', generation: this.generation });
+    this.train.post({ type: 'reset', config, points, generation: this.generation, running });
+  }
+  /** No network (the cloud is empty): the trainer is dropped and learned particles vanish. */
+  clear() {
+    this.generation += 1;
+    this.last.net = null;
+    this.last.weights = null;
+    this.last.running = false;
+    this.traj.learned = null;
+    this.flow.post({ type: 'generation', generation: this.generation });
+    this.train.post({ type: 'clear', generation: this.generation });
+  }
+  /** Starts training. */
+  play() { this.last.running = true; this.train.post({ type: 'play' }); }
+  /** Pauses training. */
+  pause() { this.last.running = false; this.settled = false; this.train.post({ type: 'pause' }); }
+  /** One optimiser step (when paused). */
+  step() { this.train.post({ type: 'step', n: 1 }); }
+  /** @param {number} lr a new learning rate, applied without a reset */
+  setLr(lr) {
+    if (this.last.net) this.last.net.config = { ...this.last.net.config, lr };
+    this.train.post({ type: 'lr', lr });
+  }
+  /** @param {Float32Array} points training continues on an edited cloud */
+  setPoints(points) {
+    if (this.last.net) this.last.net.points = points;
+    this.train.post({ type: 'points', points });
+  }
+
+  /** @param {any} m */
+  fromTrainer(m) {
+    if (m.generation !== undefined && m.generation !== this.generation) return;
+    switch (m.type) {
+      case 'progress': this.events.onProgress(m); break;
+      case 'weights':
+        this.last.weights = { config: m.config, weights: m.weights };
+        this.settled = m.paused;
+        this.events.onWeights(m.config, m.weights);
+        break;
+      case 'diverged': this.last.running = false; this.events.onDiverged(m.steps); break;
+      case 'error':
+        if (m.fatal) this.train.restart(m.message);
+        else { this.last.running = false; this.events.onTrainError(m.message); }
+        break;
+      default: break;
+    }
+  }
+
+  // ---- flows ----
+
+  /** @param {FlowSetup} setup particle count, seed, solver and steps: everything is recomputed */
+  setupFlows(setup) {
+    this.last.setup = setup;
+    this.flow.post({ type: 'setup', ...setup });
+  }
+  /**
+   * The cloud and schedule of the exact flows.
+   * @param {Float32Array} points
+   * @param {string} schedule
+   */
+  setCloud(points, schedule) {
+    this.last.cloud = { points, schedule };
+    // No cloud, nothing to flow to: drop the particles of the old one.
+    if (points.length === 0) this.traj = { learned: null, exact: null, uniform: null };
+    this.flow.post({ type: 'cloud', points, schedule });
+  }
+  /** @param {FlowKind | null} kind a further flow to compute ('uniform'), or none */
+  setExtra(kind) {
+    this.last.extra = kind;
+    this.flow.post({ type: 'extra', kind });
+  }
+
+  /** @param {any} m */
+  fromFlow(m) {
+    if (m.generation !== undefined && m.generation !== this.generation) return;
+    if (m.type === 'error') { this.events.onFlowError(m.message); return; }
+    if (this.last.cloud?.points.length === 0) return; // frames of a cloud that is gone
+    if (m.type === 'traj') this.traj[/** @type {FlowKind} */ (m.kind)] = new Trajectory(m.frames, m.n, m.steps);
+    else if (m.type === 'begin') this.traj[/** @type {FlowKind} */ (m.kind)] = Trajectory.streamed(m.first, m.n, m.steps);
+    else if (m.type === 'frames') this.traj[/** @type {FlowKind} */ (m.kind)]?.append(m.start, m.data);
+    else return;
+    this.events.onTrajectory(m.kind);
+  }
+}

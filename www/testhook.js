@@ -1,0 +1,44 @@
+// @ts-check
+// The one hook through which end-to-end tests (and a curious person at the console) read the
+// app's state: `window.fmp`. Everything here is read-only except `apply` (the store's own
+// entry) and the two test actions `replacePoints` and `crashTrainer`. Tests use nothing else.
+
+/**
+ * @param {{ store: import('./store.js').Store, cloud: import('./draw.js').Cloud,
+ *   chart: import('./chart.js').LossChart, session: import('./session.js').Session,
+ *   training: import('./training.js').Training, tour: import('./tour.js').Tour,
+ *   ui: { frames: number, lastFrame: { field: string, t: number, modelVersion: number } } }} app
+ */
+export function installTestHook({ store, cloud, chart, session, training, ui }) {
+  /** @type {any} */ (window).fmp = {
+    /** A copy of the store's state (settings, t, play, z, versions). */
+    state: () => ({ ...store.state }),
+    /** Applies a patch through the store (as a control would). */
+    apply: (/** @type {Record<string, any>} */ patch) => store.apply(patch),
+    /** The number of drawn points. */
+    count: () => cloud.count,
+    /** The drawn points, interleaved, as a plain array. */
+    points: () => Array.from(cloud.points()),
+    /** Point i as [x, y]. */
+    pointAt: (/** @type {number} */ i) => cloud.at(i),
+    /** Replaces the drawing (undoable, as an import is). */
+    replacePoints: (/** @type {number[]} */ pts) => cloud.replace(Float32Array.from(pts)),
+    /** The last charted step (0 before any), and the charted losses (smoothed). */
+    lastStep: () => chart.steps.at(-1) ?? 0,
+    losses: () => ({ firstCfm: chart.cfm[0], lastCfm: chart.cfm.at(-1), lastFm: chart.fm.at(-1) }),
+    /** Whether training runs; whether the page holds the weights a paused trainer ended with. */
+    isTraining: () => training.running,
+    trainingSettled: () => session.settled,
+    /** Whether a trajectory of `kind` exists, and whether it is complete. */
+    trajectory: (/** @type {'learned' | 'exact' | 'uniform'} */ kind) => {
+      const tr = session.traj[kind];
+      return tr ? { complete: tr.complete(), reach: tr.reach() } : null;
+    },
+    /** Frames drawn so far, and what the last one showed (view id, t, model version). */
+    frames: () => ui.frames,
+    lastFrame: () => ({ ...ui.lastFrame }),
+    /** Kills the training worker (as a trap would), and how often it was replaced. */
+    crashTrainer: () => session.train.post({ type: 'crash' }),
+    trainerRestarts: () => session.train.restarts,
+  };
+}

@@ -1,0 +1,110 @@
+// @ts-check
+// The one table of views. A view is what the stage shows besides the particles: arrows of a
+// field, a heatmap, an extra flow, and the caption that explains it. The field-view <select>,
+// the V key's cycle, the settings sanitizer's allowed values and the captions are all made
+// from this table; adding a view is one entry here plus, if it draws something new, its
+// drawing function in stage.js. Views belong to lessons: one lesson is shown at a time and
+// its id is part of the state (and so of links).
+import { F, inline } from './math.js';
+
+/**
+ * A lesson: a set of views (and, in tour.js, tour steps) over the same drawing.
+ * @typedef {{ id: string, label: string }} Lesson
+ */
+/** @type {Lesson[]} */
+export const LESSONS = [
+  { id: 'fm', label: 'Flow matching' },
+];
+
+const f = Object.fromEntries(Object.entries(F).map(([k, v]) => [k, inline(v)]));
+
+/**
+ * One view.
+ * - needs: what must exist before it can draw (a trained model, a chosen z).
+ * - arrows: the field drawn as arrows ('error' draws learned and exact arrows).
+ * - heat: the heatmap grid (a `Fields.grid` name), or null.
+ * - extraFlow: a further particle flow the flow worker computes while the view is shown,
+ *   drawn instead of the exact particles with `exactLabel` and colour key `exactColor`, and
+ *   titled `sideLabel` on the second stage of the side-by-side layout.
+ * - caption(t, extra): the HTML caption under the stage.
+ * @typedef {{ id: string, label: string, lesson: string,
+ *   needs: { model?: boolean, z?: boolean },
+ *   arrows: 'learned' | 'marginal' | 'conditional' | 'error' | null,
+ *   heat: string | null,
+ *   extraFlow?: 'uniform', exactColor?: 'uniform', exactLabel?: string, sideLabel?: string,
+ *   caption: (t: string, extra: string) => string }} View
+ */
+
+/** @type {View[]} */
+export const VIEWS = [
+  {
+    id: 'none', label: 'none', lesson: 'fm', needs: {}, arrows: null, heat: null,
+    caption: (t, extra) => `Particles ${t}: from noise N(0, I) at t = 0 to data at t = 1, along the learned field (orange) and the exact marginal field (blue). ${extra}`,
+  },
+  {
+    id: 'learned', label: 'learned u_θ', lesson: 'fm', needs: { model: true }, arrows: 'learned', heat: null,
+    caption: (t, extra) => `Learned field ${f.learned} ${t}: the network's guess, trained only on conditional targets. ${extra}`,
+  },
+  {
+    id: 'marginal', label: 'exact marginal u_t', lesson: 'fm', needs: {}, arrows: 'marginal', heat: null,
+    caption: (t, extra) => `Exact marginal field ${f.marginal} ${t}: the posterior-weighted average of the conditional fields, in closed form. ${extra}`,
+  },
+  {
+    id: 'conditional', label: 'conditional u_t(·|z)', lesson: 'fm', needs: { z: true }, arrows: 'conditional', heat: null,
+    caption: (t, extra) => `Conditional field of the chosen z (green ring): ${f.uCond} ${t}. Dashed: the path of its mean α<sub>t</sub>z; circles: 1 and 2 β<sub>t</sub>. ${extra}`,
+  },
+  {
+    id: 'error', label: 'error |u_θ − u_t|', lesson: 'fm', needs: { model: true }, arrows: 'error', heat: 'error',
+    caption: (t, extra) => `Error ${f.error} ${t} (shading): orange arrows learned, blue exact; where they disagree, training has work left. ${extra}`,
+  },
+  {
+    id: 'residual', label: 'continuity residual: exact u_t', lesson: 'fm', needs: {}, arrows: null, heat: 'residual',
+    caption: (t, extra) => `Continuity residual ${f.residual} of the exact pair (p<sub>t</sub>, u<sub>t</sub>) ${t}: zero up to rounding, everywhere. ${extra}`,
+  },
+  {
+    id: 'residual_learned', label: 'continuity residual: learned u_θ', lesson: 'fm', needs: { model: true }, arrows: null, heat: 'residual_learned',
+    caption: (t, extra) => `Continuity residual ${f.residual} with the learned u<sub>θ</sub> ${t} (its divergence by central differences, step 10<sup>−3</sup>): large early, shrinking with training. ${extra}`,
+  },
+  {
+    id: 'residual_uniform', label: 'continuity residual: uniform weights (wrong)', lesson: 'fm', needs: {}, arrows: null, heat: 'residual_uniform',
+    extraFlow: 'uniform', exactColor: 'uniform', exactLabel: 'uniform-weight particles', sideLabel: 'Uniform weights (wrong field)',
+    caption: (t, extra) => `Continuity residual ${f.residual} of a wrong field that averages the conditional fields with uniform weights ${t}: far from zero, and its purple particles miss the data. ${extra}`,
+  },
+];
+
+const BY_ID = new Map(VIEWS.map((v) => [v.id, v]));
+
+/**
+ * The view with this id (the first view for an unknown id).
+ * @param {string} id
+ * @returns {View}
+ */
+export function viewOf(id) {
+  return BY_ID.get(id) ?? VIEWS[0];
+}
+
+/**
+ * The views of a lesson, in table order (the order of the <select> and of the V key).
+ * @param {string} lesson
+ */
+export function viewsOf(lesson) {
+  return VIEWS.filter((v) => v.lesson === lesson);
+}
+
+/**
+ * The view after `id` in its lesson's cycle (the V key).
+ * @param {string} id
+ */
+export function nextView(id) {
+  const list = viewsOf(viewOf(id).lesson);
+  return list[(list.findIndex((v) => v.id === id) + 1) % list.length].id;
+}
+
+/**
+ * Fills a <select> with choices [{ id, label }], keeping its current value when possible.
+ * @param {HTMLSelectElement} select
+ * @param {{ id: string, label: string }[]} choices
+ */
+export function fillSelect(select, choices) {
+  select.replaceChildren(...choices.map((c) => new Option(c.label, c.id)));
+}
