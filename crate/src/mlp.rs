@@ -28,6 +28,20 @@
 //! `dZ = dA * SiLU'(Z)`, `dW = dZ A_prev^T`, `db = dZ 1`, `dA_prev = W^T dZ`.
 //! The big products go through nalgebra's `gemm` (matrixmultiply); the thin first and last
 //! layers and the elementwise SiLU/bias work are fused loops.
+//!
+//! Every left operand handed to `gemm` is a contiguous column-major matrix (`W^T` for
+//! `dA_prev` is copied out, not viewed with strides). nalgebra 0.35's `gemm` multiplies small
+//! shapes (any dimension <= 5) itself, through `axcpy`, whose loop count is the span of a
+//! strided column (`(n - 1) stride + 1`) instead of its length `n`: with a row-strided left
+//! operand it reads and writes past the ends of its buffers (dimforge/nalgebra#1616, open, and
+//! unfixed in 0.35.0). Before this was avoided, training with a batch of 1 to 5, or a width of
+//! at most 5, and two or more hidden layers ended in a segmentation fault or a heap-corruption
+//! abort. Smallest reproduction, safe code only:
+//! `let m = [1.0f32; 4]; let a = DMatrixView::from_slice_with_strides(&m, 2, 2, 2, 1);`
+//! `let mut y = DMatrix::<f32>::zeros(2, 1); y.gemm(1.0, &a, &DMatrix::from_element(2, 1, 1.0), 0.0);`
+//! (with debug assertions: "unsafe precondition(s) violated: slice::get_unchecked_mut requires
+//! that the index is within the slice" in nalgebra's `array_axc`; in release: undefined
+//! behaviour, here an illegal instruction).
 
 use nalgebra::{DMatrixView, DMatrixViewMut};
 
@@ -106,6 +120,9 @@ pub struct ForwardCache {
     /// Backward scratch (`width x batch` each), ping-pong.
     d_a: Vec<f32>,
     d_b: Vec<f32>,
+    /// Backward scratch: a hidden weight matrix transposed (`width x width`), see
+    /// [`Mlp::backward`].
+    w_t: Vec<f32>,
 }
 
 impl ForwardCache {
@@ -137,6 +154,9 @@ impl ForwardCache {
         self.output.resize(2 * batch, 0.0);
         self.d_a.resize(hidden, 0.0);
         self.d_b.resize(hidden, 0.0);
+        if depth > 1 {
+            self.w_t.resize(config.width * config.width, 0.0);
+        }
     }
 }
 
@@ -165,6 +185,16 @@ fn exp_approx(x: f32) -> f32 {
 #[inline(always)]
 fn sigmoid(z: f32) -> f32 {
     1.0 / (1.0 + exp_approx(-z))
+}
+
+/// Writes the transpose of the square column-major `n x n` matrix `w` to `out` (also
+/// column-major), so column `i` of `out` is row `i` of `w`.
+fn transpose_square(w: &[f32], n: usize, out: &mut [f32]) {
+    for (i, col) in out.chunks_exact_mut(n).enumerate() {
+        for (k, o) in col.iter_mut().enumerate() {
+            *o = w[k * n + i];
+        }
+    }
 }
 
 /// `out += alpha x` (vectorises).
@@ -377,6 +407,7 @@ impl Mlp {
             act,
             d_a,
             d_b,
+            w_t,
             ..
         } = cache;
         let (mut d_a, mut d_b) = (&mut d_a[..width * batch], &mut d_b[..width * batch]);
@@ -444,14 +475,15 @@ impl Mlp {
                     width,
                 );
                 gw.gemm(1.0, &dz, &prev_t, 0.0);
-                // dA_prev = W^T dZ, W^T as a strided view.
-                let w_t = DMatrixView::from_slice_with_strides(
-                    &p[span.w..span.w + width * width],
-                    width,
-                    width,
-                    width,
-                    1,
-                );
+                // dA_prev = W^T dZ, with W^T copied out first (width^2 copies against
+                // width^2 batch multiply-adds). Not a strided view of W: on its small-matrix
+                // path (a dimension <= 5: batch <= 5 or width <= 5) nalgebra 0.35's gemm walks
+                // a row-strided left operand past its end, writing out of bounds
+                // (dimforge/nalgebra#1616; see the module docs). Every left operand handed to
+                // gemm in this file is contiguous column-major.
+                let w_t = &mut w_t[..width * width];
+                transpose_square(&p[span.w..span.w + width * width], width, w_t);
+                let w_t = DMatrixView::from_slice(w_t, width, width);
                 let mut d_prev = DMatrixViewMut::from_slice(d_b, width, batch);
                 d_prev.gemm(1.0, &w_t, &dz, 0.0);
                 std::mem::swap(&mut d_a, &mut d_b);
@@ -507,12 +539,13 @@ mod tests {
         (xs, ts)
     }
 
-    /// Every parameter tensor's analytic gradient vs central finite differences.
-    fn check_gradients(config: MlpConfig) {
+    /// Every parameter tensor's analytic gradient vs central finite differences, on a batch of
+    /// `n` samples.
+    fn check_gradients(config: MlpConfig, n: usize) {
         let mut rng = rng::seeded(11);
         let mlp = Mlp::new(config, &mut rng);
-        let (xs, ts) = batch(&mut rng, 7);
-        let c: Vec<f32> = (0..14)
+        let (xs, ts) = batch(&mut rng, n);
+        let c: Vec<f32> = (0..2 * n)
             .map(|_| rng::normal_pair(&mut rng)[0] as f32)
             .collect();
         let mut cache = ForwardCache::new();
@@ -531,37 +564,68 @@ mod tests {
             let fd = (linear_loss(&plus, &xs, &ts, &c) - linear_loss(&minus, &xs, &ts, &c)) / step;
             let err = (fd - g as f64).abs() / (1e-2 + fd.abs().max(g.abs() as f64));
             worst = worst.max(err);
-            assert!(err < 2e-2, "{config:?} param {i}: fd {fd} vs backward {g}");
+            assert!(
+                err < 2e-2,
+                "{config:?}, batch {n}: param {i}: fd {fd} vs backward {g}"
+            );
         }
         assert!(worst.is_finite());
     }
 
     #[test]
     fn gradients_match_finite_differences_depth1_raw_t() {
-        check_gradients(MlpConfig {
-            width: 9,
-            depth: 1,
-            time_features: 0,
-        });
+        check_gradients(
+            MlpConfig {
+                width: 9,
+                depth: 1,
+                time_features: 0,
+            },
+            7,
+        );
     }
 
     #[test]
     fn gradients_match_finite_differences_depth3_time_features() {
-        check_gradients(MlpConfig {
-            width: 10,
-            depth: 3,
-            time_features: 2,
-        });
+        check_gradients(
+            MlpConfig {
+                width: 10,
+                depth: 3,
+                time_features: 2,
+            },
+            7,
+        );
     }
 
     #[test]
     fn gradients_match_finite_differences_depth3_raw_t_gemm_sizes() {
         // Width and batch above nalgebra's gemm threshold, so the matrixmultiply path is used.
-        check_gradients(MlpConfig {
-            width: 12,
-            depth: 3,
-            time_features: 0,
-        });
+        check_gradients(
+            MlpConfig {
+                width: 12,
+                depth: 3,
+                time_features: 0,
+            },
+            7,
+        );
+    }
+
+    #[test]
+    fn gradients_match_finite_differences_for_every_small_shape() {
+        // Batches and widths on both sides of nalgebra's small-matrix threshold (5), where its
+        // gemm takes its own loops instead of matrixmultiply (see the module docs): a strided
+        // left operand there wrote out of bounds (a crash, or garbage gradients).
+        for width in 1..=8 {
+            for n in 1..=8 {
+                check_gradients(
+                    MlpConfig {
+                        width,
+                        depth: 3,
+                        time_features: 0,
+                    },
+                    n,
+                );
+            }
+        }
     }
 
     #[test]

@@ -447,6 +447,40 @@ mod tests {
     }
 
     #[test]
+    fn small_batches_widths_and_depths_train_with_finite_losses() {
+        // Batches 1..=5 (and widths up to 5) used to crash in Mlp::backward (a nalgebra bug on
+        // small shapes, see the mlp module docs); cover both sides of its threshold, and thin
+        // and wide networks.
+        let data = cloud(40, 8);
+        for batch in 1..=8 {
+            for width in [4, 16, 64] {
+                for depth in 1..=5 {
+                    let config = TrainConfig {
+                        mlp: MlpConfig {
+                            width,
+                            depth,
+                            time_features: 1,
+                        },
+                        batch,
+                        ..TrainConfig::default()
+                    };
+                    let mut trainer = Trainer::new(config, data.clone());
+                    for _ in 0..3 {
+                        let r = trainer.step_reporting();
+                        let loss = trainer.step();
+                        let what = format!("batch {batch}, width {width}, depth {depth}: {r:?}");
+                        assert!(r.cfm_loss.is_finite() && r.fm_loss.is_finite(), "{what}");
+                        assert!(r.grad_cosine.abs() <= 1.0 + 1e-9, "{what}");
+                        assert!(loss.is_finite(), "{what}, loss {loss}");
+                    }
+                    assert!(trainer.model().params().iter().all(|p| p.is_finite()));
+                    assert_eq!(trainer.steps_done(), 6);
+                }
+            }
+        }
+    }
+
+    #[test]
     fn lr_decays_from_the_base() {
         let mut trainer = Trainer::new(small_config(), cloud(10, 5));
         assert_eq!(trainer.current_lr(), 1e-2);
