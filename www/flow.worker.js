@@ -9,12 +9,13 @@
 // In:  {type:'cloud', points, schedule} | {type:'setup', particles, seed, solver, steps}
 //      {type:'extra', kind | null} | {type:'generation', generation} (of the current network:
 //        older weights are dropped) | {type:'port', port} (from the training worker, which
-//        sends {type:'model', generation, config, weights} on it)
+//        sends {type:'model', generation, config, weights} on it) | {type:'ping'}
+//      {type:'crash'} (tests only: a trap in the next slice)
 // Out: {type:'begin', kind, n, steps, first}      a streamed trajectory starts (exact kinds)
 //      {type:'frames', kind, start, data}         frames start.. of that trajectory
 //      {type:'traj', kind, generation, frames, n, steps}  a complete trajectory (learned)
-//      {type:'error', message}
-// @ts-check
+//      {type:'error', message, fatal} (fatal: a trap; the session replaces this worker)
+//      {type:'pong'}                              the answer to {type:'ping'} (the session's watchdog)
 import init, { Fields, noise_points } from './pkg/fmp.js';
 
 const SLICE_MS = 25;
@@ -37,6 +38,7 @@ let extraKind = null;
 const pending = new Set(); // kinds whose inputs changed since their job started
 const jobs = new Map(); // kind -> { frames, filled, steps, n, sent }
 let scheduled = false;
+let trapNext = false; // tests only
 
 /** Queues a fresh computation of `kind`; `restart` drops a running one whose inputs changed. */
 function want(kind, restart = true) {
@@ -104,6 +106,7 @@ function work() {
   if (!fields || !setup) return;
   try {
     const t0 = performance.now();
+    if (trapNext) { trapNext = false; throw new WebAssembly.RuntimeError('unreachable (a trap requested by a test)'); }
     while (performance.now() - t0 < SLICE_MS) {
       const kinds = activeKinds();
       if (kinds.length === 0) break;
@@ -119,7 +122,7 @@ function work() {
     }
   } catch (err) {
     jobs.clear();
-    postMessage({ type: 'error', message: String(err?.message ?? err) });
+    report(err);
   }
   // Busy: continue at once. Idle but a learned flow waits for its turn: come back then.
   if (jobs.size) kick();
@@ -128,7 +131,8 @@ function work() {
 
 /** @param {any} err */
 function report(err) {
-  postMessage({ type: 'error', message: String(err?.message ?? err) });
+  // A trap (a Rust panic) leaves the wasm instance unusable: the session starts a new worker.
+  postMessage({ type: 'error', message: String(err?.message ?? err), fatal: err instanceof WebAssembly.RuntimeError });
 }
 
 /**
@@ -177,6 +181,14 @@ onmessage = async (ev) => {
         break;
       case 'port':
         m.port.onmessage = (/** @type {MessageEvent} */ e) => { try { if (e.data.type === 'model') onModel(e.data); } catch (err) { report(err); } };
+        break;
+      case 'ping':
+        postMessage({ type: 'pong' });
+        break;
+      case 'crash':
+        // For the end-to-end test of worker recovery: a trap in the next slice of work.
+        trapNext = true;
+        want('exact');
         break;
       case 'generation':
         if (m.generation > generation) dropModel(m.generation);

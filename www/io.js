@@ -2,7 +2,7 @@
 // Getting drawings in and out: the start-up state (a shared link, else the last visit, else a
 // preset), Share links, CSV import and export, PNG export. Bad input never replaces the drawing.
 import { parse_csv, to_csv, fit_to_box } from './pkg/fmp.js';
-import { WORLD, MAX_POINTS, defaults, toHash, fromHash, load } from './state.js';
+import { WORLD, MAX_POINTS, defaults, toHash, fromHash } from './state.js';
 import { $, $input, showMessage, download } from './ui.js';
 
 /** @typedef {import('./state.js').Props} Props */
@@ -12,9 +12,10 @@ import { $, $input, showMessage, download } from './ui.js';
 /**
  * The state to start from: { settings, points | null, problem | null, fromLink }.
  * @param {Props} props
+ * @param {import('./persist.js').Persistence} persist
  * @returns {{ settings: Record<string, any>, points: Float32Array | null, problem: string | null, fromLink: boolean }}
  */
-export function startupState(props) {
+export function startupState(props, persist) {
   /** @type {string | null} */
   let problem = null;
   if (location.hash.length > 1) {
@@ -23,8 +24,10 @@ export function startupState(props) {
     }
   }
   try {
-    const saved = load(props);
-    if (saved) return { ...saved, problem, fromLink: false };
+    const saved = persist.load();
+    if (saved) {
+      return { settings: saved.settings, points: saved.points, problem: problem ?? saved.problem, fromLink: false };
+    }
   } catch (err) {
     problem ??= `The saved drawing could not be read (${messageOf(err)}); starting from a preset.`;
   }
@@ -37,8 +40,10 @@ const messageOf = (err) => (err instanceof Error ? err.message : String(err));
 /**
  * The app as io sees it.
  * @typedef {{ props: Props, store: Store, cloud: Cloud, stageCanvas: HTMLCanvasElement,
- *   open: (settings: Record<string, any>, points: Float32Array) => void }} IoApp
- *   open(): replaces settings and drawing (a pasted link)
+ *   open: (settings: Record<string, any>, points: Float32Array, why: string) => void,
+ *   replacePoints: (points: Float32Array, why: string) => void }} IoApp
+ *   open(): replaces settings and drawing (a pasted link); replacePoints(): the drawing only
+ *   (an import); both keep the old drawing among the recent ones
  */
 
 /**
@@ -59,7 +64,7 @@ export function attachIo(app) {
     if (location.hash.length <= 1) return;
     try {
       const { settings, points } = fromHash(app.props, location.hash);
-      app.open(settings, points);
+      app.open(settings, points, 'replaced by a link');
     } catch (err) {
       showMessage(`This link could not be opened (${messageOf(err)}). Your drawing is unchanged.`, 'error');
     }
@@ -80,7 +85,7 @@ export function attachIo(app) {
 
 /**
  * Imports CSV text as the new cloud, or explains why not and keeps the drawing.
- * @param {{ cloud: Cloud }} app
+ * @param {{ replacePoints: (points: Float32Array, why: string) => void }} app
  * @param {string} name
  * @param {() => Promise<string>} readText
  * @param {number} size
@@ -92,8 +97,9 @@ export async function importCsv(app, name, readText, size) {
     if (pts.length / 2 > MAX_POINTS) throw new Error(`it holds ${pts.length / 2} points; the most is ${MAX_POINTS}`);
     const outside = pts.some((v) => Math.abs(v) > WORLD * 0.95);
     if (outside) pts = fit_to_box(pts, WORLD * 0.85);
-    app.cloud.replace(pts);
-    showMessage(`Imported ${pts.length / 2} points from ${name}${outside ? ' (rescaled to fit the stage)' : ''}.`);
+    app.replacePoints(pts, `replaced by ${name}`);
+    const n = pts.length / 2;
+    showMessage(`Imported ${n.toLocaleString('en')} point${n === 1 ? '' : 's'} from ${name}${outside ? ' (rescaled to fit the stage)' : ''}.`);
     return true;
   } catch (err) {
     showMessage(`Could not import ${name}: ${messageOf(err)}. Your drawing is unchanged.`, 'error');

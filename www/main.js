@@ -3,7 +3,8 @@
 // the session owns the workers; the page's own wasm Fields evaluates arrows, heatmaps and the
 // inspector; the stage plays everything back at time t; views.js says what each view needs.
 import init, { Fields, preset_points, schedule_at, catalog, draw_schedule_chart, fresh_seed } from './pkg/fmp.js';
-import { MAX_POINTS, buildProps, save } from './state.js';
+import { MAX_POINTS, buildProps, toHash } from './state.js';
+import { Persistence } from './persist.js';
 import { Store } from './store.js';
 import { VIEWS, LESSONS, viewOf, viewsOf, nextView, fillSelect } from './views.js';
 import { Cloud, attachPointer } from './draw.js';
@@ -26,7 +27,15 @@ fillSelect($select('preset'), CATALOG.presets);
 fillSelect($select('schedule'), CATALOG.schedules);
 fillSelect($select('solver'), CATALOG.solvers);
 
-const start = startupState(PROPS);
+const persist = new Persistence({
+  props: PROPS,
+  onProblem: (text) => showMessage(text, 'error'),
+  onOtherTab: () => {
+    showMessage('Another tab saved a different drawing. This tab keeps its own; the other one is under Recent drawings.');
+    showRecent();
+  },
+});
+const start = startupState(PROPS, persist);
 const cloud = new Cloud(start.points ?? preset_points(start.settings.preset, 1000, start.settings.seed));
 // z must be a point of the cloud: a link's z is snapped to its (quantised) point.
 const zStart = start.settings.z && cloud.nearest(start.settings.z[0], start.settings.z[1], 1e-3);
@@ -109,9 +118,20 @@ store.subscribe(['field'], (s) => {
   if (view.needs.z && !s.z) { setTool('pick'); showMessage('Click a data point on the stage to choose z.'); }
 });
 store.subscribe(['memo'], (s) => { if (s.memo) store.apply({ play: false, t: 1 }); });
-// Saved on every change of a setting (t only along with others: it changes every frame).
+// Saved, and written to the address bar, on every change of a setting (t only when paused:
+// while time plays it changes every frame).
+/** @type {ReturnType<typeof setTimeout> | undefined} */
+let urlTimer;
+/** Keeps the URL in step with the state (debounced), so reload, back and copying the address work. */
+function scheduleUrl() {
+  clearTimeout(urlTimer);
+  urlTimer = setTimeout(() => history.replaceState(null, '', toHash(PROPS, store.settings(), cloud.view())), 300);
+}
 store.subscribe('*', (s, changed) => {
-  if ([...changed].some((k) => k in PROPS && k !== 't')) save(store.settings(), cloud.view());
+  if ([...changed].some((k) => k in PROPS && (k !== 't' || !s.play))) {
+    persist.save(store.settings(), cloud.view());
+    scheduleUrl();
+  }
 });
 
 // ---- cloud edits: debounced, then everything downstream follows ----
@@ -128,7 +148,8 @@ cloud.onChange(() => {
   clearTimeout(cloudTimer);
   cloudTimer = setTimeout(() => {
     const pts = sendCloud();
-    save(store.settings(), pts);
+    persist.save(store.settings(), pts);
+    scheduleUrl();
     training.cloudChanged();
   }, 120);
 });
@@ -141,9 +162,46 @@ function setTool(name) {
   ui.hover = null;
 }
 for (const r of /** @type {NodeListOf<HTMLInputElement>} */ (document.querySelectorAll('input[name=tool]'))) r.addEventListener('change', () => setTool(r.value));
+/**
+ * Replaces the drawing, keeping the old one among the recent drawings (and undoable).
+ * @param {ArrayLike<number>} points
+ * @param {string} why
+ */
+function replaceDrawing(points, why) {
+  persist.keep(store.settings(), cloud.view(), why);
+  cloud.replace(points);
+  showRecent();
+}
 $('undo').addEventListener('click', () => cloud.undo());
-$('clear').addEventListener('click', () => cloud.clear());
-$('load-preset').addEventListener('click', () => cloud.replace(preset_points(S().preset, 1000, S().seed)));
+$('clear').addEventListener('click', () => replaceDrawing(new Float32Array(0), 'cleared'));
+$('load-preset').addEventListener('click', () => replaceDrawing(preset_points(S().preset, 1000, S().seed), 'replaced by a preset'));
+
+// Recent drawings: what a link, an import, a preset, Clear or another tab replaced.
+function showRecent() {
+  const list = persist.recent();
+  const sel = $select('recent');
+  const time = (/** @type {number} */ ms) => new Date(ms).toLocaleTimeString('en', { hour: '2-digit', minute: '2-digit' });
+  sel.replaceChildren(new Option(list.length ? `Recent drawings (${list.length})` : 'No recent drawings', ''),
+    ...list.map((e, i) => {
+      const n = Math.round(e.points.length * 3 / 16); // 16 bits per coordinate in base64
+      return new Option(`${n.toLocaleString('en')} points, ${e.why ?? 'saved'}, ${time(e.time)}`, String(i));
+    }));
+  sel.disabled = list.length === 0;
+}
+$select('recent').addEventListener('change', () => {
+  const sel = $select('recent');
+  const i = Number(sel.value);
+  sel.value = '';
+  if (sel.selectedIndex < 0 || !Number.isInteger(i)) return;
+  try {
+    const { settings, points, dropped } = persist.restore(i);
+    openDrawing(settings, points, 'replaced by a recent drawing');
+    showMessage(`Restored a drawing of ${cloud.count.toLocaleString('en')} points${dropped.length ? ` (reset: ${dropped.join('; ')})` : ''}; `
+      + 'the one it replaced is in the list.');
+  } catch (err) {
+    showMessage(`That drawing could not be restored (${err instanceof Error ? err.message : err}). Your drawing is unchanged.`, 'error');
+  }
+});
 $('train').addEventListener('click', () => { training.toggle(); $('hint').hidden = true; });
 $('step').addEventListener('click', () => training.step());
 $('reset').addEventListener('click', () => { hideMessage(); training.reset(); });
@@ -178,15 +236,23 @@ attachPointer($canvas('stage'), {
   onHover: (x, y) => { ui.hover = ui.tool === 'inspect' && x !== null && y !== null ? { x, y } : null; },
   onFull: () => showMessage(`The cloud holds at most ${MAX_POINTS.toLocaleString('en')} points; erase some to draw more.`),
 });
+/**
+ * Opens settings and a drawing (a link, a recent drawing); the old drawing is kept.
+ * @param {Record<string, any>} settings
+ * @param {Float32Array} points
+ * @param {string} why
+ */
+function openDrawing(settings, points, why) {
+  replaceDrawing(points, why);
+  const i = settings.z ? cloud.nearest(settings.z[0], settings.z[1], 1e-3) : -1;
+  apply({ ...settings, z: i >= 0 ? cloud.at(i) : null });
+  sendCloud();
+  training.reset();
+}
 attachIo({
   props: PROPS, store, cloud, stageCanvas: $canvas('stage'),
-  open: (settings, points) => {
-    cloud.replace(points);
-    const i = settings.z ? cloud.nearest(settings.z[0], settings.z[1], 1e-3) : -1;
-    apply({ ...settings, z: i >= 0 ? cloud.at(i) : null });
-    sendCloud();
-    training.reset();
-  },
+  open: openDrawing,
+  replacePoints: replaceDrawing,
 });
 
 // ---- the guided tour sets up the stage for each step ----
@@ -295,6 +361,7 @@ function drawSchedule(t) {
 
 // ---- start ----
 $('seed-out').textContent = String(S().seed);
+showRecent();
 layoutStages();
 showCount();
 $('hint').hidden = start.points !== null;
@@ -305,5 +372,8 @@ session.setExtra(viewOf(S().field).extraFlow ?? null);
 training.reset();
 requestAnimationFrame(frame);
 if (!Tour.seen() && !start.fromLink) tour.open();
-installTestHook({ store, cloud, chart, session, training, tour, ui });
+installTestHook({
+  store, cloud, chart, session, training, tour, ui,
+  urlCurrent: () => location.hash === toHash(PROPS, store.settings(), cloud.view()),
+});
 document.body.dataset.ready = '1';

@@ -28,7 +28,14 @@ import { Trajectory } from './particles.js';
  * }} SessionEvents
  */
 
-/** A module worker that is replaced when it dies (an uncaught error or a reported trap). */
+/** How often the session asks each worker whether it is alive, and how long an answer may take. */
+const PING_MS = 1000;
+const DEAD_MS = 6000;
+
+/**
+ * A module worker that is replaced when it dies: an uncaught error, a reported trap, or
+ * silence (a worker that does not answer a ping within DEAD_MS was terminated or hangs).
+ */
 class WorkerHandle {
   /**
    * @param {URL} url
@@ -40,12 +47,18 @@ class WorkerHandle {
     this.onMessage = onMessage;
     this.onRestart = onRestart;
     this.restarts = 0;
+    /** @type {number | null} when the unanswered ping was sent */
+    this.pingSent = null;
     /** @type {Worker} */
     this.worker = this.start();
   }
   start() {
     const w = new Worker(this.url, { type: 'module' });
-    w.onmessage = (ev) => this.onMessage(ev.data);
+    this.pingSent = null;
+    w.onmessage = (ev) => {
+      if (ev.data?.type === 'pong') { this.pingSent = null; return; }
+      this.onMessage(ev.data);
+    };
     w.onerror = (ev) => { ev.preventDefault(); this.restart(ev.message || 'the worker stopped'); };
     return w;
   }
@@ -55,6 +68,16 @@ class WorkerHandle {
    * @param {Transferable[]} [transfer]
    */
   post(msg, transfer = []) { this.worker.postMessage(msg, transfer); }
+  /**
+   * Called every PING_MS: replaces the worker if its last ping went unanswered for DEAD_MS
+   * (counted from the ping, so a page whose timers are throttled in the background does not
+   * mistake its own slowness for the worker's), else sends a new ping.
+   * @param {number} now
+   */
+  watch(now) {
+    if (this.pingSent === null) { this.pingSent = now; this.post({ type: 'ping' }); }
+    else if (now - this.pingSent > DEAD_MS) this.restart('it stopped responding');
+  }
   /** @param {string} reason */
   restart(reason) {
     this.worker.terminate();
@@ -98,6 +121,7 @@ export class Session {
       this.events.onRestart('flow', reason);
     });
     this.connect();
+    setInterval(() => { const now = performance.now(); this.train.watch(now); this.flow.watch(now); }, PING_MS);
   }
 
   /** A new channel from the training worker to the flow worker (each end transferred). */
@@ -196,6 +220,7 @@ export class Session {
   /** @param {any} m */
   fromFlow(m) {
     if (m.generation !== undefined && m.generation !== this.generation) return;
+    if (m.type === 'error' && m.fatal) { this.flow.restart(m.message); return; }
     if (m.type === 'error') { this.events.onFlowError(m.message); return; }
     if (this.last.cloud?.points.length === 0) return; // frames of a cloud that is gone
     if (m.type === 'traj') this.traj[/** @type {FlowKind} */ (m.kind)] = new Trajectory(m.frames, m.n, m.steps);

@@ -1,7 +1,8 @@
 // @ts-check
 // The property table of all UI state (as in TensorFlow Playground's state.ts) and its codecs:
-// the URL hash for sharing, localStorage for reloads. Pure functions of a table: the store
-// (store.js) is the one owner of the values. Points travel in a compact form: each coordinate
+// the URL hash for sharing and the encoded points that links and saved state share. Pure
+// functions of a table: the store (store.js) is the one owner of the values, persist.js
+// keeps them in localStorage. Points travel in a compact form: each coordinate
 // quantised to 16 bits over [-WORLD, WORLD], packed little-endian, base64url.
 
 /** Half-width of the world box that the stage shows, in data coordinates. */
@@ -127,6 +128,30 @@ export function sanitize(props, obj) {
   return out;
 }
 
+/**
+ * Like sanitize, but a value that fails its check is reset to its default and named in
+ * `dropped` instead of failing the whole object (for saved state: the drawing is worth more
+ * than one stale setting).
+ * @param {Props} props
+ * @param {Record<string, any> | null | undefined} obj
+ * @returns {{ settings: Record<string, any>, dropped: string[] }}
+ */
+export function sanitizeLenient(props, obj) {
+  const settings = defaults(props);
+  /** @type {string[]} */
+  const dropped = [];
+  for (const name of Object.keys(props)) {
+    const v = obj && typeof obj === 'object' ? obj[name] : undefined;
+    if (v === undefined) continue;
+    try {
+      settings[name] = parseProp(props, name, typeof v === 'string' ? v : formatProp(props[name], v));
+    } catch (err) {
+      dropped.push(err instanceof Error ? err.message : String(err));
+    }
+  }
+  return { settings, dropped };
+}
+
 /** @param {Uint8Array} bytes */
 function toBase64Url(bytes) {
   let s = '';
@@ -134,10 +159,18 @@ function toBase64Url(bytes) {
   return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }
 
-/** @param {string} text */
-function fromBase64Url(text) {
-  if (!/^[A-Za-z0-9_-]*$/.test(text)) throw new Error('the points are not valid base64url');
-  const s = atob(text.replace(/-/g, '+').replace(/_/g, '/') + '==='.slice((text.length + 3) % 4));
+/**
+ * @param {string} text
+ * @param {string} what the name of the source, for messages
+ */
+function fromBase64Url(text, what) {
+  if (!/^[A-Za-z0-9_-]*$/.test(text)) throw new Error(`the points of ${what} are damaged (unexpected characters)`);
+  let s;
+  try {
+    s = atob(text.replace(/-/g, '+').replace(/_/g, '/') + '==='.slice((text.length + 3) % 4));
+  } catch {
+    throw new Error(`the points of ${what} are damaged (cut short)`);
+  }
   const out = new Uint8Array(s.length);
   for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
   return out;
@@ -160,14 +193,16 @@ export function encodePoints(points) {
 }
 
 /**
- * Decodes what encodePoints made; throws on a malformed input.
+ * Decodes what encodePoints made; throws a readable Error on a malformed input.
  * @param {string} text
+ * @param {string} [what] the name of the source, for messages ('the link', 'the saved drawing')
  */
-export function decodePoints(text) {
-  const bytes = fromBase64Url(text);
-  if (bytes.length % 4 !== 0) throw new Error('the points have a truncated coordinate');
+export function decodePoints(text, what = 'the link') {
+  if (typeof text !== 'string') throw new Error(`${what} holds no points`);
+  const bytes = fromBase64Url(text, what);
+  if (bytes.length % 4 !== 0) throw new Error(`the points of ${what} are damaged (cut short)`);
   const n = bytes.length / 2;
-  if (n / 2 > MAX_POINTS) throw new Error(`the link holds more than ${MAX_POINTS} points`);
+  if (n / 2 > MAX_POINTS) throw new Error(`${what} holds ${(n / 2).toLocaleString('en')} points; the most is ${MAX_POINTS.toLocaleString('en')}`);
   const view = new DataView(bytes.buffer);
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) out[i] = (view.getUint16(2 * i, true) / 65535) * 2 * WORLD - WORLD;
@@ -198,7 +233,9 @@ export function toHash(props, settings, points) {
  */
 export function fromHash(props, hash) {
   const params = new URLSearchParams(hash.replace(/^#/, ''));
-  if (params.get('v') !== '1') throw new Error('it is not a Flow Matching Playground link (no version)');
+  const version = params.get('v');
+  if (version === null) throw new Error('it is not a Flow Matching Playground link');
+  if (version !== '1') throw new Error(`it was made by another version of the app (v=${version.slice(0, 12)}), which this one cannot read`);
   /** @type {Record<string, string>} */
   const obj = {};
   for (const [k, v] of params) {
@@ -210,29 +247,4 @@ export function fromHash(props, hash) {
   const p = params.get('p');
   if (p === null) throw new Error('it holds no points');
   return { settings, points: decodePoints(p) };
-}
-
-const STORAGE_KEY = 'fmp:v1';
-
-/**
- * Saves settings and points to localStorage (quietly skipped when storage is unavailable).
- * @param {Record<string, any>} settings
- * @param {ArrayLike<number>} points
- */
-export function save(settings, points) {
-  try {
-    localStorage.setItem(STORAGE_KEY, JSON.stringify({ settings, points: encodePoints(points) }));
-  } catch { /* private mode or quota: nothing to lose but persistence */ }
-}
-
-/**
- * Loads what save wrote, or null. A damaged entry throws (and is reported by the caller).
- * @param {Props} props
- */
-export function load(props) {
-  let raw;
-  try { raw = localStorage.getItem(STORAGE_KEY); } catch { return null; }
-  if (!raw) return null;
-  const obj = JSON.parse(raw);
-  return { settings: sanitize(props, obj.settings), points: decodePoints(obj.points) };
 }

@@ -7,9 +7,10 @@
  * @param {{ store: import('./store.js').Store, cloud: import('./draw.js').Cloud,
  *   chart: import('./chart.js').LossChart, session: import('./session.js').Session,
  *   training: import('./training.js').Training, tour: import('./tour.js').Tour,
- *   ui: { frames: number, lastFrame: { field: string, t: number, modelVersion: number } } }} app
+ *   ui: { frames: number, lastFrame: { field: string, t: number, modelVersion: number } },
+ *   urlCurrent: () => boolean }} app
  */
-export function installTestHook({ store, cloud, chart, session, training, ui }) {
+export function installTestHook({ store, cloud, chart, session, training, ui, urlCurrent }) {
   /** @type {any} */ (window).fmp = {
     /** A copy of the store's state (settings, t, play, z, versions). */
     state: () => ({ ...store.state }),
@@ -29,16 +30,28 @@ export function installTestHook({ store, cloud, chart, session, training, ui }) 
     /** Whether training runs; whether the page holds the weights a paused trainer ended with. */
     isTraining: () => training.running,
     trainingSettled: () => session.settled,
-    /** Whether a trajectory of `kind` exists, and whether it is complete. */
+    /** Whether a trajectory of `kind` exists: its particle count, whether it is complete. */
     trajectory: (/** @type {'learned' | 'exact' | 'uniform'} */ kind) => {
       const tr = session.traj[kind];
-      return tr ? { complete: tr.complete(), reach: tr.reach() } : null;
+      return tr ? { complete: tr.complete(), reach: tr.reach(), n: tr.n } : null;
     },
+    /** Whether the address bar holds the current state (it follows it, debounced). */
+    urlCurrent,
     /** Frames drawn so far, and what the last one showed (view id, t, model version). */
     frames: () => ui.frames,
     lastFrame: () => ({ ...ui.lastFrame }),
-    /** Kills the training worker (as a trap would), and how often it was replaced. */
+    /** Kills the training worker (as an uncaught error would), and how often it was replaced. */
     crashTrainer: () => session.train.post({ type: 'crash' }),
     trainerRestarts: () => session.train.restarts,
+    /**
+     * Harms a worker ('train' or 'flow'): 'trap' makes its next piece of work throw a
+     * WebAssembly.RuntimeError (as a Rust panic would); 'terminate' stops it without a word.
+     */
+    harmWorker: (/** @type {'train' | 'flow'} */ which, /** @type {'trap' | 'terminate'} */ how) => {
+      if (how === 'terminate') session[which].worker.terminate();
+      else session[which].post({ type: 'crash', how });
+    },
+    /** How often each worker was replaced. */
+    restarts: () => ({ train: session.train.restarts, flow: session.flow.restarts }),
   };
 }

@@ -9,8 +9,9 @@
 //        width, depth, timeFeatures, batch, lr, schedule, seed)
 //      {type:'clear', generation}                 no network (the cloud is empty)
 //      {type:'points', points}                    continue training on an edited cloud
-//      {type:'lr', lr} | {type:'play'} | {type:'pause'} | {type:'step', n} | {type:'crash'}
-// Out: {type:'ready'} | {type:'progress', generation, steps, cfm, fm, cos, meanCfm, stepsPerSec}
+//      {type:'lr', lr} | {type:'play'} | {type:'pause'} | {type:'step', n} | {type:'ping'}
+//      {type:'crash', how?: 'trap'}                 (tests only)
+// Out: {type:'ready'} | {type:'pong'} | {type:'progress', generation, steps, cfm, fm, cos, meanCfm, stepsPerSec}
 //      {type:'weights', generation, steps, config, weights(Float32Array, transferred), paused}
 //      {type:'diverged', generation, steps} | {type:'error', message, fatal}
 // Port out: {type:'model', generation, config, weights(Float32Array, transferred)}
@@ -35,6 +36,7 @@ let lastSnapshot = 0;
 let rate = { t0: 0, s0: 0, value: 0 };
 /** @type {MessagePort | null} */
 let flowPort = null;
+let trapNext = false; // for the end-to-end test of a trap inside the training loop
 
 // A zero-delay yield to the event loop (setTimeout would clamp to 4 ms).
 const channel = new MessageChannel();
@@ -63,6 +65,7 @@ function snapshot() {
  */
 function runSteps(n, forceReport = false) {
   if (!trainer) return false;
+  if (trapNext) { trapNext = false; throw new WebAssembly.RuntimeError('unreachable (a trap requested by a test)'); }
   const now0 = performance.now();
   const report = forceReport || now0 - lastReport > REPORT_MS;
   const [steps, cfm, fm, cos, meanCfm] = trainer.train(n, report);
@@ -158,9 +161,14 @@ onmessage = async (ev) => {
       case 'step':
         if (trainer && !running) { if (runSteps(m.n ?? 1, true)) snapshot(); }
         break;
+      case 'ping':
+        postMessage({ type: 'pong' });
+        break;
       case 'crash':
-        // For the end-to-end test of worker recovery: an uncaught error kills the worker.
-        setTimeout(() => { throw new Error('crash requested'); });
+        // For the end-to-end tests of worker recovery: an uncaught error kills the worker; a
+        // trap is thrown by the next training chunk, inside the running loop.
+        if (m.how === 'trap') trapNext = true;
+        else setTimeout(() => { throw new Error('crash requested'); });
         break;
       default:
         throw new Error(`unknown message ${m.type}`);

@@ -1,0 +1,149 @@
+// @ts-check
+// Keeping the user's drawing. localStorage holds the last state for reloads; a short list of
+// recent drawings keeps every drawing that something replaced (a link, an import, a preset,
+// Clear, a restored drawing, or another tab's save), so nothing is lost without the user's
+// say; another tab's save is noticed (storage events) and kept, not silently overwritten; and
+// when storage is full or disabled the page says so once and points to the CSV export.
+import { encodePoints, decodePoints, sanitizeLenient } from './state.js';
+
+const KEY = 'fmp:v1';
+const RECENT_KEY = 'fmp:recent';
+/** How many replaced drawings are kept. */
+export const MAX_RECENT = 8;
+
+/**
+ * A stored drawing: settings, points (encoded, see state.js), when, why it was kept, and
+ * the tab that wrote it.
+ * @typedef {{ settings: Record<string, any>, points: string, time: number, why?: string, tab?: string }} Entry
+ */
+
+/** @param {unknown} err */
+const messageOf = (err) => (err instanceof Error ? err.message : String(err));
+
+export class Persistence {
+  /**
+   * @param {{ props: import('./state.js').Props, onProblem: (text: string) => void,
+   *   onOtherTab: (entry: Entry) => void }} opts
+   *   onProblem: storage failed (said once per kind of failure); onOtherTab: another tab saved
+   */
+  constructor({ props, onProblem, onOtherTab }) {
+    this.props = props;
+    this.onProblem = onProblem;
+    this.tab = Math.random().toString(36).slice(2, 10);
+    /** The encoded points this tab last wrote or loaded: a stored entry that differs was written by someone else. */
+    /** @type {string | null} */
+    this.lastWritten = null;
+    this.failed = false;
+    window.addEventListener('storage', (ev) => {
+      if (ev.key !== KEY || !ev.newValue) return;
+      try {
+        const entry = /** @type {Entry} */ (JSON.parse(ev.newValue));
+        if (entry.tab === this.tab || entry.points === this.lastWritten) return;
+        this.remember(entry, 'saved by another tab');
+        onOtherTab(entry);
+      } catch { /* a damaged entry from elsewhere: nothing to keep */ }
+    });
+  }
+
+  /**
+   * The saved state, or null. Settings that no longer pass their checks are reset (and
+   * named in `problem`); the drawing is kept. A damaged drawing throws a readable Error.
+   * @returns {{ settings: Record<string, any>, points: Float32Array, problem: string | null } | null}
+   */
+  load() {
+    const entry = this.read(KEY);
+    if (!entry) return null;
+    if (typeof entry.points !== 'string') throw new Error('the saved drawing is damaged');
+    const points = decodePoints(entry.points, 'the saved drawing');
+    const { settings, dropped } = sanitizeLenient(this.props, entry.settings);
+    this.lastWritten = entry.points;
+    const problem = dropped.length
+      ? `Some saved settings were out of range and were reset (${dropped.join('; ')}); your drawing is kept.`
+      : null;
+    return { settings, points, problem };
+  }
+
+  /**
+   * Saves the current state. A stored drawing that this tab did not write (a link opened
+   * over it, another tab's) goes to the recent list first.
+   * @param {Record<string, any>} settings
+   * @param {ArrayLike<number>} points
+   */
+  save(settings, points) {
+    const encoded = encodePoints(points);
+    const stored = this.read(KEY);
+    if (stored && typeof stored.points === 'string' && stored.points !== this.lastWritten && stored.points !== encoded) {
+      this.remember(stored, 'replaced');
+    }
+    /** @type {Entry} */
+    const entry = { settings, points: encoded, time: Date.now(), tab: this.tab };
+    if (this.write(KEY, entry)) this.lastWritten = encoded;
+  }
+
+  /**
+   * Keeps a drawing in the recent list (newest first; the same drawing once; empty ones not).
+   * @param {Entry} entry
+   * @param {string} why
+   */
+  remember(entry, why) {
+    if (!entry.points) return;
+    const list = this.recent().filter((e) => e.points !== entry.points);
+    list.unshift({ settings: entry.settings, points: entry.points, time: entry.time ?? Date.now(), why });
+    this.write(RECENT_KEY, list.slice(0, MAX_RECENT));
+  }
+
+  /**
+   * Keeps the current drawing before something replaces it.
+   * @param {Record<string, any>} settings
+   * @param {ArrayLike<number>} points
+   * @param {string} why
+   */
+  keep(settings, points, why) {
+    if (points.length > 0) this.remember({ settings, points: encodePoints(points), time: Date.now() }, why);
+  }
+
+  /** The recent drawings, newest first (an unreadable list is empty). @returns {Entry[]} */
+  recent() {
+    const list = this.read(RECENT_KEY);
+    return Array.isArray(list) ? list.filter((e) => e && typeof e.points === 'string') : [];
+  }
+
+  /**
+   * A recent drawing, decoded: { settings, points, problem }.
+   * @param {number} i
+   */
+  restore(i) {
+    const entry = this.recent()[i];
+    if (!entry) throw new Error('that drawing is no longer in the list');
+    const { settings, dropped } = sanitizeLenient(this.props, entry.settings);
+    return { settings, points: decodePoints(entry.points, 'the recent drawing'), dropped };
+  }
+
+  /** @param {string} key */
+  read(key) {
+    let raw;
+    try { raw = localStorage.getItem(key); } catch { return null; }
+    if (!raw) return null;
+    try { return JSON.parse(raw); } catch { throw new Error('the saved drawing is damaged'); }
+  }
+
+  /**
+   * @param {string} key
+   * @param {any} value
+   * @returns {boolean} whether it was stored
+   */
+  write(key, value) {
+    try {
+      localStorage.setItem(key, JSON.stringify(value));
+      return true;
+    } catch (err) {
+      if (!this.failed) {
+        this.failed = true;
+        const full = /quota/i.test(messageOf(err)) || (err instanceof DOMException && err.name === 'QuotaExceededError');
+        this.onProblem(`This browser did not let the page save your drawing (${full ? 'its storage is full' : 'storage is disabled'}). `
+          + 'It stays here until you close the page: use Export CSV or Share link to keep it.');
+      }
+      return false;
+    }
+  }
+}
