@@ -484,13 +484,57 @@ mod tests {
     fn lr_decays_from_the_base() {
         let mut trainer = Trainer::new(small_config(), cloud(10, 5));
         assert_eq!(trainer.current_lr(), 1e-2);
-        trainer.set_lr(1e-2);
         for _ in 0..LR_DECAY_STEPS as usize {
             trainer.step();
         }
         assert!((trainer.current_lr() - 5e-3).abs() < 1e-9);
+        // A new base rate keeps the decay's clock: still halved.
+        trainer.set_lr(3e-2);
+        assert!((trainer.current_lr() - 1.5e-2).abs() < 1e-9);
+        // New data restarts the clock from the (new) base.
         trainer.set_data(cloud(10, 6));
-        assert_eq!(trainer.current_lr(), 1e-2);
+        assert_eq!(trainer.current_lr(), 3e-2);
+    }
+
+    #[test]
+    fn set_lr_scales_the_next_adam_step() {
+        // Adam's first update is lr g / (|g| + eps): lr sign(g) wherever |g| >> eps. Runs with
+        // the same seed draw the same batch and get the same gradient, so after set_lr the
+        // first update of every parameter scales with the learning rate.
+        let data = cloud(20, 9);
+        let mut fast = Trainer::new(small_config(), data.clone());
+        let mut slow = Trainer::new(small_config(), data.clone());
+        let mut same = Trainer::new(small_config(), data);
+        slow.set_lr(2.5e-3);
+        same.set_lr(small_config().adam.lr);
+        assert_eq!(slow.current_lr(), 2.5e-3);
+        let theta0 = fast.trained_model().params().to_vec();
+        fast.step();
+        slow.step();
+        same.step();
+        let mut full_steps = 0;
+        for ((f, s), p0) in fast
+            .trained_model()
+            .params()
+            .iter()
+            .zip(slow.trained_model().params())
+            .zip(&theta0)
+        {
+            let (df, ds) = ((f - p0) as f64, (s - p0) as f64);
+            assert!((ds - 0.25 * df).abs() < 1e-6, "{df} vs {ds}");
+            if (df.abs() - 1e-2).abs() < 1e-4 {
+                full_steps += 1;
+            }
+        }
+        // Nearly every parameter moved by the full learning rate.
+        assert!(
+            full_steps > theta0.len() * 9 / 10,
+            "{full_steps} of {}",
+            theta0.len()
+        );
+        // Setting the rate it already has changes nothing, bit for bit.
+        assert_eq!(same.trained_model().params(), fast.trained_model().params());
+        assert_ne!(slow.trained_model().params(), fast.trained_model().params());
     }
 
     #[test]
