@@ -93,6 +93,39 @@ struct Span {
     b: usize,
     /// Fan-in.
     n_in: usize,
+    /// Fan-out (the bias length).
+    n_out: usize,
+}
+
+impl Span {
+    /// One past the layer's last parameter.
+    fn end(&self) -> usize {
+        self.b + self.n_out
+    }
+}
+
+/// The layers of `config` in buffer order: hidden layers, then the output layer (`V = W_out^T`,
+/// `width x 2`, then `b_out`); the last one ends at `config.num_params()`.
+fn layout(config: &MlpConfig) -> Vec<Span> {
+    let mut spans = Vec::with_capacity(config.depth + 1);
+    let mut offset = 0;
+    for l in 0..=config.depth {
+        let n_in = if l == 0 {
+            config.input_dim()
+        } else {
+            config.width
+        };
+        let n_out = if l == config.depth { 2 } else { config.width };
+        let span = Span {
+            w: offset,
+            b: offset + n_in * n_out,
+            n_in,
+            n_out,
+        };
+        offset = span.end();
+        spans.push(span);
+    }
+    spans
 }
 
 /// The multilayer perceptron `u_theta`, parameters in one flat buffer (see the module docs).
@@ -231,44 +264,47 @@ impl Mlp {
             width: config.width.max(1),
             ..config
         };
-        let mut spans = Vec::with_capacity(config.depth + 1);
-        let mut offset = 0;
-        for l in 0..config.depth {
-            let n_in = if l == 0 {
-                config.input_dim()
-            } else {
-                config.width
-            };
-            let w = offset;
-            let b = w + config.width * n_in;
-            offset = b + config.width;
-            spans.push(Span { w, b, n_in });
-        }
-        spans.push(Span {
-            w: offset,
-            b: offset + 2 * config.width,
-            n_in: config.width,
-        });
+        let spans = layout(&config);
         let mut params = vec![0.0f32; config.num_params()];
-        debug_assert_eq!(offset + 2 * config.width + 2, params.len());
-        let mut start = 0;
+        debug_assert_eq!(spans.last().map(Span::end), Some(params.len()));
         for span in &spans {
-            let end = if span.b == offset + 2 * config.width {
-                span.b + 2
-            } else {
-                span.b + config.width
-            };
             let bound = 1.0 / (span.n_in as f64).sqrt();
-            for p in &mut params[start..end] {
+            for p in &mut params[span.w..span.end()] {
                 *p = ((2.0 * rng::uniform(rng) - 1.0) * bound) as f32;
             }
-            start = end;
         }
         Mlp {
             config,
             params,
             spans,
         }
+    }
+
+    /// The network of shape `config` with the parameters `params` (the layout of
+    /// [`Mlp::params`], e.g. a snapshot of another network). Errors name the expected and the
+    /// given length, or the empty shape (width and depth must be at least 1).
+    pub fn from_params(config: MlpConfig, params: &[f32]) -> Result<Mlp, String> {
+        if config.width == 0 || config.depth == 0 {
+            return Err(format!(
+                "width and depth must be at least 1 (got width {}, depth {})",
+                config.width, config.depth
+            ));
+        }
+        let expected = config.num_params();
+        if params.len() != expected {
+            return Err(format!(
+                "expected {expected} parameters for width {}, depth {}, time features {}, got {}",
+                config.width,
+                config.depth,
+                config.time_features,
+                params.len()
+            ));
+        }
+        Ok(Mlp {
+            config,
+            params: params.to_vec(),
+            spans: layout(&config),
+        })
     }
 
     /// The network's shape.
@@ -289,19 +325,6 @@ impl Mlp {
     /// Mutable access to the flat parameters (for the optimiser).
     pub fn params_mut(&mut self) -> &mut [f32] {
         &mut self.params
-    }
-
-    /// Replace all parameters; the length must equal [`Mlp::num_params`].
-    pub fn set_params(&mut self, flat: &[f32]) -> Result<(), String> {
-        if flat.len() != self.params.len() {
-            return Err(format!(
-                "expected {} parameters, got {}",
-                self.params.len(),
-                flat.len()
-            ));
-        }
-        self.params.copy_from_slice(flat);
-        Ok(())
     }
 
     /// Write the input column of sample `j`: `[x, y, t, sin 2pi t, cos 2pi t, ...]`.
@@ -707,21 +730,52 @@ mod tests {
     }
 
     #[test]
-    fn params_round_trip_and_length_check() {
-        let mut rng = rng::seeded(3);
-        let config = MlpConfig::default();
-        let mut a = Mlp::new(config, &mut rng);
-        let b = Mlp::new(config, &mut rng);
-        assert_ne!(a.params(), b.params());
-        let flat = b.params().to_vec();
-        a.set_params(&flat).expect("same length");
-        assert_eq!(a.params(), b.params());
-        let copy = a.params().to_vec();
-        a.set_params(&copy).expect("round trip");
-        assert_eq!(a.params(), &copy[..]);
-        assert!(a.set_params(&flat[1..]).is_err());
+    fn from_params_reproduces_predictions_and_checks_the_length() {
+        let config = MlpConfig {
+            width: 12,
+            depth: 3,
+            time_features: 1,
+        };
+        let mlp = Mlp::new(config, &mut rng::seeded(3));
+        let copy = Mlp::from_params(config, mlp.params()).expect("same layout");
+        assert_eq!(copy.params(), mlp.params());
+        let (xs, _) = batch(&mut rng::seeded(4), 20);
+        let (mut a, mut b) = (vec![[0.0; 2]; 20], vec![[0.0; 2]; 20]);
+        mlp.predict(&xs, 0.3, &mut a, &mut ForwardCache::new());
+        copy.predict(&xs, 0.3, &mut b, &mut ForwardCache::new());
+        assert_eq!(a, b);
+        // Gradients too (the layout, not only the forward pass, is the same).
+        let ts = vec![0.6; xs.len()];
+        let d_output: Vec<f32> = (0..2 * xs.len()).map(|k| (k as f32).sin()).collect();
+        let grads = |m: &Mlp| {
+            let mut cache = ForwardCache::new();
+            m.forward(&xs, &ts, &mut cache);
+            let mut g = vec![0.0; m.num_params()];
+            m.backward(&mut cache, &d_output, &mut g);
+            g
+        };
+        assert_eq!(grads(&mlp), grads(&copy));
+
+        let n = mlp.num_params();
+        assert_eq!(
+            Mlp::from_params(config, &mlp.params()[1..]).expect_err("one short"),
+            format!(
+                "expected {n} parameters for width 12, depth 3, time features 1, got {}",
+                n - 1
+            )
+        );
+        let wider = MlpConfig {
+            width: 13,
+            ..config
+        };
+        assert!(Mlp::from_params(wider, mlp.params()).is_err());
+        let empty = MlpConfig { depth: 0, ..config };
+        assert!(Mlp::from_params(empty, &[])
+            .expect_err("no hidden layer")
+            .contains("at least 1"));
         // num_params matches a hand count: (7*64+64) + 2*(64*64+64) + (64*2+2).
-        assert_eq!(a.num_params(), 512 + 2 * 4160 + 130);
+        let default = Mlp::new(MlpConfig::default(), &mut rng::seeded(3));
+        assert_eq!(default.num_params(), 512 + 2 * 4160 + 130);
     }
 
     #[test]

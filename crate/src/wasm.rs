@@ -342,7 +342,8 @@ impl Fields {
         Ok(())
     }
 
-    /// Sets the learned network from a weight snapshot.
+    /// Sets the learned network from a weight snapshot (`TrainerHandle::weights` of a network
+    /// of this shape); a wrong length is an error and keeps the previous network.
     pub fn set_model(
         &mut self,
         width: usize,
@@ -355,8 +356,7 @@ impl Fields {
             depth,
             time_features,
         };
-        let mut mlp = Mlp::new(config, &mut rng::seeded(0));
-        mlp.set_params(weights).map_err(|e| JsError::new(&e))?;
+        let mlp = Mlp::from_params(config, weights).map_err(|e| JsError::new(&e))?;
         self.mlp = Some(mlp);
         Ok(())
     }
