@@ -22,6 +22,7 @@
 use std::time::Instant;
 
 use crate::data::{self, Preset};
+use crate::json;
 use crate::marginal::EmpiricalMarginal;
 use crate::metrics;
 use crate::mlp::MlpField;
@@ -152,21 +153,6 @@ fn json_num(v: f64) -> String {
     }
 }
 
-/// A JSON string literal (escapes quotes, backslashes and control characters).
-fn json_str(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
 fn train(args: &[String]) -> Result<String, String> {
     let flags = parse_flags(
         args,
@@ -289,7 +275,7 @@ fn train(args: &[String]) -> Result<String, String> {
 \"width\":{},\"depth\":{},\"time_features\":{},\"batch\":{},\"lr\":{},\"schedule\":\"{}\",\"seed\":{},\
 \"steps\":{},\"steps_per_s\":{},\"cfm_loss\":{},\"fm_loss\":{},\"grad_cosine\":{},\
 \"solver\":\"{}\",\"ode_steps\":{},\"energy_distance\":{},\"w2\":{}}}\n",
-        json_str(&source),
+        json::string(&source),
         n_data,
         n_eval,
         n_eval < n_data,

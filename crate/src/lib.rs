@@ -18,9 +18,11 @@
 
 pub mod adam;
 pub mod bench;
+pub mod catalog;
 pub mod cli;
 pub mod continuity;
 pub mod data;
+mod json;
 pub mod marginal;
 pub mod metrics;
 pub mod mlp;

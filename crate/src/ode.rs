@@ -52,6 +52,15 @@ impl Solver {
         Solver::ALL.into_iter().find(|v| v.name() == s)
     }
 
+    /// Human-readable label for the UI: `"Euler"`, `"midpoint"` or `"RK4"`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Solver::Euler => "Euler",
+            Solver::Midpoint => "midpoint",
+            Solver::Rk4 => "RK4",
+        }
+    }
+
     /// Field evaluations per step.
     pub fn stages(self) -> usize {
         match self {
@@ -346,7 +355,7 @@ mod tests {
         assert_eq!(Solver::parse("midpoint"), Some(Solver::Midpoint));
         assert!(Solver::ALL
             .iter()
-            .all(|s| Solver::parse(s.name()) == Some(*s)));
+            .all(|s| Solver::parse(s.name()) == Some(*s) && !s.label().is_empty()));
         assert_eq!(Solver::default(), Solver::Rk4);
     }
 

@@ -69,6 +69,15 @@ impl Schedule {
         Schedule::ALL.into_iter().find(|sch| sch.name() == s)
     }
 
+    /// Human-readable label for the UI: `"linear (CondOT)"`, `"cosine"` or `"square-root"`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Schedule::Linear => "linear (CondOT)",
+            Schedule::Cosine => "cosine",
+            Schedule::Sqrt => "square-root",
+        }
+    }
+
     /// `alpha_t`, with `t` clamped to `[0, 1]`.
     pub fn alpha(self, t: f64) -> f64 {
         let t = clamp01(t);
@@ -182,6 +191,7 @@ mod tests {
     fn names_roundtrip() {
         for s in Schedule::ALL {
             assert_eq!(Schedule::parse(s.name()), Some(s));
+            assert!(!s.label().is_empty());
         }
         assert_eq!(Schedule::parse("nope"), None);
         assert_eq!(Schedule::default(), Schedule::Linear);

@@ -46,15 +46,12 @@ fn solver_of(name: &str) -> Result<Solver, JsError> {
     Solver::parse(name).ok_or_else(|| JsError::new(&format!("unknown solver {name}")))
 }
 
-/// The core's default training configuration as JSON:
-/// `{"width", "depth", "time_features", "batch", "lr"}` (the app starts from these).
+/// What the core offers, as JSON: `{"presets":[{"id","label"},..],"schedules":[..],
+/// "solvers":[..],"defaults":{"width","depth","time_features","batch","lr"}}` (see
+/// `catalog::catalog_json`; the ids are the names every other export takes).
 #[wasm_bindgen]
-pub fn default_config() -> String {
-    let c = TrainConfig::default();
-    format!(
-        r#"{{"width":{},"depth":{},"time_features":{},"batch":{},"lr":{}}}"#,
-        c.mlp.width, c.mlp.depth, c.mlp.time_features, c.batch, c.adam.lr
-    )
+pub fn catalog() -> String {
+    crate::catalog::catalog_json()
 }
 
 /// A fresh random seed from the operating system (getrandom), for the "New seed" button;
@@ -254,13 +251,13 @@ impl TrainerHandle {
 }
 
 /// Field evaluation for the page and the flow worker: the exact marginal of the cloud, the
-/// conditional field of a chosen `z`, and the learned network from weight snapshots.
+/// conditional field of a given `z` ([`Fields::conditional_velocity`]), the uniform-weight field,
+/// and the learned network from weight snapshots.
 #[wasm_bindgen]
 pub struct Fields {
     marginal: EmpiricalMarginal,
     mlp: Option<Mlp>,
     cache: ForwardCache,
-    z: Point,
     xs: Vec<Point>,
     out: Vec<Point>,
     aux: Vec<Point>,
@@ -270,8 +267,9 @@ pub struct Fields {
     integrator: Integrator,
 }
 
-/// How many trajectory computations a [`Fields`] can hold at once (one per field kind).
-const FLOW_SLOTS: usize = 4;
+/// How many trajectory computations a [`Fields`] can hold at once (one per field kind with a
+/// flow: learned, marginal, uniform).
+const FLOW_SLOTS: usize = 3;
 
 /// A trajectory computation in progress.
 struct Flow {
@@ -282,12 +280,11 @@ struct Flow {
     steps: usize,
 }
 
-/// Which vector field.
+/// Which vector field (the conditional one needs its `z`: [`Fields::conditional_velocity`]).
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Kind {
     Learned,
     Marginal,
-    Conditional,
     Uniform,
 }
 
@@ -296,9 +293,17 @@ impl Kind {
         Ok(match name {
             "learned" => Kind::Learned,
             "marginal" => Kind::Marginal,
-            "conditional" => Kind::Conditional,
             "uniform" => Kind::Uniform,
-            _ => return Err(JsError::new(&format!("unknown field {name}"))),
+            "conditional" => {
+                return Err(JsError::new(
+                    "the conditional field needs its z: use conditional_velocity(xs, t, zx, zy)",
+                ))
+            }
+            _ => {
+                return Err(JsError::new(&format!(
+                    "unknown field {name} (learned, marginal or uniform)"
+                )))
+            }
         })
     }
 }
@@ -318,7 +323,6 @@ impl Fields {
             marginal: EmpiricalMarginal::new(Vec::new(), GaussianPath::default()),
             mlp: None,
             cache: ForwardCache::new(),
-            z: [0.0, 0.0],
             xs: Vec::new(),
             out: Vec::new(),
             aux: Vec::new(),
@@ -366,11 +370,6 @@ impl Fields {
         self.mlp.is_some()
     }
 
-    /// Chooses the data point `z` of the conditional field.
-    pub fn set_z(&mut self, x: f64, y: f64) {
-        self.z = [x, y];
-    }
-
     /// Loads interleaved query points into the scratch buffer.
     fn load(&mut self, xs: &[f32]) -> Result<(), JsError> {
         self.xs = points_of(xs)?;
@@ -383,12 +382,6 @@ impl Fields {
         let (xs, out) = (&self.xs, &mut self.out);
         match kind {
             Kind::Marginal => self.marginal.u_marg_batch(xs, t, out),
-            Kind::Conditional => {
-                let path = self.marginal.path();
-                for (x, o) in xs.iter().zip(out.iter_mut()) {
-                    *o = path.u_cond(*x, self.z, t);
-                }
-            }
             Kind::Uniform => UniformField(&self.marginal).velocity(t, xs, out),
             Kind::Learned => {
                 let mlp = self
@@ -401,12 +394,35 @@ impl Fields {
         Ok(())
     }
 
-    /// The field `kind` ("learned", "marginal", "conditional", "uniform") at interleaved
-    /// points `xs` and time `t`, interleaved.
+    /// The field `kind` ("learned", "marginal" or "uniform") at interleaved points `xs` and
+    /// time `t`, interleaved. "conditional" is an error: see [`Fields::conditional_velocity`].
     pub fn velocity(&mut self, kind: &str, xs: &[f32], t: f64) -> Result<Vec<f32>, JsError> {
         let kind = Kind::parse(kind)?;
         self.load(xs)?;
         self.eval_into_out(kind, t)?;
+        Ok(interleave(&self.out))
+    }
+
+    /// The conditional field `u_t(x|z)` of the data point `z = (zx, zy)` (any point; the
+    /// current schedule) at interleaved points `xs` and time `t`, interleaved.
+    pub fn conditional_velocity(
+        &mut self,
+        xs: &[f32],
+        t: f64,
+        zx: f64,
+        zy: f64,
+    ) -> Result<Vec<f32>, JsError> {
+        if !(zx.is_finite() && zy.is_finite()) {
+            return Err(JsError::new(
+                "conditional_velocity: z is not a finite point",
+            ));
+        }
+        self.load(xs)?;
+        let mut field = ConditionalField {
+            path: self.marginal.path(),
+            z: [zx, zy],
+        };
+        field.velocity(t, &self.xs, &mut self.out);
         Ok(interleave(&self.out))
     }
 
@@ -472,8 +488,9 @@ impl Fields {
         self.weights.iter().map(|w| *w as f32).collect()
     }
 
-    /// Starts integrating field `kind` from interleaved `xs` over `[0, 1]` in `steps` steps,
-    /// in `slot` (`0..4`; each slot holds one computation, so several can interleave).
+    /// Starts integrating field `kind` ("learned", "marginal" or "uniform") from interleaved
+    /// `xs` over `[0, 1]` in `steps` steps, in `slot` (`0..3`; each slot holds one computation,
+    /// so several can interleave).
     pub fn flow_begin(
         &mut self,
         slot: usize,
@@ -520,13 +537,6 @@ impl Fields {
                 Kind::Marginal => {
                     let mut field = MarginalField {
                         marginal: &self.marginal,
-                    };
-                    self.integrator.integrate(&mut field, solver, xs, t0, t1, 1);
-                }
-                Kind::Conditional => {
-                    let mut field = ConditionalField {
-                        path: self.marginal.path(),
-                        z: self.z,
                     };
                     self.integrator.integrate(&mut field, solver, xs, t0, t1, 1);
                 }

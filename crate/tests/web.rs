@@ -119,3 +119,74 @@ fn residual_grids_separate_the_exact_and_the_uniform_field() {
         "no network yet"
     );
 }
+
+#[wasm_bindgen_test]
+fn catalog_is_json_listing_what_the_core_parses() {
+    let text = fmp::wasm::catalog();
+    let value = js_sys::JSON::parse(&text).unwrap();
+    let get = |v: &wasm_bindgen::JsValue, key: &str| js_sys::Reflect::get(v, &key.into()).unwrap();
+    let presets: js_sys::Array = get(&value, "presets").dyn_into().unwrap();
+    assert_eq!(presets.length(), 6);
+    for p in presets.iter() {
+        let id = get(&p, "id").as_string().unwrap();
+        assert!(fmp::wasm::preset_points(&id, 4, 1).is_ok(), "{id}");
+        assert!(!get(&p, "label").as_string().unwrap().is_empty());
+    }
+    let schedules: js_sys::Array = get(&value, "schedules").dyn_into().unwrap();
+    for s in schedules.iter() {
+        let id = get(&s, "id").as_string().unwrap();
+        assert!(fmp::wasm::schedule_at(&id, 0.5).is_ok(), "{id}");
+    }
+    let solvers: js_sys::Array = get(&value, "solvers").dyn_into().unwrap();
+    assert_eq!(solvers.length(), 3);
+    let defaults = get(&value, "defaults");
+    assert_eq!(get(&defaults, "width").as_f64(), Some(64.0));
+    assert!(get(&defaults, "lr").as_f64().unwrap() > 0.0);
+}
+
+#[wasm_bindgen_test]
+fn conditional_velocity_is_the_core_conditional_field() {
+    let mut fields = Fields::new();
+    fields.set_schedule("cosine").unwrap();
+    let xs = [0.5f32, -0.25, 1.0, 2.0, -3.0, 0.0];
+    let (z, t) = ([1.5, -0.5], 0.4);
+    let got = fields.conditional_velocity(&xs, t, z[0], z[1]).unwrap();
+    let path = GaussianPath::new(Schedule::Cosine);
+    for (x, u) in as_points(&xs).iter().zip(got.chunks_exact(2)) {
+        let want = path.u_cond(*x, z, t);
+        assert!((f64::from(u[0]) - want[0]).abs() < 1e-5 * (1.0 + want[0].abs()));
+        assert!((f64::from(u[1]) - want[1]).abs() < 1e-5 * (1.0 + want[1].abs()));
+    }
+    // No cloud is needed, a non-finite z is refused, and velocity() points to this method.
+    assert!(fields.conditional_velocity(&xs, t, f64::NAN, 0.0).is_err());
+    assert!(fields.velocity("conditional", &xs, t).is_err());
+    assert!(fields.flow_begin(0, "conditional", &xs, "rk4", 4).is_err());
+    assert!(fields.velocity("uniform", &xs, t).is_ok());
+}
+
+#[wasm_bindgen_test]
+fn set_model_takes_trainer_weights_and_checks_their_length() {
+    let cloud = fmp::wasm::preset_points("moons", 200, 2).unwrap();
+    let mut trainer =
+        fmp::wasm::TrainerHandle::new(&cloud, 16, 2, 1, 32, 1e-2, "linear", 3).unwrap();
+    trainer.train(5, false);
+    let weights = trainer.weights();
+    let mut fields = Fields::new();
+    fields.set_points(&cloud).unwrap();
+    assert!(!fields.has_model());
+    assert!(fields.set_model(16, 2, 1, &weights[1..]).is_err());
+    assert!(fields.set_model(0, 2, 1, &[]).is_err());
+    assert!(!fields.has_model());
+    fields.set_model(16, 2, 1, &weights).unwrap();
+    assert!(fields.has_model());
+    let xs = [0.1f32, 0.2, -1.0, 0.5];
+    let u = fields.velocity("learned", &xs, 0.5).unwrap();
+    assert_eq!(u.len(), 4);
+    assert!(u.iter().all(|v| v.is_finite()));
+    // Three flow slots: learned, marginal, uniform.
+    for (slot, kind) in ["learned", "marginal", "uniform"].iter().enumerate() {
+        fields.flow_begin(slot, kind, &xs, "euler", 2).unwrap();
+        assert_eq!(fields.flow_advance(slot, 5).len(), 2 * xs.len());
+    }
+    assert!(fields.flow_begin(3, "marginal", &xs, "euler", 2).is_err());
+}
