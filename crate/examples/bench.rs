@@ -5,10 +5,13 @@
 //!   (canonical task, see `fmp::bench`);
 //! - `{"bench":"marginal","where":"native","evals_per_s":..,"windows":[..]}`
 //!   (2,000 queries x 1,000 data points per `u_marg_batch` call, counted as query x data).
+//!
+//! Native only; in a browser, the `bench` feature's `wasm::bench_all` runs the same figures.
 
-use std::time::Instant;
-
+#[cfg(not(target_arch = "wasm32"))]
 fn main() {
+    use std::time::Instant;
+
     let args: Vec<String> = std::env::args().skip(1).collect();
     let flag = |name: &str, default: f64| {
         args.iter()
@@ -25,3 +28,7 @@ fn main() {
         println!("{line}");
     }
 }
+
+/// `std::time::Instant` panics on wasm32-unknown-unknown: nothing to run there.
+#[cfg(target_arch = "wasm32")]
+fn main() {}

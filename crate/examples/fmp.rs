@@ -1,6 +1,7 @@
 //! The command line: `cargo run --release --example fmp -- train|field ...`
-//! (see `fmp::cli` for the flags and output formats).
+//! (see `fmp::cli` for the flags and output formats). Native only.
 
+#[cfg(not(target_arch = "wasm32"))]
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let out = fmp::cli::run(&args);
@@ -8,3 +9,7 @@ fn main() {
     eprint!("{}", out.stderr);
     std::process::exit(out.code);
 }
+
+/// The command line reads files and the clock: nothing to run on wasm32.
+#[cfg(target_arch = "wasm32")]
+fn main() {}

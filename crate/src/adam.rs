@@ -31,7 +31,7 @@ impl Default for AdamParams {
 
 /// Adam state for `n` parameters.
 #[derive(Clone, Debug)]
-pub struct Adam {
+pub(crate) struct Adam {
     /// Hyper-parameters (the learning rate may be changed between steps).
     pub params: AdamParams,
     m: Vec<f32>,
@@ -54,20 +54,6 @@ impl Adam {
             beta1_k: 1.0,
             beta2_k: 1.0,
         }
-    }
-
-    /// Number of steps taken.
-    pub fn steps(&self) -> u32 {
-        self.k
-    }
-
-    /// Forget the moments and the step count (e.g. after the data changed).
-    pub fn reset(&mut self) {
-        self.m.fill(0.0);
-        self.v.fill(0.0);
-        self.k = 0;
-        self.beta1_k = 1.0;
-        self.beta2_k = 1.0;
     }
 
     /// One update of `params` with gradient `grads` (both of length `n`).
@@ -136,7 +122,7 @@ mod tests {
             "{}",
             theta[1]
         );
-        assert_eq!(adam.steps(), 2);
+        assert_eq!(adam.k, 2);
     }
 
     #[test]

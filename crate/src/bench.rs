@@ -18,12 +18,12 @@ use crate::trainer::{TrainConfig, Trainer};
 use crate::{rng, Point};
 
 /// Number of data points of the canonical benchmark.
-pub const BENCH_POINTS: usize = 2048;
+const BENCH_POINTS: usize = 2048;
 /// Warm-up steps before timing.
-pub const WARMUP_STEPS: usize = 200;
+const WARMUP_STEPS: usize = 200;
 
 /// The canonical training configurations, `("S", ..)` and `("L", ..)`.
-pub fn canonical_configs() -> [(&'static str, TrainConfig); 2] {
+fn canonical_configs() -> [(&'static str, TrainConfig); 2] {
     let config = |width, batch| TrainConfig {
         mlp: MlpConfig {
             width,
@@ -43,11 +43,11 @@ pub fn canonical_configs() -> [(&'static str, TrainConfig); 2] {
 
 /// Result of a throughput measurement.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Throughput {
+struct Throughput {
     /// Median of the per-window rates.
-    pub median: f64,
+    median: f64,
     /// Rate of every window, in order.
-    pub windows: Vec<f64>,
+    windows: Vec<f64>,
 }
 
 fn median(values: &[f64]) -> f64 {
@@ -62,7 +62,7 @@ fn median(values: &[f64]) -> f64 {
 
 /// Training steps per second: `warmup` steps, then `windows` windows of `window_s` seconds
 /// (each counts whole steps and divides by its measured duration).
-pub fn train_steps_per_s(
+fn train_steps_per_s(
     config: TrainConfig,
     data: Vec<Point>,
     warmup: usize,
@@ -95,7 +95,7 @@ pub fn train_steps_per_s(
 
 /// Exact-marginal evaluations per second, counting query points x data points: `u_marg_batch`
 /// of `queries` at `t = 0.5` (repeated), in `windows` windows of `window_s` seconds.
-pub fn marginal_evals_per_s(
+fn marginal_evals_per_s(
     data: Vec<Point>,
     queries: &[Point],
     windows: usize,

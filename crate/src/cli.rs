@@ -43,8 +43,8 @@ pub struct Output {
     pub code: i32,
 }
 
-/// Usage text, printed on `--help` and after usage errors.
-pub const USAGE: &str =
+/// Usage text, printed on `--help`.
+const USAGE: &str =
     "usage: fmp train [--preset NAME | --data FILE.csv] [--points N] [--steps N] [--seed S] \
 [--width W] [--depth D] [--time-features K] [--batch B] [--lr LR] [--schedule linear|cosine|sqrt] \
 [--solver euler|midpoint|rk4] [--ode-steps K] [--samples OUT.csv]\n       \
@@ -134,14 +134,11 @@ fn parse_schedule(flags: &[(&str, &str)]) -> Result<Schedule, String> {
     }
 }
 
-/// Read and parse a point cloud; errors name the file (and the line).
+/// Read and parse a point cloud (never empty: [`data::parse_points_csv`] rejects a file
+/// without points); errors name the file (and the line).
 fn read_points(file: &str) -> Result<Vec<Point>, String> {
     let text = std::fs::read_to_string(file).map_err(|e| format!("{file}: {e}"))?;
-    let points = data::parse_points_csv(&text).map_err(|e| format!("{file}: {e}"))?;
-    if points.is_empty() {
-        return Err(format!("{file}: no points"));
-    }
-    Ok(points)
+    data::parse_points_csv(&text).map_err(|e| format!("{file}: {e}"))
 }
 
 /// A JSON number, or `null` if not finite.
@@ -218,8 +215,22 @@ fn train(args: &[String]) -> Result<String, String> {
         return Err("--ode-steps: must be at least 1".to_string());
     }
 
-    // Train: plain steps (timed), then the last few with the exact FM loss.
+    // The reference cloud of the metrics: the data, or a random subset of W2_MAX_POINTS points.
     let n_data = data.len();
+    let n_eval = n_data.min(metrics::W2_MAX_POINTS);
+    let mut sample_rng = rng::seeded(seed.wrapping_add(2));
+    let reference: Vec<Point> = if n_eval < n_data {
+        let mut idx: Vec<usize> = (0..n_data).collect();
+        for i in 0..n_eval {
+            let j = i + rng::index(&mut sample_rng, n_data - i);
+            idx.swap(i, j);
+        }
+        idx[..n_eval].iter().map(|&i| data[i]).collect()
+    } else {
+        data.clone()
+    };
+
+    // Train: plain steps (timed), then the last few with the exact FM loss.
     let mut trainer = Trainer::new(config, data);
     let plain = steps.saturating_sub(REPORT_STEPS);
     let start = Instant::now();
@@ -243,22 +254,7 @@ fn train(args: &[String]) -> Result<String, String> {
     };
     let denom = reported.max(1) as f64;
 
-    // Sample as many points as the data has (at most W2_MAX_POINTS) and compare.
-    let n_eval = n_data.min(metrics::W2_MAX_POINTS);
-    let mut sample_rng = rng::seeded(seed.wrapping_add(2));
-    let reference: Vec<Point> = if n_eval < n_data {
-        let mut idx: Vec<usize> = (0..n_data).collect();
-        for i in 0..n_eval {
-            let j = i + rng::index(&mut sample_rng, n_data - i);
-            idx.swap(i, j);
-        }
-        idx[..n_eval]
-            .iter()
-            .map(|&i| trainer.marginal().points()[i])
-            .collect()
-    } else {
-        trainer.marginal().points().to_vec()
-    };
+    // Sample as many points as the reference has and compare.
     let mut samples: Vec<Point> = (0..n_eval)
         .map(|_| rng::normal_pair(&mut sample_rng))
         .collect();
@@ -269,7 +265,7 @@ fn train(args: &[String]) -> Result<String, String> {
     if let Some(out) = get(&flags, "--samples") {
         std::fs::write(out, data::points_to_csv(&samples)).map_err(|e| format!("{out}: {e}"))?;
     }
-    let c = trainer.config();
+    let c = config;
     Ok(format!(
         "{{\"command\":\"train\",\"data\":{},\"data_points\":{},\"eval_points\":{},\"data_subsampled\":{},\
 \"width\":{},\"depth\":{},\"time_features\":{},\"batch\":{},\"lr\":{},\"schedule\":\"{}\",\"seed\":{},\

@@ -2,7 +2,7 @@
 //!
 //! Every preset is a generator with one signature, [`sample_preset`]`(preset, n, rng)`: `n`
 //! points drawn from the shape (with a little Gaussian noise, as is usual for these toy sets),
-//! then standardized per axis ([`standardize`]: mean 0, standard deviation 1), so all presets live
+//! then standardized per axis (mean 0, standard deviation 1), so all presets live
 //! on the same scale as `p_init = N(0, I)`. Raw shapes, before standardization:
 //! - two moons: upper unit half circle and the lower one shifted by `(1, 0.5)`, noise 0.06;
 //! - circles: concentric circles of radius 1 and 0.5, noise 0.04;
@@ -177,7 +177,7 @@ fn mean_std(points: &[Point]) -> (Point, Point) {
 
 /// Shifts and scales each axis to mean 0 and standard deviation 1 (an axis with no spread is
 /// only centred).
-pub fn standardize(points: &[Point]) -> Vec<Point> {
+fn standardize(points: &[Point]) -> Vec<Point> {
     let (m, s) = mean_std(points);
     let inv = s.map(|s| if s > 1e-12 { 1.0 / s } else { 1.0 });
     points

@@ -1,8 +1,10 @@
 //! # Flow Matching Playground: the core
 //!
 //! Conditional flow matching (Lipman et al. 2023) in the notation of MIT 6.S184, for 2D point
-//! clouds. Pure Rust, no browser types except in [`wasm`] (the only `#[wasm_bindgen]` surface)
-//! and `plot` (plotters-canvas charts); both exist only on wasm32.
+//! clouds. Pure Rust, no browser types except in `wasm` (the only `#[wasm_bindgen]` surface)
+//! and `plot` (plotters-canvas charts); both exist only on wasm32. The command line
+//! ([`cli`]) exists only natively; the throughput benchmark ([`mod@bench`]) natively, and on wasm32
+//! only with the cargo feature `bench` (which adds the export `wasm::bench_all`).
 //!
 //! ## Conventions (stated once, used everywhere)
 //! - Time runs from `t = 0` (noise, `p_init = N(0, I)`) to `t = 1` (data).
@@ -17,8 +19,10 @@
 //! - Every random draw comes from a seeded RNG passed in by the caller: runs reproduce.
 
 pub mod adam;
+#[cfg(any(not(target_arch = "wasm32"), feature = "bench"))]
 pub mod bench;
 pub mod catalog;
+#[cfg(not(target_arch = "wasm32"))]
 pub mod cli;
 pub mod continuity;
 pub mod data;

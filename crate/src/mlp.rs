@@ -20,7 +20,7 @@
 //! and biases uniform in `[-1/sqrt(in), 1/sqrt(in)]`.
 //!
 //! ## Forward and backward
-//! [`Mlp::forward`] keeps what [`Mlp::backward`] needs in a [`ForwardCache`] (the input matrix and,
+//! `Mlp::forward` keeps what `Mlp::backward` needs in a [`ForwardCache`] (the input matrix and,
 //! per hidden layer, `sigmoid(z_l)` and `a_l = SiLU(z_l)`); the cache is reused across steps and
 //! only grows. `backward` takes `dL/dY` (`2 x batch`) and leaves the cached forward intact, so two
 //! losses can be backpropagated through the same forward pass (CFM and FM gradients).
@@ -73,12 +73,12 @@ impl Default for MlpConfig {
 
 impl MlpConfig {
     /// Input dimension `3 + 2 time_features` (x, y, t, then the sinusoidal pairs).
-    pub fn input_dim(&self) -> usize {
+    pub(crate) fn input_dim(&self) -> usize {
         3 + 2 * self.time_features
     }
 
     /// Total number of parameters (weights and biases).
-    pub fn num_params(&self) -> usize {
+    pub(crate) fn num_params(&self) -> usize {
         let (w, d) = (self.width, self.depth.max(1));
         (self.input_dim() * w + w) + (d - 1) * (w * w + w) + (w * 2 + 2)
     }
@@ -137,7 +137,7 @@ pub struct Mlp {
     spans: Vec<Span>,
 }
 
-/// Activations kept between [`Mlp::forward`] and [`Mlp::backward`], plus backward scratch.
+/// Activations kept between the forward and the backward pass, plus backward scratch.
 /// Create once with [`ForwardCache::new`] and reuse: buffers only grow.
 #[derive(Clone, Debug, Default)]
 pub struct ForwardCache {
@@ -154,7 +154,7 @@ pub struct ForwardCache {
     d_a: Vec<f32>,
     d_b: Vec<f32>,
     /// Backward scratch: a hidden weight matrix transposed (`width x width`), see
-    /// [`Mlp::backward`].
+    /// `Mlp::backward`.
     w_t: Vec<f32>,
 }
 
@@ -164,13 +164,8 @@ impl ForwardCache {
         Self::default()
     }
 
-    /// Batch size of the last forward pass.
-    pub fn batch(&self) -> usize {
-        self.batch
-    }
-
     /// Output of the last forward pass, `2 x batch` column-major (`[u_x0, u_y0, u_x1, ...]`).
-    pub fn output(&self) -> &[f32] {
+    pub(crate) fn output(&self) -> &[f32] {
         &self.output[..2 * self.batch]
     }
 
@@ -258,7 +253,7 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
 
 impl Mlp {
     /// A freshly initialised network (seeded, see the module docs).
-    pub fn new(config: MlpConfig, rng: &mut SeededRng) -> Self {
+    pub(crate) fn new(config: MlpConfig, rng: &mut SeededRng) -> Self {
         let config = MlpConfig {
             depth: config.depth.max(1),
             width: config.width.max(1),
@@ -307,13 +302,8 @@ impl Mlp {
         })
     }
 
-    /// The network's shape.
-    pub fn config(&self) -> MlpConfig {
-        self.config
-    }
-
     /// Number of parameters, the length of [`Mlp::params`] and of a gradient buffer.
-    pub fn num_params(&self) -> usize {
+    pub(crate) fn num_params(&self) -> usize {
         self.params.len()
     }
 
@@ -323,7 +313,7 @@ impl Mlp {
     }
 
     /// Mutable access to the flat parameters (for the optimiser).
-    pub fn params_mut(&mut self) -> &mut [f32] {
+    pub(crate) fn params_mut(&mut self) -> &mut [f32] {
         &mut self.params
     }
 
@@ -343,7 +333,7 @@ impl Mlp {
 
     /// Forward pass on a batch, sample `j` at point `xs[j]` and time `ts[j]`; the output
     /// (`2 x batch`) is in [`ForwardCache::output`]. Panics if the lengths differ.
-    pub fn forward(&self, xs: &[Point], ts: &[f64], cache: &mut ForwardCache) {
+    pub(crate) fn forward(&self, xs: &[Point], ts: &[f64], cache: &mut ForwardCache) {
         assert_eq!(xs.len(), ts.len(), "forward: one time per point");
         cache.ensure(&self.config, xs.len());
         for (j, (&x, &t)) in xs.iter().zip(ts).enumerate() {
@@ -419,7 +409,7 @@ impl Mlp {
     /// Backpropagate `d_output = dL/dY` (`2 x batch`, same layout as the output) through the
     /// last forward pass held in `cache`, overwriting `grads` (length [`Mlp::num_params`], same
     /// layout as the parameters) with `dL/dtheta`. The cached forward values are left intact.
-    pub fn backward(&self, cache: &mut ForwardCache, d_output: &[f32], grads: &mut [f32]) {
+    pub(crate) fn backward(&self, cache: &mut ForwardCache, d_output: &[f32], grads: &mut [f32]) {
         let (width, batch, depth) = (self.config.width, cache.batch, self.config.depth);
         assert_eq!(d_output.len(), 2 * batch, "backward: d_output is 2 x batch");
         assert_eq!(grads.len(), self.params.len(), "backward: gradient length");
@@ -518,8 +508,7 @@ impl Mlp {
 /// The learned field as an ODE right-hand side (owns its forward scratch).
 #[derive(Debug)]
 pub struct MlpField<'a> {
-    /// The network.
-    pub mlp: &'a Mlp,
+    mlp: &'a Mlp,
     cache: ForwardCache,
 }
 

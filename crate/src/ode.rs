@@ -60,15 +60,6 @@ impl Solver {
             Solver::Rk4 => "RK4",
         }
     }
-
-    /// Field evaluations per step.
-    pub fn stages(self) -> usize {
-        match self {
-            Solver::Euler => 1,
-            Solver::Midpoint => 2,
-            Solver::Rk4 => 4,
-        }
-    }
 }
 
 /// The conditional field `u_t(x|z)` of one data point `z`; its flow from `eps` is
@@ -202,37 +193,13 @@ impl Integrator {
         t1: f64,
         steps: usize,
     ) {
-        self.integrate_recording(field, solver, xs, t0, t1, steps, &mut |_, _, _| {});
-    }
-
-    /// Like [`Integrator::integrate`], calling `record(step_index, t, xs)` at the start and after
-    /// every step (`steps + 1` calls, `t` exactly `t0` first and `t1` last).
-    #[allow(clippy::too_many_arguments)]
-    pub fn integrate_recording(
-        &mut self,
-        field: &mut dyn VectorField,
-        solver: Solver,
-        xs: &mut [Point],
-        t0: f64,
-        t1: f64,
-        steps: usize,
-        record: &mut dyn FnMut(usize, f64, &[Point]),
-    ) {
-        record(0, t0, xs);
         if steps == 0 {
             return;
         }
         self.ensure(xs.len());
         let h = (t1 - t0) / steps as f64;
         for k in 0..steps {
-            let t = t0 + k as f64 * h;
-            self.step(field, solver, xs, t, h);
-            let t_next = if k + 1 == steps {
-                t1
-            } else {
-                t0 + (k + 1) as f64 * h
-            };
-            record(k + 1, t_next, xs);
+            self.step(field, solver, xs, t0 + k as f64 * h, h);
         }
     }
 }
@@ -321,37 +288,53 @@ mod tests {
         assert!((xs[0][0] - (1.0 - 0.15625)).abs() < 1e-15 && (xs[0][1] - 0.625).abs() < 1e-15);
     }
 
+    /// A field that records the times at which it is evaluated.
+    struct Clocked(Vec<f64>);
+    impl VectorField for Clocked {
+        fn velocity(&mut self, t: f64, xs: &[Point], out: &mut [Point]) {
+            self.0.push(t);
+            Swirl.velocity(t, xs, out);
+        }
+    }
+
     #[test]
-    fn recording_calls_and_times() {
-        let mut integ = Integrator::new();
-        let mut xs = [[1.0, 0.0]; 3];
-        let mut calls = Vec::new();
-        integ.integrate_recording(
-            &mut Swirl,
-            Solver::Rk4,
-            &mut xs,
-            0.0,
-            1.0,
-            7,
-            &mut |k, t, p| calls.push((k, t, p[0])),
-        );
-        assert_eq!(calls.len(), 8);
-        assert_eq!(calls[0], (0, 0.0, [1.0, 0.0]));
-        assert_eq!(calls[7].1, 1.0);
-        assert_eq!(calls[7].2, xs[0]);
-        assert!(calls.iter().enumerate().all(|(i, c)| c.0 == i));
-        // zero steps: one call, nothing moves
-        let mut n = 0;
-        integ.integrate_recording(
-            &mut Swirl,
-            Solver::Euler,
-            &mut xs,
-            0.0,
-            1.0,
-            0,
-            &mut |_, _, _| n += 1,
-        );
-        assert_eq!(n, 1);
+    fn stage_times_step_counts_and_splitting() {
+        // Stage times per step from t with step h: Euler t; midpoint t, t + h/2;
+        // RK4 t, t + h/2, t + h/2, t + h.
+        let (t0, t1, steps) = (0.25, 1.0, 3);
+        let h = (t1 - t0) / steps as f64;
+        for (solver, offsets) in [
+            (Solver::Euler, vec![0.0]),
+            (Solver::Midpoint, vec![0.0, 0.5]),
+            (Solver::Rk4, vec![0.0, 0.5, 0.5, 1.0]),
+        ] {
+            let mut field = Clocked(Vec::new());
+            let mut xs = [[1.0, 0.0]; 2];
+            Integrator::new().integrate(&mut field, solver, &mut xs, t0, t1, steps);
+            let want: Vec<f64> = (0..steps)
+                .flat_map(|k| offsets.iter().map(move |o| t0 + (k as f64 + o) * h))
+                .collect();
+            assert_eq!(field.0.len(), want.len(), "{solver:?}");
+            for (got, want) in field.0.iter().zip(&want) {
+                assert!((got - want).abs() < 1e-15, "{solver:?}: {got} vs {want}");
+            }
+            // Steps one at a time (as the app's flows advance) give the same particles.
+            let mut one_by_one = [[1.0, 0.0]; 2];
+            let mut integ = Integrator::new();
+            for k in 0..steps {
+                let (a, b) = (t0 + k as f64 * h, t0 + (k + 1) as f64 * h);
+                integ.integrate(&mut Swirl, solver, &mut one_by_one, a, b, 1);
+            }
+            for (p, q) in xs.iter().zip(&one_by_one) {
+                assert!((p[0] - q[0]).abs() < 1e-14 && (p[1] - q[1]).abs() < 1e-14);
+            }
+        }
+        // Zero steps: no evaluation, nothing moves.
+        let mut field = Clocked(Vec::new());
+        let mut xs = [[1.0, 2.0]];
+        Integrator::new().integrate(&mut field, Solver::Rk4, &mut xs, 0.0, 1.0, 0);
+        assert!(field.0.is_empty());
+        assert_eq!(xs, [[1.0, 2.0]]);
         assert_eq!(Solver::parse("midpoint"), Some(Solver::Midpoint));
         assert!(Solver::ALL
             .iter()

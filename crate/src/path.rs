@@ -12,8 +12,8 @@
 //!
 //! Conventions: the [`Schedule`] functions are exact and take `t` clamped to `[0, 1]`
 //! (`beta_dot` of the sqrt schedule is `-inf` at `t = 1`). Wherever `1 / beta_t` appears
-//! ([`GaussianPath::coefficients`], [`GaussianPath::u_cond`], [`GaussianPath::score_cond`]), `t` is
-//! clamped to `[0, T_MAX]`, so nothing returns NaN or infinity.
+//! (`A_t`, `B_t`, [`GaussianPath::u_cond`], the scores of [`crate::marginal`]), `t` is clamped to
+//! `[0, T_MAX]`, so nothing returns NaN or infinity.
 
 use crate::Point;
 use std::f64::consts::FRAC_PI_2;
@@ -43,7 +43,7 @@ fn clamp01(t: f64) -> f64 {
 }
 
 /// `t` clamped to `[0, T_MAX]` (NaN maps to 0).
-pub fn clamp_t(t: f64) -> f64 {
+pub(crate) fn clamp_t(t: f64) -> f64 {
     if t.is_nan() {
         0.0
     } else {
@@ -132,7 +132,7 @@ impl GaussianPath {
 
     /// `(A_t, B_t) = (alpha_dot - (beta_dot / beta) alpha, beta_dot / beta)`, `t` clamped to
     /// `[0, T_MAX]`.
-    pub fn coefficients(&self, t: f64) -> (f64, f64) {
+    pub(crate) fn coefficients(&self, t: f64) -> (f64, f64) {
         let t = clamp_t(t);
         let s = self.schedule;
         let b = s.beta_dot(t) / s.beta(t);
@@ -150,15 +150,6 @@ impl GaussianPath {
         let (a, b) = self.coefficients(t);
         [a * z[0] + b * x[0], a * z[1] + b * x[1]]
     }
-
-    /// Conditional score `grad log p_t(x|z) = -(x - alpha_t z) / beta_t^2`, `t` clamped to
-    /// `[0, T_MAX]`.
-    pub fn score_cond(&self, x: Point, z: Point, t: f64) -> Point {
-        let t = clamp_t(t);
-        let (al, be) = (self.schedule.alpha(t), self.schedule.beta(t));
-        let inv_b2 = 1.0 / (be * be);
-        [-(x[0] - al * z[0]) * inv_b2, -(x[1] - al * z[1]) * inv_b2]
-    }
 }
 
 #[cfg(test)]
@@ -167,12 +158,6 @@ mod tests {
     use crate::rng::{normal_pair, seeded};
 
     const TS: [f64; 7] = [0.0, 1e-6, 0.1, 0.37, 0.5, 0.9, 0.998];
-
-    fn log_cond(s: Schedule, x: Point, z: Point, t: f64) -> f64 {
-        let (al, be) = (s.alpha(t), s.beta(t));
-        let d2 = (x[0] - al * z[0]).powi(2) + (x[1] - al * z[1]).powi(2);
-        -(2.0 * std::f64::consts::PI * be * be).ln() - d2 / (2.0 * be * be)
-    }
 
     #[test]
     fn boundary_values() {
@@ -282,26 +267,5 @@ mod tests {
         let u = p.u_cond(x, z, t);
         assert!((u[0] - (z[0] - x[0]) / 0.4).abs() < 1e-12);
         assert!((u[1] - (z[1] - x[1]) / 0.4).abs() < 1e-12);
-    }
-
-    #[test]
-    fn score_cond_matches_finite_differences() {
-        let mut rng = seeded(5);
-        for s in Schedule::ALL {
-            let p = GaussianPath::new(s);
-            for t in [0.0, 0.1, 0.5, 0.9, 0.99] {
-                let z = normal_pair(&mut rng);
-                let x = normal_pair(&mut rng);
-                let sc = p.score_cond(x, z, t);
-                let h = 1e-5 * s.beta(t);
-                for k in 0..2 {
-                    let (mut xp, mut xm) = (x, x);
-                    xp[k] += h;
-                    xm[k] -= h;
-                    let fd = (log_cond(s, xp, z, t) - log_cond(s, xm, z, t)) / (2.0 * h);
-                    assert!((sc[k] - fd).abs() < 1e-5 * (1.0 + fd.abs()), "{s:?} t={t}");
-                }
-            }
-        }
     }
 }

@@ -7,7 +7,7 @@
 //!   `alpha_dot z_j + beta_dot eps_j` (equal to `A_t z + B_t x` at that `x`, without `1 / beta_t`);
 //! - `L_CFM = (1/B) sum_j |u_theta(x_j, t_j) - u_t(x_j | z_j)|^2` (squared error summed over both
 //!   coordinates, averaged over the batch), so `dL/dY_j = (2/B) (u_theta - target)`;
-//! - backward, then one [`Adam`] step.
+//! - backward, then one Adam step ([`crate::adam`]).
 //!
 //! [`Trainer::step_reporting`] also computes, on the same batch and forward pass, the exact
 //! `L_FM = (1/B) sum_j |u_theta(x_j, t_j) - u_t(x_j)|^2` against the exact marginal field of the
@@ -27,8 +27,8 @@
 //! `theta_ema = d theta_ema + (1 - d) theta` after every step with
 //! `d = min(EMA_DECAY, (1 + k) / (10 + k))` (short memory early on), the network to sample and
 //! draw with; it removes most of the minibatch noise of the last steps (which otherwise shows up
-//! as an unequal split of mass between the modes). [`Trainer::trained_model`] is the network the
-//! gradient steps act on; the losses are computed with it.
+//! as an unequal split of mass between the modes). The gradient steps act on the trained weights
+//! themselves, and the losses are computed with them.
 
 use crate::adam::{Adam, AdamParams};
 use crate::marginal::EmpiricalMarginal;
@@ -38,10 +38,10 @@ use crate::rng::{self, SeededRng};
 use crate::Point;
 
 /// Steps after which the learning rate has halved (see the module docs).
-pub const LR_DECAY_STEPS: f64 = 200.0;
+pub(crate) const LR_DECAY_STEPS: f64 = 200.0;
 
 /// Decay of the weight average [`Trainer::model`] (memory of about 100 steps).
-pub const EMA_DECAY: f32 = 0.99;
+pub(crate) const EMA_DECAY: f32 = 0.99;
 
 /// Everything that defines a training run; `Default` is the app's default.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -151,11 +151,6 @@ impl Trainer {
         trainer
     }
 
-    /// The run's configuration.
-    pub fn config(&self) -> TrainConfig {
-        self.config
-    }
-
     /// The network to sample and draw with: the moving average of the trained weights (or
     /// the trained weights when [`TrainConfig::average`] is off).
     pub fn model(&self) -> &Mlp {
@@ -166,19 +161,9 @@ impl Trainer {
         }
     }
 
-    /// The network the gradient steps act on (the losses are computed with it).
-    pub fn trained_model(&self) -> &Mlp {
-        &self.trained
-    }
-
     /// Steps done so far.
     pub fn steps_done(&self) -> u64 {
         self.steps
-    }
-
-    /// The data as an exact marginal (for FM losses and the exact field).
-    pub fn marginal(&self) -> &EmpiricalMarginal {
-        &self.marginal
     }
 
     /// Replace the data; the model and optimiser state are kept (training continues) and the
@@ -194,7 +179,7 @@ impl Trainer {
     }
 
     /// Learning rate used by the next step.
-    pub fn current_lr(&self) -> f32 {
+    pub(crate) fn current_lr(&self) -> f32 {
         if !self.config.lr_decay {
             return self.config.adam.lr;
         }
@@ -314,7 +299,7 @@ impl Trainer {
 }
 
 /// Cosine similarity of two vectors (0 if either is zero), accumulated in f64.
-pub fn cosine(a: &[f32], b: &[f32]) -> f64 {
+fn cosine(a: &[f32], b: &[f32]) -> f64 {
     let (mut ab, mut aa, mut bb) = (0.0f64, 0.0f64, 0.0f64);
     for (&x, &y) in a.iter().zip(b) {
         let (x, y) = (x as f64, y as f64);
@@ -387,7 +372,7 @@ mod tests {
                 ..small_config()
             };
             let mut trainer = Trainer::new(config, data.clone());
-            let model = trainer.trained_model().clone();
+            let model = trainer.trained.clone();
             let mut rng = rng::seeded(config.seed);
             let _ = Mlp::new(config.mlp, &mut rng); // the init consumes the same draws
             let path = GaussianPath::new(schedule);
@@ -508,16 +493,16 @@ mod tests {
         slow.set_lr(2.5e-3);
         same.set_lr(small_config().adam.lr);
         assert_eq!(slow.current_lr(), 2.5e-3);
-        let theta0 = fast.trained_model().params().to_vec();
+        let theta0 = fast.trained.params().to_vec();
         fast.step();
         slow.step();
         same.step();
         let mut full_steps = 0;
         for ((f, s), p0) in fast
-            .trained_model()
+            .trained
             .params()
             .iter()
-            .zip(slow.trained_model().params())
+            .zip(slow.trained.params())
             .zip(&theta0)
         {
             let (df, ds) = ((f - p0) as f64, (s - p0) as f64);
@@ -533,18 +518,18 @@ mod tests {
             theta0.len()
         );
         // Setting the rate it already has changes nothing, bit for bit.
-        assert_eq!(same.trained_model().params(), fast.trained_model().params());
-        assert_ne!(slow.trained_model().params(), fast.trained_model().params());
+        assert_eq!(same.trained.params(), fast.trained.params());
+        assert_ne!(slow.trained.params(), fast.trained.params());
     }
 
     #[test]
     fn model_is_the_moving_average_of_the_trained_weights() {
         let mut trainer = Trainer::new(small_config(), cloud(20, 7));
-        let theta0 = trainer.trained_model().params().to_vec();
+        let theta0 = trainer.trained.params().to_vec();
         assert_eq!(trainer.model().params(), &theta0[..]);
         trainer.step();
         // Step 1: d = min(0.99, 2 / 11) = 2/11, ema = d theta0 + (1 - d) theta1.
-        let theta1 = trainer.trained_model().params().to_vec();
+        let theta1 = trainer.trained.params().to_vec();
         assert_ne!(theta0, theta1);
         let d = 2.0f64 / 11.0;
         for ((e, a), b) in trainer.model().params().iter().zip(&theta0).zip(&theta1) {
@@ -557,7 +542,7 @@ mod tests {
         }
         let ema_before = trainer.model().params().to_vec();
         trainer.step();
-        let theta = trainer.trained_model().params();
+        let theta = trainer.trained.params();
         for ((e, a), p) in trainer.model().params().iter().zip(&ema_before).zip(theta) {
             let want = 0.99 * *a as f64 + 0.01 * *p as f64;
             assert!((*e as f64 - want).abs() < 1e-6);
@@ -576,13 +561,13 @@ mod tests {
             trainer.step();
         }
         assert_eq!(trainer.current_lr(), config.adam.lr);
-        assert_eq!(trainer.model().params(), trainer.trained_model().params());
+        assert_eq!(trainer.model().params(), trainer.trained.params());
         // With both on, the model is an average that lags the trained weights.
         let mut averaged = Trainer::new(small_config(), cloud(30, 4));
         for _ in 0..50 {
             averaged.step();
         }
         assert!(averaged.current_lr() < config.adam.lr);
-        assert_ne!(averaged.model().params(), averaged.trained_model().params());
+        assert_ne!(averaged.model().params(), averaged.trained.params());
     }
 }

@@ -143,7 +143,8 @@ pub fn near_fraction(samples: &[f32], data: &[f32], radius: f64) -> Result<f64, 
 
 /// Runs the benchmark figures of `bench::run_all` in this (worker) thread, timed by
 /// `Date.now()`; returns the JSON lines joined by newlines. Blocks for about
-/// `3 x windows x window_s` seconds plus warm-ups.
+/// `3 x windows x window_s` seconds plus warm-ups. Only in a build with the `bench` feature.
+#[cfg(feature = "bench")]
 #[wasm_bindgen]
 pub fn bench_all(windows: usize, window_s: f64) -> String {
     let mut now = || js_sys::Date::now() / 1000.0;

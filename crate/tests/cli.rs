@@ -1,5 +1,6 @@
 //! The command line (`fmp::cli::run`, which the `fmp` example wraps): output formats, error
-//! lines and exit codes.
+//! lines and exit codes. Native only, like the command line itself.
+#![cfg(not(target_arch = "wasm32"))]
 
 use fmp::cli::run;
 use fmp::marginal::EmpiricalMarginal;
@@ -86,6 +87,7 @@ fn malformed_csv_gives_exit_2_naming_file_and_line() {
     let out = run(&args(&format!("train --data {empty}")));
     assert_eq!(out.code, 2);
     assert!(out.stderr.contains(&empty), "{}", out.stderr);
+    assert!(out.stderr.contains("no points"), "{}", out.stderr);
 
     for bad in [
         "train --bogus 1",
