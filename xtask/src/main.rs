@@ -2,7 +2,9 @@
 //!
 //! - `cargo xtask serve [--port N]`: build the app (wasm32, release, simd128) and serve `www/`.
 //! - `cargo xtask test`: every check CI runs, in order, with a summary at the end.
-//! - `cargo xtask bench`: native and in-browser benchmarks, one JSON line per figure.
+//! - `cargo xtask bench [--check]`: native and in-browser benchmarks, one JSON line per figure
+//!   (the app is built with the crate's `bench` feature, which adds the `bench_all` export);
+//!   `--check` hands `FMP_BENCH_CHECK=1` to the browser benchmark script.
 //!
 //! Tools that are missing are installed when that can be done safely (the wasm32 target, the
 //! pinned wasm-bindgen tools, the npm packages of `tests/`, Debian's Chromium when root).
@@ -51,7 +53,7 @@ fn cargo() -> Command {
 }
 
 fn usage() -> Failure {
-    Failure("usage: cargo xtask <serve [--port N] | build | test | bench>".into())
+    Failure("usage: cargo xtask <serve [--port N] | build | test | bench [--check]>".into())
 }
 
 fn parse_port(args: &[String]) -> Result<u16> {
@@ -64,9 +66,18 @@ fn parse_port(args: &[String]) -> Result<u16> {
     }
 }
 
+/// `bench [--check]`: whether `--check` was given.
+fn parse_bench(args: &[String]) -> Result<bool> {
+    match args {
+        [] => Ok(false),
+        [flag] if flag == "--check" => Ok(true),
+        _ => Err(usage()),
+    }
+}
+
 fn serve(args: &[String]) -> Result {
     let port = parse_port(args)?;
-    setup::build_app()?;
+    setup::build_app(false)?;
     let server = serve::Server::bind(&root().join("www"), port)
         .map_err(|e| Failure(format!("cannot listen on 127.0.0.1:{port}: {e}")))?;
     println!(
@@ -131,8 +142,20 @@ fn test() -> Result {
             },
         },
         Step {
+            // Also runs the crate's doctests (its library is an rlib).
             name: "native tests",
             run: || run("native tests", cargo().args(["test", "--workspace"])),
+        },
+        Step {
+            name: "cargo doc (warnings denied)",
+            run: || {
+                run(
+                    "cargo doc (warnings denied)",
+                    cargo()
+                        .args(["doc", "--no-deps", "-p", "fmp"])
+                        .env("RUSTDOCFLAGS", "-D warnings"),
+                )
+            },
         },
         Step {
             name: "wasm tests (headless Chromium)",
@@ -174,9 +197,9 @@ fn main() -> ExitCode {
     let outcome = match args.split_first() {
         Some((cmd, rest)) => match cmd.as_str() {
             "serve" => serve(rest),
-            "build" => setup::build_app(),
+            "build" => setup::build_app(false),
             "test" => test(),
-            "bench" => setup::bench(),
+            "bench" => parse_bench(rest).and_then(setup::bench),
             _ => Err(usage()),
         },
         None => Err(usage()),

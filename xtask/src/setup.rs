@@ -113,8 +113,9 @@ fn ensure_tools() -> Result {
 }
 
 /// Builds the crate for wasm32 (release, simd128 from .cargo/config.toml) and generates the
-/// JavaScript bindings into `www/pkg`.
-pub fn build_app() -> Result {
+/// JavaScript bindings into `www/pkg`; `with_bench` adds the crate's `bench` feature (the
+/// `bench_all` export), for the benchmarks only.
+pub fn build_app(with_bench: bool) -> Result {
     ensure_wasm_target()?;
     ensure_tools()?;
     if std::env::var_os("RUSTFLAGS").is_some() {
@@ -122,9 +123,18 @@ pub fn build_app() -> Result {
             "xtask: warning: RUSTFLAGS is set and replaces the simd128 flag of .cargo/config.toml"
         );
     }
+    let mut build = cargo();
+    build.args(["build", "-p", "fmp", "--release", "--target", WASM_TARGET]);
+    if with_bench {
+        build.args(["--features", "bench"]);
+    }
     run(
-        "building the crate for wasm32 (release)",
-        cargo().args(["build", "-p", "fmp", "--release", "--target", WASM_TARGET]),
+        if with_bench {
+            "building the crate for wasm32 (release, feature bench)"
+        } else {
+            "building the crate for wasm32 (release)"
+        },
+        &mut build,
     )?;
     let wasm = root()
         .join("target")
@@ -223,10 +233,10 @@ fn start_server() -> Result<u16> {
     Ok(port)
 }
 
-/// Builds and serves the app (with Chromium and the npm packages of tests/ in place) and
-/// returns a `node` command in tests/ that knows the app's address (`FMP_URL`).
-fn node_against_served_app() -> Result<Command> {
-    build_app()?;
+/// Builds (see [`build_app`]) and serves the app (with Chromium and the npm packages of tests/
+/// in place) and returns a `node` command in tests/ that knows the app's address (`FMP_URL`).
+fn node_against_served_app(with_bench: bool) -> Result<Command> {
+    build_app(with_bench)?;
     ensure_chromium()?;
     ensure_npm()?;
     let port = start_server()?;
@@ -240,7 +250,7 @@ fn node_against_served_app() -> Result<Command> {
 pub fn e2e_tests() -> Result {
     run(
         "end-to-end tests (node --test, playwright-core, Chromium)",
-        node_against_served_app()?
+        node_against_served_app(false)?
             // A test that fails with a browser still open must not hang the run.
             .args([
                 "--test",
@@ -253,8 +263,9 @@ pub fn e2e_tests() -> Result {
     )
 }
 
-/// Native benchmarks, then the in-browser benchmarks against the served release build.
-pub fn bench() -> Result {
+/// Native benchmarks, then the in-browser benchmarks against the served release build (with
+/// the `bench` feature); `check` sets `FMP_BENCH_CHECK=1` for the browser benchmark script.
+pub fn bench(check: bool) -> Result {
     eprintln!("xtask: native benchmarks (about 40 s)");
     let out = cargo()
         .args([
@@ -274,10 +285,10 @@ pub fn bench() -> Result {
         eprint!("{}", String::from_utf8_lossy(&out.stderr));
         return Err(Failure("native benchmarks failed".into()));
     }
-    run(
-        "browser benchmarks (about 60 s)",
-        node_against_served_app()?
-            .arg("bench/bench.mjs")
-            .env("FMP_NATIVE_BENCH", native),
-    )
+    let mut node = node_against_served_app(true)?;
+    node.arg("bench/bench.mjs").env("FMP_NATIVE_BENCH", native);
+    if check {
+        node.env("FMP_BENCH_CHECK", "1");
+    }
+    run("browser benchmarks (about 60 s)", &mut node)
 }
