@@ -162,6 +162,10 @@ fn test() -> Result {
             run: setup::wasm_tests,
         },
         Step {
+            name: "JavaScript: eslint, tsc, unit tests",
+            run: setup::js_checks,
+        },
+        Step {
             name: "end-to-end tests (Chromium)",
             run: setup::e2e_tests,
         },

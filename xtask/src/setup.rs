@@ -144,7 +144,8 @@ pub fn build_app(with_bench: bool) -> Result {
         "generating the JavaScript bindings into www/pkg",
         Command::new(tools_dir().join("wbg-bindgen"))
             .current_dir(root())
-            .args(["--target", "web", "--out-dir", "www/pkg", "--no-typescript"])
+            // With TypeScript declarations (www/pkg/fmp.d.ts): tsc checks the page against them.
+            .args(["--target", "web", "--out-dir", "www/pkg"])
             .arg(&wasm),
     )
 }
@@ -244,6 +245,47 @@ fn node_against_served_app(with_bench: bool) -> Result<Command> {
     node.current_dir(root().join("tests"))
         .env("FMP_URL", format!("http://127.0.0.1:{port}/"));
     Ok(node)
+}
+
+/// A command for a tool installed in tests/node_modules/.bin, run from the repository root.
+fn npm_bin(name: &str) -> Command {
+    let mut cmd = Command::new(root().join("tests/node_modules/.bin").join(name));
+    cmd.current_dir(root());
+    cmd
+}
+
+/// The JavaScript checks: eslint over www/ and tests/, tsc over the page and the workers
+/// (against the generated www/pkg/fmp.d.ts, so the app is built first), and the Node unit
+/// tests of the pure modules (tests/unit).
+pub fn js_checks() -> Result {
+    build_app(false)?;
+    ensure_npm()?;
+    run(
+        "eslint (www/, tests/)",
+        npm_bin("eslint").args([
+            "-c",
+            "tests/eslint.config.mjs",
+            "--max-warnings",
+            "0",
+            "www",
+            "tests/e2e",
+            "tests/bench",
+            "tests/unit",
+            "tests/eslint.config.mjs",
+        ]),
+    )?;
+    for project in ["tests/tsconfig.www.json", "tests/tsconfig.workers.json"] {
+        run(
+            &format!("tsc --noEmit -p {project}"),
+            npm_bin("tsc").args(["--noEmit", "-p", project]),
+        )?;
+    }
+    run(
+        "JavaScript unit tests (node --test tests/unit)",
+        Command::new("node")
+            .current_dir(root().join("tests"))
+            .args(["--test", "--test-reporter=spec", "unit/"]),
+    )
 }
 
 /// Runs Node's test runner over tests/e2e/*.test.mjs against the served app.
