@@ -48,7 +48,7 @@ const clock = new Clock();
 const chart = new LossChart($canvas('loss'));
 const stageCache = new Map(); // shared: side by side evaluates each grid once
 const stages = [new Stage($canvas('stage'), fields, stageCache), new Stage($canvas('stage2'), fields, stageCache)];
-const ui = { tool: 'spray', hover: /** @type {{x: number, y: number} | null} */ (null), memo: /** @type {string | null} */ (null), edited: false, crashed: false, frames: 0, lastFrame: { field: '', t: NaN, modelVersion: -1 } };
+const ui = { tool: 'spray', hover: /** @type {{x: number, y: number} | null} */ (null), memo: /** @type {string | null} */ (null), edited: false, crashed: false, frames: 0, lastFrame: { field: '', t: NaN, modelVersion: -1, pending: 0 } };
 
 const session = new Session({
   onProgress: (m) => training.onProgress(m),
@@ -122,10 +122,15 @@ store.subscribe(['memo'], (s) => { if (s.memo) store.apply({ play: false, t: 1 }
 // while time plays it changes every frame).
 /** @type {ReturnType<typeof setTimeout> | undefined} */
 let urlTimer;
+/** The link to the current state (t only while paused: while time plays, it is not a moment). */
+function currentHash() {
+  const settings = store.settings();
+  return toHash(PROPS, settings.play ? { ...settings, t: PROPS.t.def } : settings, cloud.view());
+}
 /** Keeps the URL in step with the state (debounced), so reload, back and copying the address work. */
 function scheduleUrl() {
   clearTimeout(urlTimer);
-  urlTimer = setTimeout(() => history.replaceState(null, '', toHash(PROPS, store.settings(), cloud.view())), 300);
+  urlTimer = setTimeout(() => history.replaceState(null, '', currentHash()), 300);
 }
 store.subscribe('*', (s, changed) => {
   if ([...changed].some((k) => k in PROPS && (k !== 't' || !s.play))) {
@@ -327,7 +332,8 @@ function drawFrame(now) {
   setIfChanged($('loss-caption'), 'textContent', lossCaption(chart.latest()));
   drawSchedule(t);
   ui.frames += 1;
-  ui.lastFrame = { field: shown.id, t, modelVersion: s.modelVersion };
+  const pending = stages[0].pending + (s.show === 'side' ? stages[1].pending : 0);
+  ui.lastFrame = { field: shown.id, t, modelVersion: s.modelVersion, pending };
 }
 
 let legendKey = '';
@@ -374,6 +380,6 @@ requestAnimationFrame(frame);
 if (!Tour.seen() && !start.fromLink) tour.open();
 installTestHook({
   store, cloud, chart, session, training, tour, ui,
-  urlCurrent: () => location.hash === toHash(PROPS, store.settings(), cloud.view()),
+  urlCurrent: () => location.hash === currentHash(),
 });
 document.body.dataset.ready = '1';

@@ -6,6 +6,58 @@ import { COLORS, View, fitCanvas, drawBackground, drawHeatmap, drawDots, drawPar
 
 const ARROW_GRID = 23;
 const HEAT_GRID = 40;
+/**
+ * Main-thread time a frame may spend evaluating fields (arrows, heatmaps). A field that costs
+ * more (a wide, deep network's residual grid) is computed in pieces over several frames while
+ * the last complete one stays on screen, so every allowed setting keeps the page animating.
+ */
+const BUDGET_MS = 6;
+
+/**
+ * A value of `total` items of `stride` floats, computed in pieces across frames. A job for
+ * an older key runs to its end before the newest key starts (a costly field shows late, not
+ * never); the last complete value is what the stage draws meanwhile.
+ */
+class Progressive {
+  constructor() {
+    /** @type {{ key: string, value: Float32Array } | null} */
+    this.done = null;
+    /** @type {{ key: string, out: Float32Array, next: number, total: number, stride: number,
+     *   piece: (start: number, count: number) => ArrayLike<number> } | null} */
+    this.job = null;
+    /** Measured cost of one item, ms (an exponential average). */
+    this.msPerItem = 0;
+  }
+  /**
+   * The newest complete value, after working on `key` until `deadline` (at least one piece).
+   * @param {string} key names every input of the value
+   * @param {number} total
+   * @param {number} stride
+   * @param {(start: number, count: number) => ArrayLike<number>} piece items start..start+count
+   * @param {number} deadline a performance.now() time
+   * @returns {{ value: Float32Array | null, current: boolean }}
+   */
+  get(key, total, stride, piece, deadline) {
+    if (this.done?.key !== key || this.job) {
+      this.job ??= { key, out: new Float32Array(total * stride), next: 0, total, stride, piece };
+      const job = this.job;
+      let first = true;
+      while (job.next < job.total && (first || performance.now() < deadline)) {
+        const left = Math.max(0, deadline - performance.now());
+        const fit = this.msPerItem > 0 ? Math.floor(left / this.msPerItem) : 8;
+        const count = Math.max(1, Math.min(job.total - job.next, fit));
+        const t0 = performance.now();
+        job.out.set(job.piece(job.next, count), job.next * job.stride);
+        const ms = (performance.now() - t0) / count;
+        this.msPerItem = this.msPerItem > 0 ? 0.7 * this.msPerItem + 0.3 * ms : ms;
+        job.next += count;
+        first = false;
+      }
+      if (job.next >= job.total) { this.done = { key: job.key, value: job.out }; this.job = null; }
+    }
+    return { value: this.done?.value ?? null, current: this.done?.key === key };
+  }
+}
 
 /** Cell-centre grid points of an n x n grid over the view, interleaved, row 0 at the top. */
 function gridPoints(view, n) {
@@ -24,7 +76,7 @@ export class Stage {
   /**
    * fields: the page's wasm Fields handle (cloud, schedule and model kept in sync by main; z is
    * passed to it with each call);
-   * cache: a Map slot -> { key, value }, shared by stages that show the same fields.
+   * cache: a Map slot -> Progressive, shared by stages that show the same fields.
    */
   constructor(canvas, fields, cache = new Map()) {
     this.canvas = canvas;
@@ -32,15 +84,36 @@ export class Stage {
     this.view = new View();
     this.arrowXs = gridPoints(this.view, ARROW_GRID);
     this.cache = cache;
+    /** How many fields of the last frame were shown from older inputs (still being computed). */
+    this.pending = 0;
+    this.deadline = 0;
   }
 
-  /** Evaluates fn() once per distinct key of a slot (the key names every input it used). */
-  cached(slot, key, fn) {
-    const hit = this.cache.get(slot);
-    if (hit && hit.key === key) return hit.value;
-    const value = fn();
-    this.cache.set(slot, { key, value });
+  /**
+   * A field in pieces: the newest complete value of `slot` (or null), working on `key`.
+   * @param {string} slot one per kind of value (a slot never shows another kind's value)
+   * @param {string} key names every input
+   * @param {number} total items
+   * @param {number} stride floats per item
+   * @param {(start: number, count: number) => ArrayLike<number>} piece
+   */
+  progressive(slot, key, total, stride, piece) {
+    let p = this.cache.get(slot);
+    if (!p) { p = new Progressive(); this.cache.set(slot, p); }
+    const { value, current } = p.get(key, total, stride, piece, this.deadline);
+    if (!current) this.pending += 1;
     return value;
+  }
+
+  /**
+   * The arrow grid's velocities of field `kind` at time t.
+   * @param {string} kind
+   * @param {string} key
+   * @param {(xs: Float32Array) => ArrayLike<number>} evaluate
+   */
+  arrowField(kind, key, evaluate) {
+    const xs = this.arrowXs;
+    return this.progressive(`arrows:${kind}`, key, xs.length / 2, 2, (start, count) => evaluate(xs.subarray(2 * start, 2 * (start + count))));
   }
 
   /**
@@ -52,16 +125,22 @@ export class Stage {
     const { ctx, w, h, dpr } = fitCanvas(this.canvas);
     const view = this.view;
     drawBackground(ctx, view, w, h);
+    this.pending = 0;
+    this.deadline = performance.now() + BUDGET_MS;
     const tq = Math.round(s.t * 200) / 200; // fields are re-evaluated every 0.005 in t
 
     if (s.heat) {
       // Heatmaps cost a few ms each: re-evaluated every 0.02 in t.
       const th = Math.round(s.t * 50) / 50;
       const key = `${s.heat.what}|${th}|${s.versions.cloud}|${s.heat.what.includes('learned') || s.heat.what === 'error' ? s.versions.model : ''}`;
-      const grid = this.cached('heat', key, () => this.fields.grid(s.heat.what, th, HEAT_GRID, view.half));
-      const [lo, hi] = s.heat.range(grid);
-      const shown = s.heat.transform ? grid.map(s.heat.transform) : grid;
-      drawHeatmap(ctx, shown, HEAT_GRID, s.heat.map, lo, hi, w, h);
+      const what = s.heat.what;
+      const grid = this.progressive(`heat:${what}`, key, HEAT_GRID * HEAT_GRID, 1,
+        (start, count) => this.fields.grid_cells(what, th, HEAT_GRID, view.half, start, count));
+      if (grid) {
+        const [lo, hi] = s.heat.range(grid);
+        const shown = s.heat.transform ? grid.map(s.heat.transform) : grid;
+        drawHeatmap(ctx, shown, HEAT_GRID, s.heat.map, lo, hi, w, h);
+      }
     }
 
     const dataR = Math.max(1.5, 1.6 * dpr * (s.cloudCount > 2000 ? 0.8 : 1));
@@ -70,16 +149,16 @@ export class Stage {
     if (s.arrows) {
       const kind = s.arrows;
       const key = `${kind}|${tq}|${s.versions.cloud}|${kind === 'learned' || kind === 'error' ? s.versions.model : ''}|${kind === 'conditional' ? s.z : ''}`;
-      const vs = this.cached('arrows', key, () => (kind === 'conditional'
-        ? this.fields.conditional_velocity(this.arrowXs, tq, s.z[0], s.z[1])
-        : this.fields.velocity(kind === 'error' ? 'marginal' : kind, this.arrowXs, tq)));
+      const z = s.z;
+      const vs = kind === 'conditional'
+        ? this.arrowField('conditional', key, (xs) => this.fields.conditional_velocity(xs, tq, z[0], z[1]))
+        : this.arrowField(kind === 'error' ? 'marginal' : kind, key, (xs) => this.fields.velocity(kind === 'error' ? 'marginal' : kind, xs, tq));
       const cell = (w / ARROW_GRID);
       if (kind === 'error') {
-        const ks = `${key}|learned`;
-        const vl = this.cached('arrows2', ks, () => this.fields.velocity('learned', this.arrowXs, tq));
-        drawArrows(ctx, view, this.arrowXs, vs, 'rgba(25,113,194,0.75)', cell * 0.9, 1.5, w, h, 1.2 * dpr);
-        drawArrows(ctx, view, this.arrowXs, vl, 'rgba(232,89,12,0.8)', cell * 0.9, 1.5, w, h, 1.2 * dpr);
-      } else {
+        const vl = this.arrowField('learned', key, (xs) => this.fields.velocity('learned', xs, tq));
+        if (vs) drawArrows(ctx, view, this.arrowXs, vs, 'rgba(25,113,194,0.75)', cell * 0.9, 1.5, w, h, 1.2 * dpr);
+        if (vl) drawArrows(ctx, view, this.arrowXs, vl, 'rgba(232,89,12,0.8)', cell * 0.9, 1.5, w, h, 1.2 * dpr);
+      } else if (vs) {
         const color = { learned: COLORS.learned, marginal: COLORS.exact, conditional: COLORS.cond }[kind];
         drawArrows(ctx, view, this.arrowXs, vs, color, cell * 0.9, 1.5, w, h, 1.3 * dpr);
       }

@@ -7,7 +7,7 @@
  * @param {{ store: import('./store.js').Store, cloud: import('./draw.js').Cloud,
  *   chart: import('./chart.js').LossChart, session: import('./session.js').Session,
  *   training: import('./training.js').Training, tour: import('./tour.js').Tour,
- *   ui: { frames: number, lastFrame: { field: string, t: number, modelVersion: number } },
+ *   ui: { frames: number, lastFrame: { field: string, t: number, modelVersion: number, pending: number } },
  *   urlCurrent: () => boolean }} app
  */
 export function installTestHook({ store, cloud, chart, session, training, ui, urlCurrent }) {
@@ -26,7 +26,7 @@ export function installTestHook({ store, cloud, chart, session, training, ui, ur
     replacePoints: (/** @type {number[]} */ pts) => cloud.replace(Float32Array.from(pts)),
     /** The last charted step (0 before any), and the charted losses (smoothed). */
     lastStep: () => chart.steps.at(-1) ?? 0,
-    losses: () => ({ firstCfm: chart.cfm[0], lastCfm: chart.cfm.at(-1), lastFm: chart.fm.at(-1) }),
+    losses: () => ({ firstCfm: chart.cfm[0], lastCfm: chart.cfm.at(-1), firstFm: chart.fm[0], lastFm: chart.fm.at(-1) }),
     /** Whether training runs; whether the page holds the weights a paused trainer ended with. */
     isTraining: () => training.running,
     trainingSettled: () => session.settled,
@@ -37,7 +37,10 @@ export function installTestHook({ store, cloud, chart, session, training, ui, ur
     },
     /** Whether the address bar holds the current state (it follows it, debounced). */
     urlCurrent,
-    /** Frames drawn so far, and what the last one showed (view id, t, model version). */
+    /**
+     * Frames drawn so far, and what the last one showed: view id, t, model version, and how
+     * many of its fields were still being computed (shown from older inputs).
+     */
     frames: () => ui.frames,
     lastFrame: () => ({ ...ui.lastFrame }),
     /** Kills the training worker (as an uncaught error would), and how often it was replaced. */

@@ -3,8 +3,7 @@
 
 #[cfg(not(target_arch = "wasm32"))]
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let out = fmp::cli::run(&args);
+    let out = fmp::cli::run_os(std::env::args_os().skip(1));
     print!("{}", out.stdout);
     eprint!("{}", out.stderr);
     std::process::exit(out.code);

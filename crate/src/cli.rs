@@ -2,27 +2,49 @@
 //! tests call it directly: [`run`] takes the arguments and returns stdout, stderr and the exit
 //! code. Native only (it reads files and the wall clock).
 //!
-//! ```text
-//! fmp train [--preset NAME | --data FILE.csv] [--points N] [--steps N] [--seed S]
-//!           [--width W] [--depth D] [--time-features K] [--batch B] [--lr LR]
-//!           [--schedule linear|cosine|sqrt] [--solver euler|midpoint|rk4] [--ode-steps K]
-//!           [--samples OUT.csv]
-//! fmp field --data FILE.csv --t T --at QUERY.csv [--schedule linear|cosine|sqrt]
-//! ```
+//! Two commands, `fmp train [FLAGS]` and `fmp field --data FILE.csv --t T --at QUERY.csv
+//! [--schedule NAME]`; `fmp --help` prints every flag with its range, generated from one flag
+//! table whose ranges are [`crate::limits`] (the page's numbers, plus those only the command
+//! line has).
+//!
 //! `train` fits the default network (flags override [`TrainConfig::default`]) to a preset
-//! (default two moons, `--points` points, default 2,048) or to a CSV cloud used as given, then
-//! integrates as many points as the data has (at most 2,048; a larger cloud is subsampled for the
-//! metrics) from `N(0, I)` through the learned field and prints one JSON line: steps, steps/s,
-//! final CFM and FM losses (averaged over the last reported steps), energy distance and exact
-//! W2 to the data. `field` prints the exact marginal at time `t` at each query point as CSV
+//! (default two moons, `--points` points, default 2,048) or to a CSV cloud, then integrates as
+//! many points as the data has (at most 2,048; a larger cloud is subsampled for the metrics)
+//! from `N(0, I)` through the learned field and prints one JSON line: steps, steps/s, final CFM
+//! and FM losses (averaged over the last reported steps), energy distance and exact W2 to the
+//! data. `field` prints the exact marginal at time `t` at each query point as CSV
 //! `x,y,u_x,u_y,score_x,score_y,log_density,divergence`.
-//! Every error (bad flag or value, unreadable or malformed file, empty cloud, non-finite value)
-//! is one line on stderr naming the file and line, with exit code 2.
+//!
+//! ## Checks and exit codes
+//! - Every flag value is checked as it is read, in command-line order (so the first bad
+//!   argument is the one reported): integers are decimal and within their range, numbers are
+//!   finite and within theirs, names are one of the listed ones.
+//! - A CSV file (`--data`, `--at`) has at most [`limits::MAX_FILE_BYTES`] bytes, is UTF-8 (else
+//!   the error names the line of the first invalid byte), and parses with
+//!   [`data::parse_points_csv`] (finite coordinates within `+-`[`limits::MAX_COORD`], errors
+//!   name the line); a data cloud has at most [`limits::POINTS`] points (the page's
+//!   `MAX_POINTS`), a query file at most [`limits::QUERY_POINTS`].
+//! - Data outside the stage: `train` does what the page's CSV import does
+//!   ([`data::fit_to_stage`]): a cloud with a coordinate beyond `0.95 WORLD` is rescaled into
+//!   `0.85 WORLD`, so a file trains on the same cloud here and on the page. The output says so
+//!   (`"data_rescaled":true`), and the metrics and `--samples` are then in the rescaled
+//!   coordinates. `field` uses the data and the queries as given: it reports the exact field
+//!   of the cloud in the file, at the points in the other.
+//! - Divergence: training stops as soon as a CFM loss is not finite or the mean CFM loss of a
+//!   run of [`limits::DIVERGENCE_WINDOW`] steps exceeds [`limits::DIVERGED_LOSS`] (the page's
+//!   test), or when the trained field sends samples to infinity.
+//!
+//! Exit code 0 on success; 1 when training diverged (`error: training diverged at step N (loss
+//! L); lower --lr`); 2 for a bad argument or input. Every error is one line on stderr, starting
+//! with `error: `, naming the flag and its range, or the file and the line.
 
+use std::ffi::OsString;
+use std::io::Read;
 use std::time::Instant;
 
 use crate::data::{self, Preset};
 use crate::json;
+use crate::limits::{self, IntLimit, RealLimit};
 use crate::marginal::EmpiricalMarginal;
 use crate::metrics;
 use crate::mlp::MlpField;
@@ -39,106 +61,568 @@ pub struct Output {
     pub stdout: String,
     /// Standard error (one line on failure).
     pub stderr: String,
-    /// Exit code: 0 on success, 2 on a usage or input error.
+    /// Exit code: 0 on success, 1 when training diverged, 2 on a usage or input error.
     pub code: i32,
 }
 
-/// Usage text, printed on `--help`.
-const USAGE: &str =
-    "usage: fmp train [--preset NAME | --data FILE.csv] [--points N] [--steps N] [--seed S] \
-[--width W] [--depth D] [--time-features K] [--batch B] [--lr LR] [--schedule linear|cosine|sqrt] \
-[--solver euler|midpoint|rk4] [--ode-steps K] [--samples OUT.csv]\n       \
-fmp field --data FILE.csv --t T --at QUERY.csv [--schedule linear|cosine|sqrt]";
+/// Exit code of a usage or input error.
+const EXIT_USAGE: i32 = 2;
+/// Exit code of a diverged training run.
+const EXIT_DIVERGED: i32 = 1;
 
 /// Number of final steps run with [`Trainer::step_reporting`] to report the losses.
 const REPORT_STEPS: usize = 20;
 
+/// Default `--steps`.
+const DEFAULT_STEPS: u64 = 5000;
+/// Default `--points`.
+const DEFAULT_POINTS: u64 = 2048;
+/// Default `--ode-steps`.
+const DEFAULT_ODE_STEPS: u64 = 50;
+
+/// A failed run: exit code and a one-line message (without the `error: ` prefix).
+#[derive(Debug)]
+struct Failure {
+    code: i32,
+    message: String,
+}
+
+impl From<String> for Failure {
+    fn from(message: String) -> Self {
+        Failure {
+            code: EXIT_USAGE,
+            message,
+        }
+    }
+}
+
+impl From<&str> for Failure {
+    fn from(message: &str) -> Self {
+        message.to_string().into()
+    }
+}
+
+/// What a flag takes.
+#[derive(Clone, Copy)]
+enum Kind {
+    /// A decimal integer in range.
+    Int(IntLimit),
+    /// A finite number in range.
+    Real(RealLimit),
+    /// One of a list of names.
+    Choice(fn() -> Vec<&'static str>),
+    /// A CSV file to read, with the limit on its number of points.
+    Csv(IntLimit),
+    /// A file to write.
+    Out,
+}
+
+/// One row of a command's flag table.
+struct Flag {
+    name: &'static str,
+    /// Placeholder of the value in the usage text.
+    meta: &'static str,
+    kind: Kind,
+    /// The rest of the usage line: default, remarks.
+    note: String,
+}
+
+fn preset_names() -> Vec<&'static str> {
+    Preset::ALL.iter().map(|p| p.name()).collect()
+}
+
+fn schedule_names() -> Vec<&'static str> {
+    Schedule::ALL.iter().map(|s| s.name()).collect()
+}
+
+fn solver_names() -> Vec<&'static str> {
+    Solver::ALL.iter().map(|s| s.name()).collect()
+}
+
+/// The flags of `train`, in usage order.
+fn train_flags() -> Vec<Flag> {
+    let c = TrainConfig::default();
+    let flag = |name, meta, kind, note: String| Flag {
+        name,
+        meta,
+        kind,
+        note,
+    };
+    vec![
+        flag(
+            "--preset",
+            "NAME",
+            Kind::Choice(preset_names),
+            "default moons".into(),
+        ),
+        flag(
+            "--data",
+            "FILE.csv",
+            Kind::Csv(limits::POINTS),
+            format!(
+                "instead of --preset; a cloud reaching beyond +-{:.3} is rescaled into \
+                 +-{:.3}, as the page's import does",
+                limits::RESCALE_ABOVE,
+                limits::RESCALE_TO
+            ),
+        ),
+        flag(
+            "--points",
+            "N",
+            Kind::Int(limits::POINTS),
+            format!("default {DEFAULT_POINTS}; presets only"),
+        ),
+        flag(
+            "--steps",
+            "N",
+            Kind::Int(limits::TRAIN_STEPS),
+            format!("default {DEFAULT_STEPS}"),
+        ),
+        flag(
+            "--seed",
+            "S",
+            Kind::Int(limits::SEED),
+            format!("default {}", c.seed),
+        ),
+        flag(
+            "--width",
+            "W",
+            Kind::Int(limits::WIDTH),
+            format!("default {}", c.mlp.width),
+        ),
+        flag(
+            "--depth",
+            "D",
+            Kind::Int(limits::DEPTH),
+            format!("default {}", c.mlp.depth),
+        ),
+        flag(
+            "--time-features",
+            "K",
+            Kind::Int(limits::TIME_FEATURES),
+            format!("default {}", c.mlp.time_features),
+        ),
+        flag(
+            "--batch",
+            "B",
+            Kind::Int(limits::BATCH),
+            format!("default {}", c.batch),
+        ),
+        flag(
+            "--lr",
+            "LR",
+            Kind::Real(limits::LR),
+            format!("default {}", c.adam.lr),
+        ),
+        flag(
+            "--schedule",
+            "NAME",
+            Kind::Choice(schedule_names),
+            format!("default {}", c.schedule.name()),
+        ),
+        flag(
+            "--solver",
+            "NAME",
+            Kind::Choice(solver_names),
+            format!("default {}", Solver::default().name()),
+        ),
+        flag(
+            "--ode-steps",
+            "K",
+            Kind::Int(limits::ODE_STEPS),
+            format!("default {DEFAULT_ODE_STEPS}"),
+        ),
+        flag(
+            "--samples",
+            "OUT.csv",
+            Kind::Out,
+            "write the generated samples there".into(),
+        ),
+    ]
+}
+
+/// The flags of `field`, in usage order.
+fn field_flags() -> Vec<Flag> {
+    vec![
+        Flag {
+            name: "--data",
+            meta: "FILE.csv",
+            kind: Kind::Csv(limits::POINTS),
+            note: "required; used as given".into(),
+        },
+        Flag {
+            name: "--t",
+            meta: "T",
+            kind: Kind::Real(limits::TIME),
+            note: "required".into(),
+        },
+        Flag {
+            name: "--at",
+            meta: "QUERY.csv",
+            kind: Kind::Csv(limits::QUERY_POINTS),
+            note: "required; the query points, used as given".into(),
+        },
+        Flag {
+            name: "--schedule",
+            meta: "NAME",
+            kind: Kind::Choice(schedule_names),
+            note: format!("default {}", Schedule::default().name()),
+        },
+    ]
+}
+
+impl Flag {
+    /// What the value must be, e.g. `an integer in 4..=512`.
+    fn expects(&self) -> String {
+        match self.kind {
+            Kind::Int(l) => format!("an integer in {l}"),
+            Kind::Real(l) => format!("a number in {l}"),
+            Kind::Choice(names) => format!("one of {}", names().join(", ")),
+            Kind::Csv(l) => format!("a CSV file of at most {} points", l.max),
+            Kind::Out => "a file name".to_string(),
+        }
+    }
+
+    /// The usage line.
+    fn usage_line(&self) -> String {
+        let head = format!("{} {}", self.name, self.meta);
+        format!("  {head:<24} {}; {}\n", self.expects(), self.note)
+    }
+}
+
+/// The usage text, printed by `--help`: generated from the flag tables.
+fn usage() -> String {
+    let mut s = String::from(
+        "usage: fmp train [FLAGS]\n       \
+         fmp field --data FILE.csv --t T --at QUERY.csv [--schedule NAME]\n       \
+         fmp --help\n\
+         train: fits a network to a preset or a CSV cloud, samples it, prints one JSON line.\n\
+         field: prints the exact marginal field of a CSV cloud at query points, as CSV.\n\
+         \ntrain flags:\n",
+    );
+    for f in train_flags() {
+        s.push_str(&f.usage_line());
+    }
+    s.push_str("\nfield flags:\n");
+    for f in field_flags() {
+        s.push_str(&f.usage_line());
+    }
+    s.push_str(&format!(
+        "\nCSV files: x,y per line (optional header), UTF-8, at most {} bytes, coordinates \
+         finite and within +-{}.\nTraining stops with an error when a loss is not finite or the \
+         mean loss of {} steps exceeds {}.\nExit status: 0 success, 1 training diverged, 2 bad \
+         argument or input (one line on stderr).\n",
+        limits::MAX_FILE_BYTES,
+        limits::format_number(limits::MAX_COORD),
+        limits::DIVERGENCE_WINDOW,
+        limits::format_number(limits::DIVERGED_LOSS),
+    ));
+    s
+}
+
+/// A value as messages show it: as is when plain, else quoted with control characters
+/// escaped; at most `max` characters.
+fn shown_max(v: &str, max: usize) -> String {
+    let plain = !v.is_empty() && v.chars().all(|c| c.is_ascii_graphic() && c != '"');
+    let escaped: String = if plain {
+        v.to_string()
+    } else {
+        v.chars().flat_map(char::escape_debug).collect()
+    };
+    let cut = match escaped.char_indices().nth(max) {
+        Some((i, _)) => format!("{}...", &escaped[..i]),
+        None => escaped,
+    };
+    if plain {
+        cut
+    } else {
+        format!("\"{cut}\"")
+    }
+}
+
+/// A flag value as messages show it (at most 40 characters).
+fn shown(v: &str) -> String {
+    shown_max(v, 40)
+}
+
+/// A file name as messages show it (escaped if need be, never cut).
+fn file_shown(v: &str) -> String {
+    shown_max(v, usize::MAX)
+}
+
+/// A checked flag value.
+#[derive(Clone, Copy, Debug)]
+enum Value<'a> {
+    Int(u64),
+    Real(f64),
+    Text(&'a str),
+}
+
+/// The flags given, checked against `table` in command-line order.
+#[derive(Debug)]
+struct Given<'a>(Vec<(&'static str, Value<'a>)>);
+
+impl<'a> Given<'a> {
+    fn parse(args: &'a [String], table: &[Flag]) -> Result<Self, Failure> {
+        let mut given = Vec::new();
+        let mut it = args.iter();
+        while let Some(arg) = it.next() {
+            let flag = table.iter().find(|f| f.name == arg).ok_or_else(|| {
+                let names: Vec<&str> = table.iter().map(|f| f.name).collect();
+                format!(
+                    "unknown flag {} (expected {})",
+                    shown(arg),
+                    names.join(", ")
+                )
+            })?;
+            let raw = it
+                .next()
+                .ok_or_else(|| format!("{} needs a value, {}", flag.name, flag.expects()))?;
+            if given.iter().any(|(name, _)| *name == flag.name) {
+                return Err(format!("{} given twice", flag.name).into());
+            }
+            let bad = || {
+                format!(
+                    "{} must be {} (got {})",
+                    flag.name,
+                    flag.expects(),
+                    shown(raw)
+                )
+            };
+            let value = match flag.kind {
+                Kind::Int(limit) => Value::Int(
+                    raw.parse::<u64>()
+                        .ok()
+                        .filter(|v| limit.contains(*v))
+                        .ok_or_else(bad)?,
+                ),
+                Kind::Real(limit) => Value::Real(
+                    raw.parse::<f64>()
+                        .ok()
+                        .filter(|v| limit.contains(*v))
+                        .ok_or_else(bad)?,
+                ),
+                Kind::Choice(names) if names().contains(&raw.as_str()) => Value::Text(raw),
+                Kind::Choice(_) => return Err(bad().into()),
+                Kind::Csv(_) | Kind::Out if raw.is_empty() => return Err(bad().into()),
+                Kind::Csv(_) | Kind::Out => Value::Text(raw),
+            };
+            given.push((flag.name, value));
+        }
+        Ok(Given(given))
+    }
+
+    fn get(&self, name: &str) -> Option<Value<'a>> {
+        self.0.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
+    }
+
+    fn int(&self, name: &str, default: u64) -> u64 {
+        match self.get(name) {
+            Some(Value::Int(v)) => v,
+            _ => default,
+        }
+    }
+
+    fn real(&self, name: &str) -> Option<f64> {
+        match self.get(name) {
+            Some(Value::Real(v)) => Some(v),
+            _ => None,
+        }
+    }
+
+    fn text(&self, name: &str) -> Option<&'a str> {
+        match self.get(name) {
+            Some(Value::Text(v)) => Some(v),
+            _ => None,
+        }
+    }
+}
+
+/// Where `train` gets its data.
+#[derive(Clone, Debug, PartialEq)]
+enum Source {
+    /// A preset and its number of points.
+    Preset(Preset, usize),
+    /// A CSV file.
+    File(String),
+}
+
+/// A checked `train` command.
+#[derive(Clone, Debug, PartialEq)]
+struct TrainArgs {
+    source: Source,
+    config: TrainConfig,
+    steps: usize,
+    solver: Solver,
+    ode_steps: usize,
+    samples: Option<String>,
+}
+
+/// A checked `field` command.
+#[derive(Clone, Debug, PartialEq)]
+struct FieldArgs {
+    data: String,
+    at: String,
+    t: f64,
+    schedule: Schedule,
+}
+
+/// A checked command line.
+#[derive(Clone, Debug, PartialEq)]
+enum Command {
+    Help,
+    Train(TrainArgs),
+    Field(FieldArgs),
+}
+
+/// Checks the whole command line (nothing is read or run).
+fn parse(args: &[String]) -> Result<Command, Failure> {
+    if args.iter().any(|a| a == "--help" || a == "-h") {
+        return Ok(Command::Help);
+    }
+    match args.first().map(String::as_str) {
+        Some("train") => parse_train(&args[1..]).map(Command::Train),
+        Some("field") => parse_field(&args[1..]).map(Command::Field),
+        Some(other) => Err(format!(
+            "unknown command {} (expected train or field; fmp --help lists the flags)",
+            shown(other)
+        )
+        .into()),
+        None => Err("missing command (expected train or field; fmp --help lists the flags)".into()),
+    }
+}
+
+fn parse_train(args: &[String]) -> Result<TrainArgs, Failure> {
+    let given = Given::parse(args, &train_flags())?;
+    let source = match (given.text("--preset"), given.text("--data")) {
+        (Some(_), Some(_)) => return Err("give --preset or --data, not both".into()),
+        (None, Some(_)) if given.get("--points").is_some() => {
+            return Err("--points is for presets; a --data file brings its own points".into())
+        }
+        (None, Some(file)) => Source::File(file.to_string()),
+        (preset, None) => {
+            let preset = Preset::parse(preset.unwrap_or("moons")).unwrap_or(Preset::TwoMoons);
+            Source::Preset(preset, given.int("--points", DEFAULT_POINTS) as usize)
+        }
+    };
+    let mut config = TrainConfig::default();
+    config.seed = given.int("--seed", config.seed);
+    config.mlp.width = given.int("--width", config.mlp.width as u64) as usize;
+    config.mlp.depth = given.int("--depth", config.mlp.depth as u64) as usize;
+    config.mlp.time_features =
+        given.int("--time-features", config.mlp.time_features as u64) as usize;
+    config.batch = given.int("--batch", config.batch as u64) as usize;
+    if let Some(lr) = given.real("--lr") {
+        config.adam.lr = lr as f32;
+    }
+    if let Some(s) = given.text("--schedule").and_then(Schedule::parse) {
+        config.schedule = s;
+    }
+    Ok(TrainArgs {
+        source,
+        config,
+        steps: given.int("--steps", DEFAULT_STEPS) as usize,
+        solver: given
+            .text("--solver")
+            .and_then(Solver::parse)
+            .unwrap_or_default(),
+        ode_steps: given.int("--ode-steps", DEFAULT_ODE_STEPS) as usize,
+        samples: given.text("--samples").map(str::to_string),
+    })
+}
+
+fn parse_field(args: &[String]) -> Result<FieldArgs, Failure> {
+    let given = Given::parse(args, &field_flags())?;
+    let required = |name: &str, meta: &str| format!("field needs {name} {meta}");
+    Ok(FieldArgs {
+        data: given
+            .text("--data")
+            .ok_or_else(|| required("--data", "FILE.csv"))?
+            .to_string(),
+        at: given
+            .text("--at")
+            .ok_or_else(|| required("--at", "QUERY.csv"))?
+            .to_string(),
+        t: given.real("--t").ok_or_else(|| required("--t", "T"))?,
+        schedule: given
+            .text("--schedule")
+            .and_then(Schedule::parse)
+            .unwrap_or_default(),
+    })
+}
+
 /// Run the command line `args` (without the program name).
 pub fn run(args: &[String]) -> Output {
-    let result = match args.first().map(String::as_str) {
-        Some("train") => train(&args[1..]),
-        Some("field") => field(&args[1..]),
-        Some("--help") | Some("-h") => Ok(format!("{USAGE}\n")),
-        Some(other) => Err(format!(
-            "unknown command '{other}' (expected train or field)"
-        )),
-        None => Err("missing command (expected train or field)".to_string()),
-    };
+    let result = parse(args).and_then(|command| match command {
+        Command::Help => Ok(usage()),
+        Command::Train(a) => train(&a),
+        Command::Field(a) => field(&a),
+    });
+    finish(result)
+}
+
+/// [`run`] for arguments as the operating system gives them: an argument that is not UTF-8 is
+/// an error (exit code 2) naming its position.
+pub fn run_os(args: impl IntoIterator<Item = OsString>) -> Output {
+    let mut strings = Vec::new();
+    for (i, arg) in args.into_iter().enumerate() {
+        match arg.into_string() {
+            Ok(s) => strings.push(s),
+            Err(arg) => {
+                return finish(Err(format!(
+                    "argument {} is not valid UTF-8 ({})",
+                    i + 1,
+                    shown(&arg.to_string_lossy())
+                )
+                .into()))
+            }
+        }
+    }
+    run(&strings)
+}
+
+fn finish(result: Result<String, Failure>) -> Output {
     match result {
         Ok(stdout) => Output {
             stdout,
             stderr: String::new(),
             code: 0,
         },
-        Err(message) => Output {
+        Err(f) => Output {
             stdout: String::new(),
-            stderr: format!("error: {message}\n"),
-            code: 2,
+            // One line whatever went into the message.
+            stderr: format!("error: {}\n", f.message.replace(['\n', '\r'], " ")),
+            code: f.code,
         },
     }
 }
 
-/// Flags as `(name, value)` pairs; every flag takes exactly one value.
-fn parse_flags<'a>(
-    args: &'a [String],
-    allowed: &[&str],
-) -> Result<Vec<(&'a str, &'a str)>, String> {
-    let mut flags: Vec<(&str, &str)> = Vec::new();
-    let mut it = args.iter();
-    while let Some(flag) = it.next() {
-        if !allowed.contains(&flag.as_str()) {
-            return Err(format!("unknown flag '{flag}'"));
-        }
-        let value = it
-            .next()
-            .ok_or_else(|| format!("flag {flag} needs a value"))?;
-        if flags.iter().any(|(f, _)| *f == flag) {
-            return Err(format!("flag {flag} given twice"));
-        }
-        flags.push((flag, value));
+/// Read and parse a CSV point cloud of at most `limit.max` points; errors name the file (and
+/// the line).
+fn read_points(file: &str, limit: IntLimit) -> Result<Vec<Point>, Failure> {
+    let name = file_shown(file);
+    let mut bytes = Vec::new();
+    std::fs::File::open(file)
+        .and_then(|f| f.take(limits::MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(|e| format!("{name}: {e}"))?;
+    if bytes.len() as u64 > limits::MAX_FILE_BYTES {
+        return Err(format!(
+            "{name}: the file is larger than {} bytes, the most a CSV file may have",
+            limits::MAX_FILE_BYTES
+        )
+        .into());
     }
-    Ok(flags)
-}
-
-fn get<'a>(flags: &[(&str, &'a str)], name: &str) -> Option<&'a str> {
-    flags.iter().find(|(f, _)| *f == name).map(|(_, v)| *v)
-}
-
-fn parse_num<T: std::str::FromStr>(
-    flags: &[(&str, &str)],
-    name: &str,
-    default: T,
-) -> Result<T, String> {
-    match get(flags, name) {
-        None => Ok(default),
-        Some(v) => v
-            .parse::<T>()
-            .map_err(|_| format!("{name}: cannot parse '{v}'")),
+    let text = data::decode_utf8(&bytes).map_err(|e| format!("{name}: {e}"))?;
+    let points = data::parse_points_csv(text).map_err(|e| format!("{name}: {e}"))?;
+    if points.len() as u64 > limit.max {
+        return Err(format!(
+            "{name}: it holds {} points; the most is {}",
+            points.len(),
+            limit.max
+        )
+        .into());
     }
-}
-
-fn parse_finite(flags: &[(&str, &str)], name: &str, default: f64) -> Result<f64, String> {
-    let v = parse_num(flags, name, default)?;
-    if v.is_finite() {
-        Ok(v)
-    } else {
-        Err(format!("{name}: must be finite"))
-    }
-}
-
-fn parse_schedule(flags: &[(&str, &str)]) -> Result<Schedule, String> {
-    match get(flags, "--schedule") {
-        None => Ok(Schedule::default()),
-        Some(v) => Schedule::parse(v)
-            .ok_or_else(|| format!("--schedule: unknown '{v}' (linear, cosine or sqrt)")),
-    }
-}
-
-/// Read and parse a point cloud (never empty: [`data::parse_points_csv`] rejects a file
-/// without points); errors name the file (and the line).
-fn read_points(file: &str) -> Result<Vec<Point>, String> {
-    let text = std::fs::read_to_string(file).map_err(|e| format!("{file}: {e}"))?;
-    data::parse_points_csv(&text).map_err(|e| format!("{file}: {e}"))
+    Ok(points)
 }
 
 /// A JSON number, or `null` if not finite.
@@ -150,70 +634,61 @@ fn json_num(v: f64) -> String {
     }
 }
 
-fn train(args: &[String]) -> Result<String, String> {
-    let flags = parse_flags(
-        args,
-        &[
-            "--preset",
-            "--data",
-            "--points",
-            "--steps",
-            "--seed",
-            "--width",
-            "--depth",
-            "--time-features",
-            "--batch",
-            "--lr",
-            "--schedule",
-            "--solver",
-            "--ode-steps",
-            "--samples",
-        ],
-    )?;
-    let defaults = TrainConfig::default();
-    let seed: u64 = parse_num(&flags, "--seed", defaults.seed)?;
-    let (source, data) = match (get(&flags, "--preset"), get(&flags, "--data")) {
-        (Some(_), Some(_)) => return Err("give --preset or --data, not both".to_string()),
-        (_, Some(file)) => (file.to_string(), read_points(file)?),
-        (preset, None) => {
-            let name = preset.unwrap_or("moons");
-            let preset = Preset::parse(name).ok_or_else(|| {
-                let names: Vec<&str> = Preset::ALL.iter().map(|p| p.name()).collect();
-                format!("--preset: unknown '{name}' ({})", names.join(", "))
-            })?;
-            let n: usize = parse_num(&flags, "--points", 2048)?;
-            if n == 0 {
-                return Err("--points: must be at least 1".to_string());
+/// The error of a diverged run at `step`.
+fn diverged(step: usize, loss: f64) -> Failure {
+    Failure {
+        code: EXIT_DIVERGED,
+        message: format!("training diverged at step {step} (loss {loss:.3e}); lower --lr"),
+    }
+}
+
+/// The page's divergence test over a run of CFM losses (see the module docs).
+#[derive(Default)]
+struct DivergenceWatch {
+    sum: f64,
+    count: usize,
+}
+
+impl DivergenceWatch {
+    /// Records the loss of step `step` (1-based).
+    fn record(&mut self, step: usize, loss: f64) -> Result<(), Failure> {
+        if !loss.is_finite() {
+            return Err(diverged(step, loss));
+        }
+        self.sum += loss;
+        self.count += 1;
+        if self.count == limits::DIVERGENCE_WINDOW {
+            self.flush(step)?;
+        }
+        Ok(())
+    }
+
+    /// Tests the mean of the losses recorded since the last test.
+    fn flush(&mut self, step: usize) -> Result<(), Failure> {
+        if self.count > 0 {
+            let mean = self.sum / self.count as f64;
+            *self = DivergenceWatch::default();
+            if !mean.is_finite() || mean > limits::DIVERGED_LOSS {
+                return Err(diverged(step, mean));
             }
-            let points = data::sample_preset(preset, n, &mut rng::seeded(seed.wrapping_add(1)));
-            (preset.name().to_string(), points)
+        }
+        Ok(())
+    }
+}
+
+fn train(a: &TrainArgs) -> Result<String, Failure> {
+    let config = a.config;
+    let seed = config.seed;
+    let (source, data, rescaled) = match &a.source {
+        Source::File(file) => {
+            let (points, rescaled) = data::fit_to_stage(read_points(file, limits::POINTS)?);
+            (file.clone(), points, rescaled)
+        }
+        Source::Preset(preset, n) => {
+            let points = data::sample_preset(*preset, *n, &mut rng::seeded(seed.wrapping_add(1)));
+            (preset.name().to_string(), points, false)
         }
     };
-    let mut config = defaults;
-    config.seed = seed;
-    config.mlp.width = parse_num(&flags, "--width", config.mlp.width)?;
-    config.mlp.depth = parse_num(&flags, "--depth", config.mlp.depth)?;
-    config.mlp.time_features = parse_num(&flags, "--time-features", config.mlp.time_features)?;
-    config.batch = parse_num(&flags, "--batch", config.batch)?;
-    config.schedule = parse_schedule(&flags)?;
-    let lr = parse_finite(&flags, "--lr", config.adam.lr as f64)?;
-    if lr <= 0.0 {
-        return Err("--lr: must be positive".to_string());
-    }
-    config.adam.lr = lr as f32;
-    if config.mlp.width == 0 || config.mlp.depth == 0 || config.batch == 0 {
-        return Err("--width, --depth and --batch must be at least 1".to_string());
-    }
-    let steps: usize = parse_num(&flags, "--steps", 5000)?;
-    let solver = match get(&flags, "--solver") {
-        None => Solver::default(),
-        Some(v) => Solver::parse(v)
-            .ok_or_else(|| format!("--solver: unknown '{v}' (euler, midpoint or rk4)"))?,
-    };
-    let ode_steps: usize = parse_num(&flags, "--ode-steps", 50)?;
-    if ode_steps == 0 {
-        return Err("--ode-steps: must be at least 1".to_string());
-    }
 
     // The reference cloud of the metrics: the data, or a random subset of W2_MAX_POINTS points.
     let n_data = data.len();
@@ -230,28 +705,36 @@ fn train(args: &[String]) -> Result<String, String> {
         data.clone()
     };
 
-    // Train: plain steps (timed), then the last few with the exact FM loss.
+    // Train: plain steps (timed), then the last few with the exact FM loss; every loss is
+    // watched for divergence.
+    let steps = a.steps;
+    let mut watch = DivergenceWatch::default();
     let mut trainer = Trainer::new(config, data);
     let plain = steps.saturating_sub(REPORT_STEPS);
     let start = Instant::now();
-    for _ in 0..plain {
-        trainer.step();
+    for k in 1..=plain {
+        watch.record(k, trainer.step())?;
     }
     let plain_s = start.elapsed().as_secs_f64();
     let (mut cfm, mut fm, mut cosine) = (0.0, 0.0, 0.0);
-    let reported = steps - plain;
-    for _ in 0..reported {
+    for k in plain + 1..=steps {
         let r = trainer.step_reporting();
+        watch.record(k, r.cfm_loss)?;
+        if !r.fm_loss.is_finite() {
+            return Err(diverged(k, r.fm_loss));
+        }
         cfm += r.cfm_loss;
         fm += r.fm_loss;
         cosine += r.grad_cosine;
     }
+    watch.flush(steps)?;
     let total_s = start.elapsed().as_secs_f64();
     let steps_per_s = if plain > 0 {
         plain as f64 / plain_s
     } else {
         steps as f64 / total_s
     };
+    let reported = steps - plain;
     let denom = reported.max(1) as f64;
 
     // Sample as many points as the reference has and compare.
@@ -259,20 +742,36 @@ fn train(args: &[String]) -> Result<String, String> {
         .map(|_| rng::normal_pair(&mut sample_rng))
         .collect();
     let mut field = MlpField::new(trainer.model());
-    Integrator::new().integrate(&mut field, solver, &mut samples, 0.0, 1.0, ode_steps);
+    Integrator::new().integrate(&mut field, a.solver, &mut samples, 0.0, 1.0, a.ode_steps);
+    if samples.iter().flatten().any(|v| !v.is_finite()) {
+        return Err(Failure {
+            code: EXIT_DIVERGED,
+            message: format!(
+                "training diverged: after {steps} steps (loss {:.3e}) the learned field sends \
+                 samples to infinity; lower --lr",
+                cfm / denom
+            ),
+        });
+    }
     let energy = metrics::energy_distance(&samples, &reference);
-    let w2 = metrics::w2_exact(&samples, &reference).map_err(|e| format!("w2: {e}"))?;
-    if let Some(out) = get(&flags, "--samples") {
-        std::fs::write(out, data::points_to_csv(&samples)).map_err(|e| format!("{out}: {e}"))?;
+    let w2 = metrics::w2_exact(&samples, &reference).map_err(|e| Failure {
+        code: EXIT_DIVERGED,
+        message: format!("w2: {e}"),
+    })?;
+    if let Some(out) = &a.samples {
+        std::fs::write(out, data::points_to_csv(&samples))
+            .map_err(|e| format!("{}: {e}", file_shown(out)))?;
     }
     let c = config;
     Ok(format!(
-        "{{\"command\":\"train\",\"data\":{},\"data_points\":{},\"eval_points\":{},\"data_subsampled\":{},\
+        "{{\"command\":\"train\",\"data\":{},\"data_points\":{},\"data_rescaled\":{},\
+\"eval_points\":{},\"data_subsampled\":{},\
 \"width\":{},\"depth\":{},\"time_features\":{},\"batch\":{},\"lr\":{},\"schedule\":\"{}\",\"seed\":{},\
 \"steps\":{},\"steps_per_s\":{},\"cfm_loss\":{},\"fm_loss\":{},\"grad_cosine\":{},\
 \"solver\":\"{}\",\"ode_steps\":{},\"energy_distance\":{},\"w2\":{}}}\n",
         json::string(&source),
         n_data,
+        rescaled,
         n_eval,
         n_eval < n_data,
         c.mlp.width,
@@ -287,34 +786,254 @@ fn train(args: &[String]) -> Result<String, String> {
         json_num(cfm / denom),
         json_num(fm / denom),
         json_num(cosine / denom),
-        solver.name(),
-        ode_steps,
+        a.solver.name(),
+        a.ode_steps,
         json_num(energy),
         json_num(w2),
     ))
 }
 
-fn field(args: &[String]) -> Result<String, String> {
-    let flags = parse_flags(args, &["--data", "--t", "--at", "--schedule"])?;
-    let data_file = get(&flags, "--data").ok_or("field: --data FILE.csv is required")?;
-    let at_file = get(&flags, "--at").ok_or("field: --at QUERY.csv is required")?;
-    if get(&flags, "--t").is_none() {
-        return Err("field: --t T is required".to_string());
-    }
-    let t = parse_finite(&flags, "--t", 0.0)?;
-    if !(0.0..=1.0).contains(&t) {
-        return Err(format!("--t: {t} is outside [0, 1]"));
-    }
-    let schedule = parse_schedule(&flags)?;
-    let marginal = EmpiricalMarginal::new(read_points(data_file)?, GaussianPath::new(schedule));
-    let queries = read_points(at_file)?;
+fn field(a: &FieldArgs) -> Result<String, Failure> {
+    let marginal = EmpiricalMarginal::new(
+        read_points(&a.data, limits::POINTS)?,
+        GaussianPath::new(a.schedule),
+    );
+    let queries = read_points(&a.at, limits::QUERY_POINTS)?;
     let mut out = String::from("x,y,u_x,u_y,score_x,score_y,log_density,divergence\n");
     for x in queries {
-        let e = marginal.eval(x, t);
+        let e = marginal.eval(x, a.t);
         out.push_str(&format!(
             "{},{},{},{},{},{},{},{}\n",
             x[0], x[1], e.u[0], e.u[1], e.score[0], e.score[1], e.log_density, e.divergence
         ));
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn strings(args: &[&str]) -> Vec<String> {
+        args.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn every_range_flag_takes_its_bounds_and_refuses_one_beyond() {
+        for (command, table) in [("train", train_flags()), ("field", field_flags())] {
+            for flag in &table {
+                let (inside, outside): (Vec<String>, Vec<String>) = match flag.kind {
+                    Kind::Int(l) => (
+                        vec![l.min.to_string(), l.max.to_string()],
+                        [l.min.checked_sub(1), l.max.checked_add(1)]
+                            .into_iter()
+                            .flatten()
+                            .map(|v| v.to_string())
+                            .chain(["-1".into(), "18446744073709551616".into()])
+                            .collect(),
+                    ),
+                    Kind::Real(l) => (
+                        vec![limits::format_number(l.min), limits::format_number(l.max)],
+                        vec![
+                            format!("{}", l.min - l.min.abs().max(1e-9) * 1e-6),
+                            format!("{}", l.max * (1.0 + 1e-9)),
+                            "nan".into(),
+                            "inf".into(),
+                        ],
+                    ),
+                    _ => continue,
+                };
+                let line = |v: &str| {
+                    let mut args = strings(&[command, flag.name, v]);
+                    if command == "field" {
+                        for (f, value) in [("--data", "d.csv"), ("--at", "q.csv"), ("--t", "0.5")] {
+                            if f != flag.name {
+                                args.extend(strings(&[f, value]));
+                            }
+                        }
+                    }
+                    args
+                };
+                for v in &inside {
+                    assert!(parse(&line(v)).is_ok(), "{command} {} {v}", flag.name);
+                }
+                for v in &outside {
+                    let f = parse(&line(v)).expect_err(v);
+                    assert_eq!(f.code, 2);
+                    assert_eq!(
+                        f.message,
+                        format!("{} must be {} (got {v})", flag.name, flag.expects())
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn parse_fills_the_config_and_refuses_contradictions() {
+        let Ok(Command::Train(a)) = parse(&strings(&[
+            "train",
+            "--width",
+            "8",
+            "--depth",
+            "2",
+            "--time-features",
+            "0",
+            "--batch",
+            "3",
+            "--lr",
+            "0.5",
+            "--schedule",
+            "cosine",
+            "--solver",
+            "euler",
+            "--ode-steps",
+            "7",
+            "--seed",
+            "9",
+            "--steps",
+            "11",
+            "--preset",
+            "spiral",
+            "--points",
+            "40",
+        ])) else {
+            panic!("valid line refused")
+        };
+        assert_eq!(a.source, Source::Preset(Preset::Spiral, 40));
+        assert_eq!(
+            (
+                a.config.mlp.width,
+                a.config.mlp.depth,
+                a.config.mlp.time_features
+            ),
+            (8, 2, 0)
+        );
+        assert_eq!(
+            (a.config.batch, a.config.adam.lr, a.config.seed),
+            (3, 0.5, 9)
+        );
+        assert_eq!(
+            (a.config.schedule, a.solver),
+            (Schedule::Cosine, Solver::Euler)
+        );
+        assert_eq!((a.steps, a.ode_steps), (11, 7));
+        for bad in [
+            &["train", "--data", "a.csv", "--preset", "moons"][..],
+            &["train", "--data", "a.csv", "--points", "10"],
+            &["train", "--width", "8", "--width", "8"],
+            &["field", "--data", "a.csv", "--t", "0.5"],
+            &["field", "--at", "a.csv", "--t", "0.5"],
+            &["field", "--data", "a.csv", "--at", "b.csv"],
+            &["train", "--samples", ""],
+        ] {
+            assert_eq!(
+                parse(&strings(bad)).expect_err("refused").code,
+                2,
+                "{bad:?}"
+            );
+        }
+        assert_eq!(
+            parse(&strings(&["train", "--width", "-h"])).ok(),
+            Some(Command::Help)
+        );
+    }
+
+    #[test]
+    fn shown_values_stay_short_and_on_one_line() {
+        assert_eq!(shown("512"), "512");
+        assert_eq!(shown(""), "\"\"");
+        assert_eq!(shown("a b\nc"), "\"a b\\nc\"");
+        assert_eq!(shown(&"9".repeat(100)), format!("{}...", "9".repeat(40)));
+        assert_eq!(file_shown(&"x".repeat(100)), "x".repeat(100));
+    }
+
+    #[test]
+    fn usage_lists_every_flag_with_its_range() {
+        let text = usage();
+        for flag in train_flags().iter().chain(&field_flags()) {
+            let line = text
+                .lines()
+                .find(|l| l.trim_start().starts_with(&format!("{} ", flag.name)))
+                .unwrap_or_else(|| panic!("{} missing", flag.name));
+            assert!(line.contains(&flag.expects()), "{line}");
+        }
+        assert!(text.contains("--width W"));
+        assert!(text.contains("an integer in 4..=512; default 64"), "{text}");
+        assert!(
+            text.contains("a number in 1e-5..=10; default 0.01"),
+            "{text}"
+        );
+    }
+
+    /// One argument: a flag of either command, a command, or a value (plain, in-range-ish,
+    /// absurd or arbitrary).
+    fn arg() -> impl Strategy<Value = String> {
+        let names: Vec<String> = train_flags()
+            .iter()
+            .chain(&field_flags())
+            .map(|f| f.name.to_string())
+            .chain(["train", "field", "--bogus", "-h"].map(String::from))
+            .collect();
+        prop_oneof![
+            4 => proptest::sample::select(names),
+            2 => (0u64..600).prop_map(|v| v.to_string()),
+            1 => any::<u64>().prop_map(|v| v.to_string()),
+            1 => any::<f64>().prop_map(|v| v.to_string()),
+            1 => proptest::sample::select(
+                ["moons", "rk4", "sqrt", "-1", "1e30", "1e300", "NaN", "", "0.5", "4096",
+                 "18446744073709551616", "1000001"]
+                    .map(String::from)
+                    .to_vec()
+            ),
+            1 => ".{0,12}",
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Any argument vector parses or fails with exit code 2 and one line, never panics.
+        #[test]
+        fn any_arguments_parse_or_give_one_usage_line(args in proptest::collection::vec(arg(), 0..10)) {
+            match parse(&args) {
+                Ok(_) => {}
+                Err(f) => {
+                    prop_assert_eq!(f.code, 2);
+                    let out = finish(Err(f));
+                    prop_assert_eq!(out.stderr.lines().count(), 1);
+                    prop_assert!(out.stderr.starts_with("error: "));
+                }
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+
+        /// Any argument vector that parses also runs, shrunk to a tiny size (steps, points,
+        /// width, batch, ODE steps), to exit code 0, 1 or 2, never a panic.
+        #[test]
+        fn any_arguments_run_to_an_exit_code(args in proptest::collection::vec(arg(), 0..10)) {
+            let result = parse(&args).and_then(|command| match command {
+                Command::Help => Ok(usage()),
+                Command::Train(mut a) => {
+                    a.steps = a.steps.min(3);
+                    a.ode_steps = a.ode_steps.min(3);
+                    a.config.mlp.width = a.config.mlp.width.min(8);
+                    a.config.batch = a.config.batch.min(8);
+                    if let Source::Preset(_, n) = &mut a.source {
+                        *n = (*n).min(30);
+                    }
+                    a.samples = None;
+                    train(&a)
+                }
+                Command::Field(a) => field(&a),
+            });
+            let out = finish(result);
+            prop_assert!([0, 1, 2].contains(&out.code), "{:?}", out);
+            prop_assert!(out.code == 0 || out.stderr.lines().count() == 1, "{:?}", out);
+        }
+    }
 }

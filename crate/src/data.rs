@@ -13,10 +13,14 @@
 //! - smiley: unit circle face, two eyes (blobs at `(+-0.35, 0.3)`), a mouth arc of radius 0.55.
 //!
 //! A drawing or an imported CSV is just another data set: [`fit_to_box`] maps it to model
-//! coordinates. CSV: one `x,y` pair per line; blank lines are skipped; an optional header is
-//! allowed on the first non-blank line only; fields may carry surrounding whitespace; `\r\n`
-//! line endings work. Errors carry the 1-based line number.
+//! coordinates, and [`fit_to_stage`] applies the page's import rule (a cloud reaching beyond
+//! the stage is rescaled into it). CSV: one `x,y` pair per line; blank lines are skipped; an
+//! optional header is allowed on the first non-blank line only; fields may carry surrounding
+//! whitespace; `\r\n` line endings work; every coordinate must be finite and at most
+//! [`MAX_COORD`] in absolute value. Errors carry the 1-based line number, also for bytes that
+//! are not UTF-8 ([`decode_utf8`]).
 
+use crate::limits::{format_number, MAX_COORD, RESCALE_ABOVE, RESCALE_TO};
 use crate::rng::{index, normal_pair, uniform, SeededRng};
 use crate::Point;
 use std::f64::consts::{PI, TAU};
@@ -188,7 +192,8 @@ fn standardize(points: &[Point]) -> Vec<Point> {
 
 /// Centres the bounding box of `points` on the origin and scales both axes by one factor so the
 /// cloud just fits `[-half_width, half_width]^2` (a single point, or all points equal, maps to
-/// the origin).
+/// the origin). Finite points give finite results, however large (halves are taken before
+/// sums and differences, so nothing overflows).
 pub fn fit_to_box(points: &[Point], half_width: f64) -> Vec<Point> {
     if points.is_empty() {
         return Vec::new();
@@ -200,17 +205,29 @@ pub fn fit_to_box(points: &[Point], half_width: f64) -> Vec<Point> {
             hi[k] = hi[k].max(p[k]);
         }
     }
-    let c = [0.5 * (lo[0] + hi[0]), 0.5 * (lo[1] + hi[1])];
-    let half_extent = 0.5 * (hi[0] - lo[0]).max(hi[1] - lo[1]);
-    let scale = if half_extent > 0.0 {
-        half_width / half_extent
-    } else {
-        1.0
-    };
+    let c = [0.5 * lo[0] + 0.5 * hi[0], 0.5 * lo[1] + 0.5 * hi[1]];
+    let half_extent = (0.5 * hi[0] - 0.5 * lo[0]).max(0.5 * hi[1] - 0.5 * lo[1]);
+    if half_extent <= 0.0 {
+        return vec![[0.0; 2]; points.len()];
+    }
+    // (p - c) / 2 lies within half_extent / 2: the quotient is in [-1/2, 1/2].
+    let to_box = |v: f64, c: f64| (0.5 * v - 0.5 * c) / half_extent * (2.0 * half_width);
     points
         .iter()
-        .map(|p| [(p[0] - c[0]) * scale, (p[1] - c[1]) * scale])
+        .map(|p| [to_box(p[0], c[0]), to_box(p[1], c[1])])
         .collect()
+}
+
+/// The page's CSV import rule: a cloud with any coordinate beyond
+/// [`RESCALE_ABOVE`] (`0.95` of the stage's half-width) is
+/// fitted into [`RESCALE_TO`] (`0.85` of it) with [`fit_to_box`];
+/// any other cloud is kept as it is. Returns the cloud and whether it was rescaled.
+pub fn fit_to_stage(points: Vec<Point>) -> (Vec<Point>, bool) {
+    if points.iter().flatten().any(|v| v.abs() > RESCALE_ABOVE) {
+        (fit_to_box(&points, RESCALE_TO), true)
+    } else {
+        (points, false)
+    }
 }
 
 /// A CSV parse error at a 1-based line (`line == 0`: the input as a whole).
@@ -234,7 +251,36 @@ impl fmt::Display for CsvError {
 
 impl std::error::Error for CsvError {}
 
-/// Parses `x,y` lines into points (see the module docs for the accepted format).
+/// A field as error messages show it: quoted, control characters escaped, at most 40
+/// characters (a message stays one short line whatever the file holds).
+fn quoted(field: &str) -> String {
+    const MAX: usize = 40;
+    let escaped: String = field.chars().flat_map(char::escape_debug).collect();
+    match escaped.char_indices().nth(MAX) {
+        Some((cut, _)) => format!("'{}...'", &escaped[..cut]),
+        None => format!("'{escaped}'"),
+    }
+}
+
+/// The text of a file's bytes, or an error at the 1-based line holding the first byte that is
+/// not UTF-8 (with its column, 1-based, in bytes).
+pub fn decode_utf8(bytes: &[u8]) -> Result<&str, CsvError> {
+    std::str::from_utf8(bytes).map_err(|e| {
+        let valid = &bytes[..e.valid_up_to()];
+        let line_start = valid.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        CsvError {
+            line: 1 + valid.iter().filter(|&&b| b == b'\n').count(),
+            message: format!(
+                "not valid UTF-8 (byte 0x{:02x} at column {}); save the file as UTF-8",
+                bytes[e.valid_up_to()],
+                e.valid_up_to() - line_start + 1
+            ),
+        }
+    })
+}
+
+/// Parses `x,y` lines into points (see the module docs for the accepted format). Never
+/// panics: every error names its line, except "no points found" (line 0, the whole input).
 pub fn parse_points_csv(text: &str) -> Result<Vec<Point>, CsvError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut points = Vec::new();
@@ -265,9 +311,16 @@ pub fn parse_points_csv(text: &str) -> Result<Vec<Point>, CsvError> {
         for (k, f) in fields.iter().enumerate() {
             let v: f64 = f
                 .parse()
-                .map_err(|_| err(format!("'{f}' is not a number")))?;
+                .map_err(|_| err(format!("{} is not a number", quoted(f))))?;
             if !v.is_finite() {
-                return Err(err(format!("'{f}' is not a finite number")));
+                return Err(err(format!("{} is not a finite number", quoted(f))));
+            }
+            if v.abs() > MAX_COORD {
+                return Err(err(format!(
+                    "{} is beyond +-{}, the largest coordinate allowed",
+                    quoted(f),
+                    format_number(MAX_COORD)
+                )));
             }
             p[k] = v;
         }
@@ -522,6 +575,69 @@ mod tests {
                 .expect_err("header only")
                 .to_string(),
             "no points found"
+        );
+    }
+
+    #[test]
+    fn csv_limits_coordinates_and_cuts_long_fields() {
+        assert_eq!(
+            parse_points_csv("1,-1e6\n1e6,0\n"),
+            Ok(vec![[1.0, -1e6], [1e6, 0.0]])
+        );
+        let e = parse_points_csv("x,y\n1,2\n-1000000.5,0\n").expect_err("beyond");
+        assert_eq!(e.line, 3);
+        assert_eq!(
+            e.message,
+            "'-1000000.5' is beyond +-1e6, the largest coordinate allowed"
+        );
+        let e = parse_points_csv(&format!("1,{}\n", "9".repeat(400))).expect_err("huge");
+        assert!(
+            e.message.starts_with(&format!("'{}...'", "9".repeat(40))),
+            "{e}"
+        );
+        let e = parse_points_csv("1,2\x0b3\n").expect_err("control character");
+        assert_eq!(e.message, "'2\\u{b}3' is not a number");
+    }
+
+    #[test]
+    fn decode_utf8_names_the_line_and_column() {
+        assert_eq!(decode_utf8(b"1,2\n3,4"), Ok("1,2\n3,4"));
+        let e = decode_utf8(b"x,y\n1,2\n\n3,\xff4\n").expect_err("0xff");
+        assert_eq!(e.line, 4);
+        assert_eq!(
+            e.to_string(),
+            "line 4: not valid UTF-8 (byte 0xff at column 3); save the file as UTF-8"
+        );
+        // A truncated multi-byte character at the very end.
+        assert_eq!(decode_utf8(b"1,2\n\xc3").expect_err("cut").line, 2);
+        assert_eq!(decode_utf8(b"\xe9").expect_err("first byte").line, 1);
+    }
+
+    #[test]
+    fn fit_to_box_is_finite_at_the_ends_of_f64() {
+        let got = fit_to_box(&[[f64::MAX, -f64::MAX], [-f64::MAX, f64::MAX]], 2.0);
+        assert_eq!(got, vec![[2.0, -2.0], [-2.0, 2.0]]);
+        let got = fit_to_box(&[[1e-320, 0.0], [0.0, 0.0]], 1.0);
+        assert!(
+            got.iter()
+                .flatten()
+                .all(|v| v.is_finite() && v.abs() <= 1.0),
+            "{got:?}"
+        );
+    }
+
+    #[test]
+    fn fit_to_stage_rescales_only_beyond_the_stage() {
+        let inside = vec![[3.3, -3.3], [0.0, 1.0]];
+        assert_eq!(fit_to_stage(inside.clone()), (inside, false));
+        let (got, rescaled) = fit_to_stage(vec![[3.4, 0.0], [-3.4, 1.0]]);
+        assert!(rescaled);
+        assert_eq!(
+            got,
+            vec![
+                [RESCALE_TO, -0.5 * RESCALE_TO / 3.4],
+                [-RESCALE_TO, 0.5 * RESCALE_TO / 3.4]
+            ]
         );
     }
 

@@ -4,7 +4,8 @@
 //! clouds. Pure Rust, no browser types except in `wasm` (the only `#[wasm_bindgen]` surface)
 //! and `plot` (plotters-canvas charts); both exist only on wasm32. The command line
 //! ([`cli`]) exists only natively; the throughput benchmark ([`mod@bench`]) natively, and on wasm32
-//! only with the cargo feature `bench` (which adds the export `wasm::bench_all`).
+//! only with the cargo feature `bench` (which adds the export `wasm::bench_all`). The limits
+//! of every setting, the same for the page and the command line, are one table ([`limits`]).
 //!
 //! ## Conventions (stated once, used everywhere)
 //! - Time runs from `t = 0` (noise, `p_init = N(0, I)`) to `t = 1` (data).
@@ -70,6 +71,7 @@ pub mod cli;
 pub mod continuity;
 pub mod data;
 mod json;
+pub mod limits;
 pub mod marginal;
 pub mod metrics;
 pub mod mlp;

@@ -8,6 +8,7 @@
 
 use crate::continuity::{Residuals, UniformField};
 use crate::data::{self, Preset};
+use crate::limits;
 use crate::marginal::EmpiricalMarginal;
 use crate::mlp::{ForwardCache, Mlp, MlpConfig, MlpField};
 use crate::ode::{ConditionalField, Integrator, MarginalField, Solver, VectorField};
@@ -36,6 +37,24 @@ fn points_of(flat: &[f32]) -> Result<Vec<Point>, JsError> {
         .chunks_exact(2)
         .map(|p| [f64::from(p[0]), f64::from(p[1])])
         .collect())
+}
+
+/// A network shape within [`limits`] (the page's ranges, and the command line's for the time
+/// features), so that no caller can ask for an allocation that aborts.
+fn check_shape(width: usize, depth: usize, time_features: usize) -> Result<(), JsError> {
+    for (value, limit) in [
+        (width, limits::WIDTH),
+        (depth, limits::DEPTH),
+        (time_features, limits::TIME_FEATURES),
+    ] {
+        if !limit.contains(value as u64) {
+            return Err(JsError::new(&format!(
+                "{} must be in {} (got {value})",
+                limit.name, limit
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn schedule_of(name: &str) -> Result<Schedule, JsError> {
@@ -176,10 +195,15 @@ impl TrainerHandle {
         if data.is_empty() {
             return Err(JsError::new("the cloud is empty: draw some points first"));
         }
-        if width == 0 || depth == 0 || batch == 0 || !(lr.is_finite() && lr > 0.0) {
-            return Err(JsError::new(
-                "width, depth, batch and learning rate must be positive",
-            ));
+        check_shape(width, depth, time_features)?;
+        if !limits::BATCH.contains(batch as u64) {
+            return Err(JsError::new(&format!("batch must be in {}", limits::BATCH)));
+        }
+        if !limits::LR.contains_f32(lr) {
+            return Err(JsError::new(&format!(
+                "learning rate must be in {}",
+                limits::LR
+            )));
         }
         let mut config = TrainConfig {
             mlp: MlpConfig {
@@ -356,6 +380,7 @@ impl Fields {
         time_features: usize,
         weights: &[f32],
     ) -> Result<(), JsError> {
+        check_shape(width, depth, time_features)?;
         let config = MlpConfig {
             width,
             depth,
@@ -433,8 +458,23 @@ impl Fields {
     /// "residual_learned" (of the learned field, divergence by central differences; see
     /// `continuity::Residuals`).
     pub fn grid(&mut self, what: &str, t: f64, n: usize, half: f64) -> Result<Vec<f32>, JsError> {
+        self.grid_cells(what, t, n, half, 0, n * n)
+    }
+
+    /// The cells `start .. start + count` (row-major, clipped to the grid) of the grid that
+    /// [`Fields::grid`] computes, so that the page can spread a costly grid over frames.
+    pub fn grid_cells(
+        &mut self,
+        what: &str,
+        t: f64,
+        n: usize,
+        half: f64,
+        start: usize,
+        count: usize,
+    ) -> Result<Vec<f32>, JsError> {
         let cell = 2.0 * half / n as f64;
-        let points: Vec<Point> = (0..n * n)
+        let end = start.saturating_add(count).min(n * n);
+        let points: Vec<Point> = (start.min(end)..end)
             .map(|k| {
                 let (row, col) = (k / n, k % n);
                 [

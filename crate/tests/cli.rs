@@ -167,3 +167,362 @@ fn train_subsamples_a_large_cloud_for_the_metrics_and_says_so() {
     assert_eq!(json_field(line, "data_subsampled"), Some("true"));
     assert_eq!(json_field(line, "lr"), Some("0.005"));
 }
+
+/// The one-line error of `line`, after asserting exit code 2, an empty stdout and one line.
+fn usage_error(line: &[String]) -> String {
+    let out = run(line);
+    assert_eq!(out.code, 2, "{line:?}: {out:?}");
+    assert!(out.stdout.is_empty(), "{line:?}");
+    assert_eq!(out.stderr.lines().count(), 1, "{line:?}: {}", out.stderr);
+    assert!(out.stderr.starts_with("error: "), "{line:?}");
+    out.stderr.trim_end().to_string()
+}
+
+/// `command flag value` plus what `field` requires (unless `flag` is one of those), then a
+/// sentinel flag that is always out of range: a line whose first error is the sentinel's
+/// proves that `flag value` passed.
+fn with_sentinel(command: &str, flag: &str, value: &str) -> (Vec<String>, &'static str) {
+    let mut line = vec![command.to_string(), flag.to_string(), value.to_string()];
+    if command == "field" {
+        for (f, v) in [("--data", "d.csv"), ("--at", "q.csv"), ("--t", "0.5")] {
+            if f != flag {
+                line.extend([f.to_string(), v.to_string()]);
+            }
+        }
+    }
+    let sentinel = match (command, flag) {
+        ("field", _) => "--schedule",
+        (_, "--width") => "--depth",
+        _ => "--width",
+    };
+    line.extend([sentinel.to_string(), "0".to_string()]);
+    (line, sentinel)
+}
+
+#[test]
+fn every_flag_takes_its_bounds_and_refuses_anything_else_with_one_line() {
+    use fmp::limits::{self, IntLimit, RealLimit};
+    let ints: [(&str, &str, IntLimit); 8] = [
+        ("train", "--points", limits::POINTS),
+        ("train", "--steps", limits::TRAIN_STEPS),
+        ("train", "--seed", limits::SEED),
+        ("train", "--width", limits::WIDTH),
+        ("train", "--depth", limits::DEPTH),
+        ("train", "--time-features", limits::TIME_FEATURES),
+        ("train", "--batch", limits::BATCH),
+        ("train", "--ode-steps", limits::ODE_STEPS),
+    ];
+    for (command, flag, limit) in ints {
+        for inside in [limit.min, limit.max] {
+            let (line, sentinel) = with_sentinel(command, flag, &inside.to_string());
+            let err = usage_error(&line);
+            assert!(err.starts_with(&format!("error: {sentinel} ")), "{err}");
+        }
+        let range = format!("{}..={}", limit.min, limit.max);
+        let mut outside: Vec<String> = [limit.min.checked_sub(1), Some(limit.max + 1)]
+            .into_iter()
+            .flatten()
+            .map(|v| v.to_string())
+            .collect();
+        outside.extend(
+            [
+                "18446744073709551615",
+                "18446744073709551616",
+                "100000000",
+                "4294967296",
+                "-1",
+                "1e3",
+                "2.0",
+                "many",
+                "",
+                " 5",
+            ]
+            .map(String::from)
+            .into_iter()
+            .filter(|v| v.parse::<u64>().map_or(true, |n| !limit.contains(n))),
+        );
+        for v in outside {
+            let (mut line, _) = with_sentinel(command, flag, &v);
+            line.truncate(3);
+            let err = usage_error(&line);
+            let got = if v.is_empty() || v.contains(' ') {
+                format!("{v:?}")
+            } else {
+                v.clone()
+            };
+            assert_eq!(
+                err,
+                format!("error: {flag} must be an integer in {range} (got {got})"),
+                "{flag} {v}"
+            );
+        }
+    }
+    /// Command, flag, limit, values just inside, values outside.
+    type RealCase<'a> = (&'a str, &'a str, RealLimit, &'a [&'a str], &'a [&'a str]);
+    let reals: [RealCase; 2] = [
+        (
+            "train",
+            "--lr",
+            limits::LR,
+            &["1e-5", "0.00001", "10", "1e1"],
+            &[
+                "9.99e-6", "10.0001", "0", "-1", "1e30", "nan", "inf", "-inf", "x",
+            ],
+        ),
+        (
+            "field",
+            "--t",
+            limits::TIME,
+            &["0", "1", "0.5", "-0"],
+            &["-0.001", "1.001", "1e300", "NaN", "infinity", "t"],
+        ),
+    ];
+    for (command, flag, limit, inside, outside) in reals {
+        for v in inside {
+            let (line, sentinel) = with_sentinel(command, flag, v);
+            let err = usage_error(&line);
+            assert!(err.starts_with(&format!("error: {sentinel} ")), "{err}");
+        }
+        for v in outside {
+            let (mut line, _) = with_sentinel(command, flag, v);
+            line.truncate(3);
+            assert_eq!(
+                usage_error(&line),
+                format!("error: {flag} must be a number in {limit} (got {v})")
+            );
+        }
+    }
+    assert_eq!(limits::LR.to_string(), "1e-5..=10");
+    // Names: only the listed ones.
+    for (flag, v) in [
+        ("--preset", "Moons"),
+        ("--schedule", "quadratic"),
+        ("--solver", "rk5"),
+    ] {
+        let err = usage_error(&args(&format!("train {flag} {v}")));
+        assert!(
+            err.starts_with(&format!("error: {flag} must be one of "))
+                && err.ends_with(&format!("(got {v})")),
+            "{err}"
+        );
+    }
+    // Values that would break the line are escaped and cut short.
+    let long = format!("1{}", "0".repeat(500));
+    let err = usage_error(&["train".into(), "--steps".into(), long]);
+    assert!(err.len() < 120, "{err}");
+    let err = usage_error(&["train".into(), "--width".into(), "6\n4".into()]);
+    assert!(err.ends_with("(got \"6\\n4\")"), "{err}");
+}
+
+#[test]
+fn the_extreme_shapes_run() {
+    // The smallest network, the longest time features and ODE integration, batch 1.
+    let out = run(&args(
+        "train --points 1 --steps 1 --width 4 --depth 8 --time-features 16 --batch 1 \
+         --ode-steps 400 --seed 2147483647 --lr 0.00001 --solver euler",
+    ));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    // The widest layer with the largest batch and the most points.
+    let out = run(&args(
+        "train --points 5000 --steps 2 --width 512 --depth 1 --time-features 0 --batch 4096 \
+         --ode-steps 2 --seed 0 --lr 0.001",
+    ));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(json_field(&out.stdout, "data_points"), Some("5000"));
+}
+
+#[test]
+fn huge_coordinates_are_refused_with_the_line_like_on_the_page() {
+    let file = temp_file("huge.csv", "x,y\n1,2\n3,1e300\n");
+    for line in [
+        format!("train --data {file}"),
+        format!("field --data {file} --t 0.5 --at {file}"),
+    ] {
+        let err = usage_error(&args(&line));
+        assert_eq!(
+            err,
+            format!(
+                "error: {file}: line 3: '1e300' is beyond +-1e6, the largest coordinate allowed"
+            )
+        );
+    }
+    // The limit itself passes.
+    let edge = temp_file("edge.csv", "x,y\n-1e6,2\n3,1000000\n0,0\n");
+    let out = run(&args(&format!("field --data {edge} --t 0.5 --at {edge}")));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+}
+
+#[test]
+fn a_cloud_beyond_the_stage_is_rescaled_like_the_page_does() {
+    // A ring of radius 20 around (1000, -20): the page's import fits it into +-0.85 WORLD.
+    let ring: Vec<[f64; 2]> = (0..200)
+        .map(|i| {
+            let a = i as f64 / 7.0;
+            [1000.0 + 20.0 * a.cos(), -20.0 + 20.0 * a.sin()]
+        })
+        .collect();
+    let file = temp_file("ring.csv", &fmp::data::points_to_csv(&ring));
+    let samples = temp_file("ring-samples.csv", "");
+    let out = run(&args(&format!(
+        "train --data {file} --steps 200 --width 16 --batch 64 --ode-steps 10 --samples {samples}"
+    )));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(json_field(&out.stdout, "data_rescaled"), Some("true"));
+    let w2: f64 = json_field(&out.stdout, "w2")
+        .and_then(|v| v.parse().ok())
+        .expect("w2");
+    // Measured against the rescaled ring (radius 2.975): the samples are near it, not 1000 away.
+    assert!(w2 < 3.0, "{}", out.stdout);
+    let text = std::fs::read_to_string(&samples).expect("samples");
+    let points = fmp::data::parse_points_csv(&text).expect("csv");
+    assert!(points.iter().flatten().all(|v| v.abs() < 3.5 * 3.0));
+    // The same rule as the library's: a cloud inside the stage is kept as it is.
+    let (fitted, rescaled) = fmp::data::fit_to_stage(ring.clone());
+    assert!(rescaled);
+    let max = fitted.iter().flatten().fold(0.0f64, |m, v| m.max(v.abs()));
+    assert!((max - 0.85 * 3.5).abs() < 1e-9, "{max}");
+    let inside = temp_file("inside.csv", "x,y\n3.3,-3.3\n0,1\n");
+    let out = run(&args(&format!(
+        "train --data {inside} --steps 5 --width 4 --batch 4 --ode-steps 2"
+    )));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(json_field(&out.stdout, "data_rescaled"), Some("false"));
+}
+
+#[test]
+fn divergence_is_an_error_exit_never_null_losses() {
+    // Out of range: refused before training.
+    let err = usage_error(&args("train --lr 1e30 --steps 50"));
+    assert_eq!(err, "error: --lr must be a number in 1e-5..=10 (got 1e30)");
+    // The largest allowed rate blows the default network up within a few steps.
+    let out = run(&args("train --lr 10 --points 300 --steps 300"));
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(out.stdout.is_empty(), "{}", out.stdout);
+    assert_eq!(out.stderr.lines().count(), 1);
+    let msg = out.stderr.trim_end();
+    assert!(
+        msg.starts_with("error: training diverged at step ") && msg.ends_with("; lower --lr"),
+        "{msg}"
+    );
+    let step: usize = msg["error: training diverged at step ".len()..]
+        .split(' ')
+        .next()
+        .and_then(|s| s.parse().ok())
+        .expect("step number");
+    assert!((1..=300).contains(&step), "{msg}");
+    assert!(msg.contains("(loss "), "{msg}");
+    // A healthy run prints finite numbers only.
+    let out = run(&args(
+        "train --points 200 --steps 30 --width 8 --batch 32 --ode-steps 4",
+    ));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(!out.stdout.contains("null"), "{}", out.stdout);
+    assert_ne!(json_field(&out.stdout, "energy_distance"), Some("0"));
+}
+
+#[test]
+fn a_file_that_is_not_utf8_names_the_line() {
+    let path = std::env::temp_dir().join(format!("fmp-cli-{}-latin1.csv", std::process::id()));
+    std::fs::write(&path, b"x,y\n1,2\n\n3,4\n5,\xe96\n7,8\n").expect("write");
+    let file = path.to_string_lossy().into_owned();
+    let err = usage_error(&args(&format!("train --data {file}")));
+    assert_eq!(
+        err,
+        format!("error: {file}: line 5: not valid UTF-8 (byte 0xe9 at column 3); save the file as UTF-8")
+    );
+    // A non-UTF-8 argument is an error too, not a panic.
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStringExt;
+        let out = fmp::cli::run_os([
+            "train".into(),
+            "--data".into(),
+            std::ffi::OsString::from_vec(b"a\xffb.csv".to_vec()),
+        ]);
+        assert_eq!(out.code, 2);
+        assert!(
+            out.stderr
+                .starts_with("error: argument 3 is not valid UTF-8"),
+            "{}",
+            out.stderr
+        );
+    }
+}
+
+#[test]
+fn clouds_are_limited_like_on_the_page() {
+    let rows = |n: usize| {
+        let mut s = String::from("x,y\n");
+        for i in 0..n {
+            s.push_str(&format!(
+                "{},{}\n",
+                (i % 70) as f64 * 0.05,
+                (i / 70) as f64 * 0.05
+            ));
+        }
+        s
+    };
+    let too_many = temp_file("5001.csv", &rows(5001));
+    let err = usage_error(&args(&format!("train --data {too_many}")));
+    assert_eq!(
+        err,
+        format!("error: {too_many}: it holds 5001 points; the most is 5000")
+    );
+    let err = usage_error(&args(&format!(
+        "field --data {too_many} --t 0 --at {too_many}"
+    )));
+    assert!(
+        err.ends_with("it holds 5001 points; the most is 5000"),
+        "{err}"
+    );
+    // 5000 points are fine (as data, and many more as queries).
+    let most = temp_file("5000.csv", &rows(5000));
+    let query = temp_file("query.csv", "0,0\n");
+    let out = run(&args(&format!("field --data {most} --t 0.5 --at {query}")));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let out = run(&args(&format!(
+        "field --data {query} --t 0.5 --at {too_many}"
+    )));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stdout.lines().count(), 5002);
+    // The page refuses files over 5 MB; so does the command line, before parsing.
+    let big = temp_file("big.csv", &"0,0\n".repeat(1_250_001));
+    let err = usage_error(&args(&format!("train --data {big}")));
+    assert!(
+        err.ends_with("larger than 5000000 bytes, the most a CSV file may have"),
+        "{err}"
+    );
+    let _ = std::fs::remove_file(big);
+    // A directory is an unreadable file, not a crash.
+    let dir = std::env::temp_dir().to_string_lossy().into_owned();
+    usage_error(&args(&format!("train --data {dir}")));
+}
+
+#[test]
+fn help_lists_every_range() {
+    let out = run(&args("--help"));
+    assert_eq!(out.code, 0);
+    for needle in [
+        "--width W",
+        "an integer in 4..=512",
+        "an integer in 1..=8",
+        "an integer in 1..=4096",
+        "a number in 1e-5..=10",
+        "an integer in 2..=400",
+        "an integer in 0..=2147483647",
+        "an integer in 1..=1000000",
+        "an integer in 0..=16",
+        "an integer in 1..=5000",
+        "a number in 0..=1",
+        "at most 5000000 bytes",
+        "within +-1e6",
+        "1 training diverged, 2 bad argument",
+    ] {
+        assert!(
+            out.stdout.contains(needle),
+            "{needle} missing:\n{}",
+            out.stdout
+        );
+    }
+    assert_eq!(run(&args("train --steps 5 -h")).code, 0);
+}

@@ -121,6 +121,26 @@ fn residual_grids_separate_the_exact_and_the_uniform_field() {
 }
 
 #[wasm_bindgen_test]
+fn a_grid_in_pieces_is_the_whole_grid() {
+    let cloud = fmp::wasm::preset_points("moons", 200, 3).unwrap();
+    let mut fields = Fields::new();
+    fields.set_points(&cloud).unwrap();
+    for what in ["logp", "residual_uniform"] {
+        let whole = fields.grid(what, 0.6, 7, 3.0).unwrap();
+        let mut pieces = Vec::new();
+        // Uneven pieces, the last one running past the end (clipped).
+        for (start, count) in [(0, 5), (5, 1), (6, 30), (36, 100)] {
+            pieces.extend(fields.grid_cells(what, 0.6, 7, 3.0, start, count).unwrap());
+        }
+        assert_eq!(pieces, whole, "{what}");
+        assert!(fields
+            .grid_cells(what, 0.6, 7, 3.0, 60, 5)
+            .unwrap()
+            .is_empty());
+    }
+}
+
+#[wasm_bindgen_test]
 fn catalog_is_json_listing_what_the_core_parses() {
     let text = fmp::wasm::catalog();
     let value = js_sys::JSON::parse(&text).unwrap();

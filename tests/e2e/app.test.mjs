@@ -57,8 +57,11 @@ test('training makes the loss fall, and the steps counter moves', async () => {
   await page.keyboard.press('Space');
   await page.waitForFunction(() => window.fmp.lastStep() > 2500, null, { timeout: 60000 });
   await page.click('#train');
-  const { firstCfm: first, lastCfm: last, lastFm: fm } = await page.evaluate(() => window.fmp.losses());
-  assert.ok(last < 0.8 * first, `CFM loss fell from ${first} to ${last}`);
+  const { firstCfm: first, lastCfm: last, firstFm, lastFm: fm } = await page.evaluate(() => window.fmp.losses());
+  // L_CFM can only fall to its constant offset C from L_FM (about 2.7 on the moons), so the
+  // margin is checked on the exact L_FM, which falls towards 0.
+  assert.ok(last < first, `CFM loss fell from ${first} to ${last}`);
+  assert.ok(fm < 0.5 * firstFm, `exact FM loss fell from ${firstFm} to ${fm}`);
   assert.ok(fm < last, `exact FM loss ${fm} below CFM loss ${last}`);
   assert.ok(Number((await page.textContent('#steps')).replace(/,/g, '')) > 2500);
   assert.ok(await drawnPixels(page, '#loss') > 500, 'the loss chart is drawn');
@@ -92,7 +95,7 @@ test('each field view changes the stage; clicking a data point selects z', async
   }
   await page.selectOption('#field', 'none');
   await page.check('#heat');
-  await nextFrames(page, 2);
+  await shows(page, 'none', 0.5);
   digests.set('heat', await stageDigest(page));
   await page.screenshot({ path: join(ARTIFACTS, 'view-heat.png') });
   assert.equal(new Set(digests.values()).size, digests.size, `views drew the same stage: ${[...digests]}`);

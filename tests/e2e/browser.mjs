@@ -96,11 +96,14 @@ export async function nextFrames(page, n = 2) {
   await page.waitForFunction(([f0, n]) => window.fmp.frames() >= f0 + n, [f0, n]);
 }
 
-/** Waits until a frame shows view `field` (and, when given, time t to two decimals). */
+/**
+ * Waits until a frame shows view `field` (and, when given, time t to two decimals), with
+ * every field of it computed for the current inputs.
+ */
 export async function shows(page, field, t = null) {
   await page.waitForFunction(([field, t]) => {
     const f = window.fmp.lastFrame();
-    return f.field === field && (t === null || Math.abs(f.t - t) < 5e-3);
+    return f.field === field && (t === null || Math.abs(f.t - t) < 5e-3) && f.pending === 0;
   }, [field, t]);
   await nextFrames(page, 1);
 }
@@ -108,7 +111,7 @@ export async function shows(page, field, t = null) {
 /** Waits until training has paused and a frame shows the network's final weights. */
 export async function settled(page) {
   await page.waitForFunction(() => window.fmp.trainingSettled()
-    && window.fmp.lastFrame().modelVersion === window.fmp.state().modelVersion);
+    && window.fmp.lastFrame().modelVersion === window.fmp.state().modelVersion && window.fmp.lastFrame().pending === 0);
 }
 
 /** Pauses time at t and waits until a frame shows it. */

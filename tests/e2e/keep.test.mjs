@@ -166,6 +166,7 @@ test('batch sizes 1 to 5 train (they crashed the trainer)', async () => {
 test('a dead training worker comes back: a trap inside the loop, and a silent death', async () => {
   const page = await openPage(browser.context);
   await ready(page);
+  const drawn = await count(page);
   await page.click('#train');
   await page.waitForFunction(() => window.fmp.lastStep() > 50);
   await page.evaluate(() => window.fmp.harmWorker('train', 'trap'));
@@ -179,7 +180,7 @@ test('a dead training worker comes back: a trap inside the loop, and a silent de
   assert.match(await page.textContent('#message-text'), /stopped responding/);
   await page.click('#train');
   await page.waitForFunction(() => window.fmp.lastStep() > 50, null, { timeout: 30000 });
-  assert.equal(await count(page), 1000, 'the drawing is kept');
+  assert.equal(await count(page), drawn, 'the drawing is kept');
   await page.close();
 });
 
@@ -223,6 +224,7 @@ test('the heaviest allowed settings keep the page drawing while training', async
   await page.click('#train');
   intervals.sort((x, y) => x - y);
   const median = intervals[Math.floor(intervals.length / 2)];
+  console.log(`heaviest settings, training, learned residual: median frame ${median.toFixed(1)} ms`);
   // The target (33 ms) is checked by the soak script; here a bound no noisy machine misses
   // unless the main thread is blocked (it was 583-667 ms per frame).
   assert.ok(median < 100, `median frame ${median.toFixed(1)} ms`);
