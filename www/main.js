@@ -19,7 +19,7 @@ import { inspect, inspectorNote, heatFor, memorization, lossCaption, scheduleFor
 import { $, $input, $select, $canvas, showMessage, hideMessage, bindControl, setIfChanged, setLegend, COLORS } from './ui.js';
 import { installTestHook } from './testhook.js';
 
-await init();
+const wasm = await init();
 /** @type {import('./state.js').Catalog} */
 const CATALOG = JSON.parse(catalog());
 const PROPS = buildProps(CATALOG, { views: VIEWS.map((v) => v.id), lessons: LESSONS.map((l) => l.id) });
@@ -48,7 +48,7 @@ const clock = new Clock();
 const chart = new LossChart($canvas('loss'));
 const stageCache = new Map(); // shared: side by side evaluates each grid once
 const stages = [new Stage($canvas('stage'), fields, stageCache), new Stage($canvas('stage2'), fields, stageCache)];
-const ui = { tool: 'spray', hover: /** @type {{x: number, y: number} | null} */ (null), memo: /** @type {string | null} */ (null), edited: false, crashed: false, frames: 0, lastFrame: { field: '', t: NaN, modelVersion: -1, pending: 0 } };
+const ui = { tool: 'spray', hover: /** @type {{x: number, y: number} | null} */ (null), memo: /** @type {string | null} */ (null), edited: false, crashed: false, frames: 0, lastFrame: { field: '', t: NaN, modelVersion: -1, pending: 0, ms: 0 } };
 
 const session = new Session({
   onProgress: (m) => training.onProgress(m),
@@ -291,6 +291,7 @@ function frame(now) {
 }
 /** @param {number} now */
 function drawFrame(now) {
+  const started = performance.now();
   const t1 = clock.tick(now, S().t, S().play);
   if (t1 !== S().t) store.apply({ t: t1 });
   const s = S();
@@ -333,7 +334,7 @@ function drawFrame(now) {
   drawSchedule(t);
   ui.frames += 1;
   const pending = stages[0].pending + (s.show === 'side' ? stages[1].pending : 0);
-  ui.lastFrame = { field: shown.id, t, modelVersion: s.modelVersion, pending };
+  ui.lastFrame = { field: shown.id, t, modelVersion: s.modelVersion, pending, ms: performance.now() - started };
 }
 
 let legendKey = '';
@@ -379,7 +380,7 @@ training.reset();
 requestAnimationFrame(frame);
 if (!Tour.seen() && !start.fromLink) tour.open();
 installTestHook({
-  store, cloud, chart, session, training, tour, ui,
+  store, cloud, chart, session, training, tour, ui, wasmMemory: () => wasm.memory.buffer.byteLength,
   urlCurrent: () => location.hash === currentHash(),
 });
 document.body.dataset.ready = '1';

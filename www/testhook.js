@@ -7,10 +7,11 @@
  * @param {{ store: import('./store.js').Store, cloud: import('./draw.js').Cloud,
  *   chart: import('./chart.js').LossChart, session: import('./session.js').Session,
  *   training: import('./training.js').Training, tour: import('./tour.js').Tour,
- *   ui: { frames: number, lastFrame: { field: string, t: number, modelVersion: number, pending: number } },
- *   urlCurrent: () => boolean }} app
+ *   ui: { frames: number, lastFrame: { field: string, t: number, modelVersion: number, pending: number, ms: number } },
+ *   urlCurrent: () => boolean, wasmMemory: () => number }} app
  */
-export function installTestHook({ store, cloud, chart, session, training, ui, urlCurrent }) {
+export function installTestHook(app) {
+  const { store, cloud, chart, session, training, ui, urlCurrent, wasmMemory } = app;
   /** @type {any} */ (window).fmp = {
     /** A copy of the store's state (settings, t, play, z, versions). */
     state: () => ({ ...store.state }),
@@ -26,7 +27,9 @@ export function installTestHook({ store, cloud, chart, session, training, ui, ur
     replacePoints: (/** @type {number[]} */ pts) => cloud.replace(Float32Array.from(pts)),
     /** The last charted step (0 before any), and the charted losses (smoothed). */
     lastStep: () => chart.steps.at(-1) ?? 0,
-    losses: () => ({ firstCfm: chart.cfm[0], lastCfm: chart.cfm.at(-1), firstFm: chart.fm[0], lastFm: chart.fm.at(-1) }),
+    losses: () => ({
+      firstCfm: chart.cfm[0], lastCfm: chart.cfm.at(-1), firstFm: chart.fm[0], lastFm: chart.fm.at(-1),
+    }),
     /** Whether training runs; whether the page holds the weights a paused trainer ended with. */
     isTraining: () => training.running,
     trainingSettled: () => session.settled,
@@ -35,11 +38,14 @@ export function installTestHook({ store, cloud, chart, session, training, ui, ur
       const tr = session.traj[kind];
       return tr ? { complete: tr.complete(), reach: tr.reach(), n: tr.n } : null;
     },
+    /** Bytes of the page's own wasm memory (the soak script watches it for growth). */
+    wasmMemory,
     /** Whether the address bar holds the current state (it follows it, debounced). */
     urlCurrent,
     /**
      * Frames drawn so far, and what the last one showed: view id, t, model version, and how
-     * many of its fields were still being computed (shown from older inputs).
+     * many of its fields were still being computed (shown from older inputs), and the
+     * main-thread time its drawing took (ms).
      */
     frames: () => ui.frames,
     lastFrame: () => ({ ...ui.lastFrame }),

@@ -4,7 +4,10 @@
 //! - `cargo xtask test`: every check CI runs, in order, with a summary at the end.
 //! - `cargo xtask bench [--check]`: native and in-browser benchmarks, one JSON line per figure
 //!   (the app is built with the crate's `bench` feature, which adds the `bench_all` export);
-//!   `--check` hands `FMP_BENCH_CHECK=1` to the browser benchmark script.
+//!   `--check` hands `FMP_BENCH_CHECK=1` to the browser benchmark script, which then exits
+//!   non-zero when a figure misses its target.
+//! - `cargo xtask soak`: the app 8 minutes at its defaults and 3 at the heaviest settings,
+//!   printing memory and frame figures every minute (not in CI).
 //!
 //! Tools that are missing are installed when that can be done safely (the wasm32 target, the
 //! pinned wasm-bindgen tools, the npm packages of `tests/`, Debian's Chromium when root).
@@ -53,7 +56,7 @@ fn cargo() -> Command {
 }
 
 fn usage() -> Failure {
-    Failure("usage: cargo xtask <serve [--port N] | build | test | bench [--check]>".into())
+    Failure("usage: cargo xtask <serve [--port N] | build | test | bench [--check] | soak>".into())
 }
 
 fn parse_port(args: &[String]) -> Result<u16> {
@@ -204,6 +207,7 @@ fn main() -> ExitCode {
             "build" => setup::build_app(false),
             "test" => test(),
             "bench" => parse_bench(rest).and_then(setup::bench),
+            "soak" if rest.is_empty() => setup::soak(),
             _ => Err(usage()),
         },
         None => Err(usage()),

@@ -334,3 +334,12 @@ pub fn bench(check: bool) -> Result {
     }
     run("browser benchmarks (about 60 s)", &mut node)
 }
+
+/// The soak run (not in CI): the app at its defaults for 8 minutes, then at the heaviest
+/// allowed settings for 3, printing memory and frame figures every minute.
+pub fn soak() -> Result {
+    run(
+        "soak run (about 12 minutes)",
+        node_against_served_app(false)?.arg("bench/soak.mjs"),
+    )
+}
