@@ -11,12 +11,24 @@
 //! - Memorization: [`near_fraction`], the share of samples within a radius of some data point
 //!   (the exact marginal flow lands every sample on a data point; a network that generalizes
 //!   puts most of them in between).
+//! - Large clouds: [`energy_distance_capped`] and [`w2_capped`] first reduce each cloud to at
+//!   most [`ENERGY_MAX_POINTS`] (resp. [`W2_MAX_POINTS`]) points with [`subsample`], a seeded
+//!   and therefore deterministic draw without replacement (the same cloud always gives the same
+//!   subset, so the distance of a cloud to itself stays 0).
 
 use crate::Point;
 use std::fmt;
 
 /// Largest cloud [`w2_exact`] accepts.
 pub const W2_MAX_POINTS: usize = 2048;
+
+/// Largest cloud [`energy_distance_capped`] uses: `1000 x 1000` distances take a few
+/// milliseconds, and the subsampling error of the energy distance at this size (about
+/// `1e-3` on the presets) is far below the values that tell a good sample from a bad one.
+pub const ENERGY_MAX_POINTS: usize = 1000;
+
+/// Seed of [`subsample`] in the capped metrics.
+const SUBSAMPLE_SEED: u64 = 0x5eed;
 
 /// Why a metric could not be computed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -88,6 +100,43 @@ pub fn energy_distance(a: &[Point], b: &[Point]) -> f64 {
     }
     let cross = cross / (a.len() as f64 * b.len() as f64);
     (2.0 * cross - mean_self_distance(a) - mean_self_distance(b)).max(0.0)
+}
+
+/// At most `max` points of `points`: all of them (in order) when there are no more than
+/// `max`, else a uniform draw of `max` distinct points (partial Fisher-Yates shuffle of the
+/// indices, seeded with `seed`, so the result is deterministic).
+pub fn subsample(points: &[Point], max: usize, seed: u64) -> Vec<Point> {
+    let n = points.len();
+    if n <= max {
+        return points.to_vec();
+    }
+    let mut rng = crate::rng::seeded(seed);
+    let mut idx: Vec<usize> = (0..n).collect();
+    for i in 0..max {
+        let j = i + crate::rng::index(&mut rng, n - i);
+        idx.swap(i, j);
+    }
+    idx[..max].iter().map(|&i| points[i]).collect()
+}
+
+/// [`energy_distance`] with each cloud first reduced to at most [`ENERGY_MAX_POINTS`] points
+/// ([`subsample`], deterministic). Returns `0` if either cloud is empty.
+pub fn energy_distance_capped(a: &[Point], b: &[Point]) -> f64 {
+    energy_distance(
+        &subsample(a, ENERGY_MAX_POINTS, SUBSAMPLE_SEED),
+        &subsample(b, ENERGY_MAX_POINTS, SUBSAMPLE_SEED),
+    )
+}
+
+/// [`w2_exact`] between clouds of any sizes: both are reduced to
+/// `n = min(a.len(), b.len(), W2_MAX_POINTS)` points ([`subsample`], deterministic), so the
+/// sizes match. Errors only when a cloud is empty.
+pub fn w2_capped(a: &[Point], b: &[Point]) -> Result<f64, MetricError> {
+    let n = a.len().min(b.len()).min(W2_MAX_POINTS);
+    w2_exact(
+        &subsample(a, n, SUBSAMPLE_SEED),
+        &subsample(b, n, SUBSAMPLE_SEED),
+    )
 }
 
 /// Exact Wasserstein-2 distance between two equal-size clouds with uniform weights.
@@ -424,6 +473,39 @@ mod tests {
         let mut seen = vec![false; 400];
         sigma.iter().for_each(|&j| seen[j] = true);
         assert!(seen.iter().all(|s| *s), "not a permutation");
+    }
+
+    #[test]
+    fn capped_metrics_subsample_deterministically() {
+        let a = cloud(21, 3000);
+        let b = cloud(22, 1500);
+        // At most the cap, distinct points of the cloud, the same subset every time.
+        let s = subsample(&a, 1000, 7);
+        assert_eq!(s.len(), 1000);
+        assert_eq!(s, subsample(&a, 1000, 7));
+        assert!(s.iter().all(|p| a.contains(p)));
+        let mut sorted = s.clone();
+        sorted.sort_by(|p, q| p[0].total_cmp(&q[0]).then(p[1].total_cmp(&q[1])));
+        sorted.dedup();
+        assert_eq!(sorted.len(), 1000);
+        assert_eq!(subsample(&b[..10], 1000, 7), b[..10].to_vec());
+        // Small clouds are used whole.
+        let (sa, sb) = (&a[..300], &b[..200]);
+        assert_eq!(energy_distance_capped(sa, sb), energy_distance(sa, sb));
+        assert_eq!(
+            w2_capped(&a[..200], sb).expect("ok"),
+            w2_exact(&a[..200], sb).expect("ok")
+        );
+        // Large ones: close to the full value, and a cloud against itself stays 0.
+        let full = energy_distance(&a, &b);
+        let capped = energy_distance_capped(&a, &b);
+        assert!((full - capped).abs() < 0.01, "{full} vs {capped}");
+        assert!(energy_distance_capped(&a, &a) < 1e-12);
+        assert_eq!(w2_capped(&a, &a).expect("ok"), 0.0);
+        // Unequal sizes: both reduced to the smaller one.
+        let w = w2_capped(&a[..400], &b[..250]).expect("ok");
+        assert!(w.is_finite() && w > 0.0);
+        assert_eq!(w2_capped(&a, &[]), Err(MetricError::Empty));
     }
 
     #[test]

@@ -210,3 +210,31 @@ fn set_model_takes_trainer_weights_and_checks_their_length() {
     }
     assert!(fields.flow_begin(3, "marginal", &xs, "euler", 2).is_err());
 }
+
+#[wasm_bindgen_test]
+fn energy_distance_and_w2_to_match_the_core_and_subsample_deterministically() {
+    let a = fmp::wasm::preset_points("moons", 300, 1).unwrap();
+    let b = fmp::wasm::noise_points(200, 2);
+    let e = fmp::wasm::energy_distance(&a, &b).unwrap();
+    let want = fmp::metrics::energy_distance(&as_points(&a), &as_points(&b));
+    assert!((e - want).abs() < 1e-12, "{e} vs {want}");
+    assert!(fmp::wasm::energy_distance(&a, &a).unwrap() < 1e-12);
+    // Different sizes: both reduced to 200 points for W2.
+    let w = fmp::wasm::w2_to(&a, &b).unwrap();
+    assert!(w > 0.1 && w.is_finite(), "{w}");
+    assert_eq!(w, fmp::wasm::w2_to(&a, &b).unwrap());
+    // More than 1,000 points: subsampled, deterministic, near the full value.
+    let big = fmp::wasm::preset_points("moons", 1500, 3).unwrap();
+    let e1 = fmp::wasm::energy_distance(&big, &b).unwrap();
+    assert_eq!(e1, fmp::wasm::energy_distance(&big, &b).unwrap());
+    let full = fmp::metrics::energy_distance(&as_points(&big), &as_points(&b));
+    assert!((e1 - full).abs() < 0.02, "{e1} vs {full}");
+    for (x, y) in [
+        (&[][..], &b[..]),
+        (&a[..3], &b[..]),
+        (&b[..], &[f32::NAN, 0.0][..]),
+    ] {
+        assert!(fmp::wasm::energy_distance(x, y).is_err());
+        assert!(fmp::wasm::w2_to(x, y).is_err());
+    }
+}
