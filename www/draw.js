@@ -71,6 +71,17 @@ export class Cloud {
     }
     return best;
   }
+  /**
+   * Indices of the (at most 50) points nearest to (x, y), nearest first.
+   * @param {number} x
+   * @param {number} y
+   */
+  byDistance(x, y) {
+    const d = [];
+    for (let i = 0; i < this.len; i += 2) d.push([(this.buf[i] - x) ** 2 + (this.buf[i + 1] - y) ** 2, i / 2]);
+    d.sort((a, b) => a[0] - b[0]);
+    return d.slice(0, 50).map((e) => e[1]);
+  }
   /** Point i as [x, y]. */
   at(i) { return [this.buf[2 * i], this.buf[2 * i + 1]]; }
   /** Returns to the last checkpoint; false when there is none. */
@@ -90,7 +101,8 @@ export class Cloud {
 /**
  * Wires pointer events on `canvas` to the cloud.
  * opts: { view, cloud, tool(): 'spray'|'erase'|'pick'|'inspect', brush(): {size, rate},
- *         onPick(index), onHover(x, y | null), onFull() }
+ *         onPick(index), onHover(x, y | null), onFull(), cursor: {x, y, shown} (the keyboard
+ *         cursor, moved here and drawn by the stage), touchDraws(): whether a touch draws }
  */
 export function attachPointer(canvas, opts) {
   const { view, cloud } = opts;
@@ -129,6 +141,8 @@ export function attachPointer(canvas, opts) {
       if (ev.pointerType !== 'mouse') { ev.preventDefault(); canvas.setPointerCapture(ev.pointerId); inspecting = ev.pointerId; }
       return;
     }
+    // On a touch screen the stage scrolls the page unless drawing is switched on.
+    if (ev.pointerType === 'touch' && !opts.touchDraws() && (tool === 'spray' || tool === 'erase')) return;
     if (tool === 'pick') {
       const rect = canvas.getBoundingClientRect();
       const radius = (14 / rect.width) * view.span();
@@ -163,6 +177,38 @@ export function attachPointer(canvas, opts) {
     active = null;
   };
   canvas.addEventListener('pointerup', end);
+
+  // Keyboard: a cursor moved by the arrow keys (Shift: faster) and Enter to use the tool at
+  // it; ']' picks the next nearest data point as z (cycling outwards from the cursor).
+  let nearestRank = 0;
+  canvas.addEventListener('keydown', (ev) => {
+    const c = opts.cursor;
+    const step = ev.shiftKey ? 0.5 : 0.1;
+    const moves = { ArrowLeft: [-step, 0], ArrowRight: [step, 0], ArrowUp: [0, step], ArrowDown: [0, -step] };
+    const tool = opts.tool();
+    if (ev.key in moves) {
+      ev.preventDefault();
+      const [dx, dy] = moves[/** @type {keyof typeof moves} */ (ev.key)];
+      c.x = Math.max(-view.half, Math.min(view.half, c.x + dx));
+      c.y = Math.max(-view.half, Math.min(view.half, c.y + dy));
+      c.shown = true;
+      nearestRank = 0;
+      if (tool === 'inspect') opts.onHover?.(c.x, c.y);
+    } else if (ev.key === 'Enter') {
+      ev.preventDefault();
+      c.shown = true;
+      if (tool === 'pick') opts.onPick(cloud.nearest(c.x, c.y, 0.5));
+      else if (tool === 'inspect') opts.onHover?.(c.x, c.y);
+      else { cloud.checkpoint(); apply(c.x, c.y); }
+    } else if (ev.key === ']') {
+      ev.preventDefault();
+      c.shown = true;
+      const order = cloud.byDistance(c.x, c.y);
+      if (order.length) opts.onPick(order[nearestRank++ % order.length]);
+    }
+  });
+  canvas.addEventListener('focus', () => { opts.cursor.shown = true; });
+  canvas.addEventListener('blur', () => { opts.cursor.shown = false; });
   canvas.addEventListener('pointercancel', end);
   canvas.addEventListener('pointerleave', () => opts.onHover?.(null, null));
 }

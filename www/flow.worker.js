@@ -34,6 +34,7 @@ let haveModel = false;
 let nextModel = null; // the newest weight snapshot, loaded when a learned job starts
 let generation = 0; // of the current network
 let modelGeneration = 0; // of the weights loaded into `fields`
+let learnedShown = -1; // the generation of the last complete learned flow
 let extraKind = null;
 const pending = new Set(); // kinds whose inputs changed since their job started
 const jobs = new Map(); // kind -> { frames, filled, steps, n, sent }
@@ -108,8 +109,11 @@ function work() {
     const t0 = performance.now();
     if (trapNext) { trapNext = false; throw new WebAssembly.RuntimeError('unreachable (a trap requested by a test)'); }
     while (performance.now() - t0 < SLICE_MS) {
-      const kinds = activeKinds();
-      if (kinds.length === 0) break;
+      const active = activeKinds();
+      if (active.length === 0) break;
+      // A new network's first flow goes first (alone): its particles should appear at once,
+      // not after the exact flows; later ones take turns with them.
+      const kinds = jobs.has('learned') && learnedShown < generation ? ['learned'] : active;
       for (const kind of kinds) {
         const job = jobs.get(kind);
         const chunk = fields.flow_advance(SLOT[kind], 1);
@@ -118,6 +122,7 @@ function work() {
         const done = job.filled > job.steps;
         if (done || performance.now() - job.lastPost > 100) flush(kind, job, done);
         if (done) jobs.delete(kind);
+        if (done && kind === 'learned') learnedShown = modelGeneration;
       }
     }
   } catch (err) {

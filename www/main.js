@@ -16,8 +16,10 @@ import { Training } from './training.js';
 import { startupState, attachIo } from './io.js';
 import { Tour } from './tour.js';
 import { inspect, inspectorNote, heatFor, memorization, lossCaption, scheduleFormula } from './explain.js';
-import { $, $input, $select, $canvas, showMessage, hideMessage, bindControl, setIfChanged, setLegend, COLORS } from './ui.js';
+import { fmt } from './render.js';
+import { $, $input, $select, $canvas, showMessage, hideMessage, clearMessage, bindControl, setIfChanged, setLegend, COLORS } from './ui.js';
 import { installTestHook } from './testhook.js';
+import { announce } from './announce.js';
 
 const wasm = await init();
 /** @type {import('./state.js').Catalog} */
@@ -41,6 +43,9 @@ const cloud = new Cloud(start.points ?? preset_points(start.settings.preset, 100
 const zStart = start.settings.z && cloud.nearest(start.settings.z[0], start.settings.z[1], 1e-3);
 const store = new Store(PROPS, { ...start.settings, z: zStart !== null && zStart >= 0 ? cloud.at(zStart) : null });
 const S = () => store.state;
+// Reduced motion: time starts paused and trails are off (a link or a choice can turn them on).
+const REDUCED = matchMedia('(prefers-reduced-motion: reduce)').matches;
+if (REDUCED && !start.fromLink) store.apply({ play: false, trails: false });
 fillSelect($select('field'), viewsOf(S().lesson));
 
 const fields = new Fields();
@@ -48,10 +53,20 @@ const clock = new Clock();
 const chart = new LossChart($canvas('loss'));
 const stageCache = new Map(); // shared: side by side evaluates each grid once
 const stages = [new Stage($canvas('stage'), fields, stageCache), new Stage($canvas('stage2'), fields, stageCache)];
-const ui = { tool: 'spray', hover: /** @type {{x: number, y: number} | null} */ (null), memo: /** @type {string | null} */ (null), edited: false, crashed: false, frames: 0, lastFrame: { field: '', t: NaN, modelVersion: -1, pending: 0, ms: 0 } };
+const ui = {
+  cursor: { x: 0, y: 0, shown: false }, touchDraws: !matchMedia('(pointer: coarse)').matches,
+  tool: 'spray', hover: /** @type {{x: number, y: number} | null} */ (null), memo: /** @type {string | null} */ (null), edited: false, crashed: false, frames: 0, lastFrame: { field: '', t: NaN, modelVersion: -1, pending: 0, ms: 0 } };
 
+let lastProgressNews = 0;
 const session = new Session({
-  onProgress: (m) => training.onProgress(m),
+  onProgress: (m) => {
+    training.onProgress(m);
+    // Training progress, for screen readers: every 10 s, not every report.
+    if (training.running && performance.now() - lastProgressNews > 10000 && Number.isFinite(m.fm)) {
+      lastProgressNews = performance.now();
+      announce(`Training: step ${m.steps.toLocaleString('en')}, L_CFM ${fmt(m.cfm)}, L_FM ${fmt(m.fm)}`);
+    }
+  },
   onWeights: (config, weights) => {
     fields.set_model(config.width, config.depth, config.timeFeatures, weights);
     store.apply({ modelVersion: S().modelVersion + 1 });
@@ -114,9 +129,16 @@ store.subscribe(['show'], () => layoutStages());
 store.subscribe(['seed'], (s) => { $('seed-out').textContent = String(s.seed); });
 store.subscribe(['field'], (s) => {
   const view = viewOf(s.field);
+  announce(`Field view: ${view.label}`);
   session.setExtra(view.extraFlow ?? null);
-  if (view.needs.z && !s.z) { setTool('pick'); showMessage('Click a data point on the stage to choose z.'); }
+  if (view.needs.z && !s.z) {
+    setTool('pick');
+    showMessage('Click a data point on the stage to choose z (or move the stage cursor with the arrow keys and press Enter).', 'info', 'pick-z');
+  }
+  // The Pick z tool belongs to the conditional view: leaving the view puts the brush back.
+  if (!view.needs.z && ui.tool === 'pick') setTool('spray');
 });
+store.subscribe(['z'], (s) => { if (s.z) clearMessage('pick-z'); });
 store.subscribe(['memo'], (s) => { if (s.memo) store.apply({ play: false, t: 1 }); });
 // Saved, and written to the address bar, on every change of a setting (t only when paused:
 // while time plays it changes every frame).
@@ -147,11 +169,13 @@ function showCount() {
 }
 cloud.onChange(() => {
   showCount();
+  if (cloud.count > 0) clearMessage('empty');
   $('hint').hidden = true;
   ui.edited = true;
   checkZ();
   clearTimeout(cloudTimer);
   cloudTimer = setTimeout(() => {
+    announce(`${cloud.count.toLocaleString('en')} point${cloud.count === 1 ? '' : 's'}`);
     const pts = sendCloud();
     persist.save(store.settings(), pts);
     scheduleUrl();
@@ -207,7 +231,12 @@ $select('recent').addEventListener('change', () => {
     showMessage(`That drawing could not be restored (${err instanceof Error ? err.message : err}). Your drawing is unchanged.`, 'error');
   }
 });
-$('train').addEventListener('click', () => { training.toggle(); $('hint').hidden = true; });
+const toggleTraining = () => {
+  training.toggle();
+  $('hint').hidden = true;
+  announce(training.running ? 'Training started' : 'Training paused');
+};
+$('train').addEventListener('click', toggleTraining);
 $('step').addEventListener('click', () => training.step());
 $('reset').addEventListener('click', () => { hideMessage(); training.reset(); });
 $('new-seed').addEventListener('click', () => apply({ seed: fresh_seed() }));
@@ -226,7 +255,7 @@ function layoutStages() {
 document.addEventListener('keydown', (ev) => {
   const tag = /** @type {HTMLElement} */ (ev.target).tagName;
   const typing = tag === 'INPUT' || tag === 'SELECT' || tag === 'TEXTAREA' || tag === 'BUTTON';
-  if (ev.key === ' ' && !typing) { ev.preventDefault(); training.toggle(); $('hint').hidden = true; }
+  if (ev.key === ' ' && !typing) { ev.preventDefault(); toggleTraining(); }
   else if ((ev.key === 't' || ev.key === 'T') && !typing) toggleTime();
   else if ((ev.key === 'v' || ev.key === 'V') && !typing) apply({ field: nextView(S().field) });
   else if ((ev.ctrlKey || ev.metaKey) && ev.key === 'z' && !typing) { ev.preventDefault(); cloud.undo(); }
@@ -240,7 +269,16 @@ attachPointer($canvas('stage'), {
   onPick: (i) => apply(i >= 0 ? { z: cloud.at(i), field: 'conditional' } : { z: null }),
   onHover: (x, y) => { ui.hover = ui.tool === 'inspect' && x !== null && y !== null ? { x, y } : null; },
   onFull: () => showMessage(`The cloud holds at most ${MAX_POINTS.toLocaleString('en')} points; erase some to draw more.`),
+  cursor: ui.cursor,
+  touchDraws: () => ui.touchDraws,
 });
+// On touch screens a swipe over the stage scrolls the page until "Draw" is switched on.
+$('touch-draw').addEventListener('click', () => {
+  ui.touchDraws = !ui.touchDraws;
+  $('touch-draw').setAttribute('aria-pressed', String(ui.touchDraws));
+  $canvas('stage').classList.toggle('scrolls', !ui.touchDraws);
+});
+$canvas('stage').classList.toggle('scrolls', !ui.touchDraws);
 /**
  * Opens settings and a drawing (a link, a recent drawing); the old drawing is kept.
  * @param {Record<string, any>} settings
@@ -292,8 +330,14 @@ function frame(now) {
 /** @param {number} now */
 function drawFrame(now) {
   const started = performance.now();
-  const t1 = clock.tick(now, S().t, S().play);
+  let t1 = clock.tick(now, S().t, S().play);
+  // While the exact flow is still being computed, time does not run ahead of it (particles
+  // would stand still); the slider's track shows how far it is computed.
+  const exact = session.traj.exact;
+  const reach = exact && !exact.complete() ? exact.reach() : 1;
+  if (S().play && t1 > reach && t1 > S().t) t1 = Math.max(S().t, reach);
   if (t1 !== S().t) store.apply({ t: t1 });
+  setIfChanged($('time'), 'style', `--reach: ${(100 * reach).toFixed(1)}%`);
   const s = S();
   const t = s.t;
   if (Number($input('time').value) !== t) $input('time').value = String(t);
@@ -315,10 +359,11 @@ function drawFrame(now) {
     exact: cloud.count > 0 ? (view.extraFlow ? extra : session.traj.exact) : null,
     exactColor: COLORS[view.exactColor ?? 'exact'],
     inspector: hover,
+    cursor: ui.cursor.shown && document.activeElement === $('stage') ? [ui.cursor.x, ui.cursor.y] : null,
   };
   stages[0].draw({ ...base, showLearned: s.show !== 'exact', showExact: s.show === 'both' || s.show === 'exact' });
   if (s.show === 'side') {
-    stages[1].draw({ ...base, showLearned: false, showExact: true, inspector: null });
+    stages[1].draw({ ...base, showLearned: false, showExact: true, inspector: null, cursor: null });
     setIfChanged($('stage2-label'), 'textContent', view.sideLabel ?? 'Exact marginal u_t');
   }
   let note = '';
@@ -330,11 +375,27 @@ function drawFrame(now) {
   setIfChanged($('caption'), 'innerHTML', shown.caption(`at t = ${t.toFixed(2)}`, note));
   updateLegend(heat, view);
   chart.draw(now);
-  setIfChanged($('loss-caption'), 'textContent', lossCaption(chart.latest()));
+  const latest = chart.latest();
+  setIfChanged($('loss-caption'), 'textContent', lossCaption(latest));
+  showLossValues(latest);
   drawSchedule(t);
   ui.frames += 1;
   const pending = stages[0].pending + (s.show === 'side' ? stages[1].pending : 0);
   ui.lastFrame = { field: shown.id, t, modelVersion: s.modelVersion, pending, ms: performance.now() - started };
+}
+
+/**
+ * The loss legend's current values, and the chart's text alternative.
+ * @param {{ cfm: number, fm: number, diff: number } | null} latest
+ */
+function showLossValues(latest) {
+  setIfChanged($('lv-cfm'), 'textContent', latest ? fmt(latest.cfm) : '–');
+  setIfChanged($('lv-fm'), 'textContent', latest ? fmt(latest.fm) : '–');
+  setIfChanged($('lv-diff'), 'textContent', latest ? fmt(latest.diff) : '–');
+  const step = chart.steps.at(-1);
+  setIfChanged($('loss'), 'ariaLabel', latest && step !== undefined
+    ? `Loss chart, log scale, at step ${step.toLocaleString('en')}: L_CFM ${fmt(latest.cfm)}, L_FM ${fmt(latest.fm)}, their difference ${fmt(latest.diff)}`
+    : 'Loss chart: no training yet');
 }
 
 let legendKey = '';

@@ -3,7 +3,19 @@
 // Nothing here owns state: every function draws what it is given.
 import { WORLD } from './state.js';
 
-/** Colours shared by the stage, the legend and the captions. */
+/**
+ * The colours of the app, each with one meaning, used by the stage, the legends and the
+ * captions (and nothing else on the stage uses these hues):
+ * - data: the drawn points z_i (dark grey dots);
+ * - learned: everything of the network u_t^theta (orange: its particles, drawn as rings, its
+ *   arrows, its loss);
+ * - exact: everything of the exact marginal field u_t^target (blue: its particles, drawn as
+ *   filled squares, its arrows, the inspector's sum arrow, L_FM);
+ * - cond: the conditional field of one point z and its path (green);
+ * - uniform: the wrong, uniform-weight field (purple).
+ * Heatmaps use colour scales that avoid these hues (grey for the error, blue-white-red for
+ * signed residuals, pale blue for the density).
+ */
 export const COLORS = {
   data: '#1f2937',
   learned: '#e8590c',
@@ -60,7 +72,7 @@ export function drawBackground(ctx, view, w, h) {
 // Colour maps: stops of [r, g, b] interpolated linearly over [0, 1].
 const MAPS = {
   density: [[251, 251, 253], [199, 219, 240], [107, 174, 214], [33, 113, 181], [8, 48, 107]],
-  error: [[251, 251, 253], [254, 224, 144], [253, 141, 60], [227, 26, 28], [128, 0, 38]],
+  error: [[251, 251, 253], [215, 215, 220], [160, 160, 168], [100, 100, 110], [40, 40, 48]],
   diverging: [[33, 102, 172], [146, 197, 222], [247, 247, 247], [244, 165, 130], [178, 24, 43]],
 };
 
@@ -120,6 +132,40 @@ export function drawParticles(ctx, view, pts, color, size, w, h) {
   ctx.fillStyle = color;
   const s = size, o = size / 2;
   for (let i = 0; i < pts.length; i += 2) ctx.fillRect(view.sx(pts[i], w) - o, view.sy(pts[i + 1], h) - o, s, s);
+}
+
+/**
+ * Draws interleaved particles as rings of radius r (the learned particles: a ring over a
+ * filled square stays visible when the two coincide).
+ */
+export function drawRings(ctx, view, pts, color, r, width, w, h) {
+  ctx.strokeStyle = color;
+  ctx.lineWidth = width;
+  ctx.beginPath();
+  for (let i = 0; i < pts.length; i += 2) {
+    const x = view.sx(pts[i], w), y = view.sy(pts[i + 1], h);
+    ctx.moveTo(x + r, y);
+    ctx.arc(x, y, r, 0, 2 * Math.PI);
+  }
+  ctx.stroke();
+}
+
+/** A keyboard cursor: a crosshair in a ring at world point p. */
+export function drawCursor(ctx, view, p, r, w, h) {
+  const x = view.sx(p[0], w), y = view.sy(p[1], h);
+  ctx.save();
+  for (const [color, width] of [['#fff', 4], ['#111', 1.5]]) {
+    ctx.strokeStyle = color;
+    ctx.lineWidth = width;
+    ctx.beginPath();
+    ctx.arc(x, y, r, 0, 2 * Math.PI);
+    ctx.moveTo(x - r - 5, y); ctx.lineTo(x - r + 4, y);
+    ctx.moveTo(x + r - 4, y); ctx.lineTo(x + r + 5, y);
+    ctx.moveTo(x, y - r - 5); ctx.lineTo(x, y - r + 4);
+    ctx.moveTo(x, y + r - 4); ctx.lineTo(x, y + r + 5);
+    ctx.stroke();
+  }
+  ctx.restore();
 }
 
 /** Draws trails: for each particle, a polyline through its positions in `frames` (oldest first). */

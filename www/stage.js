@@ -2,7 +2,10 @@
 // One stage canvas: composes a frame at time t from the data cloud, the particle
 // trajectories, the field arrows and heatmaps (evaluated by the page's own wasm Fields and
 // cached by time and version), the chosen z and the posterior inspector.
-import { COLORS, View, fitCanvas, drawBackground, drawHeatmap, drawDots, drawParticles, drawTrails, drawArrows, drawConditionalPath } from './render.js';
+import {
+  COLORS, View, fitCanvas, drawBackground, drawHeatmap, drawDots, drawParticles, drawRings, drawTrails, drawArrows,
+  drawConditionalPath, drawCursor,
+} from './render.js';
 
 const ARROW_GRID = 23;
 const HEAT_GRID = 40;
@@ -165,22 +168,26 @@ export class Stage {
     }
 
     const size = Math.max(2, 2 * dpr);
+    // Exact particles are filled squares, learned ones rings on top: both stay visible where
+    // they coincide (which is what success looks like).
     const layers = [];
-    if (s.exact && s.showExact) layers.push([s.exact, s.exactColor ?? COLORS.exact]);
-    if (s.learned && s.showLearned) layers.push([s.learned, COLORS.learned]);
-    for (const [traj, color] of layers) {
+    if (s.exact && s.showExact) layers.push([s.exact, s.exactColor ?? COLORS.exact, false]);
+    if (s.learned && s.showLearned) layers.push([s.learned, COLORS.learned, true]);
+    for (const [traj, color, ring] of layers) {
       if (s.trails && s.t > 0) {
         ctx.globalAlpha = 0.18;
         drawTrails(ctx, view, traj.trail(s.t, 0.12), color, Math.max(1, dpr * 0.8), w, h);
         ctx.globalAlpha = 1;
       }
-      ctx.globalAlpha = 0.75;
-      drawParticles(ctx, view, traj.at(s.t), color, size, w, h);
+      ctx.globalAlpha = ring ? 0.85 : 0.75;
+      if (ring) drawRings(ctx, view, traj.at(s.t), color, 2.2 * dpr, Math.max(1, 0.9 * dpr), w, h);
+      else drawParticles(ctx, view, traj.at(s.t), color, size, w, h);
       ctx.globalAlpha = 1;
     }
 
     if (s.z) drawConditionalPath(ctx, view, s.z, s.alphaBeta[0], s.alphaBeta[1], w, h);
     if (s.inspector) this.drawInspector(ctx, s, w, h, dpr);
+    if (s.cursor) drawCursor(ctx, view, s.cursor, 8 * dpr, w, h);
   }
 
   /** Posterior-weight inspector: weighted data points, top conditional vectors, their sum. */

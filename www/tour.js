@@ -6,13 +6,17 @@ import { F, block } from './math.js';
 
 const m = block;
 
-/** The steps: title, body (HTML + MathML) and the stage set-up (a settings patch + extras). */
+/**
+ * The steps: title, body (HTML + MathML), the element it talks about (scrolled into view)
+ * and the stage set-up (a settings patch + extras).
+ */
 export const STEPS = [
   {
     title: '1. Noise and data',
     body: `<p>We want to turn samples of simple noise into samples of your drawing. At time <i>t</i> = 0 the particles are noise; at <i>t</i> = 1 they should look like the data (grey). Blue particles follow the exact field of your points, orange ones the network's field, which is untrained until you press <b>Train</b>.</p>
       ${m(F.noiseToData)}
       <p>A vector field <i>u</i><sub>t</sub>(<i>x</i>) moves them: <i>dx</i>/<i>dt</i> = <i>u</i><sub>t</sub>(<i>x</i>). Watch them flow.</p>`,
+    target: '#stage',
     setup: { patch: { field: 'none', heat: false, show: 'both', memo: false }, time: 'play' },
   },
   {
@@ -22,6 +26,7 @@ export const STEPS = [
       <p>The dashed line is its mean α<sub>t</sub><i>z</i>, the circles are 1 and 2 β<sub>t</sub>. Its vector field, the arrows, is known in closed form:</p>
       ${m(F.uCond)}
       <p>Click another point with the <b>Pick z</b> tool to move it.</p>`,
+    target: '#stage',
     setup: { patch: { field: 'conditional', heat: false, show: 'exact', memo: false }, time: 0.5, pickZ: true, tool: 'pick' },
   },
   {
@@ -29,6 +34,7 @@ export const STEPS = [
     body: `<p>Do this for every data point at once and average: the blue shading is the marginal path, a mixture of the conditional Gaussians.</p>
       ${m(F.density)}
       <p>It starts as the noise and ends as your drawing. Drag the time slider to see it sharpen.</p>`,
+    target: '#stage',
     setup: { patch: { field: 'none', heat: true, show: 'exact', memo: false }, time: 'play' },
   },
   {
@@ -36,6 +42,7 @@ export const STEPS = [
     body: `<p>Which field moves the whole mixture? At a point <i>x</i>, average the conditional fields, weighting each <i>z</i><sub>i</sub> by how likely it is to have produced <i>x</i>:</p>
       ${m(F.marginal)}${m(F.weights)}
       <p>With the <b>Inspect</b> tool, hover over the stage: data points light up by their weight, green arrows are the conditional vectors of the largest weights, and the thick blue arrow is <i>u</i><sub>t</sub>(<i>x</i>), the weighted sum over all points (the caption says how much weight the green ones hold). Early (small <i>t</i>) the weights are nearly uniform; late, one point wins.</p>`,
+    target: '#stage',
     setup: { patch: { field: 'marginal', heat: false, show: 'exact', memo: false }, time: 0.6, tool: 'inspect' },
   },
   {
@@ -43,6 +50,7 @@ export const STEPS = [
     body: `<p>A network <i>u</i><sub>θ</sub> cannot be trained on <i>u</i><sub>t</sub>(<i>x</i>) directly for real data, but it can be trained on the conditional field, which is always known:</p>
       ${m(F.lossCfm)}
       <p>It differs from the loss against the exact field, <i>L</i><sub>FM</sub>, by a constant that does not depend on θ: the grey line in the chart stays flat while both fall, so their gradients agree. Training is running now.</p>`,
+    target: '#loss',
     setup: { patch: { field: 'learned', heat: false, show: 'both', memo: false }, time: 'play', train: true },
   },
   {
@@ -50,12 +58,14 @@ export const STEPS = [
     body: `<p>Why is the posterior average the right field? A field moves a density correctly exactly when they satisfy the continuity equation, here in log form:</p>
       ${m(F.continuity)}
       <p>The heatmap shows its residual for a field that averages with <b>uniform</b> weights instead of posterior weights: far from zero, and its purple particles miss the data. Switch the view to the exact or the learned field to compare.</p>`,
+    target: '#stage',
     setup: { patch: { field: 'residual_uniform', heat: false, show: 'exact', memo: false }, time: 'play' },
   },
   {
     title: '7. Memorize or generalize?',
     body: `<p>The exact marginal field of a finite cloud carries every particle exactly onto a data point: it memorizes. A small network cannot represent it that sharply and spreads samples between the points: it generalizes. The caption counts samples within 0.03 of a training point.</p>
       <p>Now draw your own shape with the <b>Spray</b> tool and press <b>Train</b>.</p>`,
+    target: '#caption',
     setup: { patch: { field: 'none', heat: false, show: 'both', memo: true }, time: 1 },
   },
 ];
@@ -65,6 +75,11 @@ export class Tour {
   constructor(app) {
     this.app = app;
     this.index = 0;
+    /** @type {HTMLElement | null} where focus was before the tour opened (it goes back there) */
+    this.returnFocus = null;
+    document.addEventListener('keydown', (ev) => {
+      if (ev.key === 'Escape' && !$('tour').hidden) { ev.preventDefault(); this.close(); }
+    });
     $('tour-next').addEventListener('click', () => (this.index === STEPS.length - 1 ? this.close() : this.go(this.index + 1)));
     $('tour-back').addEventListener('click', () => this.go(this.index - 1));
     $('tour-skip').addEventListener('click', () => this.close());
@@ -72,7 +87,11 @@ export class Tour {
   }
   open() {
     // The tour rearranges the view; closing it puts the user's view back.
-    if ($('tour').hidden) this.saved = this.app.snapshot();
+    if ($('tour').hidden) {
+      this.saved = this.app.snapshot();
+      const active = document.activeElement;
+      this.returnFocus = active instanceof HTMLElement && active !== document.body ? active : $('tour-btn');
+    }
     $('tour').hidden = false;
     $('hint').hidden = true;
     this.go(0);
@@ -83,6 +102,8 @@ export class Tour {
     if (this.saved) this.app.restore(this.saved);
     this.saved = null;
     try { localStorage.setItem('fmp:toured', '1'); } catch { /* storage unavailable */ }
+    (this.returnFocus ?? $('tour-btn')).focus();
+    this.returnFocus = null;
   }
   /** Whether this browser has seen (or skipped) the tour. */
   static seen() {
@@ -97,5 +118,11 @@ export class Tour {
     $button('tour-back').disabled = this.index === 0;
     $('tour-next').textContent = this.index === STEPS.length - 1 ? 'Finish' : 'Next';
     this.app.setUp(step.setup);
+    $('tour-body').scrollTop = 0;
+    // Bring what the step talks about into view (on a phone the tour is a sheet at the bottom).
+    const target = document.querySelector(step.target);
+    const small = matchMedia('(max-width: 900px)').matches;
+    const smooth = !matchMedia('(prefers-reduced-motion: reduce)').matches;
+    if (target) target.scrollIntoView({ block: small ? 'start' : 'nearest', behavior: smooth ? 'smooth' : 'auto' });
   }
 }

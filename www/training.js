@@ -58,7 +58,7 @@ export class Training {
   cloudChanged() {
     if (this.cloud.count === 0) {
       if (this.started) this.reset();
-      showMessage('The cloud is empty: draw some points (or load a preset) to train.');
+      showMessage('The cloud is empty: draw some points (or load a preset) to train.', 'info', 'empty');
     } else if (!this.started) {
       this.reset();
     } else {

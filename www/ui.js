@@ -24,12 +24,18 @@ export const $canvas = (id) => /** @type {HTMLCanvasElement} */ ($(id));
 
 /** @type {ReturnType<typeof setTimeout> | undefined} */
 let messageTimer;
+/** @type {string | null} the condition the shown message is about (see clearMessage) */
+let messageId = null;
 /**
- * Shows a message; kind 'info' fades after a while, 'error' stays until dismissed.
+ * Shows a message over the top of the page; kind 'info' fades after a while, 'error' stays
+ * until dismissed. A message with an `id` is about a condition, and clearMessage(id) takes it
+ * away when the condition ends (so "the cloud is empty" does not outlive the empty cloud).
  * @param {string} text
  * @param {'info' | 'error'} [kind]
+ * @param {string | null} [id]
  */
-export function showMessage(text, kind = 'info') {
+export function showMessage(text, kind = 'info', id = null) {
+  messageId = id;
   const box = $('message');
   $('message-text').textContent = text;
   box.classList.toggle('error', kind === 'error');
@@ -37,7 +43,12 @@ export function showMessage(text, kind = 'info') {
   clearTimeout(messageTimer);
   if (kind !== 'error') messageTimer = setTimeout(() => { box.hidden = true; }, 7000);
 }
-export function hideMessage() { $('message').hidden = true; }
+export function hideMessage() { $('message').hidden = true; messageId = null; }
+/**
+ * Hides the message if it is the one about condition `id`.
+ * @param {string} id
+ */
+export function clearMessage(id) { if (messageId === id && !$('message').hidden) hideMessage(); }
 $('message-close').addEventListener('click', hideMessage);
 
 /**

@@ -11,8 +11,9 @@ fn err(e: impl std::fmt::Display) -> String {
     format!("chart: {e}")
 }
 
-/// The loss chart: L_CFM, the exact L_FM and their difference against steps, log scale.
-/// The three slices have one value per reported step.
+/// The loss chart: L_CFM, the exact L_FM and their difference against steps, log scale, with
+/// axis titles. Its legend, with the current values, is HTML beside the canvas (so it never
+/// covers a curve). The three slices have one value per reported step.
 pub fn loss_chart(
     canvas: HtmlCanvasElement,
     steps: &[f32],
@@ -36,33 +37,38 @@ pub fn loss_chart(
     } else {
         (0.1, 10.0)
     };
+    // Before training there is no step yet: show the first hundred, not "0 0 1".
     let x_max = steps
         .get(n.wrapping_sub(1))
         .copied()
-        .unwrap_or(1.0)
-        .max(1.0);
+        .unwrap_or(0.0)
+        .max(100.0);
     let mut chart = ChartBuilder::on(&root)
-        .margin(6)
-        .x_label_area_size(22)
-        .y_label_area_size(44)
+        .margin(8)
+        .x_label_area_size(34)
+        .y_label_area_size(52)
         .build_cartesian_2d(0f32..x_max, (lo..hi).log_scale())
         .map_err(err)?;
     chart
         .configure_mesh()
-        .x_labels(5)
-        .y_labels(5)
-        .light_line_style(RGBColor(240, 240, 240))
+        .x_labels(6)
+        .y_labels(10)
+        .x_desc("training step")
+        .y_desc("loss (log scale)")
+        .axis_desc_style(("sans-serif", 12))
+        .light_line_style(RGBColor(236, 236, 236))
         .label_style(("sans-serif", 11))
-        .x_label_formatter(&|v| format!("{v:.0}"))
-        .y_label_formatter(&|v| format!("{v:.2}"))
+        .x_label_formatter(&|v| format_count(*v))
+        .y_label_formatter(&|v| format_loss(*v))
         .draw()
         .map_err(err)?;
-    let series: [(&str, &[f32], RGBColor); 3] = [
-        ("L_CFM", &cfm[..n], RGBColor(232, 89, 12)),
-        ("L_FM (exact)", &fm[..n], RGBColor(25, 113, 194)),
-        ("L_CFM - L_FM", &diff, RGBColor(110, 110, 110)),
+    // The colours of the HTML legend (www/chart.js): L_CFM, L_FM, their difference.
+    let series: [(&[f32], RGBColor); 3] = [
+        (&cfm[..n], RGBColor(232, 89, 12)),
+        (&fm[..n], RGBColor(25, 113, 194)),
+        (&diff, RGBColor(90, 90, 90)),
     ];
-    for (label, values, color) in series {
+    for (values, color) in series {
         let points = steps
             .iter()
             .zip(values)
@@ -70,21 +76,30 @@ pub fn loss_chart(
             .map(|(s, v)| (*s, *v));
         chart
             .draw_series(LineSeries::new(points, color.stroke_width(2)))
-            .map_err(err)?
-            .label(label)
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 14, y)], color.stroke_width(2))
-            });
+            .map_err(err)?;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::LowerLeft)
-        .background_style(WHITE.mix(0.85))
-        .border_style(RGBColor(220, 220, 220))
-        .label_font(("sans-serif", 11))
-        .draw()
-        .map_err(err)?;
     root.present().map_err(err)
+}
+
+/// A step count for an axis: 1200 -> "1.2k".
+fn format_count(v: f32) -> String {
+    if v >= 1000.0 {
+        format!("{}k", (v / 100.0).round() / 10.0)
+    } else {
+        format!("{v:.0}")
+    }
+}
+
+/// A loss value for a log axis, with two significant digits.
+fn format_loss(v: f32) -> String {
+    if v >= 10.0 {
+        format!("{v:.0}")
+    } else if v >= 1.0 {
+        format!("{v:.1}")
+    } else {
+        let digits = (-v.log10().floor()) as usize + 1;
+        format!("{v:.digits$}")
+    }
 }
 
 /// The schedule chart: `alpha_t` and `beta_t` of `schedule` over `[0, 1]`, with a marker at
