@@ -2,7 +2,7 @@
 // Wiring only: creates the modules and connects them to the store. The store owns all state;
 // the session owns the workers; the page's own wasm Fields evaluates arrows, heatmaps and the
 // inspector; the stage plays everything back at time t; views.js says what each view needs.
-import init, { Fields, preset_points, schedule_at, catalog, draw_schedule_chart, fresh_seed } from './pkg/fmp.js';
+import init, { Fields, preset_points, schedule_at, catalog, draw_schedule_chart, fresh_seed, energy_distance } from './pkg/fmp.js';
 import { MAX_POINTS, buildProps, toHash } from './state.js';
 import { Persistence } from './persist.js';
 import { Store } from './store.js';
@@ -55,7 +55,7 @@ const stageCache = new Map(); // shared: side by side evaluates each grid once
 const stages = [new Stage($canvas('stage'), fields, stageCache), new Stage($canvas('stage2'), fields, stageCache)];
 const ui = {
   cursor: { x: 0, y: 0, shown: false }, touchDraws: !matchMedia('(pointer: coarse)').matches,
-  tool: 'spray', hover: /** @type {{x: number, y: number} | null} */ (null), memo: /** @type {string | null} */ (null), edited: false, crashed: false, frames: 0, lastFrame: { field: '', t: NaN, modelVersion: -1, pending: 0, ms: 0 } };
+  tool: 'spray', fit: /** @type {string | null} */ (null), hover: /** @type {{x: number, y: number} | null} */ (null), memo: /** @type {string | null} */ (null), edited: false, crashed: false, frames: 0, lastFrame: { field: '', t: NaN, modelVersion: -1, pending: 0, ms: 0 } };
 
 let lastProgressNews = 0;
 const session = new Session({
@@ -73,8 +73,9 @@ const session = new Session({
   },
   onDiverged: (steps) => training.onDiverged(steps),
   onTrainError: (message) => training.onError(message),
-  onTrajectory: () => {
+  onTrajectory: (kind) => {
     ui.memo = null;
+    if (kind !== 'uniform') ui.fit = null;
     const ex = session.traj.exact;
     $('flow-status').textContent = ex && !ex.complete() ? `exact flow: computed to t = ${ex.reach().toFixed(2)}` : '';
   },
@@ -331,11 +332,12 @@ function frame(now) {
 function drawFrame(now) {
   const started = performance.now();
   let t1 = clock.tick(now, S().t, S().play);
-  // While the exact flow is still being computed, time does not run ahead of it (particles
-  // would stand still); the slider's track shows how far it is computed.
+  // While the exact flow is still being computed (or not yet begun), playing time does not
+  // run ahead of it: the particles shown are those of time t. The slider's track shows how
+  // far it is computed.
   const exact = session.traj.exact;
-  const reach = exact && !exact.complete() ? exact.reach() : 1;
-  if (S().play && t1 > reach && t1 > S().t) t1 = Math.max(S().t, reach);
+  const reach = cloud.count === 0 ? 1 : exact ? (exact.complete() ? 1 : exact.reach()) : 0;
+  if (S().play && t1 > reach) t1 = reach;
   if (t1 !== S().t) store.apply({ t: t1 });
   setIfChanged($('time'), 'style', `--reach: ${(100 * reach).toFixed(1)}%`);
   const s = S();
@@ -374,6 +376,8 @@ function drawFrame(now) {
   else if (heat?.note) note = heat.note;
   setIfChanged($('caption'), 'innerHTML', shown.caption(`at t = ${t.toFixed(2)}`, note));
   updateLegend(heat, view);
+  ui.fit ??= fitNote();
+  setIfChanged($('fit'), 'textContent', ui.fit);
   chart.draw(now);
   const latest = chart.latest();
   setIfChanged($('loss-caption'), 'textContent', lossCaption(latest));
@@ -396,6 +400,17 @@ function showLossValues(latest) {
   setIfChanged($('loss'), 'ariaLabel', latest && step !== undefined
     ? `Loss chart, log scale, at step ${step.toLocaleString('en')}: L_CFM ${fmt(latest.cfm)}, L_FM ${fmt(latest.fm)}, their difference ${fmt(latest.diff)}`
     : 'Loss chart: no training yet');
+}
+
+/**
+ * How close the learned particles come to the exact ones at t = 1, as a number a learner can
+ * watch fall (the rings settle on the squares when training works).
+ */
+function fitNote() {
+  const { learned, exact } = session.traj;
+  if (!learned?.complete() || !exact?.complete() || cloud.count === 0) return '';
+  const d = energy_distance(learned.final(), exact.final());
+  return `At t = 1, learned vs exact particles: energy distance ${fmt(d)} (0 when they have the same distribution).`;
 }
 
 let legendKey = '';

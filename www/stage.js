@@ -180,7 +180,7 @@ export class Stage {
         ctx.globalAlpha = 1;
       }
       ctx.globalAlpha = ring ? 0.85 : 0.75;
-      if (ring) drawRings(ctx, view, traj.at(s.t), color, 2.2 * dpr, Math.max(1, 0.9 * dpr), w, h);
+      if (ring) drawRings(ctx, view, traj.at(s.t), color, 1.8 * dpr, Math.max(1, 0.9 * dpr), w, h);
       else drawParticles(ctx, view, traj.at(s.t), color, size, w, h);
       ctx.globalAlpha = 1;
     }
