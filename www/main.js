@@ -376,6 +376,7 @@ function drawFrame(now) {
   else if (heat?.note) note = heat.note;
   setIfChanged($('caption'), 'innerHTML', shown.caption(`at t = ${t.toFixed(2)}`, note));
   updateLegend(heat, view);
+  setIfChanged($('stage'), 'ariaLabel', stageLabel(shown, t, s));
   ui.fit ??= fitNote();
   setIfChanged($('fit'), 'textContent', ui.fit);
   chart.draw(now);
@@ -400,6 +401,23 @@ function showLossValues(latest) {
   setIfChanged($('loss'), 'ariaLabel', latest && step !== undefined
     ? `Loss chart, log scale, at step ${step.toLocaleString('en')}: L_CFM ${fmt(latest.cfm)}, L_FM ${fmt(latest.fm)}, their difference ${fmt(latest.diff)}`
     : 'Loss chart: no training yet');
+}
+
+/**
+ * The stage's text alternative: what it shows now (view, time, points, particles, z).
+ * @param {import('./views.js').View} view
+ * @param {number} t
+ * @param {Record<string, any>} s
+ */
+function stageLabel(view, t, s) {
+  const n = cloud.count;
+  const parts = [`Drawing stage, ${n.toLocaleString('en')} data point${n === 1 ? '' : 's'}`,
+    `time t = ${t.toFixed(1)}`, view.id === 'none' ? 'no field view' : `field view: ${view.label}`];
+  const shown = { both: 'learned (orange rings) and exact (blue squares) particles', learned: 'learned particles',
+    exact: 'exact particles', side: 'learned particles here, exact ones on the second stage' }[s.show];
+  if (n > 0) parts.push(shown);
+  if (s.z) parts.push(`z at (${s.z[0].toFixed(2)}, ${s.z[1].toFixed(2)})`);
+  return `${parts.join('; ')}. Arrow keys move a cursor, Enter uses the tool.`;
 }
 
 /**
