@@ -33,7 +33,7 @@ export function inspect(fields, cloud, { x, y }, t) {
 export function inspectorNote({ x, y, weights, top }) {
   const held = top.reduce((a, i) => a + weights[i], 0);
   return `Inspecting x = (${x.toFixed(2)}, ${y.toFixed(2)}): data points shaded by their posterior weight ${inline(F.weights)}; `
-    + `the ${top.length} green arrows (largest weights) hold ${(100 * held).toFixed(0)}% of it, the blue arrow is the whole weighted sum u<sub>t</sub>(x).`;
+    + `the ${top.length} green arrows (largest weights) hold ${(100 * held).toFixed(0)}% of it, the blue arrow is the whole weighted sum u<sub>t</sub><sup>target</sup>(x).`;
 }
 
 /** Summary statistics of a heatmap grid. */
@@ -93,8 +93,9 @@ export function memorization(traj, data) {
 
 /** The caption under the loss chart. */
 export function lossCaption(latest) {
-  if (!latest) return 'Press Train: the chart shows L_CFM (trained on), the exact L_FM, and their difference.';
-  return `L_CFM − L_FM = ${fmt(latest.diff)}: flat, since it does not depend on θ, so minimizing L_CFM minimizes L_FM. `
+  if (!latest) return 'Press Train: the chart shows L_CFM (what the network is trained on), L_FM (the loss against the exact field, estimated on the same batch) and their difference.';
+  return `L_CFM − L_FM = ${fmt(latest.diff)}: level, because in expectation the difference is a constant C that does not depend on θ, `
+    + 'so E[∇L_CFM] = ∇L_FM and minimizing L_CFM minimizes L_FM. On one batch the two gradients only roughly agree: '
     + `Cosine between their gradients on a batch: ${fmt(latest.cos)}. (Losses of the trained weights; particles and arrows use their moving average.)`;
 }
 

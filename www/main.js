@@ -366,7 +366,7 @@ function drawFrame(now) {
   stages[0].draw({ ...base, showLearned: s.show !== 'exact', showExact: s.show === 'both' || s.show === 'exact' });
   if (s.show === 'side') {
     stages[1].draw({ ...base, showLearned: false, showExact: true, inspector: null, cursor: null });
-    setIfChanged($('stage2-label'), 'textContent', view.sideLabel ?? 'Exact marginal u_t');
+    setIfChanged($('stage2-label'), 'textContent', view.sideLabel ?? 'Exact marginal u_t^target');
   }
   let note = '';
   if (s.memo) {
@@ -438,8 +438,8 @@ let legendKey = '';
  */
 function updateLegend(heat, view) {
   const items = [
-    { color: COLORS.learned, label: 'learned u_θ particles' },
-    { color: COLORS[view.exactColor ?? 'exact'], label: view.exactLabel ?? 'exact marginal particles' },
+    { color: COLORS.learned, label: 'learned u_t^θ particles (rings)' },
+    { color: COLORS[view.exactColor ?? 'exact'], label: view.exactLabel ?? 'exact u_t^target particles (squares)' },
     { color: COLORS.data, label: 'data z_i' },
   ];
   if (heat?.legend) items.push(heat.legend());

@@ -9,7 +9,6 @@ const frac = (a, b) => `<mfrac><mrow>${a}</mrow><mrow>${b}</mrow></mfrac>`;
 const dot = (a) => sub(`<mover>${mi(a)}<mo>˙</mo></mover>`, mi('t'));
 const t = mi('t'), x = mi('x'), z = mi('z');
 const zi = sub(z, mi('i')), zj = sub(z, mi('j'));
-const u_t = sub(mi('u'), t), u_theta = sub(mi('u'), mi('θ'));
 const p_t = sub(mi('p'), t);
 const alpha = sub(mi('α'), t), beta = sub(mi('β'), t);
 const paren = (s) => `${mo('(')}${s}${mo(')')}`;
@@ -23,23 +22,47 @@ export const inline = (body) => `<math display="inline"><mrow>${body}</mrow></ma
 /** Wraps a formula as a displayed line. */
 export const block = (body) => `<math display="block"><mrow>${body}</mrow></math>`;
 
-/** Formula bodies (wrap them with inline or block). */
+const uT = `<msubsup>${mi('u')}${t}<mtext>target</mtext></msubsup>`;
+const uTh = `<msubsup>${mi('u')}${t}${mi('θ')}</msubsup>`;
+const pData = sub(mi('p'), '<mtext>data</mtext>');
+const pInit = sub(mi('p'), '<mtext>init</mtext>');
+const L = (name) => sub(mi('L'), `<mtext>${name}</mtext>`);
+const E = (over) => `<msub><mi>𝔼</mi><mrow>${over}</mrow></msub>`;
+const sim = mo('∼');
+const div = `<mo>∇</mo>${mo('·')}`;
+const eps = mi('ε');
+const tU = `${t}${sim}${mi('U')}${mo('[')}<mn>0</mn>${mo(',')}<mn>1</mn>${mo(']')}`;
+const cond = (a) => `${a}${paren(`${x}${mo('|')}${z}`)}`;
+const integral = (body) => `<mo>∫</mo>${body}<mspace width="0.2em"/>${mi('d')}${z}`;
+
+/** Formula bodies (wrap them with inline or block), in the notation of MIT 6.S184. */
 export const F = {
-  learned: `${u_theta}${paren(`${x}${mo(',')}${t}`)}`,
-  uCond: `${u_t}${paren(`${x}${mo('|')}${z}`)}${mo('=')}${paren(`${dot('α')}${mo('−')}${frac(dot('β'), beta)}${alpha}`)}${z}${mo('+')}${frac(dot('β'), beta)}${x}`,
-  pCond: `${p_t}${paren(`${x}${mo('|')}${z}`)}${mo('=')}${N}${paren(`${alpha}${z}${mo(',')}<msubsup>${mi('β')}${t}<mn>2</mn></msubsup>${mi('I')}`)}`,
-  marginal: `${u_t}${paren(x)}${mo('=')}${sumOver('i')}${sub(mi('w'), mi('i'))}${paren(`${x}${mo(',')}${t}`)}${u_t}${paren(`${x}${mo('|')}${zi}`)}`,
+  learned: `${uTh}${paren(x)}`,
+  uTargetCond: cond(uT),
+  uTargetMarg: `${uT}${paren(x)}`,
+  uCond: `${cond(uT)}${mo('=')}${paren(`${dot('α')}${mo('−')}${frac(dot('β'), beta)}${alpha}`)}${z}${mo('+')}${frac(dot('β'), beta)}${x}`,
+  pCond: `${cond(p_t)}${mo('=')}${N}${paren(`${alpha}${z}${mo(',')}<msubsup>${mi('β')}${t}<mn>2</mn></msubsup>${mi('I')}`)}`,
+  marginal: `${uT}${paren(x)}${mo('=')}${sumOver('i')}${sub(mi('w'), mi('i'))}${paren(`${x}${mo(',')}${t}`)}${uT}${paren(`${x}${mo('|')}${zi}`)}`,
   weights: `${sub(mi('w'), mi('i'))}${paren(`${x}${mo(',')}${t}`)}${mo('=')}${frac(`${p_t}${paren(`${x}${mo('|')}${zi}`)}`, `<msub><mo>∑</mo>${mi('j')}</msub>${p_t}${paren(`${x}${mo('|')}${zj}`)}`)}`,
   density: `${p_t}${paren(x)}${mo('=')}${frac('<mn>1</mn>', mi('N'))}${sumOver('i')}${N}${paren(`${x}${mo(';')}${alpha}${zi}${mo(',')}<msubsup>${mi('β')}${t}<mn>2</mn></msubsup>${mi('I')}`)}`,
-  error: `${mo('|')}${u_theta}${paren(`${x}${mo(',')}${t}`)}${mo('−')}${u_t}${paren(x)}${mo('|')}`,
-  residual: `<msub><mo>∂</mo>${t}</msub><mi>log</mi>${p_t}${mo('+')}${mi('u')}${mo('·')}<mo>∇</mo><mi>log</mi>${p_t}${mo('+')}<mo>∇</mo>${mo('·')}${mi('u')}`,
-  continuity: `<msub><mo>∂</mo>${t}</msub><mi>log</mi>${p_t}${mo('+')}${u_t}${mo('·')}<mo>∇</mo><mi>log</mi>${p_t}${mo('+')}<mo>∇</mo>${mo('·')}${u_t}${mo('=')}<mn>0</mn>`,
-  lossCfm: `${sub(mi('L'), '<mtext>CFM</mtext>')}${paren(mi('θ'))}${mo('=')}<mi>𝔼</mi>${norm(`${u_theta}${paren(`${x}${mo(',')}${t}`)}${mo('−')}${u_t}${paren(`${x}${mo('|')}${z}`)}`)}`,
-  noiseToData: `${sub(mi('p'), '<mtext>init</mtext>')}${mo('=')}${N}${paren(`<mn>0</mn>${mo(',')}${mi('I')}`)}<mspace width="1em"/>${mo('→')}<mspace width="1em"/>${sub(mi('p'), '<mtext>data</mtext>')}`,
+  error: `${mo('|')}${uTh}${paren(x)}${mo('−')}${uT}${paren(x)}${mo('|')}`,
+  residual: `<msub><mo>∂</mo>${t}</msub><mi>log</mi>${p_t}${mo('+')}${mi('u')}${mo('·')}<mo>∇</mo><mi>log</mi>${p_t}${mo('+')}${div}${mi('u')}`,
+  continuity: `<msub><mo>∂</mo>${t}</msub><mi>log</mi>${p_t}${mo('+')}${uT}${mo('·')}<mo>∇</mo><mi>log</mi>${p_t}${mo('+')}${div}${uT}${mo('=')}<mn>0</mn>`,
+  continuityDensity: `<msub><mo>∂</mo>${t}</msub>${p_t}${paren(x)}${mo('=')}${mo('−')}${div}${paren(`${p_t}${paren(x)}${uT}${paren(x)}`)}${mo(',')}<mspace width="0.6em"/>${sub(mi('X'), '<mn>0</mn>')}${sim}${pInit}`,
+  proof1: `<msub><mo>∂</mo>${t}</msub>${p_t}${paren(x)}${mo('=')}${integral(`<msub><mo>∂</mo>${t}</msub>${cond(p_t)}${pData}${paren(z)}`)}`,
+  proof2: `${mo('=')}${integral(`${mo('−')}${div}${paren(`${cond(p_t)}${cond(uT)}`)}${pData}${paren(z)}`)}`,
+  proof3: `${mo('=')}${mo('−')}${div}${paren(integral(`${cond(p_t)}${cond(uT)}${pData}${paren(z)}`))}`,
+  proof4: `${mo('=')}${mo('−')}${div}${paren(`${p_t}${paren(x)}${integral(`${cond(uT)}${frac(`${cond(p_t)}${pData}${paren(z)}`, `${p_t}${paren(x)}`)}`)}`)}${mo('=')}${mo('−')}${div}${paren(`${p_t}${uT}`)}`,
+  lossCfm: `${L('CFM')}${paren(mi('θ'))}${mo('=')}${E(`${tU}${mo(',')}${z}${sim}${pData}${mo(',')}${x}${sim}${cond(p_t)}`)}${norm(`${uTh}${paren(x)}${mo('−')}${cond(uT)}`)}`,
+  lossFm: `${L('FM')}${paren(mi('θ'))}${mo('=')}${E(`${tU}${mo(',')}${x}${sim}${p_t}`)}${norm(`${uTh}${paren(x)}${mo('−')}${uT}${paren(x)}`)}`,
+  gap: `${L('CFM')}${paren(mi('θ'))}${mo('=')}${L('FM')}${paren(mi('θ'))}${mo('+')}${mi('C')}${mo(',')}<mspace width="0.5em"/>${mi('C')}${mo('=')}<mi>𝔼</mi>${norm(cond(uT))}${mo('−')}<mi>𝔼</mi>${norm(`${uT}${paren(x)}`)}`,
+  gradients: `<mi>𝔼</mi>${mo('[')}<msub><mo>∇</mo>${mi('θ')}</msub>${L('CFM')}${mo(']')}${mo('=')}<msub><mo>∇</mo>${mi('θ')}</msub>${L('FM')}`,
+  target: `${x}${mo('=')}${alpha}${z}${mo('+')}${beta}${eps}${mo(',')}<mspace width="0.5em"/>${cond(uT)}${mo('=')}${dot('α')}${z}${mo('+')}${dot('β')}${eps}${mo(',')}<mspace width="0.5em"/>${eps}${sim}${N}${paren(`<mn>0</mn>${mo(',')}${mi('I')}`)}`,
+  noiseToData: `${pInit}${mo('=')}${N}${paren(`<mn>0</mn>${mo(',')}${mi('I')}`)}<mspace width="1em"/>${mo('→')}<mspace width="1em"/>${pData}`,
 };
 
 const pi2t = frac(`${mi('π')}${t}`, '<mn>2</mn>');
-const condLhs = `${u_t}${paren(`${x}${mo('|')}${z}`)}${mo('=')}`;
+const condLhs = `${cond(uT)}${mo('=')}`;
 /**
  * The formulas of each schedule, keyed by the core's schedule ids (the list of schedules
  * itself comes from the core's catalog): alpha_t and beta_t as text, and the conditional

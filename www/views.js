@@ -42,28 +42,28 @@ export const VIEWS = [
     caption: (t, extra) => `Particles ${t}: from noise N(0, I) at t = 0 to data at t = 1, along the learned field (orange) and the exact marginal field (blue). ${extra}`,
   },
   {
-    id: 'learned', label: 'learned u_θ', lesson: 'fm', needs: { model: true }, arrows: 'learned', heat: null,
+    id: 'learned', label: 'learned u_t^θ', lesson: 'fm', needs: { model: true }, arrows: 'learned', heat: null,
     caption: (t, extra) => `Learned field ${f.learned} ${t}: the network's guess, trained only on conditional targets. ${extra}`,
   },
   {
-    id: 'marginal', label: 'exact marginal u_t', lesson: 'fm', needs: {}, arrows: 'marginal', heat: null,
+    id: 'marginal', label: 'exact marginal u_t^target', lesson: 'fm', needs: {}, arrows: 'marginal', heat: null,
     caption: (t, extra) => `Exact marginal field ${f.marginal} ${t}: the posterior-weighted average of the conditional fields, in closed form. ${extra}`,
   },
   {
-    id: 'conditional', label: 'conditional u_t(·|z)', lesson: 'fm', needs: { z: true }, arrows: 'conditional', heat: null,
+    id: 'conditional', label: 'conditional u_t^target(·|z)', lesson: 'fm', needs: { z: true }, arrows: 'conditional', heat: null,
     caption: (t, extra) => `Conditional field of the chosen z (green ring): ${f.uCond} ${t}. Dashed: the path of its mean α<sub>t</sub>z; circles: 1 and 2 β<sub>t</sub>. ${extra}`,
   },
   {
-    id: 'error', label: 'error |u_θ − u_t|', lesson: 'fm', needs: { model: true }, arrows: 'error', heat: 'error',
+    id: 'error', label: 'error |u_t^θ − u_t^target|', lesson: 'fm', needs: { model: true }, arrows: 'error', heat: 'error',
     caption: (t, extra) => `Error ${f.error} ${t} (shading): orange arrows learned, blue exact; where they disagree, training has work left. ${extra}`,
   },
   {
-    id: 'residual', label: 'continuity residual: exact u_t', lesson: 'fm', needs: {}, arrows: null, heat: 'residual',
+    id: 'residual', label: 'continuity residual: exact u_t^target', lesson: 'fm', needs: {}, arrows: null, heat: 'residual',
     caption: (t, extra) => `Continuity residual ${f.residual} of the exact pair (p<sub>t</sub>, u<sub>t</sub>) ${t}: zero up to rounding, everywhere. ${extra}`,
   },
   {
-    id: 'residual_learned', label: 'continuity residual: learned u_θ', lesson: 'fm', needs: { model: true }, arrows: null, heat: 'residual_learned',
-    caption: (t, extra) => `Continuity residual ${f.residual} with the learned u<sub>θ</sub> ${t} (its divergence by central differences, step 10<sup>−3</sup>): large early, shrinking with training. ${extra}`,
+    id: 'residual_learned', label: 'continuity residual: learned u_t^θ', lesson: 'fm', needs: { model: true }, arrows: null, heat: 'residual_learned',
+    caption: (t, extra) => `Continuity residual ${f.residual} with the learned <i>u</i><sub>t</sub><sup>θ</sup> ${t} (its divergence by central differences, step 10<sup>−3</sup>): large early, shrinking with training. ${extra}`,
   },
   {
     id: 'residual_uniform', label: 'continuity residual: uniform weights (wrong)', lesson: 'fm', needs: {}, arrows: null, heat: 'residual_uniform',

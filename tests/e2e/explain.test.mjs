@@ -98,13 +98,13 @@ test('the guided tour steps through to the end, setting up each view, and can be
     titles.push(await page.textContent('#tour-title'));
     assert.doesNotMatch(await page.textContent('#caption') + await page.textContent('#tour-body'), /undefined|NaN/);
     fieldsSeen.push(await page.inputValue('#field'));
-    assert.ok(await page.locator('#tour-body math').count() > 0 || i === 6, `step ${i + 1} has a formula`);
+    assert.ok(await page.locator('#tour-body math').count() > 0 || i === 7, `step ${i + 1} has a formula`);
     await page.screenshot({ path: join(ARTIFACTS, `tour-${i + 1}.png`) });
     await page.click('#tour-next');
   }
-  assert.equal(titles.length, 7, `steps: ${titles}`);
+  assert.equal(titles.length, 8, `steps: ${titles}`);
   assert.match(titles[0], /Noise and data/);
-  assert.match(titles[6], /Memorize/);
+  assert.match(titles[7], /Memorize/);
   assert.ok(new Set(fieldsSeen).size >= 4, `the tour sets up different views: ${fieldsSeen}`);
   assert.ok(await page.isHidden('#tour'));
   await page.click('#tour-btn');
