@@ -86,7 +86,7 @@ mod tests {
                 r#""schedules":[{"id":"linear","label":"linear (CondOT)"},{"id":"cosine","label":"cosine"},"#,
                 r#"{"id":"sqrt","label":"square-root"}],"#,
                 r#""solvers":[{"id":"euler","label":"Euler"},{"id":"midpoint","label":"midpoint"},"#,
-                r#"{"id":"rk4","label":"RK4"}],"#,
+                r#"{"id":"rk4","label":"RK4"},{"id":"exact-step","label":"closed-form step"}],"#,
                 r#""defaults":{"width":64,"depth":3,"time_features":2,"batch":512,"lr":0.01}}"#
             )
         );

@@ -13,7 +13,12 @@
 //! from `N(0, I)` through the learned field and prints one JSON line: steps, steps/s, final CFM
 //! and FM losses (averaged over the last reported steps), energy distance and exact W2 to the
 //! data. `field` prints the exact marginal at time `t` at each query point as CSV
-//! `x,y,u_x,u_y,score_x,score_y,log_density,divergence`.
+//! `x,y,u_x,u_y,score_x,score_y,log_density,divergence,t_used`, where `t_used` is `t` clamped to
+//! the schedule's `t_max` (where `beta = BETA_MIN`, [`crate::path`]): for a `t` beyond it
+//! (`--t 1`) the field is that of the clamp, and a note on stderr says so (`note: t = 1 is
+//! evaluated at the clamp t = 0.999 (beta = 0.001)`; exit code 0).
+//!
+//! Flows (`train`'s samples) run on [`ode::time_grid`] from 0 to `t_max`, the page's grid.
 //!
 //! ## Checks and exit codes
 //! - Every flag value is checked as it is read, in command-line order (so the first bad
@@ -48,7 +53,7 @@ use crate::limits::{self, IntLimit, RealLimit};
 use crate::marginal::EmpiricalMarginal;
 use crate::metrics;
 use crate::mlp::MlpField;
-use crate::ode::{Integrator, Solver};
+use crate::ode::{self, Integrator, Solver};
 use crate::path::{GaussianPath, Schedule};
 use crate::rng;
 use crate::trainer::{TrainConfig, Trainer};
@@ -59,7 +64,8 @@ use crate::Point;
 pub struct Output {
     /// Standard output.
     pub stdout: String,
-    /// Standard error (one line on failure).
+    /// Standard error (one line on failure; a one-line note on success when `field`'s `t` is
+    /// past the clamp).
     pub stderr: String,
     /// Exit code: 0 on success, 1 when training diverged, 2 on a usage or input error.
     pub code: i32,
@@ -297,7 +303,8 @@ fn usage() -> String {
          fmp field --data FILE.csv --t T --at QUERY.csv [--schedule NAME]\n       \
          fmp --help\n\
          train: fits a network to a preset or a CSV cloud, samples it, prints one JSON line.\n\
-         field: prints the exact marginal field of a CSV cloud at query points, as CSV.\n\
+         field: prints the exact marginal field of a CSV cloud at query points, as CSV; a t past \
+         the schedule's clamp (where beta = 0.001) is evaluated there (column t_used).\n\
          \ntrain flags:\n",
     );
     for f in train_flags() {
@@ -553,12 +560,20 @@ fn parse_field(args: &[String]) -> Result<FieldArgs, Failure> {
 
 /// Run the command line `args` (without the program name).
 pub fn run(args: &[String]) -> Output {
+    let mut note = None;
     let result = parse(args).and_then(|command| match command {
         Command::Help => Ok(usage()),
         Command::Train(a) => train(&a),
-        Command::Field(a) => field(&a),
+        Command::Field(a) => {
+            note = clamp_note(a.schedule, a.t);
+            field(&a)
+        }
     });
-    finish(result)
+    let mut out = finish(result);
+    if let (0, Some(note)) = (out.code, note) {
+        out.stderr = note;
+    }
+    out
 }
 
 /// [`run`] for arguments as the operating system gives them: an argument that is not UTF-8 is
@@ -741,8 +756,9 @@ fn train(a: &TrainArgs) -> Result<String, Failure> {
     let mut samples: Vec<Point> = (0..n_eval)
         .map(|_| rng::normal_pair(&mut sample_rng))
         .collect();
-    let mut field = MlpField::new(trainer.model());
-    Integrator::new().integrate(&mut field, a.solver, &mut samples, 0.0, 1.0, a.ode_steps);
+    let mut field = MlpField::with_path(trainer.model(), GaussianPath::new(config.schedule));
+    let times = ode::time_grid(config.schedule, a.ode_steps);
+    Integrator::new().integrate_on(&mut field, a.solver, &mut samples, &times);
     if samples.iter().flatten().any(|v| !v.is_finite()) {
         return Err(Failure {
             code: EXIT_DIVERGED,
@@ -793,17 +809,29 @@ fn train(a: &TrainArgs) -> Result<String, Failure> {
     ))
 }
 
+/// The note `field` writes on stderr when `t` is past the clamp (else `None`).
+fn clamp_note(schedule: Schedule, t: f64) -> Option<String> {
+    let t_used = schedule.clamp_t(t);
+    (t_used < t).then(|| {
+        format!(
+            "note: t = {t} is evaluated at the clamp t = {t_used} (beta = {})\n",
+            crate::path::BETA_MIN
+        )
+    })
+}
+
 fn field(a: &FieldArgs) -> Result<String, Failure> {
     let marginal = EmpiricalMarginal::new(
         read_points(&a.data, limits::POINTS)?,
         GaussianPath::new(a.schedule),
     );
     let queries = read_points(&a.at, limits::QUERY_POINTS)?;
-    let mut out = String::from("x,y,u_x,u_y,score_x,score_y,log_density,divergence\n");
+    let t_used = a.schedule.clamp_t(a.t);
+    let mut out = String::from("x,y,u_x,u_y,score_x,score_y,log_density,divergence,t_used\n");
     for x in queries {
         let e = marginal.eval(x, a.t);
         out.push_str(&format!(
-            "{},{},{},{},{},{},{},{}\n",
+            "{},{},{},{},{},{},{},{},{t_used}\n",
             x[0], x[1], e.u[0], e.u[1], e.score[0], e.score[1], e.log_density, e.divergence
         ));
     }

@@ -24,6 +24,10 @@ impl VectorField for UniformField<'_> {
             *o = self.0.u_uniform(*x, t);
         }
     }
+
+    fn path(&self) -> Option<crate::path::GaussianPath> {
+        Some(self.0.path())
+    }
 }
 
 /// Reusable buffers for [`Residuals::of_field`].

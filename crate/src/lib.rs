@@ -16,7 +16,8 @@
 //! - Conditional field `u_t(x|z) = A_t z + B_t x`, `A_t = alpha_dot - (beta_dot / beta) alpha`,
 //!   `B_t = beta_dot / beta`; exact marginal `u_t(x) = sum_i w_i(x, t) u_t(x|z_i)` with posterior
 //!   weights `w_i = softmax_i(-|x - alpha_t z_i|^2 / (2 beta_t^2))` ([`marginal`]).
-//! - Where `1 / beta_t` appears, `t` is clamped to `[0, T_MAX]` ([`path::T_MAX`]).
+//! - Where `1 / beta_t` appears, `t` is clamped to `[0, t_max]`, the time where `beta_t` falls
+//!   to [`path::BETA_MIN`] (one noise level for every schedule: [`path::Schedule::t_max`]).
 //! - Every random draw comes from a seeded RNG passed in by the caller: runs reproduce.
 //!
 //! ## Example

@@ -13,12 +13,13 @@
 //!   + beta_dot |r_i|^2 / beta^3)`.
 //! - Continuity equation in log form: `d/dt log p + u . grad log p + div u = 0` for the exact pair.
 //!
-//! `t` is clamped to `[0, T_MAX]` everywhere (see [`crate::path`]). Every evaluation is two
-//! tight passes over the points (nearest point, then exponentials and sums) and allocates
-//! nothing. With no points, every field is zero and the log density is `-inf`; nothing returns
-//! NaN for finite inputs, even at `t = 0`, `t = T_MAX` or far from the cloud.
+//! `t` is clamped to `[0, t_max]` everywhere, where `beta_t = BETA_MIN` (see [`crate::path`]).
+//! Every evaluation is two tight passes over the points (nearest point, then exponentials and
+//! sums) and allocates nothing. With no points, every field is zero and the log density is
+//! `-inf`; nothing returns NaN for finite inputs, even at `t = 0`, at the clamp or far from
+//! the cloud.
 
-use crate::path::{clamp_t, GaussianPath};
+use crate::path::GaussianPath;
 use crate::Point;
 
 /// Log-weights (relative to the largest) below this are dropped: `exp(-60) < 1e-26`, so even
@@ -107,7 +108,7 @@ impl EmpiricalMarginal {
     }
 
     fn time(&self, t: f64) -> TimeCoefs {
-        let t = clamp_t(t);
+        let t = self.path.schedule.clamp_t(t);
         let s = self.path.schedule;
         let (alpha, beta) = (s.alpha(t), s.beta(t));
         let (a, b) = self.path.coefficients(t);
@@ -193,6 +194,23 @@ impl EmpiricalMarginal {
         [c[0] + sx / s, c[1] + sy / s]
     }
 
+    /// The posterior mean `zbar(x, t) = E[z | x_t = x] = sum_i w_i z_i` at every point of `xs`,
+    /// written to `out` (the denoiser; `t` clamped to `[0, t_max]`; zero with no points).
+    ///
+    /// # Panics
+    /// If `out.len() != xs.len()`.
+    pub fn posterior_mean_batch(&self, xs: &[Point], t: f64, out: &mut [Point]) {
+        assert_eq!(out.len(), xs.len(), "posterior_mean_batch: wrong length");
+        if self.points.is_empty() {
+            out.fill([0.0; 2]);
+            return;
+        }
+        let tc = self.time(t);
+        for (o, &x) in out.iter_mut().zip(xs) {
+            *o = self.posterior_mean(x, &tc);
+        }
+    }
+
     /// Exact marginal field `u_t(x) = A_t zbar + B_t x`.
     pub fn u_marg(&self, x: Point, t: f64) -> Point {
         if self.points.is_empty() {
@@ -226,8 +244,8 @@ impl EmpiricalMarginal {
             return MarginalEval::EMPTY;
         }
         let tc = self.time(t);
-        let tt = clamp_t(t);
         let sch = self.path.schedule;
+        let tt = sch.clamp_t(t);
         let (ad, bd) = (sch.alpha_dot(tt), sch.beta_dot(tt));
         let (al, be) = (tc.alpha, tc.beta);
         let (dmin, imin) = self.nearest(x, al);
@@ -313,7 +331,7 @@ impl EmpiricalMarginal {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::path::{Schedule, T_MAX};
+    use crate::path::{Schedule, BETA_MIN};
     use crate::rng::{normal_pair, seeded, uniform};
 
     fn cloud(seed: u64, n: usize) -> Vec<Point> {
@@ -393,7 +411,7 @@ mod tests {
         for s in Schedule::ALL {
             let m = EmpiricalMarginal::new(pts.clone(), GaussianPath::new(s));
             let mut w = vec![0.0; pts.len()];
-            for t in [0.0, 0.5, T_MAX, 1.0, 2.0, -1.0, f64::NAN] {
+            for t in [0.0, 0.5, s.t_max(), 1.0, 2.0, -1.0, f64::NAN] {
                 for x in [[0.1, 0.2], [1e6, -1e6], [-30.0, 4.0]] {
                     m.weights(x, t, &mut w);
                     let sum: f64 = w.iter().sum();
@@ -494,7 +512,7 @@ mod tests {
             let mut wrong = 0.0;
             let mut count = 0.0;
             for _ in 0..200 {
-                let t = T_MAX * uniform(&mut rng);
+                let t = s.t_max() * uniform(&mut rng);
                 let x0 = normal_pair(&mut rng);
                 let x = [2.0 * x0[0], 2.0 * x0[1]];
                 let e = m.eval(x, t);
@@ -523,13 +541,14 @@ mod tests {
         let pts = cloud(10, 20);
         for s in Schedule::ALL {
             let m = EmpiricalMarginal::new(pts.clone(), GaussianPath::new(s));
-            let al = s.alpha(T_MAX);
+            let t_max = s.t_max();
+            let al = s.alpha(t_max);
             for (i, z) in pts.iter().enumerate() {
                 let x = [al * z[0] + 1e-3 * (i as f64).sin(), al * z[1] + 2e-3];
-                let e = m.eval(x, T_MAX);
+                let e = m.eval(x, t_max);
                 let scale = e.dlogp_dt.abs() + e.divergence.abs() + 1.0;
                 assert!(
-                    m.continuity_residual(x, T_MAX).abs() < 1e-9 * scale,
+                    m.continuity_residual(x, t_max).abs() < 1e-9 * scale,
                     "{s:?}"
                 );
             }
@@ -568,19 +587,20 @@ mod tests {
 
     #[test]
     fn near_t_max_weights_are_one_hot_on_nearest() {
-        // a well-separated cloud (spacing 1): beta_{T_MAX} is 0.001 (linear) to 0.032 (sqrt)
+        // a well-separated cloud (spacing 1); beta at the clamp is BETA_MIN for every schedule
         let pts: Vec<Point> = (0..15)
             .map(|i| [(i % 5) as f64 - 2.0, (i / 5) as f64 - 1.0])
             .collect();
         for s in Schedule::ALL {
             let path = GaussianPath::new(s);
             let m = EmpiricalMarginal::new(pts.clone(), path);
-            let al = s.alpha(T_MAX);
+            let al = s.alpha(s.t_max());
+            assert!((s.beta(s.t_max()) - BETA_MIN).abs() < 1e-12);
             let mut w = vec![0.0; pts.len()];
             for (i, z) in pts.iter().enumerate() {
-                // a little off alpha z_i, and at t beyond T_MAX (clamped)
+                // a little off alpha z_i, and at t beyond the clamp
                 let x = [al * z[0] + 0.01, al * z[1] - 0.01];
-                for t in [T_MAX, 1.0] {
+                for t in [s.t_max(), 1.0] {
                     m.weights(x, t, &mut w);
                     assert!((w[i] - 1.0).abs() < 1e-12, "{s:?} i={i} w={}", w[i]);
                     let u = m.u_marg(x, t);

@@ -46,6 +46,7 @@
 use nalgebra::{DMatrixView, DMatrixViewMut};
 
 use crate::ode::VectorField;
+use crate::path::GaussianPath;
 use crate::rng::{self, SeededRng};
 use crate::Point;
 
@@ -510,14 +511,26 @@ impl Mlp {
 pub struct MlpField<'a> {
     mlp: &'a Mlp,
     cache: ForwardCache,
+    path: Option<GaussianPath>,
 }
 
 impl<'a> MlpField<'a> {
-    /// Wrap a network.
+    /// Wrap a network (no path: [`crate::ode::Solver::PosteriorStep`] takes Euler steps).
     pub fn new(mlp: &'a Mlp) -> Self {
         MlpField {
             mlp,
             cache: ForwardCache::new(),
+            path: None,
+        }
+    }
+
+    /// Wrap a network trained on `path`: its posterior mean is read off the output,
+    /// `zbar = (u_theta - B_t x) / A_t`, so [`crate::ode::Solver::PosteriorStep`] takes the
+    /// closed-form (DDIM) step.
+    pub fn with_path(mlp: &'a Mlp, path: GaussianPath) -> Self {
+        MlpField {
+            path: Some(path),
+            ..MlpField::new(mlp)
         }
     }
 }
@@ -525,6 +538,10 @@ impl<'a> MlpField<'a> {
 impl VectorField for MlpField<'_> {
     fn velocity(&mut self, t: f64, xs: &[Point], out: &mut [Point]) {
         self.mlp.predict(xs, t, out, &mut self.cache);
+    }
+
+    fn path(&self) -> Option<GaussianPath> {
+        self.path
     }
 }
 

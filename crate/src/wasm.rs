@@ -11,7 +11,7 @@ use crate::data::{self, Preset};
 use crate::limits;
 use crate::marginal::EmpiricalMarginal;
 use crate::mlp::{ForwardCache, Mlp, MlpConfig, MlpField};
-use crate::ode::{ConditionalField, Integrator, MarginalField, Solver, VectorField};
+use crate::ode::{self, ConditionalField, Integrator, MarginalField, Solver, VectorField};
 use crate::path::{GaussianPath, Schedule};
 use crate::trainer::{TrainConfig, Trainer};
 use crate::{rng, Point};
@@ -126,6 +126,21 @@ pub fn fit_to_box(points: &[f32], half: f64) -> Result<Vec<f32>, JsError> {
 pub fn schedule_at(name: &str, t: f64) -> Result<Vec<f64>, JsError> {
     let s = schedule_of(name)?;
     Ok(vec![s.alpha(t), s.beta(t), s.alpha_dot(t), s.beta_dot(t)])
+}
+
+/// The clamp of schedule `name`: the time `t_max` where `beta_t` falls to `BETA_MIN` (0.001,
+/// the same noise level for every schedule; see `path`). Every field is evaluated at
+/// `min(t, t_max)`, so `t = 1` is shown at `t_max`: linear 0.999, cosine 0.99936338,
+/// square-root 0.999999.
+#[wasm_bindgen]
+pub fn schedule_t_max(name: &str) -> Result<f64, JsError> {
+    Ok(schedule_of(name)?.t_max())
+}
+
+/// `BETA_MIN`, the noise level of the clamp (0.001; see [`schedule_t_max`]).
+#[wasm_bindgen]
+pub fn beta_min() -> f64 {
+    crate::path::BETA_MIN
 }
 
 /// The loss chart: CFM and exact FM losses (and their difference) against steps, log scale.
@@ -341,7 +356,8 @@ struct Flow {
     solver: Solver,
     xs: Vec<Point>,
     step: usize,
-    steps: usize,
+    /// `ode::time_grid` of the schedule at `flow_begin`: `steps + 1` times from 0 to `t_max`.
+    times: Vec<f64>,
 }
 
 /// Which vector field (the conditional one needs its `z`: [`Fields::conditional_velocity`]).
@@ -569,8 +585,11 @@ impl Fields {
     }
 
     /// Starts integrating field `kind` ("learned", "marginal" or "uniform") from interleaved
-    /// `xs` over `[0, 1]` in `steps` steps, in `slot` (`0..3`; each slot holds one computation,
-    /// so several can interleave).
+    /// `xs` from `t = 0` to the clamp `t_max` (shown as `t = 1`) in `steps` steps (at least 1)
+    /// of `solver` ("euler", "midpoint", "rk4" or "exact-step", the closed-form step: the one
+    /// for the exact field), in `slot` (`0..3`; each slot holds one computation, so several
+    /// can interleave). The steps follow `ode::time_grid` of the current schedule (finer near
+    /// the data; the times: [`Fields::flow_times`]), the same grid as the command line's.
     pub fn flow_begin(
         &mut self,
         slot: usize,
@@ -592,9 +611,16 @@ impl Fields {
             solver: solver_of(solver)?,
             xs: points_of(xs)?,
             step: 0,
-            steps: steps.max(1),
+            times: ode::time_grid(self.marginal.path().schedule, steps.max(1)),
         });
         Ok(())
+    }
+
+    /// The times of the flow grid of `steps` steps (at least 1) for the current schedule:
+    /// `steps + 1` increasing times from 0 to `t_max` (`ode::time_grid`); frame `k` of
+    /// [`Fields::flow_advance`] is at time `k + 1` of this list.
+    pub fn flow_times(&self, steps: usize) -> Vec<f64> {
+        ode::time_grid(self.marginal.path().schedule, steps.max(1))
     }
 
     /// Advances the flow in `slot` by up to `max_steps` steps; returns the positions after
@@ -604,13 +630,12 @@ impl Fields {
             return Vec::new();
         };
         let mut frames = Vec::new();
-        let h = 1.0 / flow.steps as f64;
         let mlp = self.mlp.as_ref();
         for _ in 0..max_steps {
-            if flow.step >= flow.steps {
+            if flow.step + 1 >= flow.times.len() {
                 break;
             }
-            let (t0, t1) = (flow.step as f64 * h, (flow.step + 1) as f64 * h);
+            let times = &flow.times[flow.step..flow.step + 2];
             let solver = flow.solver;
             let xs = &mut flow.xs;
             match flow.kind {
@@ -618,16 +643,16 @@ impl Fields {
                     let mut field = MarginalField {
                         marginal: &self.marginal,
                     };
-                    self.integrator.integrate(&mut field, solver, xs, t0, t1, 1);
+                    self.integrator.integrate_on(&mut field, solver, xs, times);
                 }
                 Kind::Uniform => {
                     let mut field = UniformField(&self.marginal);
-                    self.integrator.integrate(&mut field, solver, xs, t0, t1, 1);
+                    self.integrator.integrate_on(&mut field, solver, xs, times);
                 }
                 Kind::Learned => {
                     if let Some(mlp) = mlp {
-                        let mut field = MlpField::new(mlp);
-                        self.integrator.integrate(&mut field, solver, xs, t0, t1, 1);
+                        let mut field = MlpField::with_path(mlp, self.marginal.path());
+                        self.integrator.integrate_on(&mut field, solver, xs, times);
                     }
                 }
             }

@@ -126,7 +126,7 @@ fn field_output_matches_the_exact_marginal() {
         let mut lines = out.stdout.lines();
         assert_eq!(
             lines.next(),
-            Some("x,y,u_x,u_y,score_x,score_y,log_density,divergence")
+            Some("x,y,u_x,u_y,score_x,score_y,log_density,divergence,t_used")
         );
         let marginal = EmpiricalMarginal::new(data.to_vec(), GaussianPath::new(schedule));
         let mut rows = 0;
@@ -145,6 +145,7 @@ fn field_output_matches_the_exact_marginal() {
                 e.score[1],
                 e.log_density,
                 e.divergence,
+                t,
             ];
             for (got, want) in v.iter().zip(expected) {
                 assert!((got - want).abs() <= 1e-12 * (1.0 + want.abs()), "{line}");
@@ -152,6 +153,40 @@ fn field_output_matches_the_exact_marginal() {
             rows += 1;
         }
         assert_eq!(rows, queries.len());
+        assert_eq!(out.stderr, "", "no note below the clamp");
+    }
+}
+
+#[test]
+fn field_at_t_1_says_it_is_the_clamp() {
+    let data = [[0.0, 0.0], [1.0, -0.5], [-0.3, 0.8]];
+    let data_file = temp_file("clamp-data.csv", &fmp::data::points_to_csv(&data));
+    for schedule in Schedule::ALL {
+        let t_max = schedule.t_max();
+        let out = run(&args(&format!(
+            "field --data {data_file} --t 1 --at {data_file} --schedule {}",
+            schedule.name()
+        )));
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        assert_eq!(
+            out.stderr,
+            format!("note: t = 1 is evaluated at the clamp t = {t_max} (beta = 0.001)\n")
+        );
+        let marginal = EmpiricalMarginal::new(data.to_vec(), GaussianPath::new(schedule));
+        for (line, z) in out.stdout.lines().skip(1).zip(&data) {
+            let v: Vec<f64> = line
+                .split(',')
+                .map(|s| s.parse().expect("number"))
+                .collect();
+            assert_eq!(v[8], t_max, "{line}");
+            // the field of the clamp, finite, and at a data point the posterior is one-hot
+            let e = marginal.eval(*z, t_max);
+            assert!(v.iter().all(|x| x.is_finite()), "{line}");
+            assert!(
+                (v[2] - e.u[0]).abs() <= 1e-12 * (1.0 + e.u[0].abs()),
+                "{line}"
+            );
+        }
     }
 }
 

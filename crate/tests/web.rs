@@ -158,7 +158,7 @@ fn catalog_is_json_listing_what_the_core_parses() {
         assert!(fmp::wasm::schedule_at(&id, 0.5).is_ok(), "{id}");
     }
     let solvers: js_sys::Array = get(&value, "solvers").dyn_into().unwrap();
-    assert_eq!(solvers.length(), 3);
+    assert_eq!(solvers.length(), 4);
     let defaults = get(&value, "defaults");
     assert_eq!(get(&defaults, "width").as_f64(), Some(64.0));
     assert!(get(&defaults, "lr").as_f64().unwrap() > 0.0);
@@ -236,5 +236,38 @@ fn energy_distance_and_w2_to_match_the_core_and_subsample_deterministically() {
     ] {
         assert!(fmp::wasm::energy_distance(x, y).is_err());
         assert!(fmp::wasm::w2_to(x, y).is_err());
+    }
+}
+
+#[wasm_bindgen_test]
+fn the_clamp_and_the_flow_grid_are_exported() {
+    assert_eq!(fmp::wasm::beta_min(), 1e-3);
+    for s in Schedule::ALL {
+        let t_max = fmp::wasm::schedule_t_max(s.name()).unwrap();
+        assert_eq!(t_max, s.t_max());
+        let beta = fmp::wasm::schedule_at(s.name(), t_max).unwrap()[1];
+        assert!((beta - 1e-3).abs() < 1e-12);
+    }
+    assert!(fmp::wasm::schedule_t_max("nope").is_err());
+    // Flows run on the grid from 0 to t_max, one frame per step, ending at t_max.
+    let cloud = fmp::wasm::preset_points("moons", 300, 1).unwrap();
+    let mut fields = Fields::new();
+    fields.set_points(&cloud).unwrap();
+    fields.set_schedule("sqrt").unwrap();
+    let times = fields.flow_times(20);
+    assert_eq!(times, fmp::ode::time_grid(Schedule::Sqrt, 20));
+    assert_eq!(*times.last().unwrap(), Schedule::Sqrt.t_max());
+    let noise = fmp::wasm::noise_points(200, 1);
+    for solver in ["euler", "midpoint", "rk4", "exact-step"] {
+        fields
+            .flow_begin(1, "marginal", &noise, solver, 20)
+            .unwrap();
+        let frames = fields.flow_advance(1, 100);
+        assert_eq!(frames.len(), 20 * noise.len(), "{solver}");
+        let last = as_points(&frames[19 * noise.len()..]);
+        let near = fmp::metrics::near_fraction(&last, &as_points(&cloud), 0.01);
+        // Euler on the square-root schedule is the weakest at 20 steps (0.86 here).
+        let want = if solver == "exact-step" { 0.99 } else { 0.8 };
+        assert!(near > want, "{solver}: {near}");
     }
 }
