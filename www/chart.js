@@ -3,6 +3,8 @@
 // Every reported step carries L_CFM and the exact L_FM on the same batch; the chart shows
 // exponential moving averages of both and of their difference.
 import { draw_loss_chart } from './pkg/fmp.js';
+import { $, setIfChanged } from './ui.js';
+import { fmt } from './render.js';
 
 const MAX_POINTS = 600;
 const EMA = 0.15;
@@ -45,6 +47,20 @@ export class LossChart {
       }
     }
     this.dirty = true;
+  }
+  /**
+   * Shows the current values in the legend beside the chart, and the chart's text alternative.
+   * @param {{ cfm: number, fm: number, diff: number } | null} latest
+   */
+  showValues(latest) {
+    const show = (/** @type {string} */ id, /** @type {number | undefined} */ v) => setIfChanged($(id), 'textContent', v === undefined ? '–' : fmt(v));
+    show('lv-cfm', latest?.cfm);
+    show('lv-fm', latest?.fm);
+    show('lv-diff', latest?.diff);
+    const step = this.steps.at(-1);
+    setIfChanged(this.canvas, 'ariaLabel', latest && step !== undefined
+      ? `Loss chart, log scale, at step ${step.toLocaleString('en')}: L_CFM ${fmt(latest.cfm)}, L_FM ${fmt(latest.fm)}, their difference ${fmt(latest.diff)}`
+      : 'Loss chart: no training yet');
   }
   /** The latest smoothed values, or null. */
   latest() {

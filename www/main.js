@@ -1,10 +1,11 @@
 // @ts-check
 // Wiring only: creates the modules and connects them to the store. The store owns all state;
-// the session owns the workers; the page's own wasm Fields evaluates arrows, heatmaps and the
-// inspector; the stage plays everything back at time t; views.js says what each view needs.
-import init, { Fields, preset_points, schedule_at, catalog, draw_schedule_chart, fresh_seed, energy_distance } from './pkg/fmp.js';
+// the session owns the workers; persist.js keeps drawings; the page's own wasm Fields
+// evaluates arrows, heatmaps and the inspector; frame.js composes each frame and the stage
+// plays everything back at time t; views.js says what each view needs.
+import init, { Fields, preset_points, catalog, fresh_seed } from './pkg/fmp.js';
 import { MAX_POINTS, buildProps, toHash } from './state.js';
-import { Persistence } from './persist.js';
+import { Persistence, attachRecent } from './persist.js';
 import { Store } from './store.js';
 import { VIEWS, LESSONS, viewOf, viewsOf, nextView, fillSelect } from './views.js';
 import { Cloud, attachPointer } from './draw.js';
@@ -15,9 +16,9 @@ import { Session } from './session.js';
 import { Training } from './training.js';
 import { startupState, attachIo } from './io.js';
 import { Tour } from './tour.js';
-import { inspect, inspectorNote, heatFor, memorization, lossCaption, scheduleFormula } from './explain.js';
+import { FrameLoop } from './frame.js';
 import { fmt } from './render.js';
-import { $, $input, $select, $canvas, showMessage, hideMessage, clearMessage, bindControl, setIfChanged, setLegend, COLORS } from './ui.js';
+import { $, $input, $select, $canvas, showMessage, hideMessage, clearMessage, bindControl } from './ui.js';
 import { installTestHook } from './testhook.js';
 import { announce } from './announce.js';
 
@@ -207,31 +208,10 @@ $('clear').addEventListener('click', () => replaceDrawing(new Float32Array(0), '
 $('load-preset').addEventListener('click', () => replaceDrawing(preset_points(S().preset, 1000, S().seed), 'replaced by a preset'));
 
 // Recent drawings: what a link, an import, a preset, Clear or another tab replaced.
-function showRecent() {
-  const list = persist.recent();
-  const sel = $select('recent');
-  const time = (/** @type {number} */ ms) => new Date(ms).toLocaleTimeString('en', { hour: '2-digit', minute: '2-digit' });
-  sel.replaceChildren(new Option(list.length ? `Recent drawings (${list.length})` : 'No recent drawings', ''),
-    ...list.map((e, i) => {
-      const n = Math.round(e.points.length * 3 / 16); // 16 bits per coordinate in base64
-      return new Option(`${n.toLocaleString('en')} points, ${e.why ?? 'saved'}, ${time(e.time)}`, String(i));
-    }));
-  sel.disabled = list.length === 0;
-}
-$select('recent').addEventListener('change', () => {
-  const sel = $select('recent');
-  const i = Number(sel.value);
-  sel.value = '';
-  if (sel.selectedIndex < 0 || !Number.isInteger(i)) return;
-  try {
-    const { settings, points, dropped } = persist.restore(i);
-    openDrawing(settings, points, 'replaced by a recent drawing');
-    showMessage(`Restored a drawing of ${cloud.count.toLocaleString('en')} points${dropped.length ? ` (reset: ${dropped.join('; ')})` : ''}; `
-      + 'the one it replaced is in the list.');
-  } catch (err) {
-    showMessage(`That drawing could not be restored (${err instanceof Error ? err.message : err}). Your drawing is unchanged.`, 'error');
-  }
-});
+const showRecent = attachRecent($select('recent'), persist, (settings, points) => {
+  openDrawing(settings, points, 'replaced by a recent drawing');
+  return cloud.count;
+}, showMessage);
 const toggleTraining = () => {
   training.toggle();
   $('hint').hidden = true;
@@ -316,149 +296,8 @@ const tour = new Tour({
   },
 });
 
-// ---- the frame loop ----
-/** @param {number} now */
-function frame(now) {
-  try {
-    drawFrame(now);
-  } catch (err) {
-    // Keep animating; say it once (and log it, so the tests see it).
-    if (!ui.crashed) { ui.crashed = true; console.error(err); showMessage(`Drawing failed: ${err instanceof Error ? err.message : err}`, 'error'); }
-  } finally {
-    requestAnimationFrame(frame);
-  }
-}
-/** @param {number} now */
-function drawFrame(now) {
-  const started = performance.now();
-  let t1 = clock.tick(now, S().t, S().play);
-  // While the exact flow is still being computed (or not yet begun), playing time does not
-  // run ahead of it: the particles shown are those of time t. The slider's track shows how
-  // far it is computed.
-  const exact = session.traj.exact;
-  const reach = cloud.count === 0 ? 1 : exact ? (exact.complete() ? 1 : exact.reach()) : 0;
-  if (S().play && t1 > reach) t1 = reach;
-  if (t1 !== S().t) store.apply({ t: t1 });
-  setIfChanged($('time'), 'style', `--reach: ${(100 * reach).toFixed(1)}%`);
-  const s = S();
-  const t = s.t;
-  if (Number($input('time').value) !== t) $input('time').value = String(t);
-  setIfChanged($('t-out'), 'textContent', t.toFixed(2));
-  setIfChanged($('time-play'), 'textContent', s.play ? '❚❚' : '▶');
-  setIfChanged($('time-play'), 'ariaPressed', String(s.play));
-  const pts = cloud.view();
-  const [alpha, beta] = schedule_at(s.schedule, t);
-  const view = viewOf(s.field);
-  const usable = cloud.count > 0 && !(view.needs.model && !fields.has_model()) && !(view.needs.z && !s.z);
-  const shown = usable ? view : VIEWS[0];
-  const heat = cloud.count === 0 ? null : heatFor(shown.heat, s.heat);
-  const extra = view.extraFlow ? session.traj[view.extraFlow] : null;
-  const hover = ui.hover && cloud.count > 0 ? inspect(fields, cloud, ui.hover, t) : null;
-  const base = {
-    t, cloud: pts, cloudCount: cloud.count, versions: { cloud: s.cloudVersion, model: s.modelVersion },
-    trails: s.trails, alphaBeta: [alpha, beta], arrows: shown.arrows, heat, z: shown.arrows === 'conditional' ? s.z : null,
-    learned: cloud.count > 0 ? session.traj.learned : null,
-    exact: cloud.count > 0 ? (view.extraFlow ? extra : session.traj.exact) : null,
-    exactColor: COLORS[view.exactColor ?? 'exact'],
-    inspector: hover,
-    cursor: ui.cursor.shown && document.activeElement === $('stage') ? [ui.cursor.x, ui.cursor.y] : null,
-  };
-  stages[0].draw({ ...base, showLearned: s.show !== 'exact', showExact: s.show === 'both' || s.show === 'exact' });
-  if (s.show === 'side') {
-    stages[1].draw({ ...base, showLearned: false, showExact: true, inspector: null, cursor: null });
-    setIfChanged($('stage2-label'), 'textContent', view.sideLabel ?? 'Exact marginal u_t^target');
-  }
-  let note = '';
-  if (s.memo) {
-    ui.memo ??= memorization(session.traj, pts);
-    note = ui.memo;
-  } else if (hover) note = inspectorNote(hover);
-  else if (heat?.note) note = heat.note;
-  setIfChanged($('caption'), 'innerHTML', shown.caption(`at t = ${t.toFixed(2)}`, note));
-  updateLegend(heat, view);
-  setIfChanged($('stage'), 'ariaLabel', stageLabel(shown, t, s));
-  ui.fit ??= fitNote();
-  setIfChanged($('fit'), 'textContent', ui.fit);
-  chart.draw(now);
-  const latest = chart.latest();
-  setIfChanged($('loss-caption'), 'textContent', lossCaption(latest));
-  showLossValues(latest);
-  drawSchedule(t);
-  ui.frames += 1;
-  const pending = stages[0].pending + (s.show === 'side' ? stages[1].pending : 0);
-  ui.lastFrame = { field: shown.id, t, modelVersion: s.modelVersion, pending, ms: performance.now() - started };
-}
-
-/**
- * The loss legend's current values, and the chart's text alternative.
- * @param {{ cfm: number, fm: number, diff: number } | null} latest
- */
-function showLossValues(latest) {
-  setIfChanged($('lv-cfm'), 'textContent', latest ? fmt(latest.cfm) : '–');
-  setIfChanged($('lv-fm'), 'textContent', latest ? fmt(latest.fm) : '–');
-  setIfChanged($('lv-diff'), 'textContent', latest ? fmt(latest.diff) : '–');
-  const step = chart.steps.at(-1);
-  setIfChanged($('loss'), 'ariaLabel', latest && step !== undefined
-    ? `Loss chart, log scale, at step ${step.toLocaleString('en')}: L_CFM ${fmt(latest.cfm)}, L_FM ${fmt(latest.fm)}, their difference ${fmt(latest.diff)}`
-    : 'Loss chart: no training yet');
-}
-
-/**
- * The stage's text alternative: what it shows now (view, time, points, particles, z).
- * @param {import('./views.js').View} view
- * @param {number} t
- * @param {Record<string, any>} s
- */
-function stageLabel(view, t, s) {
-  const n = cloud.count;
-  const parts = [`Drawing stage, ${n.toLocaleString('en')} data point${n === 1 ? '' : 's'}`,
-    `time t = ${t.toFixed(1)}`, view.id === 'none' ? 'no field view' : `field view: ${view.label}`];
-  const shown = { both: 'learned (orange rings) and exact (blue squares) particles', learned: 'learned particles',
-    exact: 'exact particles', side: 'learned particles here, exact ones on the second stage' }[s.show];
-  if (n > 0) parts.push(shown);
-  if (s.z) parts.push(`z at (${s.z[0].toFixed(2)}, ${s.z[1].toFixed(2)})`);
-  return `${parts.join('; ')}. Arrow keys move a cursor, Enter uses the tool.`;
-}
-
-/**
- * How close the learned particles come to the exact ones at t = 1, as a number a learner can
- * watch fall (the rings settle on the squares when training works).
- */
-function fitNote() {
-  const { learned, exact } = session.traj;
-  if (!learned?.complete() || !exact?.complete() || cloud.count === 0) return '';
-  const d = energy_distance(learned.final(), exact.final());
-  return `At t = 1, learned vs exact particles: energy distance ${fmt(d)} (0 when they have the same distribution).`;
-}
-
-let legendKey = '';
-/**
- * @param {any} heat
- * @param {import('./views.js').View} view
- */
-function updateLegend(heat, view) {
-  const items = [
-    { color: COLORS.learned, label: 'learned u_t^θ particles (rings)' },
-    { color: COLORS[view.exactColor ?? 'exact'], label: view.exactLabel ?? 'exact u_t^target particles (squares)' },
-    { color: COLORS.data, label: 'data z_i' },
-  ];
-  if (heat?.legend) items.push(heat.legend());
-  const key = JSON.stringify(items);
-  if (key !== legendKey) { setLegend(items); legendKey = key; }
-}
-
-let scheduleKey = '';
-/** @param {number} t */
-function drawSchedule(t) {
-  const key = `${S().schedule}|${t.toFixed(2)}`;
-  if (key === scheduleKey) return;
-  scheduleKey = key;
-  const c = $canvas('schedule-chart');
-  const dpr = Math.min(2, window.devicePixelRatio || 1);
-  c.width = Math.round(c.clientWidth * dpr); c.height = Math.round(c.clientHeight * dpr);
-  if (c.width > 10) draw_schedule_chart(c, S().schedule, t);
-  $('schedule-formula').innerHTML = scheduleFormula(S().schedule);
-}
+// ---- the frame loop (frame.js composes each frame from the state) ----
+const frameLoop = new FrameLoop({ store, cloud, fields, clock, chart, stages, session, ui });
 
 // ---- start ----
 $('seed-out').textContent = String(S().seed);
@@ -471,7 +310,7 @@ session.setupFlows({ particles: S().particles, seed: S().seed, solver: S().solve
 sendCloud();
 session.setExtra(viewOf(S().field).extraFlow ?? null);
 training.reset();
-requestAnimationFrame(frame);
+frameLoop.start();
 if (!Tour.seen() && !start.fromLink) tour.open();
 installTestHook({
   store, cloud, chart, session, training, tour, ui, wasmMemory: () => wasm.memory.buffer.byteLength,

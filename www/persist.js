@@ -147,3 +147,42 @@ export class Persistence {
     }
   }
 }
+
+/**
+ * The "Recent drawings" menu: lists what `persist` keeps and restores a choice through
+ * `open(settings, points)` (which returns the restored point count). Returns a function that
+ * refreshes the list.
+ * @param {HTMLSelectElement} select
+ * @param {Persistence} persist
+ * @param {(settings: Record<string, any>, points: Float32Array) => number} open
+ * @param {(text: string, kind?: 'info' | 'error') => void} say
+ */
+export function attachRecent(select, persist, open, say) {
+  const time = (/** @type {number} */ ms) => new Date(ms).toLocaleTimeString('en', { hour: '2-digit', minute: '2-digit' });
+  const show = () => {
+    const list = persist.recent();
+    select.replaceChildren(new Option(list.length ? `Recent drawings (${list.length})` : 'No recent drawings', ''),
+      ...list.map((e, i) => {
+        const n = Math.round((e.points.length * 3) / 16); // base64 of 16 bits per coordinate
+        return new Option(`${n.toLocaleString('en')} points, ${e.why ?? 'saved'}, ${time(e.time)}`, String(i));
+      }));
+    select.disabled = list.length === 0;
+  };
+  select.addEventListener('change', () => {
+    const i = Number(select.value);
+    const chosen = select.value !== '';
+    select.value = '';
+    if (!chosen || !Number.isInteger(i)) return;
+    try {
+      const { settings, points, dropped } = persist.restore(i);
+      const n = open(settings, points);
+      say(`Restored a drawing of ${n.toLocaleString('en')} points${dropped.length ? ` (reset: ${dropped.join('; ')})` : ''}; `
+        + 'the one it replaced is in the list.');
+    } catch (err) {
+      say(`That drawing could not be restored (${messageOf(err)}). Your drawing is unchanged.`, 'error');
+    }
+    show();
+  });
+  show();
+  return show;
+}

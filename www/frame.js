@@ -1,0 +1,167 @@
+// @ts-check
+// The frame loop: every animation frame it advances time (never ahead of the exact flow while
+// that is being computed), then composes what the page shows from the state: both stages,
+// the caption, the legends, the stage's text alternative, the loss chart and its values, and
+// the schedule chart. It reads the store and writes only t (through the store) and the DOM.
+import { schedule_at, draw_schedule_chart, energy_distance } from './pkg/fmp.js';
+import { VIEWS, viewOf } from './views.js';
+import { inspect, inspectorNote, heatFor, memorization, lossCaption, scheduleFormula } from './explain.js';
+import { $, $input, $canvas, showMessage, setIfChanged, setLegend, COLORS } from './ui.js';
+import { fmt } from './render.js';
+
+/**
+ * What the loop reads.
+ * @typedef {{ store: import('./store.js').Store, cloud: import('./draw.js').Cloud, fields: any,
+ *   clock: import('./particles.js').Clock, chart: import('./chart.js').LossChart,
+ *   stages: import('./stage.js').Stage[], session: import('./session.js').Session, ui: any }} FrameApp
+ */
+
+export class FrameLoop {
+  /** @param {FrameApp} app */
+  constructor(app) {
+    this.app = app;
+    this.crashed = false;
+    this.legendKey = '';
+    this.scheduleKey = '';
+  }
+
+  /** Starts drawing, one frame per animation frame; a failing frame is reported once and skipped. */
+  start() {
+    const frame = (/** @type {number} */ now) => {
+      try {
+        this.draw(now);
+      } catch (err) {
+        if (!this.crashed) {
+          this.crashed = true;
+          console.error(err); // the tests see it
+          showMessage(`Drawing failed: ${err instanceof Error ? err.message : err}`, 'error');
+        }
+      } finally {
+        requestAnimationFrame(frame);
+      }
+    };
+    requestAnimationFrame(frame);
+  }
+
+  /** @param {number} now */
+  draw(now) {
+    const { store, cloud, fields, clock, chart, stages, session, ui } = this.app;
+    const started = performance.now();
+    let t1 = clock.tick(now, store.state.t, store.state.play);
+    // While the exact flow is still being computed (or not yet begun), playing time does not
+    // run ahead of it: the particles shown are those of time t. The slider's track shows how
+    // far it is computed.
+    const exact = session.traj.exact;
+    const reach = cloud.count === 0 ? 1 : exact ? (exact.complete() ? 1 : exact.reach()) : 0;
+    if (store.state.play && t1 > reach) t1 = reach;
+    if (t1 !== store.state.t) store.apply({ t: t1 });
+    setIfChanged($('time'), 'style', `--reach: ${(100 * reach).toFixed(1)}%`);
+    const s = store.state;
+    const t = s.t;
+    if (Number($input('time').value) !== t) $input('time').value = String(t);
+    setIfChanged($('t-out'), 'textContent', t.toFixed(2));
+    setIfChanged($('time-play'), 'textContent', s.play ? '❚❚' : '▶');
+    setIfChanged($('time-play'), 'ariaPressed', String(s.play));
+    const pts = cloud.view();
+    const [alpha, beta] = schedule_at(s.schedule, t);
+    const view = viewOf(s.field);
+    const usable = cloud.count > 0 && !(view.needs.model && !fields.has_model()) && !(view.needs.z && !s.z);
+    const shown = usable ? view : VIEWS[0];
+    const heat = cloud.count === 0 ? null : heatFor(shown.heat, s.heat);
+    const extra = view.extraFlow ? session.traj[view.extraFlow] : null;
+    const hover = ui.hover && cloud.count > 0 ? inspect(fields, cloud, ui.hover, t) : null;
+    const base = {
+      t, cloud: pts, cloudCount: cloud.count, versions: { cloud: s.cloudVersion, model: s.modelVersion },
+      trails: s.trails, alphaBeta: [alpha, beta], arrows: shown.arrows, heat, z: shown.arrows === 'conditional' ? s.z : null,
+      learned: cloud.count > 0 ? session.traj.learned : null,
+      exact: cloud.count > 0 ? (view.extraFlow ? extra : session.traj.exact) : null,
+      exactColor: COLORS[view.exactColor ?? 'exact'],
+      inspector: hover,
+      cursor: ui.cursor.shown && document.activeElement === $('stage') ? [ui.cursor.x, ui.cursor.y] : null,
+    };
+    stages[0].draw({ ...base, showLearned: s.show !== 'exact', showExact: s.show === 'both' || s.show === 'exact' });
+    if (s.show === 'side') {
+      stages[1].draw({ ...base, showLearned: false, showExact: true, inspector: null, cursor: null });
+      setIfChanged($('stage2-label'), 'textContent', view.sideLabel ?? 'Exact marginal u_t^target');
+    }
+    let note = '';
+    if (s.memo) {
+      ui.memo ??= memorization(session.traj, pts);
+      note = ui.memo;
+    } else if (hover) note = inspectorNote(hover);
+    else if (heat?.note) note = heat.note;
+    setIfChanged($('caption'), 'innerHTML', shown.caption(`at t = ${t.toFixed(2)}`, note));
+    this.legend(heat, view);
+    setIfChanged($('stage'), 'ariaLabel', this.stageLabel(shown, t, s));
+    ui.fit ??= this.fitNote();
+    setIfChanged($('fit'), 'textContent', ui.fit);
+    chart.draw(now);
+    const latest = chart.latest();
+    setIfChanged($('loss-caption'), 'textContent', lossCaption(latest));
+    chart.showValues(latest);
+    this.schedule(s.schedule, t);
+    ui.frames += 1;
+    const pending = stages[0].pending + (s.show === 'side' ? stages[1].pending : 0);
+    ui.lastFrame = { field: shown.id, t, modelVersion: s.modelVersion, pending, ms: performance.now() - started };
+  }
+
+  /**
+   * The stage's text alternative: what it shows now (view, time, points, particles, z).
+   * @param {import('./views.js').View} view
+   * @param {number} t
+   * @param {Record<string, any>} s
+   */
+  stageLabel(view, t, s) {
+    const n = this.app.cloud.count;
+    const parts = [`Drawing stage, ${n.toLocaleString('en')} data point${n === 1 ? '' : 's'}`,
+      `time t = ${t.toFixed(1)}`, view.id === 'none' ? 'no field view' : `field view: ${view.label}`];
+    const shown = { both: 'learned (orange rings) and exact (blue squares) particles', learned: 'learned particles',
+      exact: 'exact particles', side: 'learned particles here, exact ones on the second stage' }[s.show];
+    if (n > 0) parts.push(shown);
+    if (s.z) parts.push(`z at (${s.z[0].toFixed(2)}, ${s.z[1].toFixed(2)})`);
+    return `${parts.join('; ')}. Arrow keys move a cursor, Enter uses the tool.`;
+  }
+
+  /**
+   * How close the learned particles come to the exact ones at t = 1, as a number a learner
+   * can watch fall (the rings settle on the squares when training works).
+   */
+  fitNote() {
+    const { learned, exact } = this.app.session.traj;
+    if (!learned?.complete() || !exact?.complete() || this.app.cloud.count === 0) return '';
+    const d = energy_distance(learned.final(), exact.final());
+    return `At t = 1, learned vs exact particles: energy distance ${fmt(d)} (0 when they have the same distribution).`;
+  }
+
+  /**
+   * The legend row under the stage (rebuilt only when it changes).
+   * @param {any} heat
+   * @param {import('./views.js').View} view
+   */
+  legend(heat, view) {
+    const items = [
+      { color: COLORS.learned, label: 'learned u_t^θ particles (rings)' },
+      { color: COLORS[view.exactColor ?? 'exact'], label: view.exactLabel ?? 'exact u_t^target particles (squares)' },
+      { color: COLORS.data, label: 'data z_i' },
+    ];
+    if (heat?.legend) items.push(heat.legend());
+    const key = JSON.stringify(items);
+    if (key !== this.legendKey) { setLegend(items); this.legendKey = key; }
+  }
+
+  /**
+   * The schedule chart and formula (redrawn when the schedule or t, to 0.01, changes).
+   * @param {string} schedule
+   * @param {number} t
+   */
+  schedule(schedule, t) {
+    const key = `${schedule}|${t.toFixed(2)}`;
+    if (key === this.scheduleKey) return;
+    this.scheduleKey = key;
+    const c = $canvas('schedule-chart');
+    const dpr = Math.min(2, window.devicePixelRatio || 1);
+    c.width = Math.round(c.clientWidth * dpr); c.height = Math.round(c.clientHeight * dpr);
+    if (c.width > 10) draw_schedule_chart(c, schedule, t);
+    $('schedule-formula').innerHTML = scheduleFormula(schedule);
+  }
+}
