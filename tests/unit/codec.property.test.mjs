@@ -1,0 +1,110 @@
+// Property tests (fast-check) of the codecs a user's drawing passes through: share links and
+// the saved state. Encode then decode is the identity (points within the 16-bit quantisation);
+// any string, link or stored value decodes to a state or to a readable Error, never to another
+// kind of exception and never to a state that breaks the property table.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { buildProps, toHash, fromHash, encodePoints, decodePoints, sanitize, WORLD, MAX_POINTS } from '../../www/state.js';
+import { VIEWS, LESSONS } from '../../www/views.js';
+
+// persist.js runs in a page: give it the two browser globals it touches.
+const storage = new Map();
+globalThis.localStorage = {
+  getItem: (k) => (storage.has(k) ? storage.get(k) : null),
+  setItem: (k, v) => { storage.set(k, String(v)); },
+  removeItem: (k) => { storage.delete(k); },
+};
+globalThis.window = { addEventListener: () => {} };
+const { Persistence } = await import('../../www/persist.js');
+
+const CATALOG = {
+  presets: [{ id: 'moons', label: 'Two moons' }, { id: 'spiral', label: 'Spiral' }],
+  schedules: [{ id: 'linear', label: 'linear' }, { id: 'cosine', label: 'cosine' }, { id: 'sqrt', label: 'sqrt' }],
+  solvers: [{ id: 'euler', label: 'Euler' }, { id: 'rk4', label: 'RK4' }],
+  defaults: { width: 64, depth: 3, time_features: 2, batch: 512, lr: 0.01 },
+};
+const props = buildProps(CATALOG, { views: VIEWS.map((v) => v.id), lessons: LESSONS.map((l) => l.id) });
+const QUANTUM = (2 * WORLD) / 65535;
+
+/** An arbitrary valid value of each property. */
+const settingsArb = fc.record(Object.fromEntries(Object.entries(props).map(([k, p]) => {
+  switch (p.kind) {
+    case 'enum': return [k, fc.constantFrom(...p.values)];
+    case 'bool': return [k, fc.boolean()];
+    case 'point': return [k, fc.option(fc.tuple(fc.double({ min: -WORLD, max: WORLD, noNaN: true }), fc.double({ min: -WORLD, max: WORLD, noNaN: true })), { nil: null })];
+    case 'int': return [k, fc.integer({ min: p.min, max: p.max })];
+    default: return [k, fc.double({ min: p.min, max: p.max, noNaN: true })];
+  }
+})));
+const pointsArb = fc.array(fc.double({ min: -WORLD, max: WORLD, noNaN: true }), { maxLength: 400 })
+  .map((a) => Float32Array.from(a.length % 2 ? a.slice(1) : a));
+
+/** Only Errors with a message a person can read (no TypeError from inside the codec). */
+function readable(fn) {
+  try { fn(); } catch (err) {
+    assert.ok(err instanceof Error && err.constructor === Error, `not a plain Error: ${err}`);
+    assert.ok(err.message.length > 5 && !/undefined|is not a function|atob|JSON/.test(err.message), err.message);
+  }
+}
+
+test('a share link round-trips: settings exactly, points within the quantisation', () => {
+  fc.assert(fc.property(settingsArb, pointsArb, (settings, points) => {
+    const { settings: back, points: got } = fromHash(props, toHash(props, settings, points));
+    assert.deepEqual(back, sanitize(props, settings));
+    assert.equal(got.length, points.length);
+    for (let i = 0; i < points.length; i++) assert.ok(Math.abs(got[i] - points[i]) <= QUANTUM, `${got[i]} vs ${points[i]}`);
+  }), { numRuns: 300 });
+});
+
+test('any string as a link gives a state or a readable error', () => {
+  const fragments = fc.constantFrom('v=1', 'v=2', 'p=', 'p=AAAA', 'p=%%%', 'width=', 'width=1e9', 'z=1,2', 'z=a', 'field=x', '&', '#', '=');
+  const links = fc.oneof(fc.string(), fc.array(fragments, { maxLength: 6 }).map((a) => `#${a.join('&')}`),
+    fc.tuple(fc.string(), fc.string()).map(([k, v]) => `#v=1&${encodeURIComponent(k)}=${encodeURIComponent(v)}&p=AAAAAAAA`));
+  fc.assert(fc.property(links, (hash) => readable(() => {
+    const { settings, points } = fromHash(props, hash);
+    assert.deepEqual(sanitize(props, settings), settings, 'a decoded state passes the table');
+    assert.ok(points.length / 2 <= MAX_POINTS);
+  })), { numRuns: 1000 });
+});
+
+test('any base64url-ish text as points decodes to finite points in the box, or a readable error', () => {
+  fc.assert(fc.property(fc.string({ unit: fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_=+/%') }), (text) => readable(() => {
+    const pts = decodePoints(text);
+    assert.ok(pts.every((v) => Number.isFinite(v) && Math.abs(v) <= WORLD + 1e-6));
+  })), { numRuns: 1000 });
+  assert.deepEqual(Array.from(decodePoints(encodePoints([]))), []);
+});
+
+test('the saved state round-trips, and any stored value loads or fails readably, keeping what it can', () => {
+  fc.assert(fc.property(settingsArb, pointsArb, (settings, points) => {
+    storage.clear();
+    const persist = new Persistence({ props, onProblem: () => {}, onOtherTab: () => {} });
+    persist.save(settings, points);
+    const back = new Persistence({ props, onProblem: () => {}, onOtherTab: () => {} }).load();
+    assert.deepEqual(back.settings, sanitize(props, settings));
+    assert.equal(back.points.length, points.length);
+    assert.equal(back.problem, null);
+  }), { numRuns: 200 });
+  const stored = fc.oneof(fc.string(), fc.json(), fc.record({ settings: fc.dictionary(fc.constantFrom(...Object.keys(props), 'x'), fc.jsonValue()), points: fc.oneof(fc.string(), fc.jsonValue()) }).map((o) => JSON.stringify(o)));
+  fc.assert(fc.property(stored, (raw) => {
+    storage.clear();
+    storage.set('fmp:v1', raw);
+    readable(() => {
+      const got = new Persistence({ props, onProblem: () => {}, onOtherTab: () => {} }).load();
+      if (got) assert.deepEqual(sanitize(props, got.settings), got.settings, 'a loaded state passes the table');
+    });
+  }), { numRuns: 1000 });
+});
+
+test('the recent list keeps each replaced drawing once, newest first, at most MAX_RECENT', async () => {
+  const { MAX_RECENT } = await import('../../www/persist.js');
+  fc.assert(fc.property(fc.array(fc.integer({ min: 1, max: 12 }), { minLength: 1, maxLength: 30 }), (sizes) => {
+    storage.clear();
+    const persist = new Persistence({ props, onProblem: () => {}, onOtherTab: () => {} });
+    for (const n of sizes) persist.keep({}, new Float32Array(2 * n).fill(n / 10), `n=${n}`);
+    const list = persist.recent();
+    const distinct = [...new Set([...sizes].reverse())];
+    assert.deepEqual(list.map((e) => e.why), distinct.slice(0, MAX_RECENT).map((n) => `n=${n}`));
+  }), { numRuns: 200 });
+});
