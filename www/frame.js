@@ -21,6 +21,11 @@ export class FrameLoop {
   constructor(app) {
     this.app = app;
     this.crashed = false;
+    /** Frame interval, exponential average (ms), and whether trails are paused to keep up. */
+    this.intervalEma = 16;
+    this.lite = false;
+    /** @type {number | null} */
+    this.lastNow = null;
     this.legendKey = '';
     this.scheduleKey = '';
   }
@@ -47,6 +52,12 @@ export class FrameLoop {
   draw(now) {
     const { store, cloud, fields, clock, chart, stages, session, ui } = this.app;
     const started = performance.now();
+    // Trails are the costliest drawing: when frames come slower than 25 ms they pause, and
+    // come back below 18 ms (the flow status says so).
+    if (this.lastNow !== null) this.intervalEma = 0.9 * this.intervalEma + 0.1 * Math.min(200, now - this.lastNow);
+    this.lastNow = now;
+    if (!this.lite && this.intervalEma > 25) this.lite = true;
+    else if (this.lite && this.intervalEma < 18) this.lite = false;
     let t1 = clock.tick(now, store.state.t, store.state.play);
     // While the exact flow is still being computed (or not yet begun), playing time does not
     // run ahead of it: the particles shown are those of time t. The slider's track shows how
@@ -72,7 +83,7 @@ export class FrameLoop {
     const hover = ui.hover && cloud.count > 0 ? inspect(fields, cloud, ui.hover, t) : null;
     const base = {
       t, cloud: pts, cloudCount: cloud.count, versions: { cloud: s.cloudVersion, model: s.modelVersion },
-      trails: s.trails, alphaBeta: [alpha, beta], arrows: shown.arrows, heat, z: shown.arrows === 'conditional' ? s.z : null,
+      trails: s.trails && !this.lite, alphaBeta: [alpha, beta], arrows: shown.arrows, heat, z: shown.arrows === 'conditional' ? s.z : null,
       learned: cloud.count > 0 ? session.traj.learned : null,
       exact: cloud.count > 0 ? (view.extraFlow ? extra : session.traj.exact) : null,
       exactColor: COLORS[view.exactColor ?? 'exact'],
@@ -94,6 +105,8 @@ export class FrameLoop {
     this.legend(heat, view);
     setIfChanged($('stage'), 'ariaLabel', this.stageLabel(shown, t, s));
     ui.fit ??= this.fitNote();
+    const status = exact && !exact.complete() ? `exact flow: computed to t = ${exact.reach().toFixed(2)}` : '';
+    setIfChanged($('flow-status'), 'textContent', status || (this.lite && s.trails ? 'trails paused: frames are slow' : ''));
     setIfChanged($('fit'), 'textContent', ui.fit);
     chart.draw(now);
     const latest = chart.latest();

@@ -77,8 +77,6 @@ const session = new Session({
   onTrajectory: (kind) => {
     ui.memo = null;
     if (kind !== 'uniform') ui.fit = null;
-    const ex = session.traj.exact;
-    $('flow-status').textContent = ex && !ex.complete() ? `exact flow: computed to t = ${ex.reach().toFixed(2)}` : '';
   },
   onFlowError: (message) => showMessage(`Could not compute the particle flow: ${message}`, 'error'),
   onRestart: (which, reason) => {

@@ -118,6 +118,14 @@ export function drawHeatmap(ctx, values, n, map, lo, hi, w, h, alpha = 0.85) {
 /** Draws interleaved points as dots of radius r (in device pixels). */
 export function drawDots(ctx, view, pts, color, r, w, h, count = pts.length / 2) {
   ctx.fillStyle = color;
+  if (count > 2000) {
+    // Many points: squares of the same size read the same and cost far less than arcs.
+    const s = 1.8 * r;
+    for (let i = 0; i < count; i++) {
+      ctx.fillRect(view.sx(pts[2 * i], w) - s / 2, view.sy(pts[2 * i + 1], h) - s / 2, s, s);
+    }
+    return;
+  }
   ctx.beginPath();
   for (let i = 0; i < count; i++) {
     const x = view.sx(pts[2 * i], w), y = view.sy(pts[2 * i + 1], h);
@@ -139,15 +147,32 @@ export function drawParticles(ctx, view, pts, color, size, w, h) {
  * filled square stays visible when the two coincide).
  */
 export function drawRings(ctx, view, pts, color, r, width, w, h) {
-  ctx.strokeStyle = color;
-  ctx.lineWidth = width;
-  ctx.beginPath();
+  // One ring drawn once, then copied: thousands of stroked arcs cost far more to rasterize.
+  const sprite = ringSprite(color, r, width);
+  const o = sprite.width / 2;
   for (let i = 0; i < pts.length; i += 2) {
-    const x = view.sx(pts[i], w), y = view.sy(pts[i + 1], h);
-    ctx.moveTo(x + r, y);
-    ctx.arc(x, y, r, 0, 2 * Math.PI);
+    ctx.drawImage(sprite, Math.round(view.sx(pts[i], w) - o), Math.round(view.sy(pts[i + 1], h) - o));
   }
-  ctx.stroke();
+}
+
+/** @type {Map<string, HTMLCanvasElement>} */
+const sprites = new Map();
+/** A ring of radius r and line width `width` in `color`, on a small transparent canvas (cached). */
+function ringSprite(color, r, width) {
+  const key = `${color}|${r}|${width}`;
+  let c = sprites.get(key);
+  if (!c) {
+    c = document.createElement('canvas');
+    c.width = c.height = Math.ceil(2 * (r + width) + 2);
+    const g = /** @type {CanvasRenderingContext2D} */ (c.getContext('2d'));
+    g.strokeStyle = color;
+    g.lineWidth = width;
+    g.beginPath();
+    g.arc(c.width / 2, c.height / 2, r, 0, 2 * Math.PI);
+    g.stroke();
+    sprites.set(key, c);
+  }
+  return c;
 }
 
 /** A keyboard cursor: a crosshair in a ring at world point p. */
