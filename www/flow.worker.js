@@ -19,6 +19,8 @@
 import init, { Fields, noise_points } from './pkg/fmp.js';
 
 const SLICE_MS = 25;
+/** The integrator of the exact flow (see ode::Solver::PosteriorStep). */
+const EXACT_SOLVER = 'exact-step';
 const LEARNED_MS = 600;
 let lastLearned = -Infinity;
 const KINDS = ['learned', 'exact', 'uniform'];
@@ -64,7 +66,10 @@ function startJob(kind) {
     nextModel = null;
   }
   const { particles, solver, steps } = setup;
-  fields.flow_begin(SLOT[kind], kind === 'exact' ? 'marginal' : kind, noise, solver, steps);
+  // The exact field is linear in x for a fixed posterior mean, so its flow takes the
+  // closed-form step (exact while zbar is held over a step); the other fields take the chosen
+  // solver. Both on the core's time grid that refines towards t = 1.
+  fields.flow_begin(SLOT[kind], kind === 'exact' ? 'marginal' : kind, noise, kind === 'exact' ? EXACT_SOLVER : solver, steps);
   const frames = new Float32Array((steps + 1) * particles * 2);
   frames.set(noise, 0);
   const job = { frames, filled: 1, steps, n: particles, sent: 1, lastPost: performance.now() };

@@ -13,7 +13,8 @@ import { fmt } from './render.js';
  * What the loop reads.
  * @typedef {{ store: import('./store.js').Store, cloud: import('./draw.js').Cloud, fields: any,
  *   clock: import('./particles.js').Clock, chart: import('./chart.js').LossChart,
- *   stages: import('./stage.js').Stage[], session: import('./session.js').Session, ui: any }} FrameApp
+ *   stages: import('./stage.js').Stage[], session: import('./session.js').Session, ui: any,
+ *   solverLabel: (id: string) => string }} FrameApp
  */
 
 export class FrameLoop {
@@ -102,7 +103,7 @@ export class FrameLoop {
     } else if (hover) note = inspectorNote(hover);
     else if (heat?.note) note = heat.note;
     setIfChanged($('caption'), 'innerHTML', shown.caption(`at t = ${t.toFixed(2)}`, note));
-    this.legend(heat, view);
+    this.legend(heat, view, s);
     setIfChanged($('stage'), 'ariaLabel', this.stageLabel(shown, t, s));
     ui.fit ??= this.fitNote();
     const status = exact && !exact.complete() ? `exact flow: computed to t = ${exact.reach().toFixed(2)}` : '';
@@ -150,11 +151,16 @@ export class FrameLoop {
    * The legend row under the stage (rebuilt only when it changes).
    * @param {any} heat
    * @param {import('./views.js').View} view
+   * @param {Record<string, any>} s
    */
-  legend(heat, view) {
+  legend(heat, view, s) {
     const items = [
-      { color: COLORS.learned, label: 'learned u_t^θ particles (rings)' },
-      { color: COLORS[view.exactColor ?? 'exact'], label: view.exactLabel ?? 'exact u_t^target particles (squares)' },
+      { color: COLORS.learned, label: `learned u_t^θ particles (rings; ${this.app.solverLabel(s.solver)}, ${s.odeSteps} steps)` },
+      {
+        color: COLORS[view.exactColor ?? 'exact'],
+        label: view.exactLabel ? `${view.exactLabel} (${this.app.solverLabel(s.solver)})`
+          : `exact u_t^target particles (squares; ${this.app.solverLabel('exact-step')}, ${s.odeSteps} steps)`,
+      },
       { color: COLORS.data, label: 'data z_i' },
     ];
     if (heat?.legend) items.push(heat.legend());

@@ -295,7 +295,8 @@ const tour = new Tour({
 });
 
 // ---- the frame loop (frame.js composes each frame from the state) ----
-const frameLoop = new FrameLoop({ store, cloud, fields, clock, chart, stages, session, ui });
+const solverLabel = (/** @type {string} */ id) => CATALOG.solvers.find((c) => c.id === id)?.label ?? id;
+const frameLoop = new FrameLoop({ store, cloud, fields, clock, chart, stages, session, ui, solverLabel });
 
 // ---- start ----
 $('seed-out').textContent = String(S().seed);

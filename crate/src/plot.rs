@@ -52,7 +52,8 @@ pub fn loss_chart(
     chart
         .configure_mesh()
         .x_labels(6)
-        .y_labels(10)
+        // Enough ticks to read values off, few enough that a log axis's top decade does not crowd.
+        .y_labels(if n == 0 { 3 } else { 7 })
         .x_desc("training step")
         .y_desc("loss (log scale)")
         .axis_desc_style(("sans-serif", 12))
