@@ -346,10 +346,53 @@ pub fn points_to_csv(points: &[Point]) -> String {
     s
 }
 
+/// Splits `0..n` into training and held-out indices, `(train, heldout)`, both increasing:
+/// `round(share n)` indices are held out (`share` clamped to `[0, 1]`, NaN as 0), drawn
+/// uniformly without replacement by a partial Fisher-Yates shuffle seeded with `seed`, so the
+/// same `(n, share, seed)` always gives the same split.
+pub fn holdout_split(n: usize, share: f64, seed: u64) -> (Vec<usize>, Vec<usize>) {
+    let share = if share.is_nan() {
+        0.0
+    } else {
+        share.clamp(0.0, 1.0)
+    };
+    let k = ((share * n as f64).round() as usize).min(n);
+    let mut rng = crate::rng::seeded(seed);
+    let mut idx: Vec<usize> = (0..n).collect();
+    for i in 0..k {
+        let j = i + index(&mut rng, n - i);
+        idx.swap(i, j);
+    }
+    let mut heldout = idx[..k].to_vec();
+    let mut train = idx[k..].to_vec();
+    heldout.sort_unstable();
+    train.sort_unstable();
+    (train, heldout)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::rng::seeded;
+
+    #[test]
+    fn holdout_split_is_a_deterministic_partition() {
+        for (n, share, held) in [(1000, 0.2, 200), (10, 0.25, 3), (7, 0.0, 0), (7, 1.0, 7)] {
+            let (train, heldout) = holdout_split(n, share, 5);
+            assert_eq!(heldout.len(), held, "{n} {share}");
+            assert_eq!(train.len() + heldout.len(), n);
+            let mut all: Vec<usize> = train.iter().chain(&heldout).copied().collect();
+            all.sort_unstable();
+            assert_eq!(all, (0..n).collect::<Vec<_>>());
+            assert!(train.windows(2).all(|w| w[0] < w[1]));
+            assert!(heldout.windows(2).all(|w| w[0] < w[1]));
+            assert_eq!((train, heldout), holdout_split(n, share, 5));
+        }
+        assert_ne!(holdout_split(100, 0.2, 1), holdout_split(100, 0.2, 2));
+        assert_eq!(holdout_split(10, f64::NAN, 1).1.len(), 0);
+        assert_eq!(holdout_split(10, 7.0, 1).1.len(), 10);
+        assert_eq!(holdout_split(0, 0.5, 1), (vec![], vec![]));
+    }
 
     fn dist(p: Point, q: Point) -> f64 {
         (p[0] - q[0]).hypot(p[1] - q[1])

@@ -271,3 +271,28 @@ fn the_clamp_and_the_flow_grid_are_exported() {
         assert!(near > want, "{solver}: {near}");
     }
 }
+
+#[wasm_bindgen_test]
+fn holdout_spacing_and_memorization_exports() {
+    let mask = fmp::wasm::holdout_split(1000, 0.2, 1).unwrap();
+    assert_eq!(mask.len(), 1000);
+    assert_eq!(mask.iter().filter(|m| **m == 1).count(), 200);
+    assert!(mask.iter().all(|m| *m <= 1));
+    assert_eq!(mask, fmp::wasm::holdout_split(1000, 0.2, 1).unwrap());
+    let (_, heldout) = fmp::data::holdout_split(1000, 0.2, 1);
+    assert!(heldout.iter().all(|&i| mask[i] == 1));
+    assert!(fmp::wasm::holdout_split(5001, 0.2, 1).is_err());
+    assert!(fmp::wasm::holdout_split(0, 0.2, 1).unwrap().is_empty());
+
+    let cloud = fmp::wasm::preset_points("moons", 1000, 1).unwrap();
+    let s = fmp::wasm::median_nn_spacing(&cloud).unwrap();
+    assert!((s - 0.0267).abs() < 1e-3, "{s}");
+    assert!(fmp::wasm::median_nn_spacing(&cloud[..3]).is_err());
+
+    let train = [0.0f32, 0.0, 1.0, 0.0];
+    let held = [0.0f32, 1.0];
+    let samples = [0.0f32, 0.05, 1.0, 0.0, 0.0, 0.96, 5.0, 5.0];
+    let m = fmp::wasm::memorization(&samples, &train, &held, 0.1).unwrap();
+    assert_eq!(m, vec![0.5, 0.25]);
+    assert!(fmp::wasm::memorization(&samples[..3], &train, &held, 0.1).is_err());
+}
