@@ -14,6 +14,11 @@
 //! cloud ([`EmpiricalMarginal::u_marg`]) and the cosine between the CFM and FM gradients.
 //! `L_CFM - L_FM` does not depend on `theta` in expectation, so both gradients agree on average.
 //!
+//! The gap `C = L_CFM - L_FM` ([`cfm_fm_gap`]): for any network, `E[L_CFM] - E[L_FM] =
+//! E|u_t(x|z)|^2 - E|u_t(x)|^2 = E|u_t(x|z) - u_t(x)|^2` (the cross terms cancel because
+//! `E[u_t(x|z) | x] = u_t(x)`), over the training distribution of `(t, z, x)`. It is the CFM loss
+//! of the exact field itself: the floor of `L_CFM`.
+//!
 //! Why training stops at `t = 0.999` rather than at the clamp `t_max` of the exact field (where
 //! `beta = BETA_MIN`, [`crate::path`]): the targets `alpha_dot z + beta_dot eps` never divide by
 //! `beta`, but for the square-root schedule `beta_dot = -1 / (2 beta)` grows without bound,
@@ -315,6 +320,51 @@ impl Trainer {
             grad_cosine: cosine(&self.grads, &self.grads_fm),
         }
     }
+}
+
+/// The gap `C = E[L_CFM] - E[L_FM]` of `marginal`'s cloud and path, by Monte Carlo over the
+/// training distribution: `t ~ U[0, train_t_max)`, `z` uniform over the cloud,
+/// `x = alpha_t z + beta_t eps`; each of `samples` draws contributes
+/// `|u_t(x|z) - u_t(x)|^2` (the lower-variance form of `E|u_t(x|z)|^2 - E|u_t(x)|^2`; see the
+/// module docs). Returns `(C, standard error)` (the standard deviation of the draws over
+/// `sqrt(samples)`); `(0, 0)` for an empty cloud or no samples. Costs `samples x` points
+/// kernel evaluations: 20,000 draws over 1,000 points take 0.5 to 0.8 s natively (a busy
+/// 2-core machine). Measured on the page's moons (1,000 points, seed 1; `tests/gap.rs`, 100,000
+/// draws): linear 2.716 +- 0.009, cosine 4.267 +- 0.014, square-root 4.42 +- 0.08; the
+/// trainer's mean `L_CFM - L_FM` over 300 batches: 2.705 +- 0.007, 4.256 +- 0.011, 4.25 +- 0.05.
+pub fn cfm_fm_gap(marginal: &EmpiricalMarginal, samples: usize, seed: u64) -> (f64, f64) {
+    let data = marginal.points();
+    if data.is_empty() || samples == 0 {
+        return (0.0, 0.0);
+    }
+    let s = marginal.path().schedule;
+    let t_train = train_t_max(s);
+    let mut rng = rng::seeded(seed);
+    let (mut sum, mut sum2) = (0.0, 0.0);
+    for _ in 0..samples {
+        let z = data[rng::index(&mut rng, data.len())];
+        let t = t_train * rng::uniform(&mut rng);
+        let eps = rng::normal_pair(&mut rng);
+        let (alpha, beta) = (s.alpha(t), s.beta(t));
+        let (alpha_dot, beta_dot) = (s.alpha_dot(t), s.beta_dot(t));
+        let x = [alpha * z[0] + beta * eps[0], alpha * z[1] + beta * eps[1]];
+        let u = marginal.u_marg(x, t);
+        let d = [
+            alpha_dot * z[0] + beta_dot * eps[0] - u[0],
+            alpha_dot * z[1] + beta_dot * eps[1] - u[1],
+        ];
+        let g = d[0] * d[0] + d[1] * d[1];
+        sum += g;
+        sum2 += g * g;
+    }
+    let n = samples as f64;
+    let mean = sum / n;
+    let var = if samples > 1 {
+        ((sum2 - n * mean * mean) / (n - 1.0)).max(0.0)
+    } else {
+        0.0
+    };
+    (mean, (var / n).sqrt())
 }
 
 /// Cosine similarity of two vectors (0 if either is zero), accumulated in f64.

@@ -296,3 +296,17 @@ fn holdout_spacing_and_memorization_exports() {
     assert_eq!(m, vec![0.5, 0.25]);
     assert!(fmp::wasm::memorization(&samples[..3], &train, &held, 0.1).is_err());
 }
+
+#[wasm_bindgen_test]
+fn cfm_fm_gap_of_the_page_cloud() {
+    let cloud = fmp::wasm::preset_points("moons", 1000, 1).unwrap();
+    let mut fields = Fields::new();
+    assert_eq!(fields.cfm_fm_gap(10, 1).unwrap(), vec![0.0, 0.0]);
+    fields.set_points(&cloud).unwrap();
+    let g = fields.cfm_fm_gap(20_000, 1).unwrap();
+    assert_eq!(g.len(), 2);
+    assert!((g[0] - 2.72).abs() < 4.0 * g[1] + 0.02, "{g:?}");
+    assert!(g[1] > 0.0 && g[1] < 0.05, "{g:?}");
+    assert!(fields.cfm_fm_gap(0, 1).is_err());
+    assert!(fields.cfm_fm_gap(1_000_001, 1).is_err());
+}
