@@ -211,6 +211,22 @@ impl EmpiricalMarginal {
         }
     }
 
+    /// `n` samples of `p_t`: `x = alpha_t z + beta_t eps` with `z` uniform over the points and
+    /// `eps ~ N(0, I)`, at `t` clamped to `[0, t_max]` (where the fields are evaluated); empty
+    /// with no points.
+    pub fn sample(&self, t: f64, n: usize, rng: &mut crate::rng::SeededRng) -> Vec<Point> {
+        if self.points.is_empty() {
+            return Vec::new();
+        }
+        let t = self.path.schedule.clamp_t(t);
+        (0..n)
+            .map(|_| {
+                let z = self.points[crate::rng::index(rng, self.points.len())];
+                self.path.sample(z, t, crate::rng::normal_pair(rng))
+            })
+            .collect()
+    }
+
     /// Exact marginal field `u_t(x) = A_t zbar + B_t x`.
     pub fn u_marg(&self, x: Point, t: f64) -> Point {
         if self.points.is_empty() {
@@ -609,6 +625,38 @@ mod tests {
                     assert!((u[1] - uc[1]).abs() < 1e-8 * (1.0 + uc[1].abs()));
                 }
             }
+        }
+    }
+
+    #[test]
+    fn samples_of_p_t_have_its_mean_and_spread() {
+        // p_t = mixture of N(alpha z_i, beta^2 I): mean alpha mean(z), variance per axis
+        // alpha^2 var(z) + beta^2.
+        let pts = cloud(12, 30);
+        let n = pts.len() as f64;
+        let mean: Point = [
+            pts.iter().map(|p| p[0]).sum::<f64>() / n,
+            pts.iter().map(|p| p[1]).sum::<f64>() / n,
+        ];
+        let var_x = pts.iter().map(|p| (p[0] - mean[0]).powi(2)).sum::<f64>() / n;
+        for s in Schedule::ALL {
+            let m = EmpiricalMarginal::new(pts.clone(), GaussianPath::new(s));
+            for t in [0.0, 0.5, 1.0] {
+                let xs = m.sample(t, 40_000, &mut seeded(4));
+                let tc = s.clamp_t(t);
+                let (al, be) = (s.alpha(tc), s.beta(tc));
+                let mx = xs.iter().map(|x| x[0]).sum::<f64>() / xs.len() as f64;
+                let vx = xs.iter().map(|x| (x[0] - mx).powi(2)).sum::<f64>() / xs.len() as f64;
+                let want = al * al * var_x + be * be;
+                assert!((mx - al * mean[0]).abs() < 0.03, "{s:?} t={t}: {mx}");
+                assert!(
+                    (vx - want).abs() < 0.05 * want,
+                    "{s:?} t={t}: {vx} vs {want}"
+                );
+            }
+            assert!(EmpiricalMarginal::new(vec![], GaussianPath::new(s))
+                .sample(0.5, 3, &mut seeded(1))
+                .is_empty());
         }
     }
 

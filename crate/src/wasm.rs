@@ -647,6 +647,93 @@ impl Fields {
         Ok(vec![c, err])
     }
 
+    /// `samples` seeded draws of `p_t` (`EmpiricalMarginal::sample`), checked: `samples` in
+    /// `1..=100000` (the query-point limit), a non-empty cloud.
+    fn samples_of_p_t(&self, t: f64, samples: usize, seed: u32) -> Result<Vec<Point>, JsError> {
+        if !limits::QUERY_POINTS.contains(samples as u64) {
+            return Err(JsError::new(&format!(
+                "samples must be in {} (got {samples})",
+                limits::QUERY_POINTS
+            )));
+        }
+        if self.marginal.points().is_empty() {
+            return Err(JsError::new("the cloud is empty"));
+        }
+        let mut rng = rng::seeded(u64::from(seed));
+        Ok(self.marginal.sample(t, samples, &mut rng))
+    }
+
+    /// The mean absolute continuity residual `|d/dt log p_t + u . grad log p_t + div u|` of the
+    /// field `what` against the exact `p_t`, averaged over `samples` (`1..=100000`) seeded draws
+    /// `x ~ p_t` (where the mass is, unlike the stage grid, which is mostly empty space; `t`
+    /// past the clamp is evaluated at it). `what`: "exact" (closed form, about 0 up to
+    /// rounding), "uniform" (the uniform-weight field, closed form) or "learned" (the network,
+    /// divergence by central differences of step 1e-3, as the "residual_learned" grid). Errors:
+    /// an unknown `what`, an empty cloud, "learned" without a network, `samples` out of range.
+    /// Costs `samples x` points kernel evaluations (twice that for "learned").
+    pub fn residual_on_samples(
+        &mut self,
+        what: &str,
+        t: f64,
+        samples: usize,
+        seed: u32,
+    ) -> Result<f64, JsError> {
+        if !matches!(what, "exact" | "uniform" | "learned") {
+            return Err(JsError::new(&format!(
+                "unknown field {what} (exact, uniform or learned)"
+            )));
+        }
+        if what == "learned" && self.mlp.is_none() {
+            return Err(JsError::new("no network yet"));
+        }
+        let xs = self.samples_of_p_t(t, samples, seed)?;
+        let t = self.marginal.path().schedule.clamp_t(t);
+        let values: Vec<f64> = match (what, self.mlp.as_ref()) {
+            ("exact", _) => xs
+                .iter()
+                .map(|x| self.marginal.continuity_residual(*x, t))
+                .collect(),
+            ("uniform", _) => xs
+                .iter()
+                .map(|x| self.marginal.uniform_continuity_residual(*x, t))
+                .collect(),
+            (_, Some(mlp)) => {
+                self.residuals
+                    .of_field(&self.marginal, &mut MlpField::new(mlp), &xs, t, 1e-3)
+            }
+            (_, None) => return Err(JsError::new("no network yet")),
+        };
+        Ok(values.iter().map(|v| v.abs()).sum::<f64>() / values.len() as f64)
+    }
+
+    /// The median of `|u_theta(x, t) - u_t(x)|` (the network against the exact field) over
+    /// `samples` (`1..=100000`) seeded draws `x ~ p_t` (`t` past the clamp is evaluated at it).
+    /// Errors: no network, an empty cloud, `samples` out of range.
+    pub fn error_on_samples(&mut self, t: f64, samples: usize, seed: u32) -> Result<f64, JsError> {
+        if self.mlp.is_none() {
+            return Err(JsError::new("no network yet"));
+        }
+        self.xs = self.samples_of_p_t(t, samples, seed)?;
+        let t = self.marginal.path().schedule.clamp_t(t);
+        self.out.resize(self.xs.len(), [0.0; 2]);
+        self.eval_into_out(Kind::Learned, t)?;
+        self.aux.resize(self.xs.len(), [0.0; 2]);
+        self.marginal.u_marg_batch(&self.xs, t, &mut self.aux);
+        let mut errors: Vec<f64> = self
+            .out
+            .iter()
+            .zip(&self.aux)
+            .map(|(a, b)| (a[0] - b[0]).hypot(a[1] - b[1]))
+            .collect();
+        errors.sort_by(f64::total_cmp);
+        let n = errors.len();
+        Ok(if n % 2 == 1 {
+            errors[n / 2]
+        } else {
+            0.5 * (errors[n / 2 - 1] + errors[n / 2])
+        })
+    }
+
     /// The posterior weights `w_i(x, t)` of every data point at `(x, y)`.
     pub fn posterior(&mut self, x: f64, y: f64, t: f64) -> Vec<f32> {
         self.weights.resize(self.marginal.points().len(), 0.0);

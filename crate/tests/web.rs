@@ -310,3 +310,52 @@ fn cfm_fm_gap_of_the_page_cloud() {
     assert!(fields.cfm_fm_gap(0, 1).is_err());
     assert!(fields.cfm_fm_gap(1_000_001, 1).is_err());
 }
+
+#[wasm_bindgen_test]
+fn summaries_on_samples_of_p_t() {
+    let cloud = fmp::wasm::preset_points("moons", 500, 1).unwrap();
+    let mut fields = Fields::new();
+    assert!(
+        fields.residual_on_samples("exact", 0.5, 100, 1).is_err(),
+        "empty cloud"
+    );
+    fields.set_points(&cloud).unwrap();
+    for t in [0.0, 0.3, 0.7, 0.95] {
+        let exact = fields.residual_on_samples("exact", t, 2000, 1).unwrap();
+        let uniform = fields.residual_on_samples("uniform", t, 2000, 1).unwrap();
+        assert!(exact < 1e-6, "exact residual {exact} at t = {t}");
+        assert!(
+            t == 0.0 || uniform > 0.1,
+            "uniform residual {uniform} at t = {t}"
+        );
+        // the same seed gives the same figure
+        assert_eq!(
+            exact,
+            fields.residual_on_samples("exact", t, 2000, 1).unwrap()
+        );
+    }
+    assert!(fields.residual_on_samples("learned", 0.5, 100, 1).is_err());
+    assert!(fields.error_on_samples(0.5, 100, 1).is_err());
+    assert!(fields.residual_on_samples("nope", 0.5, 100, 1).is_err());
+    assert!(fields.residual_on_samples("exact", 0.5, 0, 1).is_err());
+    assert!(fields
+        .residual_on_samples("exact", 0.5, 100_001, 1)
+        .is_err());
+    // A barely trained network: its residual and error are clearly not 0.
+    let mut trainer =
+        fmp::wasm::TrainerHandle::new(&cloud, 32, 2, 2, 128, 1e-2, "linear", 3).unwrap();
+    trainer.train(50, false);
+    fields.set_model(32, 2, 2, &trainer.weights()).unwrap();
+    let learned = fields.residual_on_samples("learned", 0.5, 500, 1).unwrap();
+    let error = fields.error_on_samples(0.5, 500, 1).unwrap();
+    assert!(learned.is_finite() && learned > 0.01, "{learned}");
+    assert!(error.is_finite() && error > 0.01, "{error}");
+    // At t = 1 (the clamp) every summary is finite.
+    for what in ["exact", "uniform", "learned"] {
+        assert!(fields
+            .residual_on_samples(what, 1.0, 200, 1)
+            .unwrap()
+            .is_finite());
+    }
+    assert!(fields.error_on_samples(1.0, 200, 1).unwrap().is_finite());
+}
