@@ -185,6 +185,19 @@ impl GaussianPath {
         [a * z[0] + b * eps[0], a * z[1] + b * eps[1]]
     }
 
+    /// The score of a Gaussian-path field: for any field of the form `A_t zbar + B_t x`
+    /// (marginal, conditional or learned), `grad log p_t(x) = (alpha_t u - alpha_dot_t x) /
+    /// (beta_t^2 alpha_dot_t - beta_dot_t beta_t alpha_t)`, `t` clamped to `[0, t_max]`. The
+    /// denominator is `beta_t^2 (alpha_dot_t - alpha_t B_t) > 0` for every schedule (at `t = 0`
+    /// it is `alpha_dot_0`, where the score is `-x`), so the result is finite up to the clamp.
+    pub fn score_from_velocity(&self, u: Point, x: Point, t: f64) -> Point {
+        let s = self.schedule;
+        let t = s.clamp_t(t);
+        let (al, be, ad, bd) = (s.alpha(t), s.beta(t), s.alpha_dot(t), s.beta_dot(t));
+        let inv = 1.0 / (be * be * ad - bd * be * al);
+        [(al * u[0] - ad * x[0]) * inv, (al * u[1] - ad * x[1]) * inv]
+    }
+
     /// Conditional vector field `u_t(x|z) = A_t z + B_t x`, `t` clamped to `[0, t_max]`.
     pub fn u_cond(&self, x: Point, z: Point, t: f64) -> Point {
         let (a, b) = self.coefficients(t);

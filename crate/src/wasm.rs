@@ -430,9 +430,15 @@ impl Kind {
                     "the conditional field needs its z: use conditional_velocity(xs, t, zx, zy)",
                 ))
             }
+            "score" | "score_learned" | "denoiser" => {
+                return Err(JsError::new(&format!(
+                    "{name} is not a flow field (learned, marginal or uniform)"
+                )))
+            }
             _ => {
                 return Err(JsError::new(&format!(
-                    "unknown field {name} (learned, marginal or uniform)"
+                    "unknown field {name} (learned, marginal, uniform, score, score_learned or \
+                     denoiser)"
                 )))
             }
         })
@@ -526,12 +532,48 @@ impl Fields {
         Ok(())
     }
 
-    /// The field `kind` ("learned", "marginal" or "uniform") at interleaved points `xs` and
-    /// time `t`, interleaved. "conditional" is an error: see [`Fields::conditional_velocity`].
+    /// The field `kind` at interleaved points `xs` and time `t`, interleaved (`t` past the clamp
+    /// `t_max` is evaluated at it). `kind`:
+    /// - "learned", "marginal", "uniform": vector fields (the network, the exact marginal field,
+    ///   the uniform-weight field);
+    /// - "score": the exact marginal score `grad log p_t(x) = (alpha_t zbar(x) - x) / beta_t^2`
+    ///   (up to `1 / BETA_MIN^2 = 1e6` times a distance at the clamp);
+    /// - "score_learned": the network's score, from its field by
+    ///   `s = (alpha_t u - alpha_dot_t x) / (beta_t^2 alpha_dot_t - beta_dot_t beta_t alpha_t)`
+    ///   (`path::GaussianPath::score_from_velocity`; the same conversion turns the exact field
+    ///   into "score"); finite from `t = 0` (where it is `-x`) to the clamp;
+    /// - "denoiser": the posterior mean `zbar(x) = E[z | x_t = x]`, returned as positions (the
+    ///   point each `x` is heading for; the cloud's mean at `t = 0`).
+    ///
+    /// "conditional" is an error: see [`Fields::conditional_velocity`]. Errors: an unknown
+    /// kind, "learned" or "score_learned" without a network, bad points.
     pub fn velocity(&mut self, kind: &str, xs: &[f32], t: f64) -> Result<Vec<f32>, JsError> {
-        let kind = Kind::parse(kind)?;
-        self.load(xs)?;
-        self.eval_into_out(kind, t)?;
+        match kind {
+            "score" => {
+                self.load(xs)?;
+                for (o, x) in self.out.iter_mut().zip(&self.xs) {
+                    *o = self.marginal.eval(*x, t).score;
+                }
+            }
+            "denoiser" => {
+                self.load(xs)?;
+                self.marginal
+                    .posterior_mean_batch(&self.xs, t, &mut self.out);
+            }
+            "score_learned" => {
+                self.load(xs)?;
+                self.eval_into_out(Kind::Learned, t)?;
+                let path = self.marginal.path();
+                for (o, x) in self.out.iter_mut().zip(&self.xs) {
+                    *o = path.score_from_velocity(*o, *x, t);
+                }
+            }
+            _ => {
+                let kind = Kind::parse(kind)?;
+                self.load(xs)?;
+                self.eval_into_out(kind, t)?;
+            }
+        }
         Ok(interleave(&self.out))
     }
 
@@ -559,10 +601,12 @@ impl Fields {
     }
 
     /// An `n x n` grid of a scalar over `[-half, half]^2` at time `t` (layout in the module
-    /// docs). `what`: "logp" (log p_t), "error" (|u_theta - u_t|), "residual" (continuity
-    /// residual of the exact pair), "residual_uniform" (of the uniform-weight field),
-    /// "residual_learned" (of the learned field, divergence by central differences; see
-    /// `continuity::Residuals`).
+    /// docs). `what`: "logp" (log p_t), "divergence" (closed-form divergence of the exact field,
+    /// `div u_t = 2 B_t + A_t (alpha_t / beta_t^2) (sum_i w_i |z_i|^2 - |zbar|^2)`: `2 B_t < 0`
+    /// where the posterior is one-hot, larger where data points compete), "error"
+    /// (|u_theta - u_t|), "residual" (continuity residual of the exact pair),
+    /// "residual_uniform" (of the uniform-weight field), "residual_learned" (of the learned
+    /// field, divergence by central differences; see `continuity::Residuals`).
     pub fn grid(&mut self, what: &str, t: f64, n: usize, half: f64) -> Result<Vec<f32>, JsError> {
         self.grid_cells(what, t, n, half, 0, n * n)
     }
@@ -593,6 +637,10 @@ impl Fields {
             "logp" => points
                 .iter()
                 .map(|x| self.marginal.eval(*x, t).log_density)
+                .collect(),
+            "divergence" => points
+                .iter()
+                .map(|x| self.marginal.eval(*x, t).divergence)
                 .collect(),
             "residual" => points
                 .iter()

@@ -359,3 +359,72 @@ fn summaries_on_samples_of_p_t() {
     }
     assert!(fields.error_on_samples(1.0, 200, 1).unwrap().is_finite());
 }
+
+#[wasm_bindgen_test]
+fn score_denoiser_and_divergence_views() {
+    let cloud = fmp::wasm::preset_points("moons", 300, 1).unwrap();
+    let mut fields = Fields::new();
+    fields.set_points(&cloud).unwrap();
+    fields.set_schedule("cosine").unwrap();
+    let core = EmpiricalMarginal::new(as_points(&cloud), GaussianPath::new(Schedule::Cosine));
+    let xs = [0.1f32, -0.2, 1.0, 0.5, -1.5, 0.3];
+    for t in [0.0, 0.4, 0.9, 1.0] {
+        let score = fields.velocity("score", &xs, t).unwrap();
+        let denoised = fields.velocity("denoiser", &xs, t).unwrap();
+        let mut zbar = vec![[0.0; 2]; 3];
+        core.posterior_mean_batch(&as_points(&xs), t, &mut zbar);
+        for (i, x) in as_points(&xs).iter().enumerate() {
+            let want = core.eval(*x, t).score;
+            for k in 0..2 {
+                let got = f64::from(score[2 * i + k]);
+                assert!(
+                    (got - want[k]).abs() <= 1e-5 * (1.0 + want[k].abs()),
+                    "t={t}"
+                );
+                assert!((f64::from(denoised[2 * i + k]) - zbar[i][k]).abs() < 1e-5);
+            }
+        }
+    }
+    // t = 0: the score of N(0, I) is -x; the denoiser is the cloud's mean (about 0).
+    let s0 = fields.velocity("score", &xs, 0.0).unwrap();
+    assert!(s0.iter().zip(&xs).all(|(s, x)| (s + x).abs() < 1e-6));
+    // The network's score: finite from t = 0 (where it is -x) to the clamp.
+    assert!(
+        fields.velocity("score_learned", &xs, 0.5).is_err(),
+        "no network yet"
+    );
+    let mut trainer =
+        fmp::wasm::TrainerHandle::new(&cloud, 16, 2, 1, 64, 1e-2, "cosine", 3).unwrap();
+    trainer.train(20, false);
+    fields.set_model(16, 2, 1, &trainer.weights()).unwrap();
+    let l0 = fields.velocity("score_learned", &xs, 0.0).unwrap();
+    assert!(
+        l0.iter().zip(&xs).all(|(s, x)| (s + x).abs() < 1e-5),
+        "{l0:?}"
+    );
+    for t in [0.3, 0.99, 1.0] {
+        let l = fields.velocity("score_learned", &xs, t).unwrap();
+        assert!(l.iter().all(|v| v.is_finite()), "t={t}");
+    }
+    assert!(fields.flow_begin(0, "score", &xs, "euler", 2).is_err());
+    assert!(fields.velocity("nope", &xs, 0.5).is_err());
+    // The divergence grid: the closed form, against central differences of the field.
+    let (n, half, t) = (6, 2.0, 0.6);
+    let div = fields.grid("divergence", t, n, half).unwrap();
+    let cell = 2.0 * half / n as f64;
+    for (k, d) in div.iter().enumerate() {
+        let x = [
+            -half + ((k % n) as f64 + 0.5) * cell,
+            half - ((k / n) as f64 + 0.5) * cell,
+        ];
+        let h = 1e-5;
+        let u = |p: [f64; 2]| core.u_marg(p, t);
+        let fd = (u([x[0] + h, x[1]])[0] - u([x[0] - h, x[1]])[0] + u([x[0], x[1] + h])[1]
+            - u([x[0], x[1] - h])[1])
+            / (2.0 * h);
+        assert!(
+            (f64::from(*d) - fd).abs() < 1e-3 * (1.0 + fd.abs()),
+            "{d} vs {fd}"
+        );
+    }
+}
