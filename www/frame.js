@@ -3,7 +3,7 @@
 // that is being computed), then composes what the page shows from the state: both stages,
 // the caption, the legends, the stage's text alternative, the loss chart and its values, and
 // the schedule chart. It reads the store and writes only t (through the store) and the DOM.
-import { schedule_at, draw_schedule_chart, energy_distance } from './pkg/fmp.js';
+import { schedule_at, schedule_t_max, beta_min, draw_schedule_chart, energy_distance } from './pkg/fmp.js';
 import { VIEWS, viewOf } from './views.js';
 import { inspect, inspectorNote, heatFor, memorization, lossCaption, scheduleFormula } from './explain.js';
 import { $, $input, $canvas, showMessage, setIfChanged, setLegend, COLORS } from './ui.js';
@@ -102,6 +102,11 @@ export class FrameLoop {
       note = ui.memo;
     } else if (hover) note = inspectorNote(hover);
     else if (heat?.note) note = heat.note;
+    // Where 1/beta_t appears the core evaluates at min(t, t_max), beta_t_max = beta_min: say so.
+    const tMax = schedule_t_max(s.schedule);
+    if (t >= tMax) {
+      note += ` (t = 1 is evaluated at the clamp t = ${tMax.toFixed(tMax > 0.9999 ? 6 : 4)}, where β<sub>t</sub> = ${beta_min()}: at t = 1 itself β<sub>t</sub> = 0 and the fields divide by it.)`;
+    }
     setIfChanged($('caption'), 'innerHTML', shown.caption(`at t = ${t.toFixed(2)}`, note));
     this.legend(heat, view, s);
     setIfChanged($('stage'), 'ariaLabel', this.stageLabel(shown, t, s));
