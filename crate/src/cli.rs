@@ -2,9 +2,10 @@
 //! tests call it directly: [`run`] takes the arguments and returns stdout, stderr and the exit
 //! code. Native only (it reads files and the wall clock).
 //!
-//! Two commands, `fmp train [FLAGS]` and `fmp field --data FILE.csv --t T --at QUERY.csv
-//! [--schedule NAME]`; `fmp --help` prints every flag with its range, generated from one flag
-//! table whose ranges are [`crate::limits`] (the page's numbers, plus those only the command
+//! Three commands, `fmp train [FLAGS]`, `fmp field --data FILE.csv --t T --at QUERY.csv
+//! [--schedule NAME]` and `fmp flow --data FILE.csv --field exact|learned --out OUT.csv
+//! [FLAGS]`; `fmp --help` prints every flag with its range, generated from one flag table per
+//! command whose ranges are [`crate::limits`] (the page's numbers, plus those only the command
 //! line has).
 //!
 //! `train` fits the default network (flags override [`TrainConfig::default`]) to a preset
@@ -18,7 +19,19 @@
 //! (`--t 1`) the field is that of the clamp, and a note on stderr says so (`note: t = 1 is
 //! evaluated at the clamp t = 0.999 (beta = 0.001)`; exit code 0).
 //!
-//! Flows (`train`'s samples) run on [`ode::time_grid`] from 0 to `t_max`, the page's grid.
+//! Flows (`train`'s samples, `flow`) run on [`ode::time_grid`] from 0 to `t_max`, the page's
+//! grid, with the page's solvers.
+//!
+//! `flow` carries `--particles` samples of `N(0, I)` (seeded with `--seed`, the page's
+//! `noise_points(particles, seed)`) from `t = 0` to `t = 1` (the clamp `t_max`, as the page shows
+//! it) through the exact marginal field of the cloud (`--field exact`) or a network trained on
+//! it for `--train-steps` steps with the app defaults ([`TrainConfig::default`], the schedule
+//! and seed given), writes the particles to `--out` as CSV and prints one JSON line: the
+//! share of particles within 0.01 of a data point (`near_share`), the exact W2 to the data
+//! (both reduced to `min(particles, points, 2048)` points by [`metrics::w2_capped`]), and
+//! `t_end` / `beta_end`, the clamp. The cloud is rescaled as `train` does (`data_rescaled`).
+//! Defaults: schedule linear, solver `exact-step` for the exact field and `rk4` for the
+//! learned one, 50 steps, 2,000 particles, seed 0, 5,000 training steps.
 //!
 //! ## Checks and exit codes
 //! - Every flag value is checked as it is read, in command-line order (so the first bad
@@ -83,8 +96,12 @@ const REPORT_STEPS: usize = 20;
 const DEFAULT_STEPS: u64 = 5000;
 /// Default `--points`.
 const DEFAULT_POINTS: u64 = 2048;
-/// Default `--ode-steps`.
+/// Default `--ode-steps` (and `flow --steps`).
 const DEFAULT_ODE_STEPS: u64 = 50;
+/// Default `flow --particles` (the page's default).
+const DEFAULT_PARTICLES: u64 = 2000;
+/// Radius of `flow`'s `near_share`.
+const NEAR_RADIUS: f64 = 0.01;
 
 /// A failed run: exit code and a one-line message (without the `error: ` prefix).
 #[derive(Debug)]
@@ -277,6 +294,80 @@ fn field_flags() -> Vec<Flag> {
     ]
 }
 
+fn field_kinds() -> Vec<&'static str> {
+    vec!["exact", "learned"]
+}
+
+/// The flags of `flow`, in usage order.
+fn flow_flags() -> Vec<Flag> {
+    let flag = |name, meta, kind, note: String| Flag {
+        name,
+        meta,
+        kind,
+        note,
+    };
+    vec![
+        flag(
+            "--data",
+            "FILE.csv",
+            Kind::Csv(limits::POINTS),
+            "required; rescaled into the stage as by train".into(),
+        ),
+        flag(
+            "--field",
+            "NAME",
+            Kind::Choice(field_kinds),
+            "required: the exact marginal field or a trained network".into(),
+        ),
+        flag(
+            "--out",
+            "OUT.csv",
+            Kind::Out,
+            "required; the particles at t = 1 (the clamp)".into(),
+        ),
+        flag(
+            "--schedule",
+            "NAME",
+            Kind::Choice(schedule_names),
+            format!("default {}", Schedule::default().name()),
+        ),
+        flag(
+            "--solver",
+            "NAME",
+            Kind::Choice(solver_names),
+            format!(
+                "default {} for exact, {} for learned",
+                Solver::PosteriorStep.name(),
+                Solver::Rk4.name()
+            ),
+        ),
+        flag(
+            "--steps",
+            "N",
+            Kind::Int(limits::ODE_STEPS),
+            format!("default {DEFAULT_ODE_STEPS}; on the page's time grid"),
+        ),
+        flag(
+            "--particles",
+            "M",
+            Kind::Int(limits::PARTICLES),
+            format!("default {DEFAULT_PARTICLES}"),
+        ),
+        flag(
+            "--seed",
+            "S",
+            Kind::Int(limits::SEED),
+            "default 0; of the particles and of the training".into(),
+        ),
+        flag(
+            "--train-steps",
+            "N",
+            Kind::Int(limits::TRAIN_STEPS),
+            format!("default {DEFAULT_STEPS}; learned only, app defaults"),
+        ),
+    ]
+}
+
 impl Flag {
     /// What the value must be, e.g. `an integer in 4..=512`.
     fn expects(&self) -> String {
@@ -301,10 +392,13 @@ fn usage() -> String {
     let mut s = String::from(
         "usage: fmp train [FLAGS]\n       \
          fmp field --data FILE.csv --t T --at QUERY.csv [--schedule NAME]\n       \
+         fmp flow --data FILE.csv --field exact|learned --out OUT.csv [FLAGS]\n       \
          fmp --help\n\
          train: fits a network to a preset or a CSV cloud, samples it, prints one JSON line.\n\
          field: prints the exact marginal field of a CSV cloud at query points, as CSV; a t past \
          the schedule's clamp (where beta = 0.001) is evaluated there (column t_used).\n\
+         flow: carries noise to t = 1 (the clamp) through the exact or a trained field, writes \
+         the particles, prints one JSON line (share within 0.01 of a data point, W2).\n\
          \ntrain flags:\n",
     );
     for f in train_flags() {
@@ -312,6 +406,10 @@ fn usage() -> String {
     }
     s.push_str("\nfield flags:\n");
     for f in field_flags() {
+        s.push_str(&f.usage_line());
+    }
+    s.push_str("\nflow flags:\n");
+    for f in flow_flags() {
         s.push_str(&f.usage_line());
     }
     s.push_str(&format!(
@@ -474,12 +572,27 @@ struct FieldArgs {
     schedule: Schedule,
 }
 
+/// A checked `flow` command.
+#[derive(Clone, Debug, PartialEq)]
+struct FlowArgs {
+    data: String,
+    out: String,
+    learned: bool,
+    schedule: Schedule,
+    solver: Solver,
+    steps: usize,
+    particles: usize,
+    seed: u64,
+    train_steps: usize,
+}
+
 /// A checked command line.
 #[derive(Clone, Debug, PartialEq)]
 enum Command {
     Help,
     Train(TrainArgs),
     Field(FieldArgs),
+    Flow(FlowArgs),
 }
 
 /// Checks the whole command line (nothing is read or run).
@@ -490,12 +603,15 @@ fn parse(args: &[String]) -> Result<Command, Failure> {
     match args.first().map(String::as_str) {
         Some("train") => parse_train(&args[1..]).map(Command::Train),
         Some("field") => parse_field(&args[1..]).map(Command::Field),
+        Some("flow") => parse_flow(&args[1..]).map(Command::Flow),
         Some(other) => Err(format!(
-            "unknown command {} (expected train or field; fmp --help lists the flags)",
+            "unknown command {} (expected train, field or flow; fmp --help lists the flags)",
             shown(other)
         )
         .into()),
-        None => Err("missing command (expected train or field; fmp --help lists the flags)".into()),
+        None => Err(
+            "missing command (expected train, field or flow; fmp --help lists the flags)".into(),
+        ),
     }
 }
 
@@ -558,6 +674,46 @@ fn parse_field(args: &[String]) -> Result<FieldArgs, Failure> {
     })
 }
 
+fn parse_flow(args: &[String]) -> Result<FlowArgs, Failure> {
+    let given = Given::parse(args, &flow_flags())?;
+    let required = |name: &str, meta: &str| format!("flow needs {name} {meta}");
+    let learned = given
+        .text("--field")
+        .ok_or_else(|| required("--field", "exact|learned"))?
+        == "learned";
+    if !learned && given.get("--train-steps").is_some() {
+        return Err("--train-steps is for --field learned".into());
+    }
+    let default_solver = if learned {
+        Solver::Rk4
+    } else {
+        Solver::PosteriorStep
+    };
+    Ok(FlowArgs {
+        data: given
+            .text("--data")
+            .ok_or_else(|| required("--data", "FILE.csv"))?
+            .to_string(),
+        out: given
+            .text("--out")
+            .ok_or_else(|| required("--out", "OUT.csv"))?
+            .to_string(),
+        learned,
+        schedule: given
+            .text("--schedule")
+            .and_then(Schedule::parse)
+            .unwrap_or_default(),
+        solver: given
+            .text("--solver")
+            .and_then(Solver::parse)
+            .unwrap_or(default_solver),
+        steps: given.int("--steps", DEFAULT_ODE_STEPS) as usize,
+        particles: given.int("--particles", DEFAULT_PARTICLES) as usize,
+        seed: given.int("--seed", 0),
+        train_steps: given.int("--train-steps", DEFAULT_STEPS) as usize,
+    })
+}
+
 /// Run the command line `args` (without the program name).
 pub fn run(args: &[String]) -> Output {
     let mut note = None;
@@ -568,6 +724,7 @@ pub fn run(args: &[String]) -> Output {
             note = clamp_note(a.schedule, a.t);
             field(&a)
         }
+        Command::Flow(a) => flow(&a),
     });
     let mut out = finish(result);
     if let (0, Some(note)) = (out.code, note) {
@@ -838,6 +995,87 @@ fn field(a: &FieldArgs) -> Result<String, Failure> {
     Ok(out)
 }
 
+/// Trains the app-default network on `data` for `steps` steps, watching for divergence.
+fn train_default(config: TrainConfig, data: Vec<Point>, steps: usize) -> Result<Trainer, Failure> {
+    let mut watch = DivergenceWatch::default();
+    let mut trainer = Trainer::new(config, data);
+    for k in 1..=steps {
+        watch.record(k, trainer.step())?;
+    }
+    watch.flush(steps)?;
+    Ok(trainer)
+}
+
+fn flow(a: &FlowArgs) -> Result<String, Failure> {
+    let (data, rescaled) = data::fit_to_stage(read_points(&a.data, limits::POINTS)?);
+    let path = GaussianPath::new(a.schedule);
+    // The page's noise_points(particles, seed).
+    let mut noise_rng = rng::seeded(a.seed);
+    let mut xs: Vec<Point> = (0..a.particles)
+        .map(|_| rng::normal_pair(&mut noise_rng))
+        .collect();
+    let times = ode::time_grid(a.schedule, a.steps);
+    let mut integrator = Integrator::new();
+    if a.learned {
+        let config = TrainConfig {
+            schedule: a.schedule,
+            seed: a.seed,
+            ..TrainConfig::default()
+        };
+        let trainer = train_default(config, data.clone(), a.train_steps)?;
+        let mut field = MlpField::with_path(trainer.model(), path);
+        integrator.integrate_on(&mut field, a.solver, &mut xs, &times);
+        if xs.iter().flatten().any(|v| !v.is_finite()) {
+            return Err(Failure {
+                code: EXIT_DIVERGED,
+                message: format!(
+                    "training diverged: after {} steps the learned field sends particles to \
+                     infinity",
+                    a.train_steps
+                ),
+            });
+        }
+    } else {
+        let marginal = EmpiricalMarginal::new(data.clone(), path);
+        let mut field = ode::MarginalField {
+            marginal: &marginal,
+        };
+        integrator.integrate_on(&mut field, a.solver, &mut xs, &times);
+    }
+    let near = metrics::near_fraction(&xs, &data, NEAR_RADIUS);
+    let w2 = metrics::w2_capped(&xs, &data).map_err(|e| format!("w2: {e}"))?;
+    std::fs::write(&a.out, data::points_to_csv(&xs))
+        .map_err(|e| format!("{}: {e}", file_shown(&a.out)))?;
+    let t_end = times.last().copied().unwrap_or(0.0);
+    let train_steps = if a.learned {
+        a.train_steps.to_string()
+    } else {
+        "null".to_string()
+    };
+    Ok(format!(
+        "{{\"command\":\"flow\",\"data\":{},\"data_points\":{},\"data_rescaled\":{},\
+\"field\":\"{}\",\"schedule\":\"{}\",\"solver\":\"{}\",\"steps\":{},\"particles\":{},\"seed\":{},\
+\"train_steps\":{},\"t_end\":{},\"beta_end\":{},\"near_radius\":{},\"near_share\":{},\
+\"w2\":{},\"w2_points\":{}}}\n",
+        json::string(&a.data),
+        data.len(),
+        rescaled,
+        if a.learned { "learned" } else { "exact" },
+        a.schedule.name(),
+        a.solver.name(),
+        a.steps,
+        a.particles,
+        a.seed,
+        train_steps,
+        t_end,
+        a.schedule.beta(t_end),
+        NEAR_RADIUS,
+        json_num(near),
+        json_num(w2),
+        xs.len().min(data.len()).min(metrics::W2_MAX_POINTS),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -849,7 +1087,11 @@ mod tests {
 
     #[test]
     fn every_range_flag_takes_its_bounds_and_refuses_one_beyond() {
-        for (command, table) in [("train", train_flags()), ("field", field_flags())] {
+        for (command, table) in [
+            ("train", train_flags()),
+            ("field", field_flags()),
+            ("flow", flow_flags()),
+        ] {
             for flag in &table {
                 let (inside, outside): (Vec<String>, Vec<String>) = match flag.kind {
                     Kind::Int(l) => (
@@ -874,11 +1116,18 @@ mod tests {
                 };
                 let line = |v: &str| {
                     let mut args = strings(&[command, flag.name, v]);
-                    if command == "field" {
-                        for (f, value) in [("--data", "d.csv"), ("--at", "q.csv"), ("--t", "0.5")] {
-                            if f != flag.name {
-                                args.extend(strings(&[f, value]));
-                            }
+                    let required: &[(&str, &str)] = match command {
+                        "field" => &[("--data", "d.csv"), ("--at", "q.csv"), ("--t", "0.5")],
+                        "flow" => &[
+                            ("--data", "d.csv"),
+                            ("--field", "learned"),
+                            ("--out", "o.csv"),
+                        ],
+                        _ => &[],
+                    };
+                    for (f, value) in required {
+                        if *f != flag.name {
+                            args.extend(strings(&[f, value]));
                         }
                     }
                     args
@@ -895,6 +1144,103 @@ mod tests {
                     );
                 }
             }
+        }
+    }
+
+    #[test]
+    fn flow_parses_with_defaults_and_refuses_contradictions() {
+        let Ok(Command::Flow(a)) = parse(&strings(&[
+            "flow", "--data", "d.csv", "--field", "exact", "--out", "o.csv",
+        ])) else {
+            panic!("valid line refused")
+        };
+        assert_eq!(
+            (
+                a.learned,
+                a.schedule,
+                a.solver,
+                a.steps,
+                a.particles,
+                a.seed
+            ),
+            (false, Schedule::Linear, Solver::PosteriorStep, 50, 2000, 0)
+        );
+        let Ok(Command::Flow(a)) = parse(&strings(&[
+            "flow",
+            "--field",
+            "learned",
+            "--data",
+            "d.csv",
+            "--out",
+            "o.csv",
+            "--schedule",
+            "sqrt",
+            "--steps",
+            "7",
+            "--particles",
+            "100",
+            "--seed",
+            "3",
+            "--train-steps",
+            "9",
+        ])) else {
+            panic!("valid line refused")
+        };
+        assert_eq!(
+            (a.learned, a.schedule, a.solver, a.steps, a.particles),
+            (true, Schedule::Sqrt, Solver::Rk4, 7, 100)
+        );
+        assert_eq!((a.seed, a.train_steps), (3, 9));
+        for (bad, message) in [
+            (
+                &[
+                    "flow",
+                    "--data",
+                    "d.csv",
+                    "--field",
+                    "exact",
+                    "--out",
+                    "o.csv",
+                    "--train-steps",
+                    "5",
+                ][..],
+                "--train-steps is for --field learned",
+            ),
+            (
+                &["flow", "--data", "d.csv", "--field", "exact"],
+                "flow needs --out OUT.csv",
+            ),
+            (
+                &["flow", "--data", "d.csv", "--out", "o.csv"],
+                "flow needs --field exact|learned",
+            ),
+            (
+                &["flow", "--field", "exact", "--out", "o.csv"],
+                "flow needs --data FILE.csv",
+            ),
+            (
+                &[
+                    "flow", "--data", "d.csv", "--field", "both", "--out", "o.csv",
+                ],
+                "--field must be one of exact, learned (got both)",
+            ),
+            (
+                &[
+                    "flow",
+                    "--data",
+                    "d.csv",
+                    "--field",
+                    "exact",
+                    "--out",
+                    "o.csv",
+                    "--particles",
+                    "99",
+                ],
+                "--particles must be an integer in 100..=5000 (got 99)",
+            ),
+        ] {
+            let f = parse(&strings(bad)).expect_err("refused");
+            assert_eq!((f.code, f.message.as_str()), (2, message), "{bad:?}");
         }
     }
 
@@ -980,12 +1326,26 @@ mod tests {
     #[test]
     fn usage_lists_every_flag_with_its_range() {
         let text = usage();
-        for flag in train_flags().iter().chain(&field_flags()) {
-            let line = text
+        for (command, table) in [
+            ("train", train_flags()),
+            ("field", field_flags()),
+            ("flow", flow_flags()),
+        ] {
+            // The command's own section: from "<command> flags:" to the next blank line.
+            let section: Vec<&str> = text
                 .lines()
-                .find(|l| l.trim_start().starts_with(&format!("{} ", flag.name)))
-                .unwrap_or_else(|| panic!("{} missing", flag.name));
-            assert!(line.contains(&flag.expects()), "{line}");
+                .skip_while(|l| *l != format!("{command} flags:"))
+                .skip(1)
+                .take_while(|l| !l.is_empty())
+                .collect();
+            assert_eq!(section.len(), table.len(), "{command}");
+            for flag in &table {
+                let line = section
+                    .iter()
+                    .find(|l| l.trim_start().starts_with(&format!("{} ", flag.name)))
+                    .unwrap_or_else(|| panic!("{command} {} missing", flag.name));
+                assert!(line.contains(&flag.expects()), "{line}");
+            }
         }
         assert!(text.contains("--width W"));
         assert!(text.contains("an integer in 4..=512; default 64"), "{text}");
@@ -1001,8 +1361,14 @@ mod tests {
         let names: Vec<String> = train_flags()
             .iter()
             .chain(&field_flags())
+            .chain(&flow_flags())
             .map(|f| f.name.to_string())
-            .chain(["train", "field", "--bogus", "-h"].map(String::from))
+            .chain(
+                [
+                    "train", "field", "flow", "exact", "learned", "--bogus", "-h",
+                ]
+                .map(String::from),
+            )
             .collect();
         prop_oneof![
             4 => proptest::sample::select(names),
@@ -1058,6 +1424,16 @@ mod tests {
                     train(&a)
                 }
                 Command::Field(a) => field(&a),
+                Command::Flow(mut a) => {
+                    a.steps = a.steps.min(3);
+                    a.particles = a.particles.min(20);
+                    a.train_steps = a.train_steps.min(3);
+                    a.out = std::env::temp_dir()
+                        .join(format!("fmp-proptest-{}.csv", std::process::id()))
+                        .to_string_lossy()
+                        .into_owned();
+                    flow(&a)
+                }
             });
             let out = finish(result);
             prop_assert!([0, 1, 2].contains(&out.code), "{:?}", out);

@@ -13,7 +13,7 @@
 //! | width              | `4..=512`            | `width`       |                                               |
 //! | depth              | `1..=8`              | `depth`       |                                               |
 //! | ODE steps          | `2..=400`            | `odeSteps`    |                                               |
-//! | particles          | `100..=5000`         | `particles`   | (page only: the CLI samples as many as the data) |
+//! | particles          | `100..=5000`         | `particles`   | also `fmp flow --particles`                   |
 //! | seed               | `0..=2^31-1`         | `seed`        |                                               |
 //! | data points        | `1..=5000`           | `MAX_POINTS`  |                                               |
 //! | time features      | `0..=16`             | (default 2)   | see [`TIME_FEATURES`]                         |
@@ -160,8 +160,9 @@ pub const ODE_STEPS: IntLimit = IntLimit {
     max: 400,
 };
 
-/// Particles of the page's flow animation (the page's `particles`; the command line samples
-/// as many points as the data has, at most [`crate::metrics::W2_MAX_POINTS`]).
+/// Particles of the page's flow animation (the page's `particles`) and of `fmp flow
+/// --particles` (`fmp train` samples as many points as the data has, at most
+/// [`crate::metrics::W2_MAX_POINTS`]).
 pub const PARTICLES: IntLimit = IntLimit {
     name: "particles",
     page: Some("particles"),

@@ -4,6 +4,7 @@
 
 use fmp::cli::run;
 use fmp::marginal::EmpiricalMarginal;
+use fmp::ode::{time_grid, Integrator, MarginalField, Solver};
 use fmp::path::{GaussianPath, Schedule};
 
 fn args(s: &str) -> Vec<String> {
@@ -560,4 +561,136 @@ fn help_lists_every_range() {
         );
     }
     assert_eq!(run(&args("train --steps 5 -h")).code, 0);
+}
+
+/// The page's default cloud (`preset_points("moons", 1000, 1)`) in a CSV file.
+fn moons_file(name: &str) -> (Vec<[f64; 2]>, String) {
+    let data =
+        fmp::data::sample_preset(fmp::data::Preset::TwoMoons, 1000, &mut fmp::rng::seeded(1));
+    let file = temp_file(name, &fmp::data::points_to_csv(&data));
+    (data, file)
+}
+
+#[test]
+fn flow_exact_lands_on_the_data_like_the_page() {
+    let (data, file) = moons_file("flow-moons.csv");
+    for schedule in Schedule::ALL {
+        let out_file = temp_file(&format!("flow-out-{}.csv", schedule.name()), "");
+        let out = run(&args(&format!(
+            "flow --data {file} --field exact --schedule {} --steps 50 --out {out_file}",
+            schedule.name()
+        )));
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        let line = out.stdout.trim_end();
+        assert_eq!(out.stdout.lines().count(), 1);
+        assert!(
+            line.starts_with("{\"command\":\"flow\"") && line.ends_with('}'),
+            "{line}"
+        );
+        assert_eq!(json_field(line, "solver"), Some("\"exact-step\""));
+        assert_eq!(json_field(line, "particles"), Some("2000"));
+        assert_eq!(json_field(line, "data_points"), Some("1000"));
+        assert_eq!(json_field(line, "data_rescaled"), Some("false"));
+        assert_eq!(json_field(line, "train_steps"), Some("null"));
+        assert_eq!(json_field(line, "w2_points"), Some("1000"));
+        let num = |key: &str| -> f64 {
+            json_field(line, key)
+                .and_then(|v| v.parse().ok())
+                .unwrap_or_else(|| panic!("{key} in {line}"))
+        };
+        assert_eq!(num("t_end"), schedule.t_max());
+        assert!((num("beta_end") - 1e-3).abs() < 1e-12);
+        assert!(num("near_share") >= 0.99, "{line}");
+        assert!(num("w2") < 0.2, "{line}");
+        // The particles are the page's: noise_points(2000, 0) on the same grid and solver.
+        let written =
+            fmp::data::parse_points_csv(&std::fs::read_to_string(&out_file).expect("out"))
+                .expect("csv");
+        let mut rng = fmp::rng::seeded(0);
+        let mut xs: Vec<[f64; 2]> = (0..2000).map(|_| fmp::rng::normal_pair(&mut rng)).collect();
+        let marginal = EmpiricalMarginal::new(data.clone(), GaussianPath::new(schedule));
+        Integrator::new().integrate_on(
+            &mut MarginalField {
+                marginal: &marginal,
+            },
+            Solver::PosteriorStep,
+            &mut xs,
+            &time_grid(schedule, 50),
+        );
+        assert_eq!(written, xs, "{schedule:?}");
+    }
+}
+
+#[test]
+fn flow_learned_trains_with_the_app_defaults_and_generalizes() {
+    let (_, file) = moons_file("flow-learned.csv");
+    let out_file = temp_file("flow-learned-out.csv", "");
+    let out = run(&args(&format!(
+        "flow --data {file} --field learned --train-steps 300 --particles 500 --steps 20 \
+         --seed 4 --out {out_file}"
+    )));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let line = out.stdout.trim_end();
+    assert_eq!(json_field(line, "solver"), Some("\"rk4\""));
+    assert_eq!(json_field(line, "train_steps"), Some("300"));
+    assert_eq!(json_field(line, "seed"), Some("4"));
+    assert_eq!(json_field(line, "w2_points"), Some("500"));
+    let near: f64 = json_field(line, "near_share")
+        .and_then(|v| v.parse().ok())
+        .expect("near");
+    let w2: f64 = json_field(line, "w2")
+        .and_then(|v| v.parse().ok())
+        .expect("w2");
+    // Between the points, not on them, yet near the moons.
+    assert!(near < 0.5, "{line}");
+    assert!(w2 < 0.5, "{line}");
+    let written = fmp::data::parse_points_csv(&std::fs::read_to_string(&out_file).expect("out"))
+        .expect("csv");
+    assert_eq!(written.len(), 500);
+    // Every solver runs on the learned field, the closed-form step included (DDIM).
+    let out = run(&args(&format!(
+        "flow --data {file} --field learned --train-steps 20 --particles 100 --steps 5 \
+         --solver exact-step --schedule cosine --out {out_file}"
+    )));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+}
+
+#[test]
+fn flow_errors_are_one_line() {
+    let (_, file) = moons_file("flow-errors.csv");
+    let missing = std::env::temp_dir().join("fmp-cli-no-such-dir/out.csv");
+    let missing = missing.to_string_lossy();
+    for (line, want) in [
+        (
+            format!("flow --data {file} --field exact --out o.csv --train-steps 5"),
+            "error: --train-steps is for --field learned".to_string(),
+        ),
+        (
+            format!("flow --data {file} --field exact"),
+            "error: flow needs --out OUT.csv".to_string(),
+        ),
+        (
+            format!("flow --data {file} --field exact --out o.csv --steps 401"),
+            "error: --steps must be an integer in 2..=400 (got 401)".to_string(),
+        ),
+        (
+            format!("flow --data {file} --field exact --out o.csv --particles 5001"),
+            "error: --particles must be an integer in 100..=5000 (got 5001)".to_string(),
+        ),
+        (
+            format!("flow --data {file} --field exact --out o.csv --solver rk5"),
+            "error: --solver must be one of euler, midpoint, rk4, exact-step (got rk5)".to_string(),
+        ),
+    ] {
+        assert_eq!(usage_error(&args(&line)), want, "{line}");
+    }
+    // An unwritable output names the file; a missing input too.
+    let err = usage_error(&args(&format!(
+        "flow --data {file} --field exact --steps 2 --particles 100 --out {missing}"
+    )));
+    assert!(err.starts_with(&format!("error: {missing}: ")), "{err}");
+    let err = usage_error(&args(
+        "flow --data /nonexistent/d.csv --field exact --out o.csv",
+    ));
+    assert!(err.starts_with("error: /nonexistent/d.csv: "), "{err}");
 }
