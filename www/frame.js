@@ -25,6 +25,7 @@ export class FrameLoop {
     /** Frame interval, exponential average (ms), and whether trails are paused to keep up. */
     this.intervalEma = 16;
     this.lite = false;
+    this.duty = 1; // the share of the time the workers compute (see Session.setDuty)
     /** @type {number | null} */
     this.lastNow = null;
     this.legendKey = '';
@@ -59,6 +60,11 @@ export class FrameLoop {
     this.lastNow = now;
     if (!this.lite && this.intervalEma > 25) this.lite = true;
     else if (this.lite && this.intervalEma < 18) this.lite = false;
+    // Still slow without trails: the workers leave the page more of the CPU (down to a
+    // third of the time), and take it back once frames are quick again.
+    if (this.lite && this.intervalEma > 30) this.duty = Math.max(0.34, this.duty - 0.01);
+    else if (this.intervalEma < 20) this.duty = Math.min(1, this.duty + 0.01);
+    session.setDuty(Math.round(this.duty * 20) / 20);
     let t1 = clock.tick(now, store.state.t, store.state.play);
     // While the exact flow is still being computed (or not yet begun), playing time does not
     // run ahead of it: the particles shown are those of time t. The slider's track shows how
@@ -164,7 +170,7 @@ export class FrameLoop {
       {
         color: COLORS[view.exactColor ?? 'exact'],
         label: view.exactLabel ? `${view.exactLabel} (${this.app.solverLabel(s.solver)})`
-          : `exact u_t^target particles (squares; ${this.app.solverLabel('exact-step')}, ${s.odeSteps} steps)`,
+          : `exact u_t^target particles (squares; ${this.app.solverLabel(s.solver)}, ${s.odeSteps} steps)`,
       },
       { color: COLORS.data, label: 'data z_i' },
     ];

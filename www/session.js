@@ -92,6 +92,7 @@ export class Session {
   constructor(events) {
     this.events = events;
     this.generation = 0;
+    this.duty = 1;
     /** Whether the newest weights are those of a paused (or never started) trainer. */
     this.settled = true;
     /** @type {Record<FlowKind, Trajectory | null>} */
@@ -122,6 +123,18 @@ export class Session {
     });
     this.connect();
     setInterval(() => { const now = performance.now(); this.train.watch(now); this.flow.watch(now); }, PING_MS);
+  }
+
+  /**
+   * The share of the time the workers compute (1: all of it). The page lowers it while its
+   * frames are slow, so that on a machine with few cores the animation keeps up.
+   * @param {number} duty
+   */
+  setDuty(duty) {
+    if (duty === this.duty) return;
+    this.duty = duty;
+    this.train.post({ type: 'duty', duty });
+    this.flow.post({ type: 'duty', duty });
   }
 
   /** A new channel from the training worker to the flow worker (each end transferred). */

@@ -10,6 +10,7 @@
 //      {type:'clear', generation}                 no network (the cloud is empty)
 //      {type:'points', points}                    continue training on an edited cloud
 //      {type:'lr', lr} | {type:'play'} | {type:'pause'} | {type:'step', n} | {type:'ping'}
+//      {type:'duty', duty}   the share of the time to compute (the page lowers it when its frames are slow)
 //      {type:'crash', how?: 'trap'}                 (tests only)
 // Out: {type:'ready'} | {type:'pong'} | {type:'progress', generation, steps, cfm, fm, cos, meanCfm, stepsPerSec}
 //      {type:'weights', generation, steps, config, weights(Float32Array, transferred), paused}
@@ -36,7 +37,9 @@ let lastSnapshot = 0;
 let rate = { t0: 0, s0: 0, value: 0 };
 /** @type {MessagePort | null} */
 let flowPort = null;
-let trapNext = false; // for the end-to-end test of a trap inside the training loop
+let trapNext = false;
+// The share of the time this worker computes (the page lowers it when its frames are slow).
+let duty = 1; // for the end-to-end test of a trap inside the training loop
 
 // A zero-delay yield to the event loop (setTimeout would clamp to 4 ms).
 const channel = new MessageChannel();
@@ -98,7 +101,10 @@ async function loop() {
       const spent = performance.now() - t0;
       chunk = Math.max(1, Math.min(2000, Math.round(chunk * (spent > 0 ? CHUNK_MS / spent : 2))));
       if (performance.now() - lastSnapshot > SNAPSHOT_MS) snapshot();
-      await yieldNow();
+      // When the page's frames come slowly, it asks the workers to leave it some CPU: after a
+      // chunk of `spent` ms, rest spent * (1 / duty - 1) ms.
+      if (duty < 1) await new Promise((r) => setTimeout(r, spent * (1 / duty - 1)));
+      else await yieldNow();
     }
     snapshot();
   } finally {
@@ -154,6 +160,9 @@ onmessage = async (ev) => {
         break;
       case 'play':
         start();
+        break;
+      case 'duty':
+        duty = Math.max(0.1, Math.min(1, m.duty));
         break;
       case 'pause':
         running = false;
