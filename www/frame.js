@@ -60,10 +60,10 @@ export class FrameLoop {
     this.lastNow = now;
     if (!this.lite && this.intervalEma > 25) this.lite = true;
     else if (this.lite && this.intervalEma < 18) this.lite = false;
-    // Still slow without trails: the workers leave the page more of the CPU (down to a
-    // third of the time), and take it back once frames are quick again.
-    if (this.lite && this.intervalEma > 30) this.duty = Math.max(0.34, this.duty - 0.01);
-    else if (this.intervalEma < 20) this.duty = Math.min(1, this.duty + 0.01);
+    // Still slower than 30 frames a second without trails: the workers leave the page more of
+    // the CPU (down to a third of the time), and take it back as frames speed up again.
+    if (this.lite && this.intervalEma > 36) this.duty = Math.max(0.34, this.duty - 0.01);
+    else if (this.intervalEma < 28) this.duty = Math.min(1, this.duty + 0.01);
     session.setDuty(Math.round(this.duty * 20) / 20);
     let t1 = clock.tick(now, store.state.t, store.state.play);
     // While the exact flow is still being computed (or not yet begun), playing time does not

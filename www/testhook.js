@@ -60,6 +60,8 @@ export function installTestHook(app) {
       if (how === 'terminate') session[which].worker.terminate();
       else session[which].post({ type: 'crash', how });
     },
+    /** The share of the time the workers compute (lowered while frames are slow). */
+    duty: () => session.duty,
     /** How often each worker was replaced. */
     restarts: () => ({ train: session.train.restarts, flow: session.flow.restarts }),
   };
