@@ -278,8 +278,11 @@ impl Mlp {
 
     /// The network of shape `config` with the parameters `params` (the layout of
     /// [`Mlp::params`], e.g. a snapshot of another network). Errors name the expected and the
-    /// given length, or the empty shape (width and depth must be at least 1).
-    pub fn from_params(config: MlpConfig, params: &[f32]) -> Result<Mlp, String> {
+    /// given length, or the empty shape (width and depth must be at least 1). A `Vec` is taken
+    /// over without a copy (a weight snapshot arriving from the training worker); a slice is
+    /// copied.
+    pub fn from_params(config: MlpConfig, params: impl Into<Vec<f32>>) -> Result<Mlp, String> {
+        let params: Vec<f32> = params.into();
         if config.width == 0 || config.depth == 0 {
             return Err(format!(
                 "width and depth must be at least 1 (got width {}, depth {})",
@@ -298,7 +301,7 @@ impl Mlp {
         }
         Ok(Mlp {
             config,
-            params: params.to_vec(),
+            params,
             spans: layout(&config),
         })
     }
@@ -776,7 +779,7 @@ mod tests {
         };
         assert!(Mlp::from_params(wider, mlp.params()).is_err());
         let empty = MlpConfig { depth: 0, ..config };
-        assert!(Mlp::from_params(empty, &[])
+        assert!(Mlp::from_params(empty, Vec::new())
             .expect_err("no hidden layer")
             .contains("at least 1"));
         // num_params matches a hand count: (7*64+64) + 2*(64*64+64) + (64*2+2).

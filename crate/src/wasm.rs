@@ -369,9 +369,10 @@ impl TrainerHandle {
         self.trainer.set_lr(lr);
     }
 
-    /// All weights as one flat buffer (see `Mlp::params`).
-    pub fn weights(&self) -> Vec<f32> {
-        self.trainer.model().params().to_vec()
+    /// All weights as one flat buffer (see `Mlp::params`), copied once, straight out of wasm
+    /// memory into a new `Float32Array` (no intermediate `Vec`).
+    pub fn weights(&self) -> js_sys::Float32Array {
+        js_sys::Float32Array::from(self.trainer.model().params())
     }
 
     /// Steps done so far.
@@ -490,7 +491,7 @@ impl Fields {
         width: usize,
         depth: usize,
         time_features: usize,
-        weights: &[f32],
+        weights: Vec<f32>,
     ) -> Result<(), JsError> {
         check_shape(width, depth, time_features)?;
         let config = MlpConfig {

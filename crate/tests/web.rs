@@ -190,14 +190,14 @@ fn set_model_takes_trainer_weights_and_checks_their_length() {
     let mut trainer =
         fmp::wasm::TrainerHandle::new(&cloud, 16, 2, 1, 32, 1e-2, "linear", 3).unwrap();
     trainer.train(5, false);
-    let weights = trainer.weights();
+    let weights = trainer.weights().to_vec();
     let mut fields = Fields::new();
     fields.set_points(&cloud).unwrap();
     assert!(!fields.has_model());
-    assert!(fields.set_model(16, 2, 1, &weights[1..]).is_err());
-    assert!(fields.set_model(0, 2, 1, &[]).is_err());
+    assert!(fields.set_model(16, 2, 1, weights[1..].to_vec()).is_err());
+    assert!(fields.set_model(0, 2, 1, Vec::new()).is_err());
     assert!(!fields.has_model());
-    fields.set_model(16, 2, 1, &weights).unwrap();
+    fields.set_model(16, 2, 1, weights).unwrap();
     assert!(fields.has_model());
     let xs = [0.1f32, 0.2, -1.0, 0.5];
     let u = fields.velocity("learned", &xs, 0.5).unwrap();
@@ -345,7 +345,9 @@ fn summaries_on_samples_of_p_t() {
     let mut trainer =
         fmp::wasm::TrainerHandle::new(&cloud, 32, 2, 2, 128, 1e-2, "linear", 3).unwrap();
     trainer.train(50, false);
-    fields.set_model(32, 2, 2, &trainer.weights()).unwrap();
+    fields
+        .set_model(32, 2, 2, trainer.weights().to_vec())
+        .unwrap();
     let learned = fields.residual_on_samples("learned", 0.5, 500, 1).unwrap();
     let error = fields.error_on_samples(0.5, 500, 1).unwrap();
     assert!(learned.is_finite() && learned > 0.01, "{learned}");
@@ -396,7 +398,9 @@ fn score_denoiser_and_divergence_views() {
     let mut trainer =
         fmp::wasm::TrainerHandle::new(&cloud, 16, 2, 1, 64, 1e-2, "cosine", 3).unwrap();
     trainer.train(20, false);
-    fields.set_model(16, 2, 1, &trainer.weights()).unwrap();
+    fields
+        .set_model(16, 2, 1, trainer.weights().to_vec())
+        .unwrap();
     let l0 = fields.velocity("score_learned", &xs, 0.0).unwrap();
     assert!(
         l0.iter().zip(&xs).all(|(s, x)| (s + x).abs() < 1e-5),
