@@ -20,6 +20,9 @@ export class LossChart {
     /** @type {{ cfm: number, fm: number } | null} */ this.ema = null;
     this.cos = NaN;
     this.dirty = true;
+    /** C = L_CFM - L_FM of the drawing (Monte Carlo) and its standard error, or NaN. */
+    this.gap = NaN;
+    this.gapErr = NaN;
     this.reset();
     this.lastDraw = 0;
   }
@@ -49,6 +52,17 @@ export class LossChart {
     this.dirty = true;
   }
   /**
+   * The constant C of the current drawing and schedule (drawn as a dashed line: the floor of
+   * L_CFM).
+   * @param {number} c
+   * @param {number} stderr
+   */
+  setGap(c, stderr) {
+    this.gap = c;
+    this.gapErr = stderr;
+    this.dirty = true;
+  }
+  /**
    * Shows the current values in the legend beside the chart, and the chart's text alternative.
    * @param {{ cfm: number, fm: number, diff: number } | null} latest
    */
@@ -74,7 +88,7 @@ export class LossChart {
     if (w < 10 || h < 10) return;
     if (this.canvas.width !== w || this.canvas.height !== h) { this.canvas.width = w; this.canvas.height = h; }
     const [steps, cfm, fm] = [this.steps, this.cfm, this.fm].map((a) => Float32Array.from(a));
-    draw_loss_chart(this.canvas, steps, cfm, fm);
+    draw_loss_chart(this.canvas, steps, cfm, fm, this.gap);
     this.dirty = false;
     this.lastDraw = now;
   }

@@ -91,12 +91,20 @@ export function memorization(traj, data) {
   return `At t = 1, samples within ${MEMO_RADIUS} of a training point: ${part(traj.exact, 'exact marginal')} (memorizes), ${part(traj.learned, 'learned')} (generalizes between points).`;
 }
 
-/** The caption under the loss chart. */
-export function lossCaption(latest) {
+/**
+ * The caption under the loss chart.
+ * @param {{ cfm: number, fm: number, diff: number, cos: number } | null} latest
+ * @param {number} [gap] C of the drawing, or NaN
+ * @param {number} [gapErr] its standard error
+ */
+export function lossCaption(latest, gap = NaN, gapErr = NaN) {
   if (!latest) return 'Press Train: the chart shows L_CFM (what the network is trained on), L_FM (the loss against the exact field, estimated on the same batch) and their difference.';
+  const c = Number.isFinite(gap)
+    ? ` For this drawing C = ${fmt(gap)} ± ${fmt(gapErr)} (Monte Carlo, the dashed line): L_CFM bottoms out there, not at zero.`
+    : '';
   return `L_CFM − L_FM = ${fmt(latest.diff)}: level, because in expectation the difference is a constant C that does not depend on θ, `
     + 'so E[∇L_CFM] = ∇L_FM and minimizing L_CFM minimizes L_FM. On one batch the two gradients only roughly agree: '
-    + `Cosine between their gradients on a batch: ${fmt(latest.cos)}. (Losses of the trained weights; particles and arrows use their moving average.)`;
+    + `Cosine between their gradients on a batch: ${fmt(latest.cos)}.${c} (Losses of the trained weights; particles and arrows use their moving average.)`;
 }
 
 /** The schedule (alpha_t, beta_t) and its conditional vector field, as MathML. */

@@ -17,9 +17,12 @@
 //      {type:'traj', kind, generation, frames, n, steps}  a complete trajectory (learned)
 //      {type:'error', message, fatal} (fatal: a trap; the session replaces this worker)
 //      {type:'pong'}                              the answer to {type:'ping'} (the session's watchdog)
+//      {type:'gap', c, stderr, samples}           C = L_CFM - L_FM of the drawing (Monte Carlo)
 import init, { Fields, noise_points } from './pkg/fmp.js';
 
 const SLICE_MS = 25;
+/** Monte Carlo draws for the constant C of the drawing (stderr about 0.04 on the moons). */
+const GAP_SAMPLES = 5000;
 const LEARNED_MS = 600;
 let lastLearned = -Infinity;
 const KINDS = ['learned', 'exact', 'uniform'];
@@ -185,6 +188,11 @@ onmessage = async (ev) => {
         fields.set_schedule(m.schedule);
         haveCloud = m.points.length > 0;
         if (!haveCloud) jobs.clear();
+        // C = E|u(x|z)|^2 - E|u(x)|^2 for this drawing and schedule: the floor of L_CFM.
+        if (haveCloud) {
+          const [c, stderr] = fields.cfm_fm_gap(GAP_SAMPLES, 1);
+          postMessage({ type: 'gap', c, stderr, samples: GAP_SAMPLES });
+        }
         want('exact');
         want('uniform');
         break;

@@ -122,7 +122,7 @@ export class FrameLoop {
     setIfChanged($('fit'), 'textContent', ui.fit);
     chart.draw(now);
     const latest = chart.latest();
-    setIfChanged($('loss-caption'), 'textContent', lossCaption(latest));
+    setIfChanged($('loss-caption'), 'textContent', lossCaption(latest, chart.gap, chart.gapErr));
     chart.showValues(latest);
     this.schedule(s.schedule, t);
     ui.frames += 1;

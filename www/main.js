@@ -79,6 +79,7 @@ const session = new Session({
     if (kind !== 'uniform') ui.fit = null;
   },
   onFlowError: (message) => showMessage(`Could not compute the particle flow: ${message}`, 'error'),
+  onGap: (c, stderr) => chart.setGap(c, stderr),
   onRestart: (which, reason) => {
     if (which === 'training') training.onRestart(reason);
     else showMessage(`The flow worker stopped (${reason}); restarted.`, 'error');

@@ -25,6 +25,7 @@ import { Trajectory } from './particles.js';
  *   onTrajectory: (kind: FlowKind) => void,
  *   onFlowError: (message: string) => void,
  *   onRestart: (which: 'training' | 'flow', reason: string) => void,
+ *   onGap: (c: number, stderr: number) => void,
  * }} SessionEvents
  */
 
@@ -235,6 +236,7 @@ export class Session {
     if (m.generation !== undefined && m.generation !== this.generation) return;
     if (m.type === 'error' && m.fatal) { this.flow.restart(m.message); return; }
     if (m.type === 'error') { this.events.onFlowError(m.message); return; }
+    if (m.type === 'gap') { this.events.onGap(m.c, m.stderr); return; }
     if (this.last.cloud?.points.length === 0) return; // frames of a cloud that is gone
     if (m.type === 'traj') this.traj[/** @type {FlowKind} */ (m.kind)] = new Trajectory(m.frames, m.n, m.steps);
     else if (m.type === 'begin') this.traj[/** @type {FlowKind} */ (m.kind)] = Trajectory.streamed(m.first, m.n, m.steps);

@@ -19,6 +19,7 @@ pub fn loss_chart(
     steps: &[f32],
     cfm: &[f32],
     fm: &[f32],
+    gap: f32,
 ) -> Result<(), String> {
     let backend = CanvasBackend::with_canvas_object(canvas).ok_or_else(|| err("no 2d context"))?;
     let root = backend.into_drawing_area();
@@ -26,7 +27,8 @@ pub fn loss_chart(
     let n = steps.len().min(cfm.len()).min(fm.len());
     let diff: Vec<f32> = (0..n).map(|i| cfm[i] - fm[i]).collect();
     let positive = |v: &&f32| v.is_finite() && **v > 0.0;
-    let all = cfm[..n].iter().chain(&fm[..n]).chain(&diff);
+    let gaps = [gap];
+    let all = cfm[..n].iter().chain(&fm[..n]).chain(&diff).chain(&gaps);
     let lo = all
         .clone()
         .filter(positive)
@@ -53,7 +55,7 @@ pub fn loss_chart(
         .configure_mesh()
         .x_labels(6)
         // Enough ticks to read values off, few enough that a log axis's top decade does not crowd.
-        .y_labels(if n == 0 { 3 } else { 7 })
+        .y_labels(if n == 0 { 3 } else { 10 })
         .x_desc("training step")
         .y_desc("loss (log scale)")
         .axis_desc_style(("sans-serif", 12))
@@ -78,6 +80,17 @@ pub fn loss_chart(
         chart
             .draw_series(LineSeries::new(points, color.stroke_width(2)))
             .map_err(err)?;
+    }
+    // C, the floor of L_CFM (dashed, in the colour of the difference it is the mean of).
+    if gap.is_finite() && gap > 0.0 {
+        let dashes = (0..40).map(|k| {
+            let a = x_max * k as f32 / 40.0;
+            PathElement::new(
+                vec![(a, gap), (a + x_max / 80.0, gap)],
+                RGBColor(90, 90, 90).stroke_width(1),
+            )
+        });
+        chart.draw_series(dashes).map_err(err)?;
     }
     root.present().map_err(err)
 }

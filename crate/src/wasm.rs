@@ -143,15 +143,17 @@ pub fn beta_min() -> f64 {
     crate::path::BETA_MIN
 }
 
-/// The loss chart: CFM and exact FM losses (and their difference) against steps, log scale.
+/// The loss chart: CFM and exact FM losses (and their difference) against steps, log scale,
+/// with C (`gap`, NaN for none), the floor of the CFM loss, as a dashed line.
 #[wasm_bindgen]
 pub fn draw_loss_chart(
     canvas: web_sys::HtmlCanvasElement,
     steps: &[f32],
     cfm: &[f32],
     fm: &[f32],
+    gap: f32,
 ) -> Result<(), JsError> {
-    crate::plot::loss_chart(canvas, steps, cfm, fm).map_err(|e| JsError::new(&e))
+    crate::plot::loss_chart(canvas, steps, cfm, fm, gap).map_err(|e| JsError::new(&e))
 }
 
 /// The `alpha_t`, `beta_t` chart of schedule `name` with a marker at `t`.

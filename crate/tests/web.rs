@@ -57,12 +57,19 @@ fn loss_chart_draws_both_losses_in_their_colours() {
     let steps: Vec<f32> = (0..50).map(|k| (k * 10) as f32).collect();
     let cfm: Vec<f32> = (0..50).map(|k| 3.0 - (k as f32) / 50.0).collect();
     let fm: Vec<f32> = (0..50).map(|k| 1.0 / (1.0 + k as f32 / 10.0)).collect();
-    fmp::wasm::draw_loss_chart(c.clone(), &steps, &cfm, &fm).unwrap();
+    fmp::wasm::draw_loss_chart(c.clone(), &steps, &cfm, &fm, f32::NAN).unwrap();
     assert!(
         pixels_like(&c, [232, 89, 12]) > 100,
         "the CFM line (orange)"
     );
     assert!(pixels_like(&c, [25, 113, 194]) > 100, "the FM line (blue)");
+    // C, the floor of L_CFM, adds a dashed grey line: more grey pixels than without it.
+    let grey_without = pixels_like(&c, [90, 90, 90]);
+    fmp::wasm::draw_loss_chart(c.clone(), &steps, &cfm, &fm, 0.5).unwrap();
+    assert!(
+        pixels_like(&c, [90, 90, 90]) > grey_without + 50,
+        "the dashed line of C"
+    );
     // The schedule chart draws alpha_t and beta_t in the same colours.
     let s = canvas(170, 100);
     fmp::wasm::draw_schedule_chart(s.clone(), "cosine", 0.3).unwrap();
