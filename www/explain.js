@@ -54,6 +54,17 @@ function stats(grid) {
  * { what (Fields.grid name), map, range(grid) -> [lo, hi], transform?(v), legend(), note }.
  */
 export function heatFor(field, density) {
+  if (field === 'divergence') {
+    // Like the residuals, the divergence spans decades (1/beta_t^2 near the data late in
+    // time): a signed log scale, blue for sinks, red for sources.
+    const h = {
+      what: field, map: 'diverging',
+      transform: (r) => Math.sign(r) * Math.log10(1 + Math.abs(r)),
+      range(grid) { h.stats = stats(grid); return [-RESIDUAL_DECADES, RESIDUAL_DECADES]; },
+      legend: () => ({ gradient: gradientCss('diverging'), lo: -(10 ** RESIDUAL_DECADES), hi: 10 ** RESIDUAL_DECADES, label: 'divergence: sink − / source + (signed log scale)' }),
+    };
+    return h;
+  }
   if (field?.startsWith('residual')) {
     // Residuals span many decades (1e-13 for the exact pair, 1e3 for a wrong field near the
     // data's edge): shown on a signed log scale, sign(r) log10(1 + |r|).

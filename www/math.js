@@ -29,6 +29,7 @@ const pInit = sub(mi('p'), '<mtext>init</mtext>');
 const L = (name) => sub(mi('L'), `<mtext>${name}</mtext>`);
 const E = (over) => `<msub><mi>𝔼</mi><mrow>${over}</mrow></msub>`;
 const sim = mo('∼');
+const mover = (a, accent) => `<mover>${mi(a)}<mo>${accent}</mo></mover>`;
 const div = `<mo>∇</mo>${mo('·')}`;
 const eps = mi('ε');
 const tU = `${t}${sim}${mi('U')}${mo('[')}<mn>0</mn>${mo(',')}<mn>1</mn>${mo(']')}`;
@@ -58,6 +59,12 @@ export const F = {
   gap: `${L('CFM')}${paren(mi('θ'))}${mo('=')}${L('FM')}${paren(mi('θ'))}${mo('+')}${mi('C')}${mo(',')}<mspace width="0.5em"/>${mi('C')}${mo('=')}<mi>𝔼</mi>${norm(cond(uT))}${mo('−')}<mi>𝔼</mi>${norm(`${uT}${paren(x)}`)}`,
   gradients: `<mi>𝔼</mi>${mo('[')}<msub><mo>∇</mo>${mi('θ')}</msub>${L('CFM')}${mo(']')}${mo('=')}<msub><mo>∇</mo>${mi('θ')}</msub>${L('FM')}`,
   target: `${x}${mo('=')}${alpha}${z}${mo('+')}${beta}${eps}${mo(',')}<mspace width="0.5em"/>${cond(uT)}${mo('=')}${dot('α')}${z}${mo('+')}${dot('β')}${eps}${mo(',')}<mspace width="0.5em"/>${eps}${sim}${N}${paren(`<mn>0</mn>${mo(',')}${mi('I')}`)}`,
+  score: `<mo>∇</mo><mi>log</mi>${p_t}${paren(x)}${mo('=')}${frac(`${alpha}${mover('z', '¯')}${mo('−')}${x}`, `<msubsup>${mi('β')}${t}<mn>2</mn></msubsup>`)}`,
+  scoreToField: `${uT}${mo('=')}${paren(`<msubsup>${mi('β')}${t}<mn>2</mn></msubsup>${frac(dot('α'), alpha)}${mo('−')}${dot('β')}${beta}`)}<mo>∇</mo><mi>log</mi>${p_t}${mo('+')}${frac(dot('α'), alpha)}${x}`,
+  fieldToScore: `${sub(mi('s'), mi('θ'))}${mo('=')}${frac(`${alpha}${uTh}${mo('−')}${dot('α')}${x}`, `<msubsup>${mi('β')}${t}<mn>2</mn></msubsup>${dot('α')}${mo('−')}${dot('β')}${beta}${alpha}`)}`,
+  denoiser: `${mover('z', '¯')}${paren(`${x}${mo(',')}${t}`)}${mo('=')}<mi>𝔼</mi>${mo('[')}${z}${mo('|')}${x}${mo(',')}${t}${mo(']')}${mo('=')}${sumOver('i')}${sub(mi('w'), mi('i'))}${zi}`,
+  fieldFromDenoiser: `${uT}${paren(x)}${mo('=')}${paren(`${dot('α')}${mo('−')}${frac(dot('β'), beta)}${alpha}`)}${mover('z', '¯')}${mo('+')}${frac(dot('β'), beta)}${x}`,
+  divergence: `<mo>∇</mo>${mo('·')}${uT}${paren(x)}`,
   noiseToData: `${pInit}${mo('=')}${N}${paren(`<mn>0</mn>${mo(',')}${mi('I')}`)}<mspace width="1em"/>${mo('→')}<mspace width="1em"/>${pData}`,
 };
 

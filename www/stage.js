@@ -151,18 +151,26 @@ export class Stage {
 
     if (s.arrows) {
       const kind = s.arrows;
-      const key = `${kind}|${tq}|${s.versions.cloud}|${kind === 'learned' || kind === 'error' ? s.versions.model : ''}|${kind === 'conditional' ? s.z : ''}`;
+      const usesModel = kind === 'learned' || kind === 'error' || kind === 'score_learned';
+      const key = `${kind}|${tq}|${s.versions.cloud}|${usesModel ? s.versions.model : ''}|${kind === 'conditional' ? s.z : ''}`;
       const z = s.z;
+      const field = kind === 'error' ? 'marginal' : kind;
       const vs = kind === 'conditional'
         ? this.arrowField('conditional', key, (xs) => this.fields.conditional_velocity(xs, tq, z[0], z[1]))
-        : this.arrowField(kind === 'error' ? 'marginal' : kind, key, (xs) => this.fields.velocity(kind === 'error' ? 'marginal' : kind, xs, tq));
+        : kind === 'denoiser'
+          // The posterior mean comes as positions: the arrow is the step from x to it.
+          ? this.arrowField('denoiser', key, (xs) => this.fields.velocity('denoiser', xs, tq).map((v, i) => v - xs[i]))
+          : this.arrowField(field, key, (xs) => this.fields.velocity(field, xs, tq));
       const cell = (w / ARROW_GRID);
       if (kind === 'error') {
         const vl = this.arrowField('learned', key, (xs) => this.fields.velocity('learned', xs, tq));
         if (vs) drawArrows(ctx, view, this.arrowXs, vs, 'rgba(25,113,194,0.75)', cell * 0.9, 1.5, w, h, 1.2 * dpr);
         if (vl) drawArrows(ctx, view, this.arrowXs, vl, 'rgba(232,89,12,0.8)', cell * 0.9, 1.5, w, h, 1.2 * dpr);
       } else if (vs) {
-        const color = { learned: COLORS.learned, marginal: COLORS.exact, conditional: COLORS.cond }[kind];
+        const color = {
+          learned: COLORS.learned, marginal: COLORS.exact, conditional: COLORS.cond,
+          score: COLORS.exact, score_learned: COLORS.learned, denoiser: COLORS.exact,
+        }[kind];
         drawArrows(ctx, view, this.arrowXs, vs, color, cell * 0.9, 1.5, w, h, 1.3 * dpr);
       }
     }

@@ -29,7 +29,7 @@ const f = Object.fromEntries(Object.entries(F).map(([k, v]) => [k, inline(v)]));
  * - caption(t, extra): the HTML caption under the stage.
  * @typedef {{ id: string, label: string, lesson: string,
  *   needs: { model?: boolean, z?: boolean },
- *   arrows: 'learned' | 'marginal' | 'conditional' | 'error' | null,
+ *   arrows: 'learned' | 'marginal' | 'conditional' | 'error' | 'score' | 'score_learned' | 'denoiser' | null,
  *   heat: string | null,
  *   extraFlow?: 'uniform', exactColor?: 'uniform', exactLabel?: string, sideLabel?: string,
  *   caption: (t: string, extra: string) => string }} View
@@ -56,6 +56,22 @@ export const VIEWS = [
   {
     id: 'error', label: 'error |u_t^θ − u_t^target|', lesson: 'fm', needs: { model: true }, arrows: 'error', heat: 'error',
     caption: (t, extra) => `Error ${f.error} ${t} (shading): orange arrows learned, blue exact; where they disagree, training has work left. ${extra}`,
+  },
+  {
+    id: 'score', label: 'score ∇log p_t (exact)', lesson: 'fm', needs: {}, arrows: 'score', heat: null,
+    caption: (t, extra) => `Score ${f.score} of the exact marginal path ${t}: it points up the density, towards the data. For Gaussian paths field and score determine each other: ${f.scoreToField}. ${extra}`,
+  },
+  {
+    id: 'score_learned', label: 'score of u_t^θ (learned)', lesson: 'fm', needs: { model: true }, arrows: 'score_learned', heat: null,
+    caption: (t, extra) => `The network's score ${t}, converted from ${f.learned} with the same identity solved for the score: ${f.fieldToScore} (no second network). Compare with the exact score view. ${extra}`,
+  },
+  {
+    id: 'denoiser', label: 'denoiser E[z | x, t]', lesson: 'fm', needs: {}, arrows: 'denoiser', heat: null,
+    caption: (t, extra) => `Arrows from each x towards the posterior mean ${f.denoiser} ${t} (long ones drawn shorter): where, on average over the data points that could have produced x, it came from. The marginal field is ${f.fieldFromDenoiser}. ${extra}`,
+  },
+  {
+    id: 'divergence', label: 'divergence ∇·u_t^target (sources and sinks)', lesson: 'fm', needs: {}, arrows: 'marginal', heat: 'divergence',
+    caption: (t, extra) => `Divergence ${f.divergence} of the exact field ${t}, in closed form: red where the flow spreads particles apart (a source), blue where it gathers them (a sink). Late in time the data points are sinks. ${extra}`,
   },
   {
     id: 'residual', label: 'continuity residual: exact u_t^target', lesson: 'fm', needs: {}, arrows: null, heat: 'residual',

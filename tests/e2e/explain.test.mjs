@@ -137,3 +137,26 @@ test('a true first visit opens the tour; closing it brings back the hint and the
     await fresh.close();
   }
 });
+
+test('the score, the network\'s score, the denoiser and the divergence views each draw their own stage', async () => {
+  const page = await openPage(browser.context);
+  await ready(page);
+  await page.click('#step');
+  await page.waitForFunction(() => window.fmp.trajectory('learned') !== null, null, { timeout: 20000 });
+  await pauseAt(page, 0.6);
+  const digests = new Map();
+  const captions = { score: /Score .* towards the data/, score_learned: /network's score/, denoiser: /posterior mean/, divergence: /Divergence .* sink/ };
+  for (const view of ['none', 'score', 'score_learned', 'denoiser', 'divergence']) {
+    await page.selectOption('#field', view);
+    await shows(page, view, 0.6);
+    digests.set(view, await stageDigest(page));
+    const caption = await page.textContent('#caption');
+    assert.doesNotMatch(caption, /undefined|NaN/, `caption of ${view}`);
+    if (captions[view]) assert.match(caption, captions[view]);
+    await page.screenshot({ path: join(ARTIFACTS, `view-${view}.png`) });
+  }
+  assert.equal(new Set(digests.values()).size, digests.size, 'each view draws a different stage');
+  assert.match(await page.textContent('#legend'), /divergence/);
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
