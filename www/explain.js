@@ -36,11 +36,12 @@ export function inspectorNote({ x, y, weights, top }) {
     + `the ${top.length} green arrows (largest weights) hold ${(100 * held).toFixed(0)}% of it, the blue arrow is the whole weighted sum u<sub>t</sub><sup>target</sup>(x).`;
 }
 
-/** Summary statistics of a heatmap grid. */
-function stats(grid) {
+/** Summary statistics of a heatmap grid (of the cells where `mask` is 1, when given). */
+function stats(grid, mask = null) {
   let lo = Infinity, hi = -Infinity, sumAbs = 0, n = 0;
-  for (const v of grid) {
-    if (!Number.isFinite(v)) continue;
+  for (let i = 0; i < grid.length; i++) {
+    const v = grid[i];
+    if (!Number.isFinite(v) || (mask && !mask[i])) continue;
     if (v < lo) lo = v;
     if (v > hi) hi = v;
     sumAbs += Math.abs(v); n++;
@@ -68,26 +69,37 @@ export function heatFor(field, density) {
   if (field?.startsWith('residual')) {
     // Residuals span many decades (1e-13 for the exact pair, 1e3 for a wrong field near the
     // data's edge): shown on a signed log scale, sign(r) log10(1 + |r|).
+    const kind = { residual: 'exact', residual_learned: 'learned', residual_uniform: 'uniform' }[field];
     const h = {
-      what: field, map: 'diverging',
+      what: field, map: 'diverging', masked: true,
+      // The summary: the mean |residual| on 8 x 50 samples of p_t (where the mass is).
+      summary: { kind, pieces: 8, per: 50 },
       transform: (r) => Math.sign(r) * Math.log10(1 + Math.abs(r)),
-      range(grid) { h.stats = stats(grid); return [-RESIDUAL_DECADES, RESIDUAL_DECADES]; },
+      range(grid, mask) { h.stats = stats(grid, mask); return [-RESIDUAL_DECADES, RESIDUAL_DECADES]; },
       legend: () => ({ gradient: gradientCss('diverging'), lo: -(10 ** RESIDUAL_DECADES), hi: 10 ** RESIDUAL_DECADES, label: 'residual (signed log scale)' }),
+      /** @param {{ samples: number, value: number } | null} summary */
+      note: (summary) => (summary
+        ? `Mean |residual| on ${summary.samples} samples of p<sub>t</sub>: ${fmt(summary.value)}. Shading only where log p<sub>t</sub> is within 8 of its maximum.`
+        : ''),
     };
-    Object.defineProperty(h, 'note', { get: () => (h.stats ? `Mean |residual| over the stage: ${fmt(h.stats.meanAbs)}.` : '') });
     return h;
   }
   if (field === 'error') {
     const h = {
-      what: 'error', map: 'error',
-      range(grid) { h.stats = stats(grid); return [0, Math.max(1e-6, h.stats.hi)]; },
-      legend: () => ({ gradient: gradientCss('error'), lo: 0, hi: h.stats?.hi ?? NaN, label: '|u_θ − u_t|' }),
+      what: 'error', map: 'error', masked: true,
+      summary: { kind: 'error', pieces: 1, per: 200 },
+      range(grid, mask) { h.stats = stats(grid, mask); return [0, Math.max(1e-6, h.stats.hi)]; },
+      legend: () => ({ gradient: gradientCss('error'), lo: 0, hi: h.stats?.hi ?? NaN, label: '|u_t^θ − u_t^target|' }),
+      /** @param {{ samples: number, value: number } | null} summary */
+      note: (summary) => (summary
+        ? `Median error on ${summary.samples} samples of p<sub>t</sub>: ${fmt(summary.value)}. Shading only where log p<sub>t</sub> is within 8 of its maximum.`
+        : ''),
     };
     return h;
   }
   if (density) {
     const h = {
-      what: 'logp', map: 'density', note: `Shading: log of ${inline(F.density)}.`,
+      what: 'logp', map: 'density', note: () => `Shading: log of ${inline(F.density)}.`,
       range(grid) { h.stats = stats(grid); return [h.stats.hi - 8, h.stats.hi]; },
       legend: () => ({ gradient: gradientCss('density'), lo: (h.stats?.hi ?? NaN) - 8, hi: h.stats?.hi ?? NaN, label: 'log p_t' }),
     };

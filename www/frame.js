@@ -107,7 +107,7 @@ export class FrameLoop {
       ui.memo ??= memorization(session.traj, pts);
       note = ui.memo;
     } else if (hover) note = inspectorNote(hover);
-    else if (heat?.note) note = heat.note;
+    else if (heat?.note) note = heat.note(heat.summary?.kind === stages[0].summary?.kind ? stages[0].summary : null);
     // Where 1/beta_t appears the core evaluates at min(t, t_max), beta_t_max = beta_min: say so.
     const tMax = schedule_t_max(s.schedule);
     if (t >= tMax) {

@@ -95,9 +95,10 @@ const heatCanvas = document.createElement('canvas');
 
 /**
  * Draws an n x n grid of values (row 0 at the top of the world box) with colour map `map`,
- * mapping [lo, hi] to [0, 1], smoothed by the browser's image scaling.
+ * mapping [lo, hi] to [0, 1], smoothed by the browser's image scaling; cells where `mask` is
+ * 0 are left transparent.
  */
-export function drawHeatmap(ctx, values, n, map, lo, hi, w, h, alpha = 0.85) {
+export function drawHeatmap(ctx, values, n, map, lo, hi, w, h, alpha = 0.85, mask = null) {
   heatCanvas.width = n; heatCanvas.height = n;
   const hctx = /** @type {CanvasRenderingContext2D} */ (heatCanvas.getContext('2d'));
   const img = hctx.createImageData(n, n);
@@ -105,7 +106,8 @@ export function drawHeatmap(ctx, values, n, map, lo, hi, w, h, alpha = 0.85) {
   for (let i = 0; i < n * n; i++) {
     const v = values[i];
     const [r, g, b] = Number.isFinite(v) ? colorAt(map, (v - lo) / span) : [200, 200, 200];
-    img.data[4 * i] = r; img.data[4 * i + 1] = g; img.data[4 * i + 2] = b; img.data[4 * i + 3] = 255;
+    img.data[4 * i] = r; img.data[4 * i + 1] = g; img.data[4 * i + 2] = b;
+    img.data[4 * i + 3] = mask && !mask[i] ? 0 : 255;
   }
   hctx.putImageData(img, 0, 0);
   ctx.save();

@@ -15,6 +15,8 @@ const HEAT_GRID = 40;
  * the last complete one stays on screen, so every allowed setting keeps the page animating.
  */
 const BUDGET_MS = 6;
+/** Heatmaps of residuals and errors show only where log p_t is within this of its maximum. */
+const MASK_NATS = 8;
 
 /**
  * A value of `total` items of `stride` floats, computed in pieces across frames. A job for
@@ -89,6 +91,8 @@ export class Stage {
     this.cache = cache;
     /** How many fields of the last frame were shown from older inputs (still being computed). */
     this.pending = 0;
+    /** The last view summary on samples of p_t: { kind, samples, value } or null. */
+    this.summary = null;
     this.deadline = 0;
   }
 
@@ -139,10 +143,38 @@ export class Stage {
       const what = s.heat.what;
       const grid = this.progressive(`heat:${what}`, key, HEAT_GRID * HEAT_GRID, 1,
         (start, count) => this.fields.grid_cells(what, th, HEAT_GRID, view.half, start, count));
-      if (grid) {
-        const [lo, hi] = s.heat.range(grid);
+      // Views of where the mass is (residuals, error) are masked to where log p_t is within
+      // MASK_NATS of its maximum, like the density view: the stage is mostly empty space.
+      const logp = s.heat.masked
+        ? this.progressive('heat:logp', `logp|${th}|${s.versions.cloud}`, HEAT_GRID * HEAT_GRID, 1,
+          (start, count) => this.fields.grid_cells('logp', th, HEAT_GRID, view.half, start, count))
+        : null;
+      if (grid && (!s.heat.masked || logp)) {
+        let mask = null;
+        if (logp) {
+          let top = -Infinity;
+          for (const v of logp) if (v > top) top = v;
+          mask = logp.map((v) => (v >= top - MASK_NATS ? 1 : 0));
+        }
+        const [lo, hi] = s.heat.range(grid, mask);
         const shown = s.heat.transform ? grid.map(s.heat.transform) : grid;
-        drawHeatmap(ctx, shown, HEAT_GRID, s.heat.map, lo, hi, w, h);
+        drawHeatmap(ctx, shown, HEAT_GRID, s.heat.map, lo, hi, w, h, 0.85, mask);
+      }
+      // The view's summary figure, on samples of p_t (in pieces, like the grids).
+      if (s.heat.summary) {
+        const { kind, pieces, per } = s.heat.summary;
+        const skey = `${kind}|${th}|${s.versions.cloud}|${kind === 'exact' || kind === 'uniform' ? '' : s.versions.model}`;
+        const values = this.progressive(`summary:${kind}`, skey, pieces, 1, (start, count) => {
+          const out = new Float32Array(count);
+          for (let k = 0; k < count; k++) {
+            out[k] = kind === 'error'
+              ? this.fields.error_on_samples(th, per, start + k + 1)
+              : this.fields.residual_on_samples(kind, th, per, start + k + 1);
+          }
+          return out;
+        });
+        const mean = values ? values.reduce((a, b) => a + b, 0) / values.length : NaN;
+        this.summary = values ? { kind, samples: pieces * per, value: mean } : null;
       }
     }
 

@@ -49,20 +49,22 @@ pub fn loss_chart(
         .margin(8)
         .x_label_area_size(34)
         .y_label_area_size(52)
-        .build_cartesian_2d(0f32..x_max, (lo..hi).log_scale())
+        // The y axis is linear in log10(loss), labelled with the loss itself: evenly spaced
+        // ticks (plotters' own log axis crowds the top of each decade).
+        .build_cartesian_2d(0f32..x_max, lo.log10()..hi.log10())
         .map_err(err)?;
     chart
         .configure_mesh()
         .x_labels(6)
         // Enough ticks to read values off, few enough that a log axis's top decade does not crowd.
-        .y_labels(if n == 0 { 3 } else { 10 })
+        .y_labels(if n == 0 { 3 } else { 6 })
         .x_desc("training step")
         .y_desc("loss (log scale)")
         .axis_desc_style(("sans-serif", 12))
         .light_line_style(RGBColor(236, 236, 236))
         .label_style(("sans-serif", 11))
         .x_label_formatter(&|v| format_count(*v))
-        .y_label_formatter(&|v| format_loss(*v))
+        .y_label_formatter(&|v| format_loss(10f32.powf(*v)))
         .draw()
         .map_err(err)?;
     // The colours of the HTML legend (www/chart.js): L_CFM, L_FM, their difference.
@@ -76,7 +78,7 @@ pub fn loss_chart(
             .iter()
             .zip(values)
             .filter(|(_, v)| v.is_finite() && **v > 0.0)
-            .map(|(s, v)| (*s, *v));
+            .map(|(s, v)| (*s, v.log10()));
         chart
             .draw_series(LineSeries::new(points, color.stroke_width(2)))
             .map_err(err)?;
@@ -86,7 +88,7 @@ pub fn loss_chart(
         let dashes = (0..40).map(|k| {
             let a = x_max * k as f32 / 40.0;
             PathElement::new(
-                vec![(a, gap), (a + x_max / 80.0, gap)],
+                vec![(a, gap.log10()), (a + x_max / 80.0, gap.log10())],
                 RGBColor(90, 90, 90).stroke_width(1),
             )
         });

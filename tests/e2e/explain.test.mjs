@@ -9,7 +9,9 @@ let browser;
 before(async () => { browser = await launch(); });
 after(async () => { await browser.close(); });
 
-const meanResidual = async (page) => Number((await page.textContent('#caption')).match(/Mean \|residual\| over the stage: (\d+(?:\.\d+)?(?:e[-+]?\d+)?)/)[1]);
+// The residual views' summary: the mean |residual| on samples of p_t (not on the stage grid).
+const meanResidual = async (page) => Number((await page.textContent('#caption'))
+  .match(/Mean \|residual\| on 400 samples of pt: (\d+(?:\.\d+)?(?:e[-+]?\d+)?)/)[1]);
 
 test('hovering with the Inspect tool shows posterior weights and the vectors', async () => {
   const page = await openPage(browser.context);
