@@ -2,13 +2,11 @@
 // The explanations of the marginalization trick: the posterior-weight inspector, the heatmap
 // views (density, error, continuity residual) with their colour scales, the memorization
 // count, and the captions of the loss chart and the schedule.
-import { near_fraction } from './pkg/fmp.js';
+import { memorization as nearShares } from './pkg/fmp.js';
 import { gradientCss, fmt } from './render.js';
 import { F, SCHEDULE_MATH, block, inline } from './math.js';
 
 const TOP_K = 6;
-/** Samples this close to a training point count as memorized. */
-export const MEMO_RADIUS = 0.03;
 /** The residual colour scale is fixed (+-10^3, signed log), so the fields compare at a glance. */
 const RESIDUAL_DECADES = 3;
 
@@ -108,10 +106,32 @@ export function heatFor(field, density) {
   return null;
 }
 
-/** The memorization caption: how many final samples of each flow sit on a training point. */
-export function memorization(traj, data) {
-  const part = (tr, name) => (tr?.complete() ? `${name} ${(100 * near_fraction(tr.final(), data, MEMO_RADIUS)).toFixed(0)}%` : `${name} (computing)`);
-  return `At t = 1, samples within ${MEMO_RADIUS} of a training point: ${part(traj.exact, 'exact marginal')} (memorizes), ${part(traj.learned, 'learned')} (generalizes between points).`;
+/**
+ * The memorization caption, worded from the measured shares. While the memorization check
+ * is on, a share of the drawn points is held out from training and from the exact field; at
+ * t = 1 we count the samples within `radius` (half the drawing's median nearest-neighbour
+ * spacing) of a training point and of a held-out point, against equally many of each.
+ * @param {{ exact: any, learned: any }} traj
+ * @param {{ train: Float32Array, heldout: Float32Array, radius: number, heldCount: number, total: number }} split
+ */
+export function memorization(traj, split) {
+  const { train, heldout, radius, heldCount, total } = split;
+  const head = `Held out ${heldCount.toLocaleString('en')} of ${total.toLocaleString('en')} drawn points (hollow): not used for training or for the exact field. `
+    + `At t = 1, share of samples within ${fmt(radius)} (half the median spacing) of ${heldCount} training points and of the ${heldCount} held-out ones: `;
+  if (heldCount === 0) return 'Draw more points to measure memorization (a share of them is held out).';
+  const shares = (tr) => (tr?.complete() ? Array.from(nearShares(tr.final(), train, heldout, radius)) : null);
+  const ex = shares(traj.exact);
+  const le = shares(traj.learned);
+  const pct = (v) => `${(100 * v).toFixed(1)}%`;
+  const exText = ex ? `exact ${pct(ex[0])} vs ${pct(ex[1])}` : 'exact (computing)';
+  const leText = le ? `learned ${pct(le[0])} vs ${pct(le[1])}` : 'learned (computing)';
+  let verdict = '';
+  if (ex && le) {
+    const exactGap = ex[0] - ex[1], learnedGap = le[0] - le[1];
+    verdict = ` The exact field ${exactGap > 2 * Math.max(0.01, ex[1]) ? 'memorizes: its samples land on the points it was given far more than on unseen ones' : 'does not separate seen from unseen points here'}; `
+      + `the network ${Math.abs(learnedGap) < Math.max(0.01, exactGap / 4) ? 'treats seen and unseen points alike: it generalizes' : learnedGap > 0 ? 'leans towards the points it was trained on' : 'lands nearer the unseen points'}.`;
+  }
+  return `${head}${exText}, ${leText}.${verdict}`;
 }
 
 /**

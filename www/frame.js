@@ -14,7 +14,7 @@ import { fmt } from './render.js';
  * @typedef {{ store: import('./store.js').Store, cloud: import('./draw.js').Cloud, fields: any,
  *   clock: import('./particles.js').Clock, chart: import('./chart.js').LossChart,
  *   stages: import('./stage.js').Stage[], session: import('./session.js').Session, ui: any,
- *   solverLabel: (id: string) => string }} FrameApp
+ *   solverLabel: (id: string) => string, split: () => any }} FrameApp
  */
 
 export class FrameLoop {
@@ -95,6 +95,7 @@ export class FrameLoop {
       exact: cloud.count > 0 ? (view.extraFlow ? extra : session.traj.exact) : null,
       exactColor: COLORS[view.exactColor ?? 'exact'],
       inspector: hover,
+      heldOut: s.memo ? this.app.split()?.heldout ?? null : null,
       cursor: ui.cursor.shown && document.activeElement === $('stage') ? [ui.cursor.x, ui.cursor.y] : null,
     };
     stages[0].draw({ ...base, showLearned: s.show !== 'exact', showExact: s.show === 'both' || s.show === 'exact' });
@@ -104,7 +105,8 @@ export class FrameLoop {
     }
     let note = '';
     if (s.memo) {
-      ui.memo ??= memorization(session.traj, pts);
+      const split = this.app.split();
+      ui.memo ??= split ? memorization(session.traj, split) : 'Draw at least 10 points to measure memorization.';
       note = ui.memo;
     } else if (hover) note = inspectorNote(hover);
     else if (heat?.note) note = heat.note(heat.summary?.kind === stages[0].summary?.kind ? stages[0].summary : null);

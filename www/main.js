@@ -3,7 +3,7 @@
 // the session owns the workers; persist.js keeps drawings; the page's own wasm Fields
 // evaluates arrows, heatmaps and the inspector; frame.js composes each frame and the stage
 // plays everything back at time t; views.js says what each view needs.
-import init, { Fields, preset_points, catalog, fresh_seed } from './pkg/fmp.js';
+import init, { Fields, preset_points, catalog, fresh_seed, holdout_split, median_nn_spacing } from './pkg/fmp.js';
 import { MAX_POINTS, buildProps, toHash } from './state.js';
 import { Persistence, attachRecent } from './persist.js';
 import { Store } from './store.js';
@@ -86,7 +86,7 @@ const session = new Session({
   },
 });
 const training = new Training({
-  session, cloud, chart,
+  session, cloud, chart, points: () => trainingPoints(),
   config: () => {
     const s = S();
     const { width, depth, batch, lr, schedule, seed } = s;
@@ -94,9 +94,33 @@ const training = new Training({
   },
 });
 
+/**
+ * While the memorization check is on, a fifth of the drawn points (seeded) is held out from
+ * training and from the exact field: `split` holds the training points, as many of them as
+ * are held out (compared like with like), the held-out points and the radius.
+ * @type {{ trainAll: Float32Array, train: Float32Array, heldout: Float32Array, radius: number,
+ *   heldCount: number, total: number } | null}
+ */
+let split = null;
+function makeSplit() {
+  split = null;
+  if (!S().memo || cloud.count < 10) return;
+  const flags = holdout_split(cloud.count, 0.2, S().seed);
+  const pts = cloud.view();
+  const train = [], held = [];
+  for (let i = 0; i < cloud.count; i++) (flags[i] ? held : train).push(pts[2 * i], pts[2 * i + 1]);
+  const heldCount = held.length / 2;
+  split = {
+    trainAll: Float32Array.from(train), train: Float32Array.from(train.slice(0, 2 * heldCount)),
+    heldout: Float32Array.from(held), radius: median_nn_spacing(pts) / 2, heldCount, total: cloud.count,
+  };
+}
+/** The points the network trains on and the exact field is made of. */
+const trainingPoints = () => (split ? split.trainAll.slice() : cloud.points());
+
 /** Sends the cloud and schedule to the page's Fields and the flow worker. */
 function sendCloud() {
-  const pts = cloud.points();
+  const pts = trainingPoints();
   fields.set_points(pts);
   fields.set_schedule(S().schedule);
   session.setCloud(pts, S().schedule);
@@ -140,7 +164,12 @@ store.subscribe(['field'], (s) => {
   if (!view.needs.z && ui.tool === 'pick') setTool('spray');
 });
 store.subscribe(['z'], (s) => { if (s.z) clearMessage('pick-z'); });
-store.subscribe(['memo'], (s) => { if (s.memo) store.apply({ play: false, t: 1 }); });
+store.subscribe(['memo', 'seed'], (s, changed) => {
+  makeSplit();
+  // The split changes what is trained on and what the exact field is made of.
+  if (changed.has('memo') || s.memo) { sendCloud(); training.reset(); }
+  if (changed.has('memo') && s.memo) store.apply({ play: false, t: 1 });
+});
 // Saved, and written to the address bar, on every change of a setting (t only when paused:
 // while time plays it changes every frame).
 /** @type {ReturnType<typeof setTimeout> | undefined} */
@@ -177,8 +206,9 @@ cloud.onChange(() => {
   clearTimeout(cloudTimer);
   cloudTimer = setTimeout(() => {
     announce(`${cloud.count.toLocaleString('en')} point${cloud.count === 1 ? '' : 's'}`);
-    const pts = sendCloud();
-    persist.save(store.settings(), pts);
+    makeSplit();
+    sendCloud();
+    persist.save(store.settings(), cloud.view());
     scheduleUrl();
     training.cloudChanged();
   }, 120);
@@ -297,7 +327,9 @@ const tour = new Tour({
 
 // ---- the frame loop (frame.js composes each frame from the state) ----
 const solverLabel = (/** @type {string} */ id) => CATALOG.solvers.find((c) => c.id === id)?.label ?? id;
-const frameLoop = new FrameLoop({ store, cloud, fields, clock, chart, stages, session, ui, solverLabel });
+const frameLoop = new FrameLoop({
+  store, cloud, fields, clock, chart, stages, session, ui, solverLabel, split: () => split,
+});
 
 // ---- start ----
 $('seed-out').textContent = String(S().seed);
@@ -307,6 +339,7 @@ showCount();
 $('hint').hidden = start.points !== null;
 if (start.problem) showMessage(start.problem, 'error');
 session.setupFlows({ particles: S().particles, seed: S().seed, solver: S().solver, steps: S().odeSteps });
+makeSplit();
 sendCloud();
 session.setExtra(viewOf(S().field).extraFlow ?? null);
 training.reset();

@@ -180,6 +180,11 @@ export class Stage {
 
     const dataR = Math.max(1.5, 1.6 * dpr * (s.cloudCount > 2000 ? 0.8 : 1));
     drawDots(ctx, view, s.cloud, s.inspector ? 'rgba(31,41,55,0.25)' : 'rgba(31,41,55,0.55)', dataR, w, h);
+    // Held-out points (memorization): hollow, white inside, over the dots.
+    if (s.heldOut) {
+      drawDots(ctx, view, s.heldOut, COLORS.bg, dataR * 1.6, w, h);
+      drawRings(ctx, view, s.heldOut, COLORS.data, dataR * 1.6, Math.max(1, dpr), w, h);
+    }
 
     if (s.arrows) {
       const kind = s.arrows;

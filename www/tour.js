@@ -82,8 +82,8 @@ export const STEPS = [
   },
   {
     title: '8. Memorize or generalize?',
-    body: `<p>The exact marginal field of a finite cloud carries every particle exactly onto a data point: it memorizes. A small network cannot represent it that sharply and spreads samples between the points: it generalizes. The caption counts samples within 0.03 of a training point.</p>
-      <p>Now draw your own shape with the <b>Spray</b> tool and press <b>Train</b>.</p>`,
+    body: `<p>The exact marginal field of a finite cloud carries particles onto the points it was made of: in exact arithmetic it memorizes them. Does the network? To tell, a fifth of your points is now held out (hollow): neither the network nor the exact field sees them. The caption counts, at <i>t</i> = 1, the samples that land near as many training points as held-out ones.</p>
+      <p>The exact samples land on training points far more often than on held-out ones. A network that has learned the shape, not the points, lands near both alike. The network restarted on the training points: press <b>Train</b> and watch the counts (the verdict is worded from them). Then draw your own shape with the <b>Spray</b> tool.</p>`,
     target: '#caption',
     setup: { patch: { field: 'none', heat: false, show: 'both', memo: true }, time: 1 },
   },

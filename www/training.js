@@ -10,12 +10,15 @@ import { $, $button, showMessage } from './ui.js';
 
 export class Training {
   /**
-   * @param {{ session: Session, cloud: Cloud, chart: LossChart, config: () => NetConfig }} opts
-   *   config(): the network and training settings of the current state
+   * @param {{ session: Session, cloud: Cloud, chart: LossChart, config: () => NetConfig,
+   *   points: () => Float32Array }} opts
+   *   config(): the network and training settings of the current state; points(): the points
+   *   to train on (the drawing, or its training share while some are held out)
    */
-  constructor({ session, cloud, chart, config }) {
+  constructor({ session, cloud, chart, config, points }) {
     this.session = session;
     this.cloud = cloud;
+    this.points = points;
     this.chart = chart;
     this.config = config;
     this.running = false;
@@ -33,7 +36,7 @@ export class Training {
       this.running = false;
       this.session.clear();
     } else {
-      this.session.reset(this.config(), this.cloud.points(), this.running);
+      this.session.reset(this.config(), this.points(), this.running);
       this.started = true;
     }
     this.updateButtons();
@@ -62,7 +65,7 @@ export class Training {
     } else if (!this.started) {
       this.reset();
     } else {
-      this.session.setPoints(this.cloud.points());
+      this.session.setPoints(this.points());
     }
     this.updateButtons();
   }
