@@ -166,3 +166,21 @@ test('the score, the network\'s score, the denoiser and the divergence views eac
   assert.deepEqual(page.errors, []);
   await page.close();
 });
+
+test('at t = 1 the caption says the fields are evaluated at the clamp, for every schedule', async () => {
+  const page = await openPage(browser.context);
+  await ready(page);
+  // beta_t = 1e-3 at t_max: linear 1 - t, cosine cos(pi t / 2), square-root sqrt(1 - t).
+  const expected = { linear: 1 - 1e-3, cosine: (2 / Math.PI) * Math.acos(1e-3), sqrt: 1 - 1e-6 };
+  for (const [schedule, tMax] of Object.entries(expected)) {
+    await page.selectOption('#schedule', schedule);
+    await pauseAt(page, 1);
+    await page.waitForFunction(() => /evaluated at the clamp/.test(document.getElementById('caption').textContent));
+    const shown = Number((await page.textContent('#caption')).match(/clamp t = ([\d.]+)/)[1]);
+    assert.ok(Math.abs(shown - tMax) < 1e-4, `${schedule}: ${shown} vs ${tMax}`);
+    await pauseAt(page, 0.5);
+    assert.doesNotMatch(await page.textContent('#caption'), /clamp/, `${schedule}: no clamp note at t = 0.5`);
+  }
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
