@@ -89,7 +89,7 @@ pub fn loss_chart(
             let a = x_max * k as f32 / 40.0;
             PathElement::new(
                 vec![(a, gap.log10()), (a + x_max / 80.0, gap.log10())],
-                RGBColor(90, 90, 90).stroke_width(1),
+                RGBColor(90, 90, 90).stroke_width(2),
             )
         });
         chart.draw_series(dashes).map_err(err)?;

@@ -3,7 +3,8 @@
 //    on a bare page (www/bench.html: no app, no animation) and, for comparison, inside the
 //    running app page;
 // 2. the frame intervals of the real page (default particles, 1,000 drawn points) while
-//    training runs, then the worker benchmark again inside that page (animating, paused). Prints one JSON line per figure, then a table of all figures with targets.
+//    training runs, then the worker benchmark again inside that page (animating, paused).
+// Prints one JSON line per figure, then a table of all figures with targets.
 // With FMP_BENCH_CHECK=1 (`cargo xtask bench --check`) it exits non-zero when a target is missed.
 import { launch, openPage, APP_URL } from '../e2e/browser.mjs';
 
