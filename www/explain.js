@@ -9,6 +9,12 @@ import { F, SCHEDULE_MATH, block, inline } from './math.js';
 const TOP_K = 6;
 /** The residual colour scale is fixed (+-10^3, signed log), so the fields compare at a glance. */
 const RESIDUAL_DECADES = 3;
+/**
+ * Values that span many decades of either sign (residuals, divergences) on a signed log scale:
+ * sign(v) log10(1 + |v|).
+ * @param {number} v
+ */
+const signedLog = (v) => Math.sign(v) * Math.log10(1 + Math.abs(v));
 
 /**
  * The inspector at world point {x, y} and time t: posterior weights of every data point, the
@@ -58,7 +64,7 @@ export function heatFor(field, density) {
     // time): a signed log scale, blue for sinks, red for sources.
     const h = {
       what: field, map: 'diverging',
-      transform: (r) => Math.sign(r) * Math.log10(1 + Math.abs(r)),
+      transform: signedLog,
       range(grid) { h.stats = stats(grid); return [-RESIDUAL_DECADES, RESIDUAL_DECADES]; },
       legend: () => ({ gradient: gradientCss('diverging'), lo: -(10 ** RESIDUAL_DECADES), hi: 10 ** RESIDUAL_DECADES, label: 'divergence: sink − / source + (signed log scale)' }),
     };
@@ -72,7 +78,7 @@ export function heatFor(field, density) {
       what: field, map: 'diverging', masked: true,
       // The summary: the mean |residual| on 8 x 50 samples of p_t (where the mass is).
       summary: { kind, pieces: 8, per: 50 },
-      transform: (r) => Math.sign(r) * Math.log10(1 + Math.abs(r)),
+      transform: signedLog,
       range(grid, mask) { h.stats = stats(grid, mask); return [-RESIDUAL_DECADES, RESIDUAL_DECADES]; },
       legend: () => ({ gradient: gradientCss('diverging'), lo: -(10 ** RESIDUAL_DECADES), hi: 10 ** RESIDUAL_DECADES, label: 'residual (signed log scale)' }),
       /** @param {{ samples: number, value: number } | null} summary */

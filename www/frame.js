@@ -8,6 +8,7 @@ import { VIEWS, viewOf } from './views.js';
 import { inspect, inspectorNote, heatFor, memorization, lossCaption, scheduleFormula } from './explain.js';
 import { $, $input, $canvas, showMessage, setIfChanged, setLegend, COLORS } from './ui.js';
 import { fmt } from './render.js';
+import { messageOf } from './state.js';
 
 /**
  * What the loop reads.
@@ -41,7 +42,7 @@ export class FrameLoop {
         if (!this.crashed) {
           this.crashed = true;
           console.error(err); // the tests see it
-          showMessage(`Drawing failed: ${err instanceof Error ? err.message : err}`, 'error');
+          showMessage(`Drawing failed: ${messageOf(err)}`, 'error');
         }
       } finally {
         requestAnimationFrame(frame);

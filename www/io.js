@@ -2,7 +2,7 @@
 // Getting drawings in and out: the start-up state (a shared link, else the last visit, else a
 // preset), Share links, CSV import and export, PNG export. Bad input never replaces the drawing.
 import { parse_csv, to_csv, fit_to_box } from './pkg/fmp.js';
-import { WORLD, MAX_POINTS, defaults, toHash, fromHash } from './state.js';
+import { WORLD, MAX_POINTS, defaults, toHash, fromHash, messageOf } from './state.js';
 import { $, $input, showMessage, download } from './ui.js';
 
 /** @typedef {import('./state.js').Props} Props */
@@ -34,8 +34,6 @@ export function startupState(props, persist) {
   return { settings: defaults(props), points: null, problem, fromLink: false };
 }
 
-/** @param {unknown} err */
-const messageOf = (err) => (err instanceof Error ? err.message : String(err));
 
 /**
  * The app as io sees it.

@@ -4,7 +4,7 @@
 // evaluates arrows, heatmaps and the inspector; frame.js composes each frame and the stage
 // plays everything back at time t; views.js says what each view needs.
 import init, { Fields, preset_points, catalog, fresh_seed, holdout_split, median_nn_spacing } from './pkg/fmp.js';
-import { MAX_POINTS, buildProps, toHash } from './state.js';
+import { MAX_POINTS, buildProps, toHash, messageOf } from './state.js';
 import { Persistence, attachRecent } from './persist.js';
 import { Store } from './store.js';
 import { VIEWS, LESSONS, viewOf, viewsOf, nextView, fillSelect } from './views.js';
@@ -40,9 +40,16 @@ const persist = new Persistence({
 });
 const start = startupState(PROPS, persist);
 const cloud = new Cloud(start.points ?? preset_points(start.settings.preset, 1000, start.settings.seed));
-// z must be a point of the cloud: a link's z is snapped to its (quantised) point.
-const zStart = start.settings.z && cloud.nearest(start.settings.z[0], start.settings.z[1], 1e-3);
-const store = new Store(PROPS, { ...start.settings, z: zStart !== null && zStart >= 0 ? cloud.at(zStart) : null });
+/**
+ * z must be a point of the cloud: a link's or a saved z is snapped to its (quantised) point,
+ * or dropped.
+ * @param {number[] | null} z
+ */
+const snapZ = (z) => {
+  const i = z ? cloud.nearest(z[0], z[1], 1e-3) : -1;
+  return i >= 0 ? cloud.at(i) : null;
+};
+const store = new Store(PROPS, { ...start.settings, z: snapZ(start.settings.z) });
 const S = () => store.state;
 // Reduced motion: time starts paused and trails are off (a link or a choice can turn them on).
 const REDUCED = matchMedia('(prefers-reduced-motion: reduce)').matches;
@@ -135,7 +142,7 @@ function checkZ() {
 
 // ---- what follows each change of state ----
 const apply = (/** @type {Record<string, any>} */ patch) => {
-  try { store.apply(patch); } catch (err) { showMessage(`That setting was not applied: ${err instanceof Error ? err.message : err}`, 'error'); }
+  try { store.apply(patch); } catch (err) { showMessage(`That setting was not applied: ${messageOf(err)}`, 'error'); }
 };
 for (const name of ['lr', 'batch', 'width', 'depth', 'odeSteps', 'particles', 'brushSize', 'brushRate']) {
   const show = bindControl(name, S, Number, (n, v) => apply({ [n]: v }));
@@ -146,8 +153,14 @@ for (const name of ['schedule', 'solver', 'show', 'field', 'preset', 'heat', 'tr
   store.subscribe([name], show);
 }
 store.subscribe(['lesson'], (s) => { fillSelect($select('field'), viewsOf(s.lesson)); $select('field').value = s.field; });
-store.subscribe(['schedule'], () => { sendCloud(); });
-store.subscribe(['width', 'depth', 'batch', 'seed', 'schedule'], () => training.reset());
+// The held-out split follows the memorization check and the seed; it changes what is trained
+// on and what the exact field is made of, so it comes before the cloud is sent and the network
+// reset (once each, whichever keys changed).
+store.subscribe(['memo', 'seed'], () => makeSplit());
+store.subscribe(['schedule', 'memo', 'seed'], (s, changed) => {
+  if (changed.has('schedule') || changed.has('memo') || s.memo) sendCloud();
+});
+store.subscribe(['width', 'depth', 'batch', 'seed', 'schedule', 'memo'], () => training.reset());
 store.subscribe(['seed', 'solver', 'odeSteps', 'particles'], (s) => session.setupFlows({ particles: s.particles, seed: s.seed, solver: s.solver, steps: s.odeSteps }));
 store.subscribe(['lr'], (s) => training.setLr(s.lr));
 store.subscribe(['show'], () => layoutStages());
@@ -164,12 +177,7 @@ store.subscribe(['field'], (s) => {
   if (!view.needs.z && ui.tool === 'pick') setTool('spray');
 });
 store.subscribe(['z'], (s) => { if (s.z) clearMessage('pick-z'); });
-store.subscribe(['memo', 'seed'], (s, changed) => {
-  makeSplit();
-  // The split changes what is trained on and what the exact field is made of.
-  if (changed.has('memo') || s.memo) { sendCloud(); training.reset(); }
-  if (changed.has('memo') && s.memo) store.apply({ play: false, t: 1 });
-});
+store.subscribe(['memo'], (s) => { if (s.memo) store.apply({ play: false, t: 1 }); });
 // Saved, and written to the address bar, on every change of a setting (t only when paused:
 // while time plays it changes every frame).
 /** @type {ReturnType<typeof setTimeout> | undefined} */
@@ -297,8 +305,7 @@ $canvas('stage').classList.toggle('scrolls', !ui.touchDraws);
  */
 function openDrawing(settings, points, why) {
   replaceDrawing(points, why);
-  const i = settings.z ? cloud.nearest(settings.z[0], settings.z[1], 1e-3) : -1;
-  apply({ ...settings, z: i >= 0 ? cloud.at(i) : null });
+  apply({ ...settings, z: snapZ(settings.z) });
   sendCloud();
   training.reset();
 }

@@ -4,7 +4,7 @@
 // Clear, a restored drawing, or another tab's save), so nothing is lost without the user's
 // say; another tab's save is noticed (storage events) and kept, not silently overwritten; and
 // when storage is full or disabled the page says so once and points to the CSV export.
-import { encodePoints, decodePoints, sanitizeLenient } from './state.js';
+import { encodePoints, decodePoints, sanitizeLenient, messageOf } from './state.js';
 
 const KEY = 'fmp:v1';
 const RECENT_KEY = 'fmp:recent';
@@ -17,8 +17,6 @@ export const MAX_RECENT = 8;
  * @typedef {{ settings: Record<string, any>, points: string, time: number, why?: string, tab?: string }} Entry
  */
 
-/** @param {unknown} err */
-const messageOf = (err) => (err instanceof Error ? err.message : String(err));
 
 export class Persistence {
   /**

@@ -122,10 +122,7 @@ export function drawDots(ctx, view, pts, color, r, w, h, count = pts.length / 2)
   ctx.fillStyle = color;
   if (count > 2000) {
     // Many points: squares of the same size read the same and cost far less than arcs.
-    const s = 1.8 * r;
-    for (let i = 0; i < count; i++) {
-      ctx.fillRect(view.sx(pts[2 * i], w) - s / 2, view.sy(pts[2 * i + 1], h) - s / 2, s, s);
-    }
+    drawParticles(ctx, view, pts.subarray(0, 2 * count), color, 1.8 * r, w, h);
     return;
   }
   ctx.beginPath();

@@ -129,6 +129,14 @@ export function sanitize(props, obj) {
 }
 
 /**
+ * The message of a thrown value, for the page's messages (an Error's message, else the value).
+ * @param {unknown} err
+ */
+export function messageOf(err) {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/**
  * Like sanitize, but a value that fails its check is reset to its default and named in
  * `dropped` instead of failing the whole object (for saved state: the drawing is worth more
  * than one stale setting).
@@ -146,7 +154,7 @@ export function sanitizeLenient(props, obj) {
     try {
       settings[name] = parseProp(props, name, typeof v === 'string' ? v : formatProp(props[name], v));
     } catch (err) {
-      dropped.push(err instanceof Error ? err.message : String(err));
+      dropped.push(messageOf(err));
     }
   }
   return { settings, dropped };
