@@ -69,6 +69,7 @@ use crate::mlp::MlpField;
 use crate::ode::{self, Integrator, Solver};
 use crate::path::{GaussianPath, Schedule};
 use crate::rng;
+use crate::sde::{self, Diffusion};
 use crate::trainer::{TrainConfig, Trainer};
 use crate::Point;
 
@@ -138,6 +139,10 @@ enum Kind {
     Csv(IntLimit),
     /// A file to write.
     Out,
+    /// A switch: no value.
+    Switch,
+    /// Times in `0..=1`, separated by commas.
+    Times,
 }
 
 /// One row of a command's flag table.
@@ -365,6 +370,28 @@ fn flow_flags() -> Vec<Flag> {
             Kind::Int(limits::TRAIN_STEPS),
             format!("default {DEFAULT_STEPS}; learned only, app defaults"),
         ),
+        flag(
+            "--sigma",
+            "S",
+            Kind::Real(limits::SIGMA),
+            "the SDE with sigma_t = S beta_t by Euler-Maruyama on the same grid (0: Euler's ODE), \
+             noise seeded with --seed + 1 as on the page; not with --solver"
+                .into(),
+        ),
+        flag(
+            "--no-score-correction",
+            "",
+            Kind::Switch,
+            "with --sigma: the drift is u_t alone, without (sigma_t^2 / 2) grad log p_t".into(),
+        ),
+        flag(
+            "--at-times",
+            "T1,T2,..",
+            Kind::Times,
+            "write the particles at the grid times nearest these (CSV t,x,y) and report the \
+             energy distance to fresh samples of p_t there"
+                .into(),
+        ),
     ]
 }
 
@@ -377,6 +404,8 @@ impl Flag {
             Kind::Choice(names) => format!("one of {}", names().join(", ")),
             Kind::Csv(l) => format!("a CSV file of at most {} points", l.max),
             Kind::Out => "a file name".to_string(),
+            Kind::Switch => "given without a value".to_string(),
+            Kind::Times => format!("times in {}, separated by commas", limits::TIME),
         }
     }
 
@@ -480,12 +509,16 @@ impl<'a> Given<'a> {
                     names.join(", ")
                 )
             })?;
-            let raw = it
-                .next()
-                .ok_or_else(|| format!("{} needs a value, {}", flag.name, flag.expects()))?;
             if given.iter().any(|(name, _)| *name == flag.name) {
                 return Err(format!("{} given twice", flag.name).into());
             }
+            if let Kind::Switch = flag.kind {
+                given.push((flag.name, Value::Int(1)));
+                continue;
+            }
+            let raw = it
+                .next()
+                .ok_or_else(|| format!("{} needs a value, {}", flag.name, flag.expects()))?;
             let bad = || {
                 format!(
                     "{} must be {} (got {})",
@@ -511,6 +544,8 @@ impl<'a> Given<'a> {
                 Kind::Choice(_) => return Err(bad().into()),
                 Kind::Csv(_) | Kind::Out if raw.is_empty() => return Err(bad().into()),
                 Kind::Csv(_) | Kind::Out => Value::Text(raw),
+                Kind::Times if parse_times(raw).is_some() => Value::Text(raw),
+                Kind::Times | Kind::Switch => return Err(bad().into()),
             };
             given.push((flag.name, value));
         }
@@ -541,6 +576,21 @@ impl<'a> Given<'a> {
             _ => None,
         }
     }
+}
+
+/// The times of a `--at-times` list (`0.25,0.5,1`), each in `0..=1`; `None` for anything else
+/// (an empty list, an empty item, a non-finite or out-of-range time, more than 100 times).
+fn parse_times(raw: &str) -> Option<Vec<f64>> {
+    let times: Option<Vec<f64>> = raw
+        .split(',')
+        .map(|v| {
+            v.trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|t| limits::TIME.contains(*t))
+        })
+        .collect();
+    times.filter(|t| !t.is_empty() && t.len() <= 100)
 }
 
 /// Where `train` gets its data.
@@ -584,6 +634,10 @@ struct FlowArgs {
     particles: usize,
     seed: u64,
     train_steps: usize,
+    /// The SDE's noise (`--sigma`, `--no-score-correction`), or `None` for the ODE.
+    diffusion: Option<Diffusion>,
+    /// `--at-times`: write the particles at the grid times nearest these.
+    at_times: Option<Vec<f64>>,
 }
 
 /// A checked command line.
@@ -684,6 +738,14 @@ fn parse_flow(args: &[String]) -> Result<FlowArgs, Failure> {
     if !learned && given.get("--train-steps").is_some() {
         return Err("--train-steps is for --field learned".into());
     }
+    if given.get("--sigma").is_some() && given.get("--solver").is_some() {
+        return Err(
+            "--sigma integrates by Euler-Maruyama: give --sigma or --solver, not both".into(),
+        );
+    }
+    if given.get("--no-score-correction").is_some() && given.get("--sigma").is_none() {
+        return Err("--no-score-correction needs --sigma".into());
+    }
     let default_solver = if learned {
         Solver::Rk4
     } else {
@@ -711,6 +773,11 @@ fn parse_flow(args: &[String]) -> Result<FlowArgs, Failure> {
         particles: given.int("--particles", DEFAULT_PARTICLES) as usize,
         seed: given.int("--seed", 0),
         train_steps: given.int("--train-steps", DEFAULT_STEPS) as usize,
+        diffusion: given.real("--sigma").map(|sigma| Diffusion {
+            sigma,
+            score_correction: given.get("--no-score-correction").is_none(),
+        }),
+        at_times: given.text("--at-times").and_then(parse_times),
     })
 }
 
@@ -1015,16 +1082,52 @@ fn flow(a: &FlowArgs) -> Result<String, Failure> {
         .map(|_| rng::normal_pair(&mut noise_rng))
         .collect();
     let times = ode::time_grid(a.schedule, a.steps);
-    let mut integrator = Integrator::new();
-    if a.learned {
+    let marginal = EmpiricalMarginal::new(data.clone(), path);
+    let trainer = if a.learned {
         let config = TrainConfig {
             schedule: a.schedule,
             seed: a.seed,
             ..TrainConfig::default()
         };
-        let trainer = train_default(config, data.clone(), a.train_steps)?;
-        let mut field = MlpField::with_path(trainer.model(), path);
-        integrator.integrate_on(&mut field, a.solver, &mut xs, &times);
+        Some(train_default(config, data.clone(), a.train_steps)?)
+    } else {
+        None
+    };
+    let mut learned = trainer
+        .as_ref()
+        .map(|t| MlpField::with_path(t.model(), path));
+    let mut exact = ode::MarginalField {
+        marginal: &marginal,
+    };
+    let field: &mut dyn ode::VectorField = match learned.as_mut() {
+        Some(f) => f,
+        None => &mut exact,
+    };
+    // The frames to keep: the grid indices nearest the --at-times (the end when none).
+    let keep: Vec<usize> = match &a.at_times {
+        Some(ts) => ts.iter().map(|&t| sde::nearest_time(&times, t)).collect(),
+        None => vec![times.len() - 1],
+    };
+    let mut kept: Vec<(usize, Vec<Point>)> = Vec::new();
+    let mut integrator = Integrator::new();
+    // The page's SDE noise: seeded with the flow seed + 1 (the particles' noise has the seed).
+    let mut sde_rng = rng::seeded(a.seed.wrapping_add(1));
+    let mut buf = Vec::new();
+    for k in 0..times.len() {
+        if k > 0 {
+            let step = &times[k - 1..=k];
+            match a.diffusion {
+                Some(d) => {
+                    sde::euler_maruyama(field, path, d, &mut xs, step, &mut sde_rng, &mut buf)
+                }
+                None => integrator.integrate_on(field, a.solver, &mut xs, step),
+            }
+        }
+        if keep.contains(&k) {
+            kept.push((k, xs.clone()));
+        }
+    }
+    if a.learned {
         if xs.iter().flatten().any(|v| !v.is_finite()) {
             return Err(Failure {
                 code: EXIT_DIVERGED,
@@ -1035,17 +1138,35 @@ fn flow(a: &FlowArgs) -> Result<String, Failure> {
                 ),
             });
         }
-    } else {
-        let marginal = EmpiricalMarginal::new(data.clone(), path);
-        let mut field = ode::MarginalField {
-            marginal: &marginal,
-        };
-        integrator.integrate_on(&mut field, a.solver, &mut xs, &times);
     }
     let near = metrics::near_fraction(&xs, &data, NEAR_RADIUS);
     let w2 = metrics::w2_capped(&xs, &data).map_err(|e| format!("w2: {e}"))?;
-    std::fs::write(&a.out, data::points_to_csv(&xs))
-        .map_err(|e| format!("{}: {e}", file_shown(&a.out)))?;
+    let (csv, at_times) = match &a.at_times {
+        None => (data::points_to_csv(&xs), String::new()),
+        Some(wanted) => {
+            let mut csv = String::from("t,x,y\n");
+            let mut rows = Vec::new();
+            for (&tau, &k) in wanted.iter().zip(&keep) {
+                let frame = &kept.iter().find(|(i, _)| *i == k).expect("kept frame").1;
+                for p in frame {
+                    csv.push_str(&format!("{},{},{}\n", times[k], p[0], p[1]));
+                }
+                let (ed, floor) = sde::marginal_match(&marginal, frame, times[k], a.seed);
+                rows.push(format!(
+                    "{{\"t\":{tau},\"t_used\":{},\"energy_distance\":{},\"floor\":{}}}",
+                    times[k],
+                    json_num(ed),
+                    json_num(floor)
+                ));
+            }
+            (csv, format!(",\"at_times\":[{}]", rows.join(",")))
+        }
+    };
+    std::fs::write(&a.out, csv).map_err(|e| format!("{}: {e}", file_shown(&a.out)))?;
+    let (sigma, correction) = match a.diffusion {
+        Some(d) => (json_num(d.sigma), d.score_correction.to_string()),
+        None => ("null".to_string(), "null".to_string()),
+    };
     let t_end = times.last().copied().unwrap_or(0.0);
     let train_steps = if a.learned {
         a.train_steps.to_string()
@@ -1056,7 +1177,7 @@ fn flow(a: &FlowArgs) -> Result<String, Failure> {
         "{{\"command\":\"flow\",\"data\":{},\"data_points\":{},\"data_rescaled\":{},\
 \"field\":\"{}\",\"schedule\":\"{}\",\"solver\":\"{}\",\"steps\":{},\"particles\":{},\"seed\":{},\
 \"train_steps\":{},\"t_end\":{},\"beta_end\":{},\"near_radius\":{},\"near_share\":{},\
-\"w2\":{},\"w2_points\":{}}}\n",
+\"w2\":{},\"w2_points\":{},\"sigma\":{},\"score_correction\":{}{}}}\n",
         json::string(&a.data),
         data.len(),
         rescaled,
@@ -1073,6 +1194,9 @@ fn flow(a: &FlowArgs) -> Result<String, Failure> {
         json_num(near),
         json_num(w2),
         xs.len().min(data.len()).min(metrics::W2_MAX_POINTS),
+        sigma,
+        correction,
+        at_times,
     ))
 }
 

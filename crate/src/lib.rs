@@ -79,6 +79,7 @@ pub mod mlp;
 pub mod ode;
 pub mod path;
 pub mod rng;
+pub mod sde;
 pub mod trainer;
 
 #[cfg(target_arch = "wasm32")]

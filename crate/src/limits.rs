@@ -20,6 +20,7 @@
 //! | training steps     | `1..=1,000,000`      | (unbounded)   | see [`TRAIN_STEPS`]                           |
 //! | query points       | `1..=100,000`        | (none)        | see [`QUERY_POINTS`]                          |
 //! | time `t`           | `0..=1`              | `t`           |                                               |
+//! | noise `sigma`      | `0..=3`              | `sigma`       |                                               |
 //! | coordinates        | `abs <= 1e6`         | (import)      | see [`MAX_COORD`]                             |
 //! | CSV file size      | `<= 5,000,000` bytes | (import)      |                                               |
 //! | divergence         | mean CFM loss `> 1e4`| `DIVERGED`    |                                               |
@@ -217,6 +218,17 @@ pub const TIME: RealLimit = RealLimit {
     max: 1.0,
 };
 
+/// The noise level of the diffusion lesson (the page's `sigma`; `fmp flow --sigma`):
+/// `sigma_t = sigma beta_t` (see [`crate::sde`]). Past 3 the Euler-Maruyama steps of the
+/// page's grid (50 steps) and Langevin's `ds = 0.01` lose accuracy (bias of order
+/// `ds sigma^2`), and the paths are noise with little left to see.
+pub const SIGMA: RealLimit = RealLimit {
+    name: "sigma",
+    page: Some("sigma"),
+    min: 0.0,
+    max: crate::sde::SIGMA_MAX,
+};
+
 /// Every integer limit, for documentation and tests.
 pub const INT_LIMITS: [IntLimit; 10] = [
     BATCH,
@@ -232,7 +244,7 @@ pub const INT_LIMITS: [IntLimit; 10] = [
 ];
 
 /// Every real limit, for documentation and tests.
-pub const REAL_LIMITS: [RealLimit; 2] = [LR, TIME];
+pub const REAL_LIMITS: [RealLimit; 3] = [LR, TIME, SIGMA];
 
 /// Half the side of the page's stage, the world box `[-WORLD, WORLD]^2` (the page's `WORLD`).
 pub const WORLD: f64 = 3.5;

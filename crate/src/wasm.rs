@@ -13,6 +13,7 @@ use crate::marginal::EmpiricalMarginal;
 use crate::mlp::{ForwardCache, Mlp, MlpConfig, MlpField};
 use crate::ode::{self, ConditionalField, Integrator, MarginalField, Solver, VectorField};
 use crate::path::{GaussianPath, Schedule};
+use crate::sde::{self, Diffusion, SdeDrift};
 use crate::trainer::{TrainConfig, Trainer};
 use crate::{rng, Point};
 use wasm_bindgen::prelude::*;
@@ -59,6 +60,20 @@ fn check_shape(width: usize, depth: usize, time_features: usize) -> Result<(), J
 
 fn schedule_of(name: &str) -> Result<Schedule, JsError> {
     Schedule::parse(name).ok_or_else(|| JsError::new(&format!("unknown schedule {name}")))
+}
+
+/// The noise of an SDE, `sigma` checked against [`limits::SIGMA`].
+fn diffusion_of(sigma: f64, score_correction: bool) -> Result<Diffusion, JsError> {
+    if !limits::SIGMA.contains(sigma) {
+        return Err(JsError::new(&format!(
+            "the noise level sigma must be in {} (got {sigma})",
+            limits::SIGMA
+        )));
+    }
+    Ok(Diffusion {
+        sigma,
+        score_correction,
+    })
 }
 
 fn solver_of(name: &str) -> Result<Solver, JsError> {
@@ -398,16 +413,38 @@ pub struct Fields {
     residuals: Residuals,
     flows: [Option<Flow>; FLOW_SLOTS],
     integrator: Integrator,
+    /// The noise of the "sde_drift" arrows and the "fokker_planck" grid.
+    diffusion: Diffusion,
 }
 
-/// How many trajectory computations a [`Fields`] can hold at once (one per field kind with a
-/// flow: learned, marginal, uniform).
-const FLOW_SLOTS: usize = 3;
+/// How many trajectory computations a [`Fields`] can hold at once (the page's flow worker:
+/// learned, exact and uniform ODE flows, learned and exact SDE flows, Langevin, and one for
+/// measurements).
+const FLOW_SLOTS: usize = 7;
+
+/// Langevin steps per frame of [`Fields::flow_advance`] (each of `ds = LANGEVIN_DS`).
+const LANGEVIN_SUBSTEPS: usize = 4;
+/// The Langevin step `ds` (see `sde::langevin`: the bias is of order `ds sigma^2`).
+const LANGEVIN_DS: f64 = 0.01;
+
+/// How a flow moves its particles.
+enum Motion {
+    /// An ODE solver on the time grid.
+    Ode(Solver),
+    /// Euler-Maruyama on the time grid, with its own seeded noise.
+    Sde(Diffusion, rng::SeededRng),
+    /// Langevin dynamics at a frozen time (no end: every advance is a frame).
+    Langevin {
+        t: f64,
+        sigma: f64,
+        rng: rng::SeededRng,
+    },
+}
 
 /// A trajectory computation in progress.
 struct Flow {
     kind: Kind,
-    solver: Solver,
+    motion: Motion,
     xs: Vec<Point>,
     step: usize,
     /// `ode::time_grid` of the schedule at `flow_begin`: `steps + 1` times from 0 to `t_max`.
@@ -470,7 +507,42 @@ impl Fields {
             residuals: Residuals::new(),
             flows: Default::default(),
             integrator: Integrator::new(),
+            diffusion: Diffusion::default(),
         }
+    }
+
+    /// Sets the noise of the "sde_drift" arrows ([`Fields::velocity`]) and the
+    /// "fokker_planck" grid: `sigma_t = sigma beta_t`, `sigma` in `0..=3`, with or without the
+    /// score correction in the drift (see `sde`). Errors on a `sigma` out of range.
+    pub fn set_diffusion(&mut self, sigma: f64, score_correction: bool) -> Result<(), JsError> {
+        self.diffusion = diffusion_of(sigma, score_correction)?;
+        Ok(())
+    }
+
+    /// How well the interleaved `particles` match the exact `p_t` (`t` past the clamp is taken
+    /// at it): `[energy distance to as many fresh seeded samples of p_t, the floor: the energy
+    /// distance between two fresh samples of that size]` (`sde::marginal_match`, as `fmp flow
+    /// --at-times`; sets over 1,000 points are subsampled). Errors: an empty cloud or set, bad
+    /// points.
+    pub fn marginal_match(
+        &self,
+        particles: &[f32],
+        t: f64,
+        seed: u32,
+    ) -> Result<Vec<f64>, JsError> {
+        if self.marginal.points().is_empty() {
+            return Err(JsError::new("the cloud is empty"));
+        }
+        let ps = nonempty_points_of(particles, "the particles")?;
+        let (ed, floor) = sde::marginal_match(&self.marginal, &ps, t, u64::from(seed));
+        Ok(vec![ed, floor])
+    }
+
+    /// `n` seeded samples of the exact `p_t` (`x = alpha_t z + beta_t eps`, `z` uniform over the
+    /// cloud; `t` past the clamp is taken at it), interleaved: the reference that the page
+    /// compares particles with. Errors: an empty cloud, `n` outside `1..=100000`.
+    pub fn sample_marginal(&self, t: f64, n: usize, seed: u32) -> Result<Vec<f32>, JsError> {
+        Ok(interleave(&self.samples_of_p_t(t, n, seed)?))
     }
 
     /// Sets the data cloud (interleaved points).
@@ -546,7 +618,9 @@ impl Fields {
     ///   (`path::GaussianPath::score_from_velocity`; the same conversion turns the exact field
     ///   into "score"); finite from `t = 0` (where it is `-x`) to the clamp;
     /// - "denoiser": the posterior mean `zbar(x) = E[z | x_t = x]`, returned as positions (the
-    ///   point each `x` is heading for; the cloud's mean at `t = 0`).
+    ///   point each `x` is heading for; the cloud's mean at `t = 0`);
+    /// - "sde_drift": the drift of the exact SDE at the noise of [`Fields::set_diffusion`],
+    ///   `u_t + (sigma_t^2 / 2) grad log p_t` (with the correction; `u_t` without).
     ///
     /// "conditional" is an error: see [`Fields::conditional_velocity`]. Errors: an unknown
     /// kind, "learned" or "score_learned" without a network, bad points.
@@ -562,6 +636,18 @@ impl Fields {
                 self.load(xs)?;
                 self.marginal
                     .posterior_mean_batch(&self.xs, t, &mut self.out);
+            }
+            "sde_drift" => {
+                self.load(xs)?;
+                let mut field = MarginalField {
+                    marginal: &self.marginal,
+                };
+                SdeDrift {
+                    field: &mut field,
+                    path: self.marginal.path(),
+                    diffusion: self.diffusion,
+                }
+                .velocity(t, &self.xs, &mut self.out);
             }
             "score_learned" => {
                 self.load(xs)?;
@@ -609,7 +695,10 @@ impl Fields {
     /// where the posterior is one-hot, larger where data points compete), "error"
     /// (|u_theta - u_t|), "residual" (continuity residual of the exact pair),
     /// "residual_uniform" (of the uniform-weight field), "residual_learned" (of the learned
-    /// field, divergence by central differences; see `continuity::Residuals`).
+    /// field, divergence by central differences; see `continuity::Residuals`), "fokker_planck"
+    /// (the Fokker-Planck residual of the exact `p_t` under the SDE of [`Fields::set_diffusion`]:
+    /// about 0 with the score correction, `-(sigma_t^2 / 2) Lap p / p` without;
+    /// `EmpiricalMarginal::fokker_planck_residual`).
     pub fn grid(&mut self, what: &str, t: f64, n: usize, half: f64) -> Result<Vec<f32>, JsError> {
         self.grid_cells(what, t, n, half, 0, n * n)
     }
@@ -652,6 +741,10 @@ impl Fields {
             "residual_uniform" => points
                 .iter()
                 .map(|x| self.marginal.uniform_continuity_residual(*x, t))
+                .collect(),
+            "fokker_planck" => points
+                .iter()
+                .map(|x| self.marginal.fokker_planck_residual(*x, t, self.diffusion))
                 .collect(),
             "error" => {
                 self.xs = points.clone();
@@ -816,11 +909,63 @@ impl Fields {
             .ok_or_else(|| JsError::new("flow slot out of range"))?;
         *slot = Some(Flow {
             kind,
-            solver: solver_of(solver)?,
+            motion: Motion::Ode(solver_of(solver)?),
             xs: points_of(xs)?,
             step: 0,
             times: ode::time_grid(self.marginal.path().schedule, steps.max(1)),
         });
+        Ok(())
+    }
+
+    /// Like [`Fields::flow_begin`], but the particles follow the SDE of `sde` by Euler-Maruyama
+    /// on the same time grid: `x' = x + h (u + (sigma_t^2 / 2) s) + sigma_t sqrt(h) xi`,
+    /// `sigma_t = sigma beta_t` (`sigma` in `0..=3`), the score `s` converted from the field
+    /// (exact for "marginal", the network's own for "learned"); without `score_correction` the
+    /// drift is `u` alone. The noise is seeded with `seed`: the same call gives the same paths.
+    #[allow(clippy::too_many_arguments)]
+    pub fn flow_begin_sde(
+        &mut self,
+        slot: usize,
+        kind: &str,
+        xs: &[f32],
+        steps: usize,
+        sigma: f64,
+        score_correction: bool,
+        seed: u32,
+    ) -> Result<(), JsError> {
+        let diffusion = diffusion_of(sigma, score_correction)?;
+        self.flow_begin(slot, kind, xs, "euler", steps)?;
+        if let Some(Some(flow)) = self.flows.get_mut(slot) {
+            flow.motion = Motion::Sde(diffusion, rng::seeded(u64::from(seed)));
+        }
+        Ok(())
+    }
+
+    /// Starts Langevin dynamics at the frozen time `t` for field `kind` ("marginal": the exact
+    /// score; "learned": the network's) from interleaved `xs`, with `sigma_t = sigma beta_t`
+    /// (`sigma` in `0..=3`), seeded: every [`Fields::flow_advance`] step is one frame of
+    /// `LANGEVIN_SUBSTEPS = 4` steps of `ds = 0.01` (`sde::langevin`), without end.
+    pub fn langevin_begin(
+        &mut self,
+        slot: usize,
+        kind: &str,
+        xs: &[f32],
+        t: f64,
+        sigma: f64,
+        seed: u32,
+    ) -> Result<(), JsError> {
+        diffusion_of(sigma, true)?;
+        if !limits::TIME.contains(t) {
+            return Err(JsError::new(&format!("t must be in {}", limits::TIME)));
+        }
+        self.flow_begin(slot, kind, xs, "euler", 1)?;
+        if let Some(Some(flow)) = self.flows.get_mut(slot) {
+            flow.motion = Motion::Langevin {
+                t,
+                sigma,
+                rng: rng::seeded(u64::from(seed)),
+            };
+        }
         Ok(())
     }
 
@@ -839,30 +984,44 @@ impl Fields {
         };
         let mut frames = Vec::new();
         let mlp = self.mlp.as_ref();
+        let path = self.marginal.path();
         for _ in 0..max_steps {
-            if flow.step + 1 >= flow.times.len() {
+            let endless = matches!(flow.motion, Motion::Langevin { .. });
+            if !endless && flow.step + 1 >= flow.times.len() {
                 break;
             }
-            let times = &flow.times[flow.step..flow.step + 2];
-            let solver = flow.solver;
+            let times = &flow.times[flow.step.min(flow.times.len() - 1)..];
+            let times = &times[..times.len().min(2)];
             let xs = &mut flow.xs;
-            match flow.kind {
-                Kind::Marginal => {
-                    let mut field = MarginalField {
-                        marginal: &self.marginal,
-                    };
-                    self.integrator.integrate_on(&mut field, solver, xs, times);
+            let mut marginal = MarginalField {
+                marginal: &self.marginal,
+            };
+            let mut uniform = UniformField(&self.marginal);
+            let mut learned = mlp.map(|mlp| MlpField::with_path(mlp, path));
+            let field: &mut dyn VectorField = match flow.kind {
+                Kind::Marginal => &mut marginal,
+                Kind::Uniform => &mut uniform,
+                Kind::Learned => match learned.as_mut() {
+                    Some(f) => f,
+                    None => break,
+                },
+            };
+            match &mut flow.motion {
+                Motion::Ode(solver) => self.integrator.integrate_on(field, *solver, xs, times),
+                Motion::Sde(diffusion, rng) => {
+                    sde::euler_maruyama(field, path, *diffusion, xs, times, rng, &mut self.aux)
                 }
-                Kind::Uniform => {
-                    let mut field = UniformField(&self.marginal);
-                    self.integrator.integrate_on(&mut field, solver, xs, times);
-                }
-                Kind::Learned => {
-                    if let Some(mlp) = mlp {
-                        let mut field = MlpField::with_path(mlp, self.marginal.path());
-                        self.integrator.integrate_on(&mut field, solver, xs, times);
-                    }
-                }
+                Motion::Langevin { t, sigma, rng } => sde::langevin(
+                    field,
+                    path,
+                    *sigma,
+                    xs,
+                    *t,
+                    LANGEVIN_DS,
+                    LANGEVIN_SUBSTEPS,
+                    rng,
+                    &mut self.aux,
+                ),
             }
             flow.step += 1;
             frames.extend(interleave(xs));

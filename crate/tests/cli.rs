@@ -694,3 +694,57 @@ fn flow_errors_are_one_line() {
     ));
     assert!(err.starts_with("error: /nonexistent/d.csv: "), "{err}");
 }
+
+/// `fmp flow --sigma S --at-times ...` (issue 12): the exact SDE keeps the marginals at every
+/// requested time (energy distance to fresh samples of `p_t` within a few times the floor of two
+/// fresh samples), without the score correction it does not, and the CSV holds the particles
+/// at the grid times nearest those asked for.
+#[test]
+fn flow_sigma_keeps_the_marginals_only_with_the_score_correction() {
+    let (_, file) = moons_file("flow-sde.csv");
+    let out_file = temp_file("flow-sde-out.csv", "");
+    let ratios = |extra: &str| -> Vec<f64> {
+        let out = run(&args(&format!(
+            "flow --data {file} --field exact --particles 600 --steps 50 --seed 3 \
+             --sigma 2 --at-times 0.25,0.5,0.75,1 --out {out_file} {extra}"
+        )));
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        let line = out.stdout.trim_end().to_string();
+        assert_eq!(json_field(&line, "sigma"), Some("2"));
+        let rows = &line[line.find("\"at_times\":[").expect("at_times")..];
+        let nums = |key: &str| -> Vec<f64> {
+            rows.match_indices(&format!("\"{key}\":"))
+                .map(|(i, _)| {
+                    let v = &rows[i + key.len() + 3..];
+                    v[..v.find([',', '}']).expect("end")]
+                        .parse()
+                        .expect("number")
+                })
+                .collect()
+        };
+        let (ed, floor, used) = (nums("energy_distance"), nums("floor"), nums("t_used"));
+        assert_eq!(ed.len(), 4, "{line}");
+        for (u, want) in used.iter().zip([0.25, 0.5, 0.75, 1.0]) {
+            assert!((u - want).abs() < 0.03, "{line}");
+        }
+        let csv = std::fs::read_to_string(&out_file).expect("out");
+        assert!(csv.starts_with("t,x,y\n"));
+        assert_eq!(csv.lines().count(), 1 + 4 * 600);
+        ed.iter().zip(&floor).map(|(e, f)| e / f).collect()
+    };
+    let kept = ratios("");
+    assert!(
+        kept.iter().all(|r| *r < 4.0),
+        "with the correction: {kept:?}"
+    );
+    let lost = ratios("--no-score-correction");
+    eprintln!("sigma 2 on moons, energy distance / floor: with {kept:?}, without {lost:?}");
+    assert!(lost[1] > 5.0, "without the correction: {lost:?}");
+    assert_eq!(
+        run(&args(&format!(
+            "flow --data {file} --field exact --sigma 4 --out {out_file}"
+        )))
+        .code,
+        2
+    );
+}
