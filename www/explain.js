@@ -88,6 +88,18 @@ export function heatFor(field, density) {
     };
     return h;
   }
+  if (field === 'fokker_planck') {
+    // Like the continuity residuals: signed log scale, where the mass is; the note gives the
+    // mean |residual| over the shaded cells.
+    const h = {
+      what: field, map: 'diverging', masked: true,
+      transform: signedLog,
+      range(grid, mask) { h.stats = stats(grid, mask); return [-RESIDUAL_DECADES, RESIDUAL_DECADES]; },
+      legend: () => ({ gradient: gradientCss('diverging'), lo: -(10 ** RESIDUAL_DECADES), hi: 10 ** RESIDUAL_DECADES, label: 'Fokker–Planck residual (signed log scale)' }),
+      note: () => (h.stats ? `Mean |residual| over the shaded cells: ${fmt(h.stats.meanAbs)}.` : ''),
+    };
+    return h;
+  }
   if (field === 'error') {
     const h = {
       what: 'error', map: 'error', masked: true,

@@ -12,22 +12,55 @@
 //        sends {type:'model', generation, config, weights} on it) | {type:'ping'}
 //      {type:'crash'} (tests only: a trap in the next slice) | {type:'duty', duty} (the share of
 //        the time to compute: the page lowers it when its frames are slow)
+//      {type:'sde', on, sigma, correction, langevin} (the diffusion lesson: SDE flows when on;
+//        Langevin at the frozen time `langevin`, or null)
 // Out: {type:'begin', kind, n, steps, first}      a streamed trajectory starts (exact kinds)
 //      {type:'frames', kind, start, data}         frames start.. of that trajectory
 //      {type:'traj', kind, generation, frames, n, steps}  a complete trajectory (learned)
 //      {type:'error', message, fatal} (fatal: a trap; the session replaces this worker)
 //      {type:'pong'}                              the answer to {type:'ping'} (the session's watchdog)
 //      {type:'gap', c, stderr, samples}           C = L_CFM - L_FM of the drawing (Monte Carlo)
-import init, { Fields, noise_points } from './pkg/fmp.js';
+//      {type:'match', sigma, correction, solver, rows: [{t, tUsed, ode, sde, floor}]}
+//        energy distances of the exact ODE and SDE particles to fresh samples of p_t
+//      {type:'w2sigma', generation, steps, sigmas, values}  W2 to the drawing of learned SDE
+//        samples at t = 1 for each sigma (NaN where the samples are not finite)
+//      {type:'langevin', t, step, data, ed, floor}  the newest Langevin frame (ed, floor: its
+//        energy distance to fresh samples of p_t and the floor, when measured)
+//
+// Seeds: the particles start from noise_points(particles, seed); the SDE noise is seeded with
+// seed + 1 (as `fmp flow --sigma`), Langevin with seed + 2, the W2 probes with seed + 3.
+import init, { Fields, noise_points, w2_to } from './pkg/fmp.js';
 
 const SLICE_MS = 25;
 /** Monte Carlo draws for the constant C of the drawing (stderr about 0.04 on the moons). */
 const GAP_SAMPLES = 5000;
 const LEARNED_MS = 600;
 let lastLearned = -Infinity;
-const KINDS = ['learned', 'exact', 'uniform'];
-const SLOT = { learned: 0, exact: 1, uniform: 2 };
-const STREAMED = new Set(['exact', 'uniform']);
+const KINDS = ['learned', 'learned_sde', 'exact', 'exact_sde', 'uniform'];
+const SLOT = { learned: 0, exact: 1, uniform: 2, learned_sde: 3, exact_sde: 4, langevin: 5, probe: 6 };
+const STREAMED = new Set(['exact', 'uniform', 'exact_sde']);
+/** The times of the marginal-match table. */
+const MATCH_TIMES = [0.25, 0.5, 0.75, 1];
+/** The noise levels of the W2 probe, its particles, and how often it runs while training. */
+const PROBE_SIGMAS = [0, 0.5, 1, 2];
+const PROBE_PARTICLES = 500;
+const PROBE_MS = 3000;
+/** Langevin: frames (of 4 steps of ds = 0.01 each) before it stops, and how often it is measured. */
+const LANGEVIN_FRAMES = 1500;
+const LANGEVIN_MEASURE_EVERY = 25;
+
+/** The diffusion lesson's settings. */
+let sde = { on: false, sigma: 1, correction: true, /** @type {number | null} */ langevin: null };
+/** The complete exact trajectories of the current inputs (for the marginal-match table). */
+const finished = new Map(); // kind -> { frames, n, steps }
+/** @type {{ frame: number, lastPost: number } | null} */
+let lang = null;
+/** @type {{ index: number, values: number[], generation: number, steps: number } | null} */
+let probe = null;
+let lastProbe = -Infinity;
+let probeWanted = false;
+let modelSteps = 0; // training steps of the weights loaded into `fields`
+let cloudPoints = new Float32Array(0);
 
 let fields = null;
 let setup = null; // { particles, seed, solver, steps }
@@ -50,16 +83,19 @@ let duty = 1;
 /** Queues a fresh computation of `kind`; `restart` drops a running one whose inputs changed. */
 function want(kind, restart = true) {
   pending.add(kind);
-  if (restart) jobs.delete(kind);
+  if (restart) { jobs.delete(kind); finished.delete(kind); }
   kick();
 }
+
+const base = (/** @type {string} */ kind) => (kind.startsWith('exact') ? 'marginal' : kind.replace('_sde', ''));
 
 function kick(delay = 0) {
   if (!scheduled) { scheduled = true; setTimeout(work, delay); }
 }
 
 function canStart(kind) {
-  return kind === 'learned' ? haveModel && haveCloud : haveCloud;
+  if (kind.endsWith('_sde') && !sde.on) return false;
+  return kind.startsWith('learned') ? haveModel && haveCloud : haveCloud;
 }
 
 function startJob(kind) {
@@ -67,13 +103,19 @@ function startJob(kind) {
   if (kind === 'learned' && nextModel) {
     fields.set_model(nextModel.config.width, nextModel.config.depth, nextModel.config.timeFeatures, nextModel.weights);
     modelGeneration = nextModel.generation;
+    modelSteps = nextModel.steps ?? 0;
     nextModel = null;
+    probeWanted = true;
+    // The learned SDE flow follows the same weights: it restarts with them.
+    if (sde.on) { jobs.delete('learned_sde'); pending.add('learned_sde'); }
   }
-  const { particles, solver, steps } = setup;
+  const { particles, solver, steps, seed } = setup;
   // Every flow takes the chosen solver on the core's time grid, which refines towards the
   // clamp (there, at 50 steps, every solver lands >= 99 % of exact particles within 0.01 of
-  // a data point for every schedule: crate/tests/flows.rs).
-  fields.flow_begin(SLOT[kind], kind === 'exact' ? 'marginal' : kind, noise, solver, steps);
+  // a data point for every schedule: crate/tests/flows.rs). SDE flows take Euler-Maruyama on
+  // the same grid.
+  if (kind.endsWith('_sde')) fields.flow_begin_sde(SLOT[kind], base(kind), noise, steps, sde.sigma, sde.correction, seed + 1);
+  else fields.flow_begin(SLOT[kind], base(kind), noise, solver, steps);
   const frames = new Float32Array((steps + 1) * particles * 2);
   frames.set(noise, 0);
   const job = { frames, filled: 1, steps, n: particles, sent: 1, lastPost: performance.now() };
@@ -94,6 +136,10 @@ function flush(kind, job, final) {
   } else if (final) {
     postMessage({ type: 'traj', kind, generation: modelGeneration, frames: job.frames, n: job.n, steps: job.steps }, [job.frames.buffer]);
   }
+  if (final && (kind === 'exact' || kind === 'exact_sde')) {
+    finished.set(kind, { frames: job.frames, n: job.n, steps: job.steps });
+    if (sde.on && finished.has('exact') && finished.has('exact_sde')) postMatch();
+  }
   job.lastPost = performance.now();
 }
 
@@ -105,10 +151,87 @@ function activeKinds() {
     // The learned flow restarts at most every LEARNED_MS: fresh enough to follow training,
     // and it leaves time for the exact flows and the page.
     if (kind === 'learned' && performance.now() - lastLearned < LEARNED_MS) continue;
+    // A W2 probe in progress keeps its weights: new ones wait until it is done.
+    if (kind === 'learned' && probe) continue;
     if (kind === 'learned') lastLearned = performance.now();
+    // The learned SDE flow waits for the weights the learned flow loads.
+    if (kind === 'learned_sde' && (jobs.has('learned') || (nextModel && pending.has('learned')))) continue;
     startJob(kind);
   }
   return [...jobs.keys()];
+}
+
+/**
+ * The marginal-match table: at each of MATCH_TIMES, the grid time nearest it, and the energy
+ * distance of the exact ODE and SDE particles (same noise at t = 0) to fresh samples of p_t
+ * there, with the floor of two fresh samples (the same samples for both).
+ */
+function postMatch() {
+  const ode = finished.get('exact'), sdeRun = finished.get('exact_sde');
+  if (!ode || !sdeRun || ode.n !== sdeRun.n || ode.steps !== sdeRun.steps) return;
+  const times = fields.flow_times(ode.steps);
+  const stride = 2 * ode.n;
+  const frame = (/** @type {Float32Array} */ f, /** @type {number} */ k) => f.subarray(k * stride, (k + 1) * stride);
+  const rows = MATCH_TIMES.map((t) => {
+    let k = 0;
+    for (let i = 1; i < times.length; i++) if (Math.abs(times[i] - t) < Math.abs(times[k] - t)) k = i;
+    const [odeEd, floor] = fields.marginal_match(frame(ode.frames, k), times[k], setup.seed);
+    const [sdeEd] = fields.marginal_match(frame(sdeRun.frames, k), times[k], setup.seed);
+    return { t, tUsed: times[k], ode: odeEd, sde: sdeEd, floor };
+  });
+  postMessage({ type: 'match', sigma: sde.sigma, correction: sde.correction, solver: setup.solver, rows });
+}
+
+/** One step of the W2 probe (one noise level); returns whether it did some work. */
+function probeStep() {
+  if (!probe) {
+    if (!probeWanted || !haveModel || !haveCloud || !sde.on || performance.now() - lastProbe < PROBE_MS) return false;
+    probeWanted = false;
+    lastProbe = performance.now();
+    probe = { index: 0, values: [], generation: modelGeneration, steps: modelSteps };
+  }
+  if (probe.generation !== modelGeneration || probe.steps !== modelSteps) {
+    probe = null;
+    probeWanted = true;
+    return false;
+  }
+  const sigma = PROBE_SIGMAS[probe.index];
+  fields.flow_begin_sde(SLOT.probe, 'learned', noise_points(PROBE_PARTICLES, setup.seed + 3), setup.steps, sigma, true, setup.seed + 3);
+  const all = fields.flow_advance(SLOT.probe, setup.steps);
+  const last = all.subarray(all.length - 2 * PROBE_PARTICLES);
+  let w2 = NaN;
+  if (last.every(Number.isFinite)) w2 = w2_to(last, cloudPoints);
+  probe.values.push(w2);
+  probe.index += 1;
+  if (probe.index === PROBE_SIGMAS.length) {
+    postMessage({ type: 'w2sigma', generation: probe.generation, steps: probe.steps, sigmas: PROBE_SIGMAS, values: probe.values });
+    probe = null;
+  }
+  return true;
+}
+
+/** One frame of Langevin at the frozen time; returns whether it did some work. */
+function langevinStep() {
+  if (sde.langevin === null || !haveCloud || !sde.on) { lang = null; return false; }
+  const t = sde.langevin;
+  if (!lang) {
+    const start = fields.sample_marginal(t, setup.particles, setup.seed + 2);
+    fields.langevin_begin(SLOT.langevin, 'marginal', start, t, sde.sigma, setup.seed + 2);
+    lang = { frame: 0, lastPost: -Infinity };
+    const [ed, floor] = fields.marginal_match(start, t, setup.seed);
+    postMessage({ type: 'langevin', t, step: 0, data: start, ed, floor });
+    return true;
+  }
+  if (lang.frame >= LANGEVIN_FRAMES) return false;
+  const data = fields.flow_advance(SLOT.langevin, 1);
+  lang.frame += 1;
+  const measure = lang.frame % LANGEVIN_MEASURE_EVERY === 0 || lang.frame === LANGEVIN_FRAMES;
+  if (measure || performance.now() - lang.lastPost > 40) {
+    const [ed, floor] = measure ? fields.marginal_match(data, t, setup.seed) : [NaN, NaN];
+    postMessage({ type: 'langevin', t, step: 4 * lang.frame, data, ed, floor, done: lang.frame === LANGEVIN_FRAMES }, [data.buffer]);
+    lang.lastPost = performance.now();
+  }
+  return true;
 }
 
 function work() {
@@ -120,10 +243,15 @@ function work() {
     if (trapNext) { trapNext = false; throw new WebAssembly.RuntimeError('unreachable (a trap requested by a test)'); }
     while (performance.now() - t0 < SLICE_MS) {
       const active = activeKinds();
-      if (active.length === 0) break;
+      const extraWork = langevinStep() || ((active.length === 0 || probe !== null) && probeStep());
+      if (active.length === 0) {
+        if (extraWork) continue;
+        break;
+      }
       // A new network's first flow goes first (alone): its particles should appear at once,
       // not after the exact flows; later ones take turns with them.
-      const kinds = jobs.has('learned') && learnedShown < generation ? ['learned'] : active;
+      const first = active.filter((k) => k.startsWith('learned'));
+      const kinds = jobs.has('learned') && learnedShown < generation ? first : active;
       for (const kind of kinds) {
         const job = jobs.get(kind);
         const chunk = fields.flow_advance(SLOT[kind], 1);
@@ -140,8 +268,10 @@ function work() {
     report(err);
   }
   // Busy: continue at once. Idle but a learned flow waits for its turn: come back then.
-  if (jobs.size) kick(duty < 1 ? (performance.now() - started) * (1 / duty - 1) : 0);
+  const more = jobs.size || (lang && lang.frame < LANGEVIN_FRAMES) || probe;
+  if (more) kick(duty < 1 ? (performance.now() - started) * (1 / duty - 1) : 0);
   else if (pending.has('learned') && haveModel) kick(Math.max(0, lastLearned + LEARNED_MS - performance.now()));
+  else if (probeWanted && haveModel && sde.on) kick(Math.max(0, lastProbe + PROBE_MS - performance.now()));
 }
 
 /** @param {any} err */
@@ -173,8 +303,9 @@ function dropModel(g) {
   generation = g;
   nextModel = null;
   haveModel = false;
-  jobs.delete('learned');
-  pending.delete('learned');
+  probe = null;
+  probeWanted = false;
+  for (const kind of ['learned', 'learned_sde']) { jobs.delete(kind); pending.delete(kind); }
 }
 
 const ready = init().then(() => { fields = new Fields(); });
@@ -187,14 +318,16 @@ onmessage = async (ev) => {
         fields.set_points(m.points);
         fields.set_schedule(m.schedule);
         haveCloud = m.points.length > 0;
+        cloudPoints = m.points;
+        lang = null;
         if (!haveCloud) jobs.clear();
         // C = E|u(x|z)|^2 - E|u(x)|^2 for this drawing and schedule: the floor of L_CFM.
         if (haveCloud) {
           const [c, stderr] = fields.cfm_fm_gap(GAP_SAMPLES, 1);
           postMessage({ type: 'gap', c, stderr, samples: GAP_SAMPLES });
         }
-        want('exact');
-        want('uniform');
+        for (const kind of ['exact', 'uniform', 'exact_sde', 'learned_sde']) want(kind);
+        probeWanted = true;
         break;
       case 'model':
         onModel(m);
@@ -219,8 +352,22 @@ onmessage = async (ev) => {
       case 'setup':
         setup = { particles: m.particles, seed: m.seed, solver: m.solver, steps: m.steps };
         noise = noise_points(m.particles, m.seed);
+        lang = null;
         for (const kind of KINDS) want(kind);
+        probeWanted = true;
         break;
+      case 'sde': {
+        const changed = m.on !== sde.on || m.sigma !== sde.sigma || m.correction !== sde.correction;
+        if (changed || m.langevin !== sde.langevin) lang = null;
+        sde = { on: m.on, sigma: m.sigma, correction: m.correction, langevin: m.langevin };
+        if (changed) {
+          for (const kind of ['exact_sde', 'learned_sde']) want(kind);
+          if (!sde.on) for (const kind of ['exact_sde', 'learned_sde']) { jobs.delete(kind); pending.delete(kind); }
+        }
+        if (m.on) probeWanted = true;
+        kick();
+        break;
+      }
       case 'extra':
         extraKind = m.kind;
         if (extraKind) want(extraKind);

@@ -15,7 +15,8 @@ import { messageOf } from './state.js';
  * @typedef {{ store: import('./store.js').Store, cloud: import('./draw.js').Cloud, fields: any,
  *   clock: import('./particles.js').Clock, chart: import('./chart.js').LossChart,
  *   stages: import('./stage.js').Stage[], session: import('./session.js').Session, ui: any,
- *   solverLabel: (id: string) => string, split: () => any }} FrameApp
+ *   solverLabel: (id: string) => string, split: () => any,
+ *   lesson: import('./lessons/diffusion.js').DiffusionLesson }} FrameApp
  */
 
 export class FrameLoop {
@@ -67,11 +68,13 @@ export class FrameLoop {
     else if (this.intervalEma < 28) this.duty = Math.min(1, this.duty + 0.01);
     session.setDuty(Math.round(this.duty * 20) / 20);
     let t1 = clock.tick(now, store.state.t, store.state.play);
+    // The lesson may show other particles (the diffusion lesson: SDE or Langevin ones).
+    const lesson = this.app.lesson.particles(store.state);
     // While the exact flow is still being computed (or not yet begun), playing time does not
     // run ahead of it: the particles shown are those of time t. The slider's track shows how
     // far it is computed.
-    const exact = session.traj.exact;
-    const reach = cloud.count === 0 ? 1 : exact ? (exact.complete() ? 1 : exact.reach()) : 0;
+    const exact = lesson ? lesson.reach : session.traj.exact;
+    const reach = cloud.count === 0 || lesson?.langevin ? 1 : exact ? (exact.complete() ? 1 : exact.reach()) : 0;
     if (store.state.play && t1 > reach) t1 = reach;
     if (t1 !== store.state.t) store.apply({ t: t1 });
     setIfChanged($('time'), 'style', `--reach: ${(100 * reach).toFixed(1)}%`);
@@ -90,17 +93,24 @@ export class FrameLoop {
     const extra = view.extraFlow ? session.traj[view.extraFlow] : null;
     const hover = ui.hover && cloud.count > 0 ? inspect(fields, cloud, ui.hover, t) : null;
     const base = {
-      t, cloud: pts, cloudCount: cloud.count, versions: { cloud: s.cloudVersion, model: s.modelVersion },
-      trails: s.trails && !this.lite, alphaBeta: [alpha, beta], arrows: shown.arrows, heat, z: shown.arrows === 'conditional' ? s.z : null,
-      learned: cloud.count > 0 ? session.traj.learned : null,
-      exact: cloud.count > 0 ? (view.extraFlow ? extra : session.traj.exact) : null,
+      t, cloud: pts, cloudCount: cloud.count, versions: { cloud: s.cloudVersion, model: s.modelVersion, sde: `${s.sigma}|${s.scoreFix}` },
+      trails: s.trails && !this.lite && !lesson?.langevin, alphaBeta: [alpha, beta], arrows: shown.arrows, heat, z: shown.arrows === 'conditional' ? s.z : null,
+      learned: cloud.count > 0 ? (lesson ? lesson.learned : session.traj.learned) : null,
+      exact: cloud.count > 0 ? (lesson ? lesson.exact : view.extraFlow ? extra : session.traj.exact) : null,
       exactColor: COLORS[view.exactColor ?? 'exact'],
       inspector: hover,
       heldOut: s.memo ? this.app.split()?.heldout ?? null : null,
       cursor: ui.cursor.shown && document.activeElement === $('stage') ? [ui.cursor.x, ui.cursor.y] : null,
     };
     stages[0].draw({ ...base, showLearned: s.show !== 'exact', showExact: s.show === 'both' || s.show === 'exact' });
-    if (s.show === 'side') {
+    if (s.show === 'side' && lesson) {
+      // The diffusion lesson compares with the ODE: its particles on the second stage.
+      const any = cloud.count > 0;
+      const side = { learned: any ? lesson.side.learned : null, exact: any ? lesson.side.exact : null };
+      const trails = base.trails || (s.trails && !this.lite);
+      stages[1].draw({ ...base, ...side, trails, showLearned: true, showExact: true, inspector: null, cursor: null });
+      setIfChanged($('stage2-label'), 'textContent', lesson.side.label);
+    } else if (s.show === 'side') {
       stages[1].draw({ ...base, showLearned: false, showExact: true, inspector: null, cursor: null });
       setIfChanged($('stage2-label'), 'textContent', view.sideLabel ?? 'Exact marginal u_t^target');
     }
@@ -116,8 +126,9 @@ export class FrameLoop {
     if (t >= tMax) {
       note += ` (t = 1 is evaluated at the clamp t = ${tMax.toFixed(tMax > 0.9999 ? 6 : 4)}, where β<sub>t</sub> = ${beta_min()}: at t = 1 itself β<sub>t</sub> = 0 and the fields divide by it.)`;
     }
-    setIfChanged($('caption'), 'innerHTML', shown.caption(`at t = ${t.toFixed(2)}`, note));
-    this.legend(heat, view, s);
+    setIfChanged($('caption'), 'innerHTML', shown.caption(`at t = ${t.toFixed(2)}`, note, { s, beta }));
+    this.legend(heat, view, s, lesson?.labels ?? null);
+    this.app.lesson.draw(now, s);
     setIfChanged($('stage'), 'ariaLabel', this.stageLabel(shown, t, s));
     ui.fit ??= this.fitNote();
     const status = exact && !exact.complete() ? `exact flow: computed to t = ${exact.reach().toFixed(2)}` : '';
@@ -166,17 +177,18 @@ export class FrameLoop {
    * @param {any} heat
    * @param {import('./views.js').View} view
    * @param {Record<string, any>} s
+   * @param {{ learned: string, exact: string } | null} labels the lesson's particle labels
    */
-  legend(heat, view, s) {
+  legend(heat, view, s, labels) {
     const items = [
-      { color: COLORS.learned, label: `learned u_t^θ particles (rings; ${this.app.solverLabel(s.solver)}, ${s.odeSteps} steps)` },
+      { color: COLORS.learned, label: labels ? labels.learned : `learned u_t^θ particles (rings; ${this.app.solverLabel(s.solver)}, ${s.odeSteps} steps)` },
       {
         color: COLORS[view.exactColor ?? 'exact'],
-        label: view.exactLabel ? `${view.exactLabel} (${this.app.solverLabel(s.solver)})`
+        label: labels ? labels.exact : view.exactLabel ? `${view.exactLabel} (${this.app.solverLabel(s.solver)})`
           : `exact u_t^target particles (squares; ${this.app.solverLabel(s.solver)}, ${s.odeSteps} steps)`,
       },
       { color: COLORS.data, label: 'data z_i' },
-    ];
+    ].filter((item) => item.label);
     if (heat?.legend) items.push(heat.legend());
     const key = JSON.stringify(items);
     if (key !== this.legendKey) { setLegend(items); this.legendKey = key; }

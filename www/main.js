@@ -20,6 +20,7 @@ import { FrameLoop } from './frame.js';
 import { fmt } from './render.js';
 import { $, $input, $select, $canvas, showMessage, hideMessage, clearMessage, bindControl } from './ui.js';
 import { installTestHook } from './testhook.js';
+import { DiffusionLesson } from './lessons/diffusion.js';
 import { announce } from './announce.js';
 
 const wasm = await init();
@@ -87,6 +88,9 @@ const session = new Session({
   },
   onFlowError: (message) => showMessage(`Could not compute the particle flow: ${message}`, 'error'),
   onGap: (c, stderr) => chart.setGap(c, stderr),
+  onMatch: (m) => diffusion.onMatch(m),
+  onW2Sigma: (m) => diffusion.onW2Sigma(m),
+  onLangevin: (m) => diffusion.onLangevin(m),
   onRestart: (which, reason) => {
     if (which === 'training') training.onRestart(reason);
     else showMessage(`The flow worker stopped (${reason}); restarted.`, 'error');
@@ -152,7 +156,24 @@ for (const name of ['schedule', 'solver', 'show', 'field', 'preset', 'heat', 'tr
   const show = bindControl(name, S, name === 'heat' || name === 'trails' || name === 'memo' ? Boolean : String, (n, v) => apply({ [n]: v }));
   store.subscribe([name], show);
 }
-store.subscribe(['lesson'], (s) => { fillSelect($select('field'), viewsOf(s.lesson)); $select('field').value = s.field; });
+// The lesson picker: one radio button per lesson; a lesson opens on its first view.
+$('lesson-picker').replaceChildren(...LESSONS.map((l) => {
+  const label = document.createElement('label');
+  const input = Object.assign(document.createElement('input'), { type: 'radio', name: 'lesson', value: l.id });
+  input.addEventListener('change', () => { if (input.checked) apply({ lesson: l.id, field: viewsOf(l.id)[0].id }); });
+  label.append(input, ` ${l.label}`);
+  return label;
+}));
+const showLesson = (/** @type {Record<string, any>} */ s) => {
+  for (const r of /** @type {NodeListOf<HTMLInputElement>} */ (document.querySelectorAll('input[name=lesson]'))) r.checked = r.value === s.lesson;
+};
+showLesson(S());
+store.subscribe(['lesson'], (s) => { showLesson(s); fillSelect($select('field'), viewsOf(s.lesson)); $select('field').value = s.field; });
+// A view belongs to its lesson: a link or a save that names another lesson's view opens the
+// lesson's first view.
+if (viewOf(S().field).lesson !== S().lesson) store.apply({ field: viewsOf(S().lesson)[0].id });
+$select('field').value = S().field;
+const diffusion = new DiffusionLesson({ store, session, fields, apply });
 // The held-out split follows the memorization check and the seed; it changes what is trained
 // on and what the exact field is made of, so it comes before the cloud is sent and the network
 // reset (once each, whichever keys changed).
@@ -318,6 +339,7 @@ attachIo({
 // ---- the guided tour sets up the stage for each step ----
 const tour = new Tour({
   snapshot: () => ({ settings: store.settings(), tool: ui.tool }),
+  lesson: () => S().lesson,
   restore: ({ settings, tool }) => {
     apply(settings);
     checkZ();
@@ -335,7 +357,7 @@ const tour = new Tour({
 // ---- the frame loop (frame.js composes each frame from the state) ----
 const solverLabel = (/** @type {string} */ id) => CATALOG.solvers.find((c) => c.id === id)?.label ?? id;
 const frameLoop = new FrameLoop({
-  store, cloud, fields, clock, chart, stages, session, ui, solverLabel, split: () => split,
+  store, cloud, fields, clock, chart, stages, session, ui, solverLabel, split: () => split, lesson: diffusion,
 });
 
 // ---- start ----

@@ -65,6 +65,13 @@ export const F = {
   denoiser: `${mover('z', '¯')}${paren(`${x}${mo(',')}${t}`)}${mo('=')}<mi>𝔼</mi>${mo('[')}${z}${mo('|')}${x}${mo(',')}${t}${mo(']')}${mo('=')}${sumOver('i')}${sub(mi('w'), mi('i'))}${zi}`,
   fieldFromDenoiser: `${uT}${paren(x)}${mo('=')}${paren(`${dot('α')}${mo('−')}${frac(dot('β'), beta)}${alpha}`)}${mover('z', '¯')}${mo('+')}${frac(dot('β'), beta)}${x}`,
   divergence: `<mo>∇</mo>${mo('·')}${uT}${paren(x)}`,
+  sde: `${mi('d')}${sub(mi('X'), t)}${mo('=')}${mo('[')}${uT}${paren(sub(mi('X'), t))}${mo('+')}${frac(`<msubsup>${mi('σ')}${t}<mn>2</mn></msubsup>`, '<mn>2</mn>')}<mo>∇</mo><mi>log</mi>${p_t}${paren(sub(mi('X'), t))}${mo(']')}${mi('d')}${t}${mo('+')}${sub(mi('σ'), t)}${mi('d')}${sub(mi('W'), t)}`,
+  sdeNoFix: `${mi('d')}${sub(mi('X'), t)}${mo('=')}${uT}${paren(sub(mi('X'), t))}${mi('d')}${t}${mo('+')}${sub(mi('σ'), t)}${mi('d')}${sub(mi('W'), t)}`,
+  sigmaT: `${sub(mi('σ'), t)}${mo('=')}${mi('σ')}${beta}`,
+  euler: `${x}${mo('′')}${mo('=')}${x}${mo('+')}${mi('h')}${mo('[')}${uT}${mo('+')}${frac(`<msubsup>${mi('σ')}${t}<mn>2</mn></msubsup>`, '<mn>2</mn>')}<mo>∇</mo><mi>log</mi>${p_t}${mo(']')}${mo('+')}${sub(mi('σ'), t)}<msqrt>${mi('h')}</msqrt>${mi('ξ')}`,
+  fokkerPlanck: `<msub><mo>∂</mo>${t}</msub>${p_t}${mo('=')}${mo('−')}${div}${paren(`${p_t}${mi('v')}`)}${mo('+')}${frac(`<msubsup>${mi('σ')}${t}<mn>2</mn></msubsup>`, '<mn>2</mn>')}<mi>Δ</mi>${p_t}`,
+  langevin: `${mi('d')}${mi('X')}${mo('=')}${frac(`<msubsup>${mi('σ')}${t}<mn>2</mn></msubsup>`, '<mn>2</mn>')}<mo>∇</mo><mi>log</mi>${p_t}${paren(mi('X'))}${mi('d')}${mi('s')}${mo('+')}${sub(mi('σ'), t)}${mi('d')}${sub(mi('W'), mi('s'))}`,
+  scoreTerm: `${frac(`<msubsup>${mi('σ')}${t}<mn>2</mn></msubsup>`, '<mn>2</mn>')}<mo>∇</mo><mi>log</mi>${p_t}${mo('=')}${frac(`<msup>${mi('σ')}<mn>2</mn></msup>`, '<mn>2</mn>')}${paren(`${alpha}${mover('z', '¯')}${mo('−')}${x}`)}`,
   noiseToData: `${pInit}${mo('=')}${N}${paren(`<mn>0</mn>${mo(',')}${mi('I')}`)}<mspace width="1em"/>${mo('→')}<mspace width="1em"/>${pData}`,
 };
 

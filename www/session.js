@@ -14,7 +14,13 @@ import { Trajectory } from './particles.js';
  *   schedule: string, seed: number }} NetConfig
  */
 /** @typedef {{ particles: number, seed: number, solver: string, steps: number }} FlowSetup */
-/** @typedef {'learned' | 'exact' | 'uniform'} FlowKind */
+/** @typedef {'learned' | 'exact' | 'uniform' | 'learned_sde' | 'exact_sde'} FlowKind */
+/**
+ * The diffusion lesson's settings for the flow worker: SDE flows when `on`, Langevin at the
+ * frozen time `langevin` (or null).
+ * @typedef {{ on: boolean, sigma: number, correction: boolean, langevin: number | null }} SdeSetup
+ */
+/** @typedef {{ t: number, tUsed: number, ode: number, sde: number, floor: number }} MatchRow */
 /**
  * What the session reports to the page.
  * @typedef {{
@@ -26,6 +32,10 @@ import { Trajectory } from './particles.js';
  *   onFlowError: (message: string) => void,
  *   onRestart: (which: 'training' | 'flow', reason: string) => void,
  *   onGap: (c: number, stderr: number) => void,
+ *   onMatch?: (m: { sigma: number, correction: boolean, solver: string, rows: MatchRow[] }) => void,
+ *   onW2Sigma?: (m: { steps: number, sigmas: number[], values: number[] }) => void,
+ *   onLangevin?: (m: { t: number, step: number, data: Float32Array, ed: number, floor: number,
+ *     done?: boolean }) => void,
  * }} SessionEvents
  */
 
@@ -97,7 +107,7 @@ export class Session {
     /** Whether the newest weights are those of a paused (or never started) trainer. */
     this.settled = true;
     /** @type {Record<FlowKind, Trajectory | null>} */
-    this.traj = { learned: null, exact: null, uniform: null };
+    this.traj = { learned: null, exact: null, uniform: null, learned_sde: null, exact_sde: null };
     /** The last inputs, replayed to a new worker. */
     this.last = {
       /** @type {{ config: NetConfig, points: Float32Array } | null} */ net: null,
@@ -105,6 +115,7 @@ export class Session {
       /** @type {{ points: Float32Array, schedule: string } | null} */ cloud: null,
       /** @type {FlowKind | null} */ extra: null,
       /** @type {{ config: NetConfig, weights: Float32Array } | null} */ weights: null,
+      /** @type {SdeSetup} */ sde: { on: false, sigma: 1, correction: true, langevin: null },
       running: false,
     };
     this.train = new WorkerHandle(new URL('./train.worker.js', import.meta.url), (m) => this.fromTrainer(m), (reason) => {
@@ -118,6 +129,7 @@ export class Session {
       if (this.last.setup) this.flow.post({ type: 'setup', ...this.last.setup });
       if (this.last.cloud) this.flow.post({ type: 'cloud', ...this.last.cloud });
       this.flow.post({ type: 'extra', kind: this.last.extra });
+      this.flow.post({ type: 'sde', ...this.last.sde });
       const w = this.last.weights;
       if (w) this.flow.post({ type: 'model', generation: this.generation, config: w.config, weights: w.weights.slice() });
       this.events.onRestart('flow', reason);
@@ -168,6 +180,7 @@ export class Session {
     this.last.weights = null;
     this.last.running = false;
     this.traj.learned = null;
+    this.traj.learned_sde = null;
     this.flow.post({ type: 'generation', generation: this.generation });
     this.train.post({ type: 'clear', generation: this.generation });
   }
@@ -222,8 +235,23 @@ export class Session {
   setCloud(points, schedule) {
     this.last.cloud = { points, schedule };
     // No cloud, nothing to flow to: drop the particles of the old one.
-    if (points.length === 0) this.traj = { learned: null, exact: null, uniform: null };
+    if (points.length === 0) {
+      this.traj = { learned: null, exact: null, uniform: null, learned_sde: null, exact_sde: null };
+    }
     this.flow.post({ type: 'cloud', points, schedule });
+  }
+  /**
+   * The diffusion lesson: SDE flows, their noise, and Langevin at a frozen time. A change of
+   * the noise drops the SDE trajectories (they are recomputed).
+   * @param {SdeSetup} sde
+   */
+  setSde(sde) {
+    const old = this.last.sde;
+    const noise = old.sigma !== sde.sigma || old.correction !== sde.correction;
+    if (!noise && old.on === sde.on && old.langevin === sde.langevin) return;
+    if (noise || !sde.on) { this.traj.exact_sde = null; this.traj.learned_sde = null; }
+    this.last.sde = { ...sde };
+    this.flow.post({ type: 'sde', ...sde });
   }
   /** @param {FlowKind | null} kind a further flow to compute ('uniform'), or none */
   setExtra(kind) {
@@ -237,6 +265,9 @@ export class Session {
     if (m.type === 'error' && m.fatal) { this.flow.restart(m.message); return; }
     if (m.type === 'error') { this.events.onFlowError(m.message); return; }
     if (m.type === 'gap') { this.events.onGap(m.c, m.stderr); return; }
+    if (m.type === 'match') { this.events.onMatch?.(m); return; }
+    if (m.type === 'w2sigma') { this.events.onW2Sigma?.(m); return; }
+    if (m.type === 'langevin') { this.events.onLangevin?.(m); return; }
     if (this.last.cloud?.points.length === 0) return; // frames of a cloud that is gone
     if (m.type === 'traj') this.traj[/** @type {FlowKind} */ (m.kind)] = new Trajectory(m.frames, m.n, m.steps);
     else if (m.type === 'begin') this.traj[/** @type {FlowKind} */ (m.kind)] = Trajectory.streamed(m.first, m.n, m.steps);

@@ -139,7 +139,7 @@ export class Stage {
     if (s.heat) {
       // Heatmaps cost a few ms each: re-evaluated every 0.02 in t.
       const th = Math.round(s.t * 50) / 50;
-      const key = `${s.heat.what}|${th}|${s.versions.cloud}|${s.heat.what.includes('learned') || s.heat.what === 'error' ? s.versions.model : ''}`;
+      const key = `${s.heat.what}|${th}|${s.versions.cloud}|${s.heat.what.includes('learned') || s.heat.what === 'error' ? s.versions.model : ''}|${s.heat.what === 'fokker_planck' ? s.versions.sde : ''}`;
       const what = s.heat.what;
       const grid = this.progressive(`heat:${what}`, key, HEAT_GRID * HEAT_GRID, 1,
         (start, count) => this.fields.grid_cells(what, th, HEAT_GRID, view.half, start, count));
@@ -189,7 +189,7 @@ export class Stage {
     if (s.arrows) {
       const kind = s.arrows;
       const usesModel = kind === 'learned' || kind === 'error' || kind === 'score_learned';
-      const key = `${kind}|${tq}|${s.versions.cloud}|${usesModel ? s.versions.model : ''}|${kind === 'conditional' ? s.z : ''}`;
+      const key = `${kind}|${tq}|${s.versions.cloud}|${usesModel ? s.versions.model : ''}|${kind === 'conditional' ? s.z : ''}|${kind === 'sde_drift' ? s.versions.sde : ''}`;
       const z = s.z;
       const field = kind === 'error' ? 'marginal' : kind;
       const vs = kind === 'conditional'
@@ -206,7 +206,7 @@ export class Stage {
       } else if (vs) {
         const color = {
           learned: COLORS.learned, marginal: COLORS.exact, conditional: COLORS.cond,
-          score: COLORS.exact, score_learned: COLORS.learned, denoiser: COLORS.exact,
+          score: COLORS.exact, score_learned: COLORS.learned, denoiser: COLORS.exact, sde_drift: COLORS.exact,
         }[kind];
         drawArrows(ctx, view, this.arrowXs, vs, color, cell * 0.9, 1.5, w, h, 1.3 * dpr);
       }

@@ -17,7 +17,7 @@ export const STEPS = [
       ${m(F.noiseToData)}
       <p>A vector field moves them: <i>dx</i>/<i>dt</i> = <i>u</i><sub>t</sub>(<i>x</i>). The exact field is written <i>u</i><sub>t</sub><sup>target</sup>, the network's <i>u</i><sub>t</sub><sup>θ</sup>. Blue particles are squares, orange ones rings: where the network has learned, the rings sit on the squares. Watch them flow.</p>`,
     target: '#stage',
-    setup: { patch: { field: 'none', heat: false, show: 'both', memo: false }, time: 'play' },
+    setup: { patch: { lesson: 'fm', field: 'none', heat: false, show: 'both', memo: false }, time: 'play' },
   },
   {
     title: '2. One conditional path',
@@ -27,7 +27,7 @@ export const STEPS = [
       ${m(F.uCond)}
       <p>Click another point with the <b>Pick z</b> tool to move it.</p>`,
     target: '#stage',
-    setup: { patch: { field: 'conditional', heat: false, show: 'exact', memo: false }, time: 0.5, pickZ: true, tool: 'pick' },
+    setup: { patch: { lesson: 'fm', field: 'conditional', heat: false, show: 'exact', memo: false }, time: 0.5, pickZ: true, tool: 'pick' },
   },
   {
     title: '3. Many conditional paths',
@@ -35,7 +35,7 @@ export const STEPS = [
       ${m(F.density)}
       <p>It starts as the noise and ends as your drawing. Drag the time slider to see it sharpen.</p>`,
     target: '#stage',
-    setup: { patch: { field: 'none', heat: true, show: 'exact', memo: false }, time: 'play' },
+    setup: { patch: { lesson: 'fm', field: 'none', heat: true, show: 'exact', memo: false }, time: 'play' },
   },
   {
     title: '4. The marginal field: a posterior average',
@@ -43,7 +43,7 @@ export const STEPS = [
       ${m(F.marginal)}${m(F.weights)}
       <p>With the <b>Inspect</b> tool, hover over the stage: data points light up by their weight, green arrows are the conditional vectors of the largest weights, and the thick blue arrow is <i>u</i><sub>t</sub><sup>target</sup>(<i>x</i>), the weighted sum over all points (the caption says how much weight the green ones hold). Early (small <i>t</i>) the weights are spread over many points; move the time slider towards 1 and watch the weight concentrate on the nearest points (the caption gives the share of the six largest).</p>`,
     target: '#stage',
-    setup: { patch: { field: 'marginal', heat: false, show: 'exact', memo: false }, time: 0.6, tool: 'inspect' },
+    setup: { patch: { lesson: 'fm', field: 'marginal', heat: false, show: 'exact', memo: false }, time: 0.6, tool: 'inspect' },
   },
   {
     title: '5. The loss: learn it without knowing it',
@@ -55,7 +55,7 @@ export const STEPS = [
       ${m(F.gap)}
       <p>so their gradients agree in expectation, ${inline(F.gradients)}; on one batch they only roughly agree (the caption under the chart gives the cosine between them). In the chart the grey line, <i>L</i><sub>CFM</sub> − <i>L</i><sub>FM</sub>, stays level while <i>L</i><sub>FM</sub> falls: <i>L</i><sub>CFM</sub> bottoms out near <i>C</i>, not at zero. Training is running now.</p>`,
     target: '#loss',
-    setup: { patch: { field: 'learned', heat: false, show: 'both', memo: false }, time: 'play', train: true },
+    setup: { patch: { lesson: 'fm', field: 'learned', heat: false, show: 'both', memo: false }, time: 'play', train: true },
   },
   {
     title: '6. Why the average is the right field',
@@ -70,7 +70,7 @@ export const STEPS = [
       <p>and multiplying and dividing by <i>p</i><sub>t</sub>(<i>x</i>) turns the weights into the posterior weights of step 4 (the Inspect tool shows them): the average is <i>u</i><sub>t</sub><sup>target</sup>.</p>
       ${m(F.proof4)}`,
     target: '#stage',
-    setup: { patch: { field: 'marginal', heat: true, show: 'exact', memo: false }, time: 0.5 },
+    setup: { patch: { lesson: 'fm', field: 'marginal', heat: true, show: 'exact', memo: false }, time: 0.5 },
   },
   {
     title: '7. The continuity equation, measured',
@@ -78,28 +78,87 @@ export const STEPS = [
       ${m(F.continuity)}
       <p>The heatmap shows its residual for a field that averages with <b>uniform</b> weights instead of posterior weights: far from zero, and its purple particles miss the data. Switch the view to the exact or the learned field to compare.</p>`,
     target: '#stage',
-    setup: { patch: { field: 'residual_uniform', heat: false, show: 'exact', memo: false }, time: 'play' },
+    setup: { patch: { lesson: 'fm', field: 'residual_uniform', heat: false, show: 'exact', memo: false }, time: 'play' },
   },
   {
     title: '8. Memorize or generalize?',
     body: `<p>The exact marginal field of a finite cloud carries particles onto the points it was made of: in exact arithmetic it memorizes them. Does the network? To tell, a fifth of your points is now held out (hollow): neither the network nor the exact field sees them. The caption counts, at <i>t</i> = 1, the samples that land near as many training points as held-out ones.</p>
       <p>The exact samples land on training points far more often than on held-out ones. A network that has learned the shape, not the points, lands near both alike. The network restarted on the training points: press <b>Train</b> and watch the counts (the verdict is worded from them). Then draw your own shape with the <b>Spray</b> tool.</p>`,
     target: '#caption',
-    setup: { patch: { field: 'none', heat: false, show: 'both', memo: true }, time: 1 },
+    setup: { patch: { lesson: 'fm', field: 'none', heat: false, show: 'both', memo: true }, time: 1 },
   },
 ];
 
+/** The diffusion lesson's steps (formulas: ../shared/DESIGN.md section 2). */
+export const DIFFUSION_STEPS = [
+  {
+    title: '1. Noise that keeps the marginals',
+    body: `<p>The ODE carries noise to data along smooth paths. Add noise to every step and, with the right correction to the drift, the particles still have the marginals <i>p</i><sub>t</sub> at every time: the SDE extension of the flow.</p>
+      ${m(F.sde)}
+      <p>The squares follow this SDE with the exact field and the exact score of your drawing, the rings the network's field and its score. Trails show the rough paths. Move <b>Noise σ</b> to change the noise; σ = 0 is the ODE.</p>`,
+    target: '#stage',
+    setup: { patch: { lesson: 'diffusion', field: 'sde', sigma: 1, scoreFix: true, langevin: false, heat: false, show: 'both', trails: true, memo: false }, time: 'play' },
+  },
+  {
+    title: '2. Why the noise shrinks with β',
+    body: `<p>The score grows like 1/β<sub>t</sub><sup>2</sup> near the data, so a constant σ<sub>t</sub> would blow the drift up at <i>t</i> = 1. Here</p>
+      ${m(F.sigmaT)}
+      <p>and the score term stays finite:</p>
+      ${m(F.scoreTerm)}
+      <p>The arrows are the whole drift: the marginal field plus this pull towards the posterior mean, which undoes, on average, what the noise spreads.</p>`,
+    target: '#stage',
+    setup: { patch: { lesson: 'diffusion', field: 'sde_drift', sigma: 1, scoreFix: true, langevin: false, heat: false, show: 'exact', memo: false }, time: 0.7 },
+  },
+  {
+    title: '3. Same marginals, different paths',
+    body: `<p>Left: the SDE particles; right: the ODE's, from the same noise. Each particle goes somewhere else, yet the clouds look alike at every time. The table measures it: the energy distance of each set to fresh samples of <i>p</i><sub>t</sub>, against the floor that two fresh samples give (sampling noise alone). The caption under the table says what the numbers show.</p>
+      ${m(F.euler)}`,
+    target: '#match-table',
+    setup: { patch: { lesson: 'diffusion', field: 'sde', sigma: 1, scoreFix: true, langevin: false, heat: false, show: 'side', trails: true, memo: false }, time: 'play' },
+  },
+  {
+    title: '4. Drop the score term',
+    body: `<p>Noise alone, without the score correction, is not enough:</p>
+      ${m(F.sdeNoFix)}
+      <p>A density moved by a drift <i>v</i> and noise σ<sub>t</sub> obeys the Fokker–Planck equation:</p>
+      ${m(F.fokkerPlanck)}
+      <p>The shading is its residual for the exact <i>p</i><sub>t</sub>. With <i>v</i> = <i>u</i><sub>t</sub><sup>target</sup> alone it is far from zero: the noise spreads mass that nothing takes back, and the table shows the particles leaving <i>p</i><sub>t</sub>. Tick <b>score correction</b> and it vanishes.</p>`,
+    target: '#stage',
+    setup: { patch: { lesson: 'diffusion', field: 'fokker_planck', sigma: 1, scoreFix: false, langevin: false, heat: false, show: 'exact', memo: false }, time: 0.5 },
+  },
+  {
+    title: '5. Langevin: noise at a frozen time',
+    body: `<p>Freeze the time and keep only the score term and the noise:</p>
+      ${m(F.langevin)}
+      <p>This leaves <i>p</i><sub>t</sub> unchanged. The particles start as fresh samples of <i>p</i><sub>t</sub> and keep jiggling, yet the histogram of their first coordinate (bars) stays on the exact density (line), and the caption tracks their energy distance to fresh samples. Drag the time slider to freeze another <i>t</i>.</p>`,
+    target: '#langevin-box',
+    setup: { patch: { lesson: 'diffusion', field: 'sde', sigma: 1, scoreFix: true, langevin: true, heat: true, show: 'exact', memo: false }, time: 0.5 },
+  },
+  {
+    title: '6. The network\'s score, and whether noise helps it',
+    body: `<p>The network learned a field, not a score; for Gaussian paths one gives the other, so its SDE needs no second network:</p>
+      ${m(F.fieldToScore)}
+      <p>Training is running. The chart compares learned samples at <i>t</i> = 1 with your drawing for σ = 0, 0.5, 1 and 2 as training goes on: the caption says which noise level is closest now, and by how much.</p>`,
+    target: '#w2-chart',
+    setup: { patch: { lesson: 'diffusion', field: 'sde', sigma: 1, scoreFix: true, langevin: false, heat: false, show: 'both', memo: false }, time: 'play', train: true },
+  },
+];
+
+/** The steps of each lesson's tour. */
+const STEPS_OF = { fm: STEPS, diffusion: DIFFUSION_STEPS };
+
 export class Tour {
-  /** app: { setUp(step.setup), snapshot() -> state, restore(state) } */
+  /** app: { setUp(step.setup), snapshot() -> state, restore(state), lesson() -> id } */
   constructor(app) {
     this.app = app;
     this.index = 0;
+    this.steps = STEPS;
     /** @type {HTMLElement | null} where focus was before the tour opened (it goes back there) */
     this.returnFocus = null;
     document.addEventListener('keydown', (ev) => {
       if (ev.key === 'Escape' && !$('tour').hidden) { ev.preventDefault(); this.close(); }
     });
-    $('tour-next').addEventListener('click', () => (this.index === STEPS.length - 1 ? this.close() : this.go(this.index + 1)));
+    $('tour-next').addEventListener('click', () => (this.index === this.steps.length - 1 ? this.close() : this.go(this.index + 1)));
     $('tour-back').addEventListener('click', () => this.go(this.index - 1));
     $('tour-skip').addEventListener('click', () => this.close());
     $('tour-btn').addEventListener('click', () => this.open());
@@ -107,6 +166,7 @@ export class Tour {
   open() {
     // The tour rearranges the view; closing it puts the user's view back.
     if ($('tour').hidden) {
+      this.steps = STEPS_OF[/** @type {'fm' | 'diffusion'} */ (this.app.lesson())] ?? STEPS;
       this.saved = this.app.snapshot();
       const active = document.activeElement;
       this.returnFocus = active instanceof HTMLElement && active !== document.body ? active : $('tour-btn');
@@ -129,13 +189,13 @@ export class Tour {
     try { return localStorage.getItem('fmp:toured') === '1'; } catch { return true; }
   }
   go(i) {
-    this.index = Math.max(0, Math.min(STEPS.length - 1, i));
-    const step = STEPS[this.index];
-    $('tour-count').textContent = `Step ${this.index + 1} of ${STEPS.length}`;
+    this.index = Math.max(0, Math.min(this.steps.length - 1, i));
+    const step = this.steps[this.index];
+    $('tour-count').textContent = `Step ${this.index + 1} of ${this.steps.length}`;
     $('tour-title').textContent = step.title;
     $('tour-body').innerHTML = step.body;
     $button('tour-back').disabled = this.index === 0;
-    $('tour-next').textContent = this.index === STEPS.length - 1 ? 'Finish' : 'Next';
+    $('tour-next').textContent = this.index === this.steps.length - 1 ? 'Finish' : 'Next';
     this.app.setUp(step.setup);
     $('tour-body').scrollTop = 0;
     // Bring what the step talks about into view (on a phone the tour is a sheet at the bottom).

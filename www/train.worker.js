@@ -55,7 +55,7 @@ function snapshot() {
   const steps = trainer.steps_done();
   if (flowPort) {
     const copy = weights.slice();
-    flowPort.postMessage({ type: 'model', generation, config, weights: copy }, [copy.buffer]);
+    flowPort.postMessage({ type: 'model', generation, steps, config, weights: copy }, [copy.buffer]);
   }
   postMessage({ type: 'weights', generation, steps, config, weights, paused: !running }, [weights.buffer]);
   lastSnapshot = performance.now();

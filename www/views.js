@@ -14,6 +14,7 @@ import { F, inline } from './math.js';
 /** @type {Lesson[]} */
 export const LESSONS = [
   { id: 'fm', label: 'Flow matching' },
+  { id: 'diffusion', label: 'Diffusion (SDE)' },
 ];
 
 const f = Object.fromEntries(Object.entries(F).map(([k, v]) => [k, inline(v)]));
@@ -26,13 +27,16 @@ const f = Object.fromEntries(Object.entries(F).map(([k, v]) => [k, inline(v)]));
  * - extraFlow: a further particle flow the flow worker computes while the view is shown,
  *   drawn instead of the exact particles with `exactLabel` and colour key `exactColor`, and
  *   titled `sideLabel` on the second stage of the side-by-side layout.
- * - caption(t, extra): the HTML caption under the stage.
+ * - caption(t, extra, c): the HTML caption under the stage; `c` holds the settings `s` and
+ *   `beta` (beta_t at the time shown), for captions worded from them.
+ * @typedef {{ s: Record<string, any>, beta: number }} CaptionContext
  * @typedef {{ id: string, label: string, lesson: string,
  *   needs: { model?: boolean, z?: boolean },
- *   arrows: 'learned' | 'marginal' | 'conditional' | 'error' | 'score' | 'score_learned' | 'denoiser' | null,
+ *   arrows: 'learned' | 'marginal' | 'conditional' | 'error' | 'score' | 'score_learned' | 'denoiser'
+ *     | 'sde_drift' | null,
  *   heat: string | null,
  *   extraFlow?: 'uniform', exactColor?: 'uniform', exactLabel?: string, sideLabel?: string,
- *   caption: (t: string, extra: string) => string }} View
+ *   caption: (t: string, extra: string, c: CaptionContext) => string }} View
  */
 
 /** @type {View[]} */
@@ -86,7 +90,29 @@ export const VIEWS = [
     extraFlow: 'uniform', exactColor: 'uniform', exactLabel: 'uniform-weight particles', sideLabel: 'Uniform weights (wrong field)',
     caption: (t, extra) => `Continuity residual ${f.residual} of a wrong field that averages the conditional fields with uniform weights ${t}: far from zero, and its purple particles miss the data. ${extra}`,
   },
+  {
+    id: 'sde', label: 'SDE particles', lesson: 'diffusion', needs: {}, arrows: null, heat: null,
+    caption: (t, extra, { s, beta }) => `${sdeLine(s, beta)} Particles ${t}, from the same noise as the ODE's: ${s.sigma === 0 ? 'with σ = 0 they follow the ODE itself (by Euler steps).' : 'rough paths (trails), and the table below measures whether they still have the marginals p<sub>t</sub>.'} ${extra}`,
+  },
+  {
+    id: 'sde_drift', label: 'SDE drift u_t + (σ_t²/2)∇log p_t', lesson: 'diffusion', needs: {}, arrows: 'sde_drift', heat: null,
+    caption: (t, extra, { s, beta }) => `${sdeLine(s, beta)} Arrows: the drift of the exact SDE ${t}, ${s.scoreFix && s.sigma > 0 ? `u<sub>t</sub><sup>target</sup> plus the score term ${f.scoreTerm}, which pulls towards the data as hard as the noise pushes away` : 'u<sub>t</sub><sup>target</sup> alone (no score term)'}. ${extra}`,
+  },
+  {
+    id: 'fokker_planck', label: 'Fokker–Planck residual', lesson: 'diffusion', needs: {}, arrows: null, heat: 'fokker_planck',
+    caption: (t, extra, { s, beta }) => `${sdeLine(s, beta)} Shading: the residual of the Fokker–Planck equation ${f.fokkerPlanck} for the exact p<sub>t</sub> and the drift v ${t}, in log form. ${s.sigma === 0 ? 'With σ = 0 it is the continuity equation: zero.' : s.scoreFix ? 'With the score correction the noise terms cancel: zero up to rounding, so the SDE keeps p<sub>t</sub>.' : 'Without the score correction it is −(σ<sub>t</sub><sup>2</sup>/2) Δp<sub>t</sub>/p<sub>t</sub>: the noise spreads mass that no drift takes back.'} ${extra}`,
+  },
 ];
+
+/**
+ * The first sentence of the diffusion lesson's captions: the SDE shown and its noise now.
+ * @param {Record<string, any>} s
+ * @param {number} beta beta_t at the time shown
+ */
+function sdeLine(s, beta) {
+  const eq = s.scoreFix ? f.sde : f.sdeNoFix;
+  return `${eq}, ${f.sigmaT}: σ = ${s.sigma}, σ<sub>t</sub> = ${(s.sigma * beta).toPrecision(2)} now${s.scoreFix ? '' : ' (score correction off)'}.`;
+}
 
 const BY_ID = new Map(VIEWS.map((v) => [v.id, v]));
 

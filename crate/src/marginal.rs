@@ -355,6 +355,26 @@ impl EmpiricalMarginal {
             - half_sig2 * (e.lap_log_density + s2)
     }
 
+    /// The density of the first coordinate of `x ~ p_t`, at `x1`: the mixture
+    /// `(1/N) sum_i N(x1; alpha_t z_i1, beta_t^2)` (a marginal of `p_t`, for histograms; `t`
+    /// clamped to `[0, t_max]`; 0 with no points).
+    pub fn density_first_coordinate(&self, x1: f64, t: f64) -> f64 {
+        if self.points.is_empty() {
+            return 0.0;
+        }
+        let tc = self.time(t);
+        let norm = 1.0 / ((2.0 * std::f64::consts::PI).sqrt() * tc.beta);
+        let sum: f64 = self
+            .points
+            .iter()
+            .map(|z| {
+                let r = x1 - tc.alpha * z[0];
+                (-r * r * tc.k).exp()
+            })
+            .sum();
+        norm * sum / self.points.len() as f64
+    }
+
     /// A wrong field for contrast: uniform instead of posterior weights,
     /// `u(x) = A_t mean(z) + B_t x` (zero with no points).
     pub fn u_uniform(&self, x: Point, t: f64) -> Point {

@@ -188,3 +188,140 @@ pub fn schedule_chart(
         .map_err(err)?;
     root.present().map_err(err)
 }
+
+/// The colours of the W2 chart's noise levels (the HTML legend in `www/lessons/diffusion.js`
+/// uses the same, in the same order): grey for the ODE, then blue, green, purple.
+pub const SIGMA_COLORS: [RGBColor; 4] = [
+    RGBColor(90, 90, 90),
+    RGBColor(25, 113, 194),
+    RGBColor(47, 158, 68),
+    RGBColor(132, 94, 247),
+];
+
+/// "Does noise repair the network?": W2 between learned SDE samples at `t = 1` and the
+/// drawing, against training steps, one line per noise level. `w2` holds `sigmas` values per
+/// entry of `steps` (row-major); non-finite values are skipped.
+pub fn w2_sigma_chart(
+    canvas: HtmlCanvasElement,
+    steps: &[f32],
+    w2: &[f32],
+    sigmas: usize,
+) -> Result<(), String> {
+    let backend = CanvasBackend::with_canvas_object(canvas).ok_or_else(|| err("no 2d context"))?;
+    let root = backend.into_drawing_area();
+    root.fill(&WHITE).map_err(err)?;
+    let k = sigmas.clamp(1, SIGMA_COLORS.len());
+    let n = steps.len().min(w2.len() / k);
+    let hi = w2[..n * k]
+        .iter()
+        .filter(|v| v.is_finite())
+        .fold(0.0f32, |a, b| a.max(*b));
+    let hi = if hi > 0.0 { hi * 1.15 } else { 1.0 };
+    let x_lo = steps.first().copied().unwrap_or(0.0);
+    let x_hi = steps
+        .get(n.wrapping_sub(1))
+        .copied()
+        .unwrap_or(0.0)
+        .max(x_lo + 100.0);
+    let mut chart = ChartBuilder::on(&root)
+        .margin(8)
+        .x_label_area_size(30)
+        .y_label_area_size(44)
+        .build_cartesian_2d(x_lo..x_hi, 0f32..hi)
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .x_labels(5)
+        .y_labels(5)
+        .x_desc("training step")
+        .y_desc("W2 to the drawing")
+        .axis_desc_style(("sans-serif", 12))
+        .light_line_style(RGBColor(236, 236, 236))
+        .label_style(("sans-serif", 11))
+        .x_label_formatter(&|v| format_count(*v))
+        .draw()
+        .map_err(err)?;
+    for (j, color) in SIGMA_COLORS.iter().enumerate().take(k) {
+        let points: Vec<(f32, f32)> = (0..n)
+            .map(|i| (steps[i], w2[i * k + j]))
+            .filter(|(_, v)| v.is_finite())
+            .collect();
+        chart
+            .draw_series(LineSeries::new(
+                points.iter().copied(),
+                color.stroke_width(2),
+            ))
+            .map_err(err)?;
+        chart
+            .draw_series(points.iter().map(|p| Circle::new(*p, 3, color.filled())))
+            .map_err(err)?;
+    }
+    root.present().map_err(err)
+}
+
+/// The Langevin density check: a histogram of the particles' first coordinate (`xs`, bars,
+/// normalised to a density over `bins` bins on `[lo, hi]`) against the exact marginal density
+/// of `x` under `p_t` (`curve`, values at the bin centres: a line).
+pub fn density_chart(
+    canvas: HtmlCanvasElement,
+    xs: &[f32],
+    curve: &[f32],
+    lo: f32,
+    hi: f32,
+) -> Result<(), String> {
+    let backend = CanvasBackend::with_canvas_object(canvas).ok_or_else(|| err("no 2d context"))?;
+    let root = backend.into_drawing_area();
+    root.fill(&WHITE).map_err(err)?;
+    let bins = curve.len().max(1);
+    let width = (hi - lo) / bins as f32;
+    let mut counts = vec![0f32; bins];
+    for x in xs.iter().filter(|v| v.is_finite()) {
+        let b = ((x - lo) / width).floor();
+        if b >= 0.0 && (b as usize) < bins {
+            counts[b as usize] += 1.0;
+        }
+    }
+    let scale = 1.0 / (xs.len().max(1) as f32 * width);
+    let top = counts
+        .iter()
+        .map(|c| c * scale)
+        .chain(curve.iter().copied())
+        .filter(|v| v.is_finite())
+        .fold(0.0f32, f32::max)
+        .max(1e-3)
+        * 1.1;
+    let mut chart = ChartBuilder::on(&root)
+        .margin(8)
+        .x_label_area_size(30)
+        .y_label_area_size(44)
+        .build_cartesian_2d(lo..hi, 0f32..top)
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .x_labels(7)
+        .y_labels(4)
+        .x_desc("x (first coordinate)")
+        .y_desc("density")
+        .axis_desc_style(("sans-serif", 12))
+        .light_line_style(RGBColor(236, 236, 236))
+        .label_style(("sans-serif", 11))
+        .draw()
+        .map_err(err)?;
+    chart
+        .draw_series(counts.iter().enumerate().map(|(i, c)| {
+            let a = lo + i as f32 * width;
+            Rectangle::new(
+                [(a, 0.0), (a + width, c * scale)],
+                RGBColor(25, 113, 194).mix(0.45).filled(),
+            )
+        }))
+        .map_err(err)?;
+    let line = curve
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (lo + (i as f32 + 0.5) * width, *v));
+    chart
+        .draw_series(LineSeries::new(line, RGBColor(31, 41, 55).stroke_width(2)))
+        .map_err(err)?;
+    root.present().map_err(err)
+}

@@ -171,6 +171,31 @@ pub fn draw_loss_chart(
     crate::plot::loss_chart(canvas, steps, cfm, fm, gap).map_err(|e| JsError::new(&e))
 }
 
+/// The diffusion lesson's W2 chart: W2 of learned SDE samples to the drawing against training
+/// `steps`, one line per noise level (`w2`: `sigmas` values per step, row-major).
+#[wasm_bindgen]
+pub fn draw_w2_sigma_chart(
+    canvas: web_sys::HtmlCanvasElement,
+    steps: &[f32],
+    w2: &[f32],
+    sigmas: usize,
+) -> Result<(), JsError> {
+    crate::plot::w2_sigma_chart(canvas, steps, w2, sigmas).map_err(|e| JsError::new(&e))
+}
+
+/// The Langevin density check: a histogram of `xs` on `[lo, hi]` in `curve.len()` bins against
+/// the exact density `curve` at the bin centres.
+#[wasm_bindgen]
+pub fn draw_density_chart(
+    canvas: web_sys::HtmlCanvasElement,
+    xs: &[f32],
+    curve: &[f32],
+    lo: f32,
+    hi: f32,
+) -> Result<(), JsError> {
+    crate::plot::density_chart(canvas, xs, curve, lo, hi).map_err(|e| JsError::new(&e))
+}
+
 /// The `alpha_t`, `beta_t` chart of schedule `name` with a marker at `t`.
 #[wasm_bindgen]
 pub fn draw_schedule_chart(
@@ -536,6 +561,19 @@ impl Fields {
         let ps = nonempty_points_of(particles, "the particles")?;
         let (ed, floor) = sde::marginal_match(&self.marginal, &ps, t, u64::from(seed));
         Ok(vec![ed, floor])
+    }
+
+    /// The exact density of the first coordinate under `p_t` at the centres of `bins` equal
+    /// bins on `[lo, hi]` (`EmpiricalMarginal::density_first_coordinate`; the reference line
+    /// of the Langevin histogram). Zeros for an empty cloud.
+    pub fn density_first_coordinate(&self, lo: f64, hi: f64, bins: usize, t: f64) -> Vec<f32> {
+        let w = (hi - lo) / bins.max(1) as f64;
+        (0..bins.min(10_000))
+            .map(|i| {
+                self.marginal
+                    .density_first_coordinate(lo + (i as f64 + 0.5) * w, t) as f32
+            })
+            .collect()
     }
 
     /// `n` seeded samples of the exact `p_t` (`x = alpha_t z + beta_t eps`, `z` uniform over the

@@ -79,3 +79,26 @@ fn the_fokker_planck_residual_vanishes_only_with_the_score_correction() {
         }
     }
 }
+
+#[test]
+fn the_first_coordinate_density_integrates_to_one_and_matches_samples() {
+    let data = sample_preset(Preset::TwoMoons, 200, &mut seeded(4));
+    for s in Schedule::ALL {
+        let m = EmpiricalMarginal::new(data.clone(), GaussianPath::new(s));
+        for t in [0.0, 0.5, 0.9] {
+            // Riemann sum over a wide box.
+            let h = 1e-3;
+            let total: f64 = (0..12_000)
+                .map(|k| m.density_first_coordinate(-6.0 + k as f64 * h, t) * h)
+                .sum();
+            assert!((total - 1.0).abs() < 1e-6, "{s:?} t={t}: {total}");
+            // The share of samples with x1 < 0 against the integral up to 0.
+            let xs = m.sample(t, 20_000, &mut seeded(9));
+            let below = xs.iter().filter(|x| x[0] < 0.0).count() as f64 / xs.len() as f64;
+            let cdf: f64 = (0..6_000)
+                .map(|k| m.density_first_coordinate(-6.0 + (k as f64 + 0.5) * h, t) * h)
+                .sum();
+            assert!((below - cdf).abs() < 0.015, "{s:?} t={t}: {below} vs {cdf}");
+        }
+    }
+}

@@ -1,0 +1,280 @@
+// @ts-check
+// The diffusion lesson: the SDE extension of the flow on the same drawing. Its controls (the
+// noise level sigma, the score correction, Langevin at a frozen t), the particles it shows
+// (SDE ones on the stage, the ODE's on the second stage of the side-by-side layout, Langevin
+// ones while that runs) and its measures: the marginal-match table (energy distances of the
+// exact ODE and SDE particles to fresh samples of p_t), the Langevin histogram, and the W2 of
+// learned SDE samples for several noise levels as training goes on. Every caption is worded
+// from the numbers it shows. The flow worker computes everything (session.js); this module
+// reads the store and writes only the lesson's own settings.
+import { draw_w2_sigma_chart, draw_density_chart } from '../pkg/fmp.js';
+import { Trajectory } from '../particles.js';
+import { F, inline, block } from '../math.js';
+import { $, $canvas, setIfChanged, bindControl } from '../ui.js';
+import { fmt } from '../render.js';
+
+/** Colours of the W2 chart's lines, in the order of the probe's sigmas (crate/src/plot.rs). */
+const SIGMA_COLORS = ['rgb(90,90,90)', 'rgb(25,113,194)', 'rgb(47,158,68)', 'rgb(132,94,247)'];
+/** The Langevin histogram: bins over [-HIST_HALF, HIST_HALF]. */
+const HIST_BINS = 48;
+const HIST_HALF = 3.5;
+/** Chart redraws at most this often (ms). */
+const REDRAW_MS = 200;
+/** Below this multiple of the floor, two samples are called indistinguishable. */
+const SAME_LAW = 3;
+
+/**
+ * @typedef {{ store: import('../store.js').Store, session: import('../session.js').Session,
+ *   fields: any, apply: (patch: Record<string, any>) => void }} DiffusionApp
+ */
+
+export class DiffusionLesson {
+  /** @param {DiffusionApp} app */
+  constructor(app) {
+    this.app = app;
+    /** @type {import('../session.js').MatchRow[] | null} */
+    this.rows = null;
+    /** W2 history: steps, and 4 values per step. */
+    /** @type {number[]} */ this.w2Steps = [];
+    /** @type {number[]} */ this.w2Values = [];
+    /** @type {number[]} */ this.sigmas = [0, 0.5, 1, 2];
+    this.w2Dirty = false;
+    this.lastW2Draw = 0;
+    /** Langevin: the newest frame, its step, and the first and latest measured distances. */
+    /** @type {Trajectory | null} */ this.langevin = null;
+    this.langevinStep = 0;
+    this.langevinDone = false;
+    /** @type {{ ed: number, floor: number, step: number } | null} */ this.langevinFirst = null;
+    /** @type {{ ed: number, floor: number, step: number } | null} */ this.langevinLast = null;
+    this.histDirty = false;
+    this.lastHistDraw = 0;
+    this.histKey = '';
+    /** @type {Float32Array | null} */ this.curve = null;
+
+    const { store, apply } = app;
+    const S = () => store.state;
+    for (const [name, parse] of /** @type {[string, (v: string) => any][]} */ ([['sigma', Number], ['scoreFix', Boolean], ['langevin', Boolean]])) {
+      const show = bindControl(name, S, parse, (n, v) => apply({ [n]: v }));
+      store.subscribe([name], show);
+    }
+    $('sde-formula').innerHTML = `${block(F.sde)}with ${inline(F.sigmaT)}, so the noise vanishes where the particles land, and the score term ${inline(F.scoreTerm)} stays finite at t = 1.`;
+    store.subscribe(['lesson', 'sigma', 'scoreFix', 'langevin', 't', 'play', 'cloudVersion'], (s, changed) => this.sync(s, changed));
+    // Langevin runs at a frozen time: turning it on pauses time; playing time turns it off.
+    store.subscribe(['langevin'], (s) => { if (s.langevin && s.play) apply({ play: false }); });
+    store.subscribe(['play'], (s) => { if (s.play && s.langevin) apply({ langevin: false }); });
+    this.sync(S(), new Set(['lesson']));
+  }
+
+  /**
+   * Sends the lesson's settings where they act: the page's Fields (arrows, Fokker-Planck
+   * grid) and the flow worker (SDE flows, Langevin).
+   * @param {Record<string, any>} s
+   * @param {Set<string>} changed
+   */
+  sync(s, changed) {
+    const on = s.lesson === 'diffusion';
+    $('diffusion-card').hidden = !on;
+    $('langevin-box').hidden = !(on && s.langevin);
+    setIfChanged($('sigma-out'), 'textContent', String(s.sigma));
+    this.app.fields.set_diffusion(s.sigma, s.scoreFix);
+    const langevin = on && s.langevin ? s.t : null;
+    if (langevin === null || changed.has('t') || changed.has('sigma') || changed.has('cloudVersion')) {
+      this.langevin = null;
+      this.langevinFirst = null;
+      this.langevinLast = null;
+      this.langevinStep = 0;
+      this.langevinDone = false;
+    }
+    if (changed.has('sigma') || changed.has('scoreFix') || changed.has('cloudVersion')) this.rows = null;
+    this.app.session.setSde({ on, sigma: s.sigma, correction: s.scoreFix, langevin });
+  }
+
+  /** @param {{ sigma: number, correction: boolean, solver: string, rows: import('../session.js').MatchRow[] }} m */
+  onMatch(m) {
+    const s = this.app.store.state;
+    if (m.sigma !== s.sigma || m.correction !== s.scoreFix) return; // an older setting's table
+    this.rows = m.rows;
+    this.solver = m.solver;
+    const body = /** @type {HTMLTableElement} */ ($('match-table')).tBodies[0];
+    body.replaceChildren(...m.rows.map((r) => {
+      const tr = document.createElement('tr');
+      for (const v of [`${r.t} (${r.tUsed.toFixed(3)})`, fmt(r.ode), fmt(r.sde), fmt(r.floor)]) {
+        const td = document.createElement('td');
+        td.textContent = v;
+        tr.append(td);
+      }
+      return tr;
+    }));
+    $('match-caption').textContent = matchCaption(m.rows, s.sigma, s.scoreFix);
+  }
+
+  /** @param {{ steps: number, sigmas: number[], values: number[] }} m */
+  onW2Sigma(m) {
+    // A new network starts a new history.
+    const lastStep = this.w2Steps.length ? this.w2Steps[this.w2Steps.length - 1] : -1;
+    if (m.steps < lastStep) { this.w2Steps = []; this.w2Values = []; }
+    if (m.steps === lastStep) { this.w2Steps.pop(); this.w2Values.splice(-m.values.length); }
+    this.sigmas = m.sigmas;
+    this.w2Steps.push(m.steps);
+    this.w2Values.push(...m.values);
+    this.w2Dirty = true;
+    const legend = m.sigmas.map((sig, i) => `<span class="lv"><span class="sw" style="background:${SIGMA_COLORS[i]}"></span>σ = ${sig} <b>${fmt(m.values[i])}</b></span>`).join('');
+    setIfChanged($('w2-legend'), 'innerHTML', legend);
+    $('w2-caption').textContent = w2Caption(m.steps, m.sigmas, m.values);
+  }
+
+  /** @param {{ t: number, step: number, data: Float32Array, ed: number, floor: number, done?: boolean }} m */
+  onLangevin(m) {
+    const s = this.app.store.state;
+    if (!s.langevin || s.lesson !== 'diffusion' || m.t !== s.t) return;
+    const n = m.data.length / 2;
+    const frames = new Float32Array(2 * m.data.length);
+    frames.set(m.data); frames.set(m.data, m.data.length);
+    this.langevin = new Trajectory(frames, n, 1);
+    this.langevinStep = m.step;
+    this.langevinDone = !!m.done;
+    if (Number.isFinite(m.ed)) {
+      const rec = { ed: m.ed, floor: m.floor, step: m.step };
+      if (m.step === 0 || !this.langevinFirst) this.langevinFirst = rec;
+      this.langevinLast = rec;
+    }
+    this.histDirty = true;
+  }
+
+  /**
+   * The particles the stage shows in this lesson (null outside it): SDE particles, or the
+   * Langevin ones at the frozen time; the side-by-side layout's second stage shows the ODE's.
+   * @param {Record<string, any>} s
+   * @returns {null | { learned: any, exact: any, reach: any, langevin: boolean,
+   *   side: { learned: any, exact: any, label: string }, labels: { learned: string, exact: string } }}
+   */
+  particles(s) {
+    if (s.lesson !== 'diffusion') return null;
+    const traj = this.app.session.traj;
+    const noise = `Euler–Maruyama, σ = ${s.sigma}${s.scoreFix ? '' : ', no score correction'}, ${s.odeSteps} steps`;
+    if (s.langevin) {
+      return {
+        learned: null, exact: this.langevin, reach: null, langevin: true,
+        side: { learned: traj.learned, exact: traj.exact, label: 'ODE (σ = 0) particles at this t' },
+        labels: { learned: '', exact: `Langevin particles at frozen t (squares; exact score, σ = ${s.sigma}, step ${this.langevinStep.toLocaleString('en')})` },
+      };
+    }
+    return {
+      learned: traj.learned_sde, exact: traj.exact_sde, reach: traj.exact_sde, langevin: false,
+      side: { learned: traj.learned, exact: traj.exact, label: 'ODE (σ = 0): same noise, smooth paths' },
+      labels: {
+        learned: `learned SDE particles (rings; score from u_t^θ; ${noise})`,
+        exact: `exact SDE particles (squares; ${noise})`,
+      },
+    };
+  }
+
+  /**
+   * Per frame: redraws the lesson's charts when they changed (throttled) and words the
+   * Langevin caption.
+   * @param {number} now
+   * @param {Record<string, any>} s
+   */
+  draw(now, s) {
+    if (s.lesson !== 'diffusion') return;
+    if (this.w2Dirty && now - this.lastW2Draw > REDRAW_MS && fitCanvas($canvas('w2-chart'))) {
+      draw_w2_sigma_chart($canvas('w2-chart'), Float32Array.from(this.w2Steps), Float32Array.from(this.w2Values), this.sigmas.length);
+      this.w2Dirty = false;
+      this.lastW2Draw = now;
+    }
+    if (!this.w2Steps.length) {
+      setIfChanged($('w2-caption'), 'textContent', this.app.fields.has_model()
+        ? 'Measuring: learned SDE samples at t = 1 for σ = 0, 0.5, 1 and 2 (refreshed every few seconds while training).'
+        : 'Train the network: every few seconds, learned SDE samples at t = 1 for σ = 0, 0.5, 1 and 2 are compared with the drawing (W2, 500 samples).');
+    }
+    if (!this.rows) setIfChanged($('match-caption'), 'textContent', 'Computing the exact ODE and SDE flows…');
+    if (!s.langevin) return;
+    setIfChanged($('langevin-t'), 'textContent', s.t.toFixed(2));
+    const key = `${s.t}|${s.cloudVersion}`;
+    if (key !== this.histKey) {
+      this.curve = this.app.fields.density_first_coordinate(-HIST_HALF, HIST_HALF, HIST_BINS, s.t);
+      this.histKey = key;
+      this.histDirty = true;
+    }
+    if (this.histDirty && this.langevin && this.curve && now - this.lastHistDraw > REDRAW_MS && fitCanvas($canvas('langevin-hist'))) {
+      const pts = this.langevin.final();
+      const xs = new Float32Array(pts.length / 2);
+      for (let i = 0; i < xs.length; i++) xs[i] = pts[2 * i];
+      draw_density_chart($canvas('langevin-hist'), xs, this.curve, -HIST_HALF, HIST_HALF);
+      this.histDirty = false;
+      this.lastHistDraw = now;
+    }
+    setIfChanged($('langevin-caption'), 'textContent', langevinCaption(s, this.langevinStep, this.langevinFirst, this.langevinLast, this.langevinDone));
+  }
+}
+
+/**
+ * Sizes a canvas to its box (device pixels); false when it is not laid out.
+ * @param {HTMLCanvasElement} c
+ */
+function fitCanvas(c) {
+  const dpr = Math.min(2, window.devicePixelRatio || 1);
+  const w = Math.round(c.clientWidth * dpr), h = Math.round(c.clientHeight * dpr);
+  if (w < 10 || h < 10) return false;
+  if (c.width !== w || c.height !== h) { c.width = w; c.height = h; }
+  return true;
+}
+
+/**
+ * The marginal-match caption, worded from the table.
+ * @param {import('../session.js').MatchRow[]} rows
+ * @param {number} sigma
+ * @param {boolean} correction
+ */
+export function matchCaption(rows, sigma, correction) {
+  const ratio = (/** @type {number} */ v, /** @type {number} */ floor) => v / Math.max(floor, 1e-12);
+  const sde = rows.map((r) => ratio(r.sde, r.floor));
+  const ode = rows.map((r) => ratio(r.ode, r.floor));
+  const worst = Math.max(...sde);
+  const at = rows[sde.indexOf(worst)];
+  const head = 'Energy distance to fresh samples of p_t at the grid time nearest each t; floor: between two fresh samples (sampling noise alone). ';
+  const odeText = `the ODE's ${fmt(Math.max(...ode))}×`;
+  if (sigma === 0) return `${head}With σ = 0 the SDE is the ODE (by Euler steps): both stay within ${fmt(Math.max(worst, ...ode))}× the floor.`;
+  if (worst < SAME_LAW) {
+    return `${head}The SDE particles stay within ${fmt(worst)}× the floor at every time (${odeText}): the same marginals p_t as the ODE, along rough paths.`;
+  }
+  if (!correction) {
+    return `${head}Without the score correction the SDE particles leave p_t: at t = ${at.t} they are ${fmt(worst)}× the floor (${odeText}). The noise spreads them and nothing pulls them back.`;
+  }
+  return `${head}The SDE particles reach ${fmt(worst)}× the floor at t = ${at.t} (${odeText}): at σ = ${sigma} Euler–Maruyama needs more steps (raise ODE steps).`;
+}
+
+/**
+ * The W2 chart's caption, worded from the newest values.
+ * @param {number} steps
+ * @param {number[]} sigmas
+ * @param {number[]} values
+ */
+export function w2Caption(steps, sigmas, values) {
+  const head = `After ${steps.toLocaleString('en')} training steps: W2 between 500 learned SDE samples at t = 1 and the drawing (σ = 0 is Euler's ODE). `;
+  if (!values.some(Number.isFinite)) return `${head}The samples are not finite: the network diverged (lower the learning rate and reset).`;
+  let best = 0;
+  values.forEach((v, i) => { if (Number.isFinite(v) && !(values[best] <= v)) best = i; });
+  const ode = values[0];
+  if (best === 0 || !Number.isFinite(ode)) return `${head}Lowest without noise (${fmt(ode)}): here noise does not repair the network.`;
+  const gain = (1 - values[best] / ode) * 100;
+  return `${head}Lowest at σ = ${sigmas[best]} (${fmt(values[best])}, ${gain.toFixed(0)}% below the ODE's ${fmt(ode)}): the network's own score term pulls its samples back towards where it puts the mass.`;
+}
+
+/**
+ * The Langevin caption, worded from the measured distances.
+ * @param {Record<string, any>} s
+ * @param {number} step
+ * @param {{ ed: number, floor: number, step: number } | null} first
+ * @param {{ ed: number, floor: number, step: number } | null} last
+ * @param {boolean} done
+ */
+export function langevinCaption(s, step, first, last, done) {
+  if (s.sigma === 0) return 'σ = 0: Langevin has no noise and no drift, so the particles stand still. Raise σ.';
+  if (!first || !last) return 'Starting Langevin dynamics from fresh samples of p_t…';
+  const kept = last.ed < SAME_LAW * last.floor;
+  return `Langevin dynamics at frozen t = ${s.t.toFixed(2)} (steps ds = 0.01, σ_t = ${s.sigma}·β_t), ${step.toLocaleString('en')} steps${done ? ' (stopped)' : ''}: `
+    + `energy distance to fresh samples of p_t ${fmt(first.ed)} at the start, ${fmt(last.ed)} at step ${last.step.toLocaleString('en')} (floor ${fmt(last.floor)}). `
+    + (kept ? 'The particles keep moving, yet their distribution stays p_t: the histogram (bars) keeps to the exact density (line).'
+      : 'The distribution has drifted from p_t: the step is too coarse for this σ.');
+}
