@@ -185,7 +185,8 @@ function postMatch() {
 /** One step of the W2 probe (one noise level); returns whether it did some work. */
 function probeStep() {
   if (!probe) {
-    if (!probeWanted || !haveModel || !haveCloud || !sde.on || performance.now() - lastProbe < PROBE_MS) return false;
+    const ready = probeWanted && haveModel && modelSteps > 0 && haveCloud && sde.on;
+    if (!ready || performance.now() - lastProbe < PROBE_MS) return false;
     probeWanted = false;
     lastProbe = performance.now();
     probe = { index: 0, values: [], generation: modelGeneration, steps: modelSteps };
@@ -243,7 +244,9 @@ function work() {
     if (trapNext) { trapNext = false; throw new WebAssembly.RuntimeError('unreachable (a trap requested by a test)'); }
     while (performance.now() - t0 < SLICE_MS) {
       const active = activeKinds();
-      const extraWork = langevinStep() || ((active.length === 0 || probe !== null) && probeStep());
+      const langevinWork = langevinStep();
+      const probeWork = (active.length === 0 || probe !== null) && probeStep();
+      const extraWork = langevinWork || probeWork;
       if (active.length === 0) {
         if (extraWork) continue;
         break;

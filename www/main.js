@@ -173,7 +173,7 @@ store.subscribe(['lesson'], (s) => { showLesson(s); fillSelect($select('field'),
 // lesson's first view.
 if (viewOf(S().field).lesson !== S().lesson) store.apply({ field: viewsOf(S().lesson)[0].id });
 $select('field').value = S().field;
-const diffusion = new DiffusionLesson({ store, session, fields, apply });
+const diffusion = new DiffusionLesson({ store, session, fields, apply, count: () => cloud.count });
 // The held-out split follows the memorization check and the seed; it changes what is trained
 // on and what the exact field is made of, so it comes before the cloud is sent and the network
 // reset (once each, whichever keys changed).
@@ -375,7 +375,7 @@ training.reset();
 frameLoop.start();
 if (!Tour.seen() && !start.fromLink) tour.open();
 installTestHook({
-  store, cloud, chart, session, training, tour, ui, wasmMemory: () => wasm.memory.buffer.byteLength,
+  store, cloud, chart, session, training, tour, ui, diffusion, wasmMemory: () => wasm.memory.buffer.byteLength,
   urlCurrent: () => location.hash === currentHash(),
 });
 document.body.dataset.ready = '1';

@@ -8,10 +8,11 @@
  *   chart: import('./chart.js').LossChart, session: import('./session.js').Session,
  *   training: import('./training.js').Training, tour: import('./tour.js').Tour,
  *   ui: { frames: number, lastFrame: { field: string, t: number, modelVersion: number, pending: number, ms: number } },
- *   urlCurrent: () => boolean, wasmMemory: () => number }} app
+ *   urlCurrent: () => boolean, wasmMemory: () => number,
+ *   diffusion: import('./lessons/diffusion.js').DiffusionLesson }} app
  */
 export function installTestHook(app) {
-  const { store, cloud, chart, session, training, ui, urlCurrent, wasmMemory } = app;
+  const { store, cloud, chart, session, training, ui, urlCurrent, wasmMemory, diffusion } = app;
   /** @type {any} */ (window).fmp = {
     /** A copy of the store's state (settings, t, play, z, versions). */
     state: () => ({ ...store.state }),
@@ -34,7 +35,7 @@ export function installTestHook(app) {
     isTraining: () => training.running,
     trainingSettled: () => session.settled,
     /** Whether a trajectory of `kind` exists: its particle count, whether it is complete. */
-    trajectory: (/** @type {'learned' | 'exact' | 'uniform'} */ kind) => {
+    trajectory: (/** @type {import('./session.js').FlowKind} */ kind) => {
       const tr = session.traj[kind];
       return tr ? { complete: tr.complete(), reach: tr.reach(), n: tr.n } : null;
     },
@@ -62,6 +63,11 @@ export function installTestHook(app) {
     },
     /** The share of the time the workers compute (lowered while frames are slow). */
     duty: () => session.duty,
+    /**
+     * The diffusion lesson's measures: the marginal-match rows, the W2 history (steps and
+     * values per sigma), the Langevin step and its first and last measured distances.
+     */
+    diffusion: () => diffusion.measures(),
     /** How often each worker was replaced. */
     restarts: () => ({ train: session.train.restarts, flow: session.flow.restarts }),
   };

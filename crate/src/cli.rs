@@ -1127,17 +1127,15 @@ fn flow(a: &FlowArgs) -> Result<String, Failure> {
             kept.push((k, xs.clone()));
         }
     }
-    if a.learned {
-        if xs.iter().flatten().any(|v| !v.is_finite()) {
-            return Err(Failure {
-                code: EXIT_DIVERGED,
-                message: format!(
-                    "training diverged: after {} steps the learned field sends particles to \
-                     infinity",
-                    a.train_steps
-                ),
-            });
-        }
+    if a.learned && xs.iter().flatten().any(|v| !v.is_finite()) {
+        return Err(Failure {
+            code: EXIT_DIVERGED,
+            message: format!(
+                "training diverged: after {} steps the learned field sends particles to \
+                 infinity",
+                a.train_steps
+            ),
+        });
     }
     let near = metrics::near_fraction(&xs, &data, NEAR_RADIUS);
     let w2 = metrics::w2_capped(&xs, &data).map_err(|e| format!("w2: {e}"))?;

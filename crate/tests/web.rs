@@ -210,12 +210,76 @@ fn set_model_takes_trainer_weights_and_checks_their_length() {
     let u = fields.velocity("learned", &xs, 0.5).unwrap();
     assert_eq!(u.len(), 4);
     assert!(u.iter().all(|v| v.is_finite()));
-    // Three flow slots: learned, marginal, uniform.
+    // Seven flow slots (the flow worker's: three ODE flows, two SDE flows, Langevin, a probe).
     for (slot, kind) in ["learned", "marginal", "uniform"].iter().enumerate() {
         fields.flow_begin(slot, kind, &xs, "euler", 2).unwrap();
         assert_eq!(fields.flow_advance(slot, 5).len(), 2 * xs.len());
     }
-    assert!(fields.flow_begin(3, "marginal", &xs, "euler", 2).is_err());
+    assert!(fields.flow_begin(7, "marginal", &xs, "euler", 2).is_err());
+}
+
+#[wasm_bindgen_test]
+fn sde_flows_are_seeded_checked_and_sigma_zero_is_euler() {
+    let cloud = fmp::wasm::preset_points("moons", 300, 1).unwrap();
+    let mut fields = Fields::new();
+    fields.set_points(&cloud).unwrap();
+    let xs = fmp::wasm::noise_points(200, 5);
+    let run = |fields: &mut Fields, sigma: f64, correction: bool, seed: u32| {
+        fields
+            .flow_begin_sde(4, "marginal", &xs, 20, sigma, correction, seed)
+            .unwrap();
+        fields.flow_advance(4, 100)
+    };
+    // The same seed gives the same paths; another seed other paths.
+    let a = run(&mut fields, 1.0, true, 9);
+    assert_eq!(a.len(), 20 * xs.len());
+    assert_eq!(a, run(&mut fields, 1.0, true, 9));
+    assert_ne!(a, run(&mut fields, 1.0, true, 10));
+    // sigma = 0 is the Euler ODE on the same grid.
+    fields.flow_begin(1, "marginal", &xs, "euler", 20).unwrap();
+    assert_eq!(run(&mut fields, 0.0, true, 9), fields.flow_advance(1, 100));
+    // The noise level is checked.
+    for sigma in [-0.1, 3.01, f64::NAN] {
+        assert!(fields
+            .flow_begin_sde(4, "marginal", &xs, 20, sigma, true, 1)
+            .is_err());
+        assert!(fields.set_diffusion(sigma, true).is_err());
+    }
+    // The learned SDE needs a network.
+    assert!(fields
+        .flow_begin_sde(3, "learned", &xs, 20, 1.0, true, 1)
+        .is_err());
+    // Langevin has no end, and its particles keep the law: compare with fresh samples.
+    let start = fields.sample_marginal(0.5, 400, 3).unwrap();
+    fields
+        .langevin_begin(5, "marginal", &start, 0.5, 1.0, 3)
+        .unwrap();
+    let frames = fields.flow_advance(5, 150);
+    assert_eq!(frames.len(), 150 * start.len());
+    let last = &frames[frames.len() - start.len()..];
+    let [ed, floor] = fields.marginal_match(last, 0.5, 1).unwrap()[..] else {
+        panic!("two figures")
+    };
+    assert!(ed < 3.0 * floor, "Langevin: {ed} vs floor {floor}");
+    assert!(fields
+        .langevin_begin(5, "marginal", &start, 1.5, 1.0, 3)
+        .is_err());
+    // The Fokker-Planck grid: tiny with the correction, large without.
+    fields.set_diffusion(1.0, true).unwrap();
+    let with: f32 = fields
+        .grid("fokker_planck", 0.5, 8, 1.5)
+        .unwrap()
+        .iter()
+        .map(|v| v.abs())
+        .sum();
+    fields.set_diffusion(1.0, false).unwrap();
+    let without: f32 = fields
+        .grid("fokker_planck", 0.5, 8, 1.5)
+        .unwrap()
+        .iter()
+        .map(|v| v.abs())
+        .sum();
+    assert!(with < 1e-4 && without > 1.0, "{with} vs {without}");
 }
 
 #[wasm_bindgen_test]

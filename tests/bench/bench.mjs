@@ -12,6 +12,8 @@ const TARGETS = {
   'train native S': ['>=', 4500], 'train native L': ['>=', 150],
   'train wasm S (bare page)': ['>=', 2000], 'train wasm L (bare page)': ['>=', 40],
   'frame median ms (app page)': ['<=', 18], 'frame p95 ms (app page)': ['<=', 33],
+  'frame median ms (diffusion lesson)': ['<=', 18], 'frame p95 ms (diffusion lesson)': ['<=', 33],
+  'first SDE frames after the slider (ms)': ['<=', 1000],
 };
 const quantile = (xs, q) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -36,6 +38,29 @@ async function workerBench(page, where) {
   return rows;
 }
 
+/**
+ * Frame intervals of `page` over `seconds` (requestAnimationFrame stamps), with the training
+ * steps done meanwhile.
+ */
+async function measureFrames(page, seconds) {
+  const result = await page.evaluate((ms) => new Promise((resolve) => {
+    const stamps = [];
+    const s0 = window.fmp.lastStep();
+    const t0 = performance.now();
+    const tick = (now) => {
+      stamps.push(now);
+      if (now - t0 < ms) requestAnimationFrame(tick);
+      else resolve({ stamps, steps: window.fmp.lastStep() - s0, seconds: (now - t0) / 1000 });
+    };
+    requestAnimationFrame(tick);
+  }), seconds * 1000);
+  const intervals = result.stamps.slice(1).map((t, i) => t - result.stamps[i]);
+  return {
+    intervals, median: quantile(intervals, 0.5), p95: quantile(intervals, 0.95),
+    stepsPerSec: result.steps / result.seconds,
+  };
+}
+
 const browser = await launch();
 const rows = [];
 try {
@@ -51,28 +76,49 @@ try {
   const setup = await app.evaluate(() => ({ points: window.fmp.count(), particles: window.fmp.state().particles }));
   await app.click('#train');
   await app.waitForFunction(() => window.fmp.lastStep() > 1000, null, { timeout: 60000 });
-  const result = await app.evaluate(() => new Promise((resolve) => {
-    const stamps = [];
-    const s0 = window.fmp.lastStep();
-    const t0 = performance.now();
-    const tick = (now) => {
-      stamps.push(now);
-      if (now - t0 < 10000) requestAnimationFrame(tick);
-      else resolve({ stamps, steps: window.fmp.lastStep() - s0, seconds: (now - t0) / 1000 });
-    };
-    requestAnimationFrame(tick);
-  }));
-  const intervals = result.stamps.slice(1).map((t, i) => t - result.stamps[i]);
-  const median = quantile(intervals, 0.5);
-  const p95 = quantile(intervals, 0.95);
+  const { intervals, median, p95, stepsPerSec } = await measureFrames(app, 10);
   const line = {
     bench: 'frames', where: 'wasm', page: 'app page', ...setup, training: true, frames: intervals.length,
     median_ms: +median.toFixed(2), p95_ms: +p95.toFixed(2), fps_median: +(1000 / median).toFixed(1),
-    train_steps_per_s: +(result.steps / result.seconds).toFixed(0),
+    train_steps_per_s: +stepsPerSec.toFixed(0),
   };
   console.log(JSON.stringify(line));
   rows.push(['frame median ms (app page)', median, 'ms'], ['frame p95 ms (app page)', p95, 'ms'],
     ['app training while animating (app page)', line.train_steps_per_s, 'steps/s']);
+
+  // 3. The diffusion lesson while training: 2,000 SDE particles (exact and learned) at 50
+  //    steps besides the ODE's, then how soon the SDE particles of a new noise level move
+  //    after the slider (the exact flow's first computed step) and when both are complete.
+  await app.click('#lesson-picker >> text=Diffusion (SDE)');
+  await app.evaluate(() => window.fmp.apply({ sigma: 1, scoreFix: true, langevin: false, field: 'sde' }));
+  await app.waitForFunction(() => window.fmp.trajectory('exact_sde')?.complete, null, { timeout: 30000 });
+  const sde = await measureFrames(app, 10);
+  console.log(JSON.stringify({
+    bench: 'frames', where: 'wasm', page: 'app page, diffusion lesson', ...setup, sigma: 1, training: true,
+    frames: sde.intervals.length, median_ms: +sde.median.toFixed(2), p95_ms: +sde.p95.toFixed(2),
+    train_steps_per_s: +sde.stepsPerSec.toFixed(0),
+  }));
+  rows.push(['frame median ms (diffusion lesson)', sde.median, 'ms'], ['frame p95 ms (diffusion lesson)', sde.p95, 'ms']);
+  const latency = await app.evaluate(() => new Promise((resolve) => {
+    const el = /** @type {HTMLInputElement} */ (document.getElementById('sigma'));
+    const t0 = performance.now();
+    el.value = '1.5';
+    el.dispatchEvent(new Event('input', { bubbles: true }));
+    let first = NaN;
+    const poll = () => {
+      const exact = window.fmp.trajectory('exact_sde');
+      const learned = window.fmp.trajectory('learned_sde');
+      if (Number.isNaN(first) && exact && exact.reach > 0) first = performance.now() - t0;
+      if (exact?.complete && learned?.complete) resolve({ first, complete: performance.now() - t0 });
+      else if (performance.now() - t0 > 20000) resolve({ first, complete: NaN });
+      else requestAnimationFrame(poll);
+    };
+    requestAnimationFrame(poll);
+  }));
+  console.log(JSON.stringify({ bench: 'sde_latency', where: 'wasm', page: 'app page, diffusion lesson', ...setup, training: true, first_ms: +latency.first.toFixed(0), complete_ms: +latency.complete.toFixed(0) }));
+  rows.push(['first SDE frames after the slider (ms)', latency.first, 'ms'],
+    ['exact and learned SDE flows complete after the slider (ms)', latency.complete, 'ms']);
+  await app.click('#lesson-picker >> text=Flow matching');
   // As the reviewer measured it: the app page animating its 2,000 particles with its flow
   // worker, training paused (a training app would also compete for the cores).
   await app.click('#train');

@@ -25,7 +25,7 @@ const SAME_LAW = 3;
 
 /**
  * @typedef {{ store: import('../store.js').Store, session: import('../session.js').Session,
- *   fields: any, apply: (patch: Record<string, any>) => void }} DiffusionApp
+ *   fields: any, apply: (patch: Record<string, any>) => void, count: () => number }} DiffusionApp
  */
 
 export class DiffusionLesson {
@@ -85,7 +85,10 @@ export class DiffusionLesson {
       this.langevinStep = 0;
       this.langevinDone = false;
     }
-    if (changed.has('sigma') || changed.has('scoreFix') || changed.has('cloudVersion')) this.rows = null;
+    if (changed.has('sigma') || changed.has('scoreFix') || changed.has('cloudVersion')) {
+      this.rows = null;
+      /** @type {HTMLTableElement} */ ($('match-table')).tBodies[0].replaceChildren();
+    }
     this.app.session.setSde({ on, sigma: s.sigma, correction: s.scoreFix, langevin });
   }
 
@@ -141,6 +144,17 @@ export class DiffusionLesson {
     this.histDirty = true;
   }
 
+  /** The measures as plain data (for the test hook). */
+  measures() {
+    return {
+      rows: this.rows,
+      w2: { steps: [...this.w2Steps], values: [...this.w2Values], sigmas: [...this.sigmas] },
+      langevin: {
+        step: this.langevinStep, first: this.langevinFirst, last: this.langevinLast, shown: this.langevin !== null,
+      },
+    };
+  }
+
   /**
    * The particles the stage shows in this lesson (null outside it): SDE particles, or the
    * Langevin ones at the frozen time; the side-by-side layout's second stage shows the ODE's.
@@ -177,6 +191,10 @@ export class DiffusionLesson {
    */
   draw(now, s) {
     if (s.lesson !== 'diffusion') return;
+    if (this.app.count() === 0) {
+      for (const id of ['match-caption', 'w2-caption', 'langevin-caption']) setIfChanged($(id), 'textContent', 'The drawing is empty: draw some points (or load a preset) to see the SDE, its measures and Langevin dynamics.');
+      return;
+    }
     if (this.w2Dirty && now - this.lastW2Draw > REDRAW_MS && fitCanvas($canvas('w2-chart'))) {
       draw_w2_sigma_chart($canvas('w2-chart'), Float32Array.from(this.w2Steps), Float32Array.from(this.w2Values), this.sigmas.length);
       this.w2Dirty = false;
@@ -235,6 +253,9 @@ export function matchCaption(rows, sigma, correction) {
   const head = 'Energy distance to fresh samples of p_t at the grid time nearest each t; floor: between two fresh samples (sampling noise alone). ';
   const odeText = `the ODE's ${fmt(Math.max(...ode))}×`;
   if (sigma === 0) return `${head}With σ = 0 the SDE is the ODE (by Euler steps): both stay within ${fmt(Math.max(worst, ...ode))}× the floor.`;
+  if (!correction && worst < SAME_LAW) {
+    return `${head}Without the score correction the SDE particles should over-spread, but at σ = ${sigma} they stay within ${fmt(worst)}× the floor (${odeText}): too little noise to tell here; raise σ to 2 or more.`;
+  }
   if (worst < SAME_LAW) {
     return `${head}The SDE particles stay within ${fmt(worst)}× the floor at every time (${odeText}): the same marginals p_t as the ODE, along rough paths.`;
   }
