@@ -102,7 +102,11 @@ export class FrameLoop {
       heldOut: s.memo ? this.app.split()?.heldout ?? null : null,
       cursor: ui.cursor.shown && document.activeElement === $('stage') ? [ui.cursor.x, ui.cursor.y] : null,
     };
-    stages[0].draw({ ...base, showLearned: s.show !== 'exact', showExact: s.show === 'both' || s.show === 'exact' });
+    // Side by side: the first stage shows the learned particles, or in a lesson that compares
+    // two flows (diffusion: SDE against ODE) both of that lesson's particles.
+    const sideBoth = s.show === 'side' && lesson !== null;
+    stages[0].draw({ ...base, showLearned: s.show !== 'exact', showExact: s.show === 'both' || s.show === 'exact' || sideBoth });
+    if (s.show === 'side') setIfChanged($('stage-label'), 'textContent', lesson ? lesson.label : 'Learned u_t^θ');
     if (s.show === 'side' && lesson) {
       // The diffusion lesson compares with the ODE: its particles on the second stage.
       const any = cloud.count > 0;

@@ -200,6 +200,7 @@ export class Tour {
     $('tour-body').scrollTop = 0;
     // Bring what the step talks about into view (on a phone the tour is a sheet at the bottom).
     const target = document.querySelector(step.target);
+    $('tour').classList.toggle('left', !!target?.closest('.panel'));
     const small = matchMedia('(max-width: 900px)').matches;
     const smooth = !matchMedia('(prefers-reduced-motion: reduce)').matches;
     if (target) target.scrollIntoView({ block: small ? 'start' : 'nearest', behavior: smooth ? 'smooth' : 'auto' });

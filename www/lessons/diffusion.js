@@ -108,7 +108,7 @@ export class DiffusionLesson {
       }
       return tr;
     }));
-    $('match-caption').textContent = matchCaption(m.rows, s.sigma, s.scoreFix);
+    setIfChanged($('match-caption'), 'textContent', matchCaption(m.rows, s.sigma, s.scoreFix));
   }
 
   /** @param {{ steps: number, sigmas: number[], values: number[] }} m */
@@ -123,7 +123,7 @@ export class DiffusionLesson {
     this.w2Dirty = true;
     const legend = m.sigmas.map((sig, i) => `<span class="lv"><span class="sw" style="background:${SIGMA_COLORS[i]}"></span>σ = ${sig} <b>${fmt(m.values[i])}</b></span>`).join('');
     setIfChanged($('w2-legend'), 'innerHTML', legend);
-    $('w2-caption').textContent = w2Caption(m.steps, m.sigmas, m.values);
+    setIfChanged($('w2-caption'), 'textContent', w2Caption(m.steps, m.sigmas, m.values));
   }
 
   /** @param {{ t: number, step: number, data: Float32Array, ed: number, floor: number, done?: boolean }} m */
@@ -159,7 +159,7 @@ export class DiffusionLesson {
    * The particles the stage shows in this lesson (null outside it): SDE particles, or the
    * Langevin ones at the frozen time; the side-by-side layout's second stage shows the ODE's.
    * @param {Record<string, any>} s
-   * @returns {null | { learned: any, exact: any, reach: any, langevin: boolean,
+   * @returns {null | { learned: any, exact: any, reach: any, langevin: boolean, label: string,
    *   side: { learned: any, exact: any, label: string }, labels: { learned: string, exact: string } }}
    */
   particles(s) {
@@ -168,13 +168,14 @@ export class DiffusionLesson {
     const noise = `Euler–Maruyama, σ = ${s.sigma}${s.scoreFix ? '' : ', no score correction'}, ${s.odeSteps} steps`;
     if (s.langevin) {
       return {
-        learned: null, exact: this.langevin, reach: null, langevin: true,
+        learned: null, exact: this.langevin, reach: null, langevin: true, label: `Langevin at t = ${s.t.toFixed(2)}`,
         side: { learned: traj.learned, exact: traj.exact, label: 'ODE (σ = 0) particles at this t' },
         labels: { learned: '', exact: `Langevin particles at frozen t (squares; exact score, σ = ${s.sigma}, step ${this.langevinStep.toLocaleString('en')})` },
       };
     }
     return {
       learned: traj.learned_sde, exact: traj.exact_sde, reach: traj.exact_sde, langevin: false,
+      label: `SDE (σ = ${s.sigma}): rough paths`,
       side: { learned: traj.learned, exact: traj.exact, label: 'ODE (σ = 0): same noise, smooth paths' },
       labels: {
         learned: `learned SDE particles (rings; score from u_t^θ; ${noise})`,
