@@ -266,6 +266,38 @@ fn train_flags() -> Vec<Flag> {
             Kind::Out,
             "write the generated samples there".into(),
         ),
+        flag(
+            "--save",
+            "DIR",
+            Kind::Out,
+            "write the trained network there: model.safetensors, config.json, drawing.csv \
+             (python/fmp_model.py loads them)"
+                .into(),
+        ),
+    ]
+}
+
+/// The flags of `eval`, in usage order.
+fn eval_flags() -> Vec<Flag> {
+    vec![
+        Flag {
+            name: "--model",
+            meta: "PATH",
+            kind: Kind::Out,
+            note: "required: a folder written by train --save, or its model.safetensors".into(),
+        },
+        Flag {
+            name: "--t",
+            meta: "T",
+            kind: Kind::Real(limits::TIME),
+            note: "required".into(),
+        },
+        Flag {
+            name: "--at",
+            meta: "QUERY.csv",
+            kind: Kind::Csv(limits::QUERY_POINTS),
+            note: "required; the query points".into(),
+        },
     ]
 }
 
@@ -422,12 +454,14 @@ fn usage() -> String {
         "usage: fmp train [FLAGS]\n       \
          fmp field --data FILE.csv --t T --at QUERY.csv [--schedule NAME]\n       \
          fmp flow --data FILE.csv --field exact|learned --out OUT.csv [FLAGS]\n       \
+         fmp eval --model PATH --t T --at QUERY.csv\n       \
          fmp --help\n\
          train: fits a network to a preset or a CSV cloud, samples it, prints one JSON line.\n\
          field: prints the exact marginal field of a CSV cloud at query points, as CSV; a t past \
          the schedule's clamp (where beta = 0.001) is evaluated there (column t_used).\n\
          flow: carries noise to t = 1 (the clamp) through the exact or a trained field, writes \
          the particles, prints one JSON line (share within 0.01 of a data point, W2).\n\
+         eval: prints u_theta(x, t) of a network saved by train --save at query points, as CSV.\n\
          \ntrain flags:\n",
     );
     for f in train_flags() {
@@ -439,6 +473,10 @@ fn usage() -> String {
     }
     s.push_str("\nflow flags:\n");
     for f in flow_flags() {
+        s.push_str(&f.usage_line());
+    }
+    s.push_str("\neval flags:\n");
+    for f in eval_flags() {
         s.push_str(&f.usage_line());
     }
     s.push_str(&format!(
@@ -611,6 +649,15 @@ struct TrainArgs {
     solver: Solver,
     ode_steps: usize,
     samples: Option<String>,
+    save: Option<String>,
+}
+
+/// A checked `eval` command.
+#[derive(Clone, Debug, PartialEq)]
+struct EvalArgs {
+    model: String,
+    at: String,
+    t: f64,
 }
 
 /// A checked `field` command.
@@ -647,6 +694,7 @@ enum Command {
     Train(TrainArgs),
     Field(FieldArgs),
     Flow(FlowArgs),
+    Eval(EvalArgs),
 }
 
 /// Checks the whole command line (nothing is read or run).
@@ -658,13 +706,15 @@ fn parse(args: &[String]) -> Result<Command, Failure> {
         Some("train") => parse_train(&args[1..]).map(Command::Train),
         Some("field") => parse_field(&args[1..]).map(Command::Field),
         Some("flow") => parse_flow(&args[1..]).map(Command::Flow),
+        Some("eval") => parse_eval(&args[1..]).map(Command::Eval),
         Some(other) => Err(format!(
-            "unknown command {} (expected train, field or flow; fmp --help lists the flags)",
+            "unknown command {} (expected train, field, flow or eval; fmp --help lists the flags)",
             shown(other)
         )
         .into()),
         None => Err(
-            "missing command (expected train, field or flow; fmp --help lists the flags)".into(),
+            "missing command (expected train, field, flow or eval; fmp --help lists the flags)"
+                .into(),
         ),
     }
 }
@@ -705,6 +755,23 @@ fn parse_train(args: &[String]) -> Result<TrainArgs, Failure> {
             .unwrap_or_default(),
         ode_steps: given.int("--ode-steps", DEFAULT_ODE_STEPS) as usize,
         samples: given.text("--samples").map(str::to_string),
+        save: given.text("--save").map(str::to_string),
+    })
+}
+
+fn parse_eval(args: &[String]) -> Result<EvalArgs, Failure> {
+    let given = Given::parse(args, &eval_flags())?;
+    let required = |name: &str, meta: &str| format!("eval needs {name} {meta}");
+    Ok(EvalArgs {
+        model: given
+            .text("--model")
+            .ok_or_else(|| required("--model", "PATH"))?
+            .to_string(),
+        at: given
+            .text("--at")
+            .ok_or_else(|| required("--at", "QUERY.csv"))?
+            .to_string(),
+        t: given.real("--t").ok_or_else(|| required("--t", "T"))?,
     })
 }
 
@@ -792,6 +859,7 @@ pub fn run(args: &[String]) -> Output {
             field(&a)
         }
         Command::Flow(a) => flow(&a),
+        Command::Eval(a) => eval(&a),
     });
     let mut out = finish(result);
     if let (0, Some(note)) = (out.code, note) {
@@ -948,6 +1016,7 @@ fn train(a: &TrainArgs) -> Result<String, Failure> {
     // watched for divergence.
     let steps = a.steps;
     let mut watch = DivergenceWatch::default();
+    let drawing = data::points_to_csv(&data);
     let mut trainer = Trainer::new(config, data);
     let plain = steps.saturating_sub(REPORT_STEPS);
     let start = Instant::now();
@@ -1001,6 +1070,25 @@ fn train(a: &TrainArgs) -> Result<String, Failure> {
     if let Some(out) = &a.samples {
         std::fs::write(out, data::points_to_csv(&samples))
             .map_err(|e| format!("{}: {e}", file_shown(out)))?;
+    }
+    if let Some(dir) = &a.save {
+        let info = crate::export::ExportInfo {
+            schedule: config.schedule,
+            steps: steps as u64,
+            lr: config.adam.lr.to_string().parse().unwrap_or(f64::NAN),
+            batch: config.batch,
+            seed,
+            solver: a.solver.name().to_string(),
+            ode_steps: a.ode_steps,
+            w2: Some((w2, samples.len())),
+        };
+        let files = crate::export::files(trainer.model(), &info, &drawing)?;
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", file_shown(dir)))?;
+        for (name, bytes) in files {
+            let path = std::path::Path::new(dir).join(name);
+            std::fs::write(&path, bytes)
+                .map_err(|e| format!("{}: {e}", file_shown(&path.to_string_lossy())))?;
+        }
     }
     let c = config;
     Ok(format!(
@@ -1060,6 +1148,36 @@ fn field(a: &FieldArgs) -> Result<String, Failure> {
         ));
     }
     Ok(out)
+}
+
+/// `u_theta(x, t)` of an exported network at the query points, as CSV `x,y,u_x,u_y`.
+fn eval(a: &EvalArgs) -> Result<String, Failure> {
+    let path = std::path::Path::new(&a.model);
+    let file = if path.is_dir() {
+        path.join("model.safetensors")
+    } else {
+        path.to_path_buf()
+    };
+    let shown = file_shown(&file.to_string_lossy());
+    let meta = std::fs::metadata(&file).map_err(|e| format!("{shown}: {e}"))?;
+    if meta.len() > limits::MAX_FILE_BYTES * 4 {
+        return Err(format!("{shown}: too large for a playground network").into());
+    }
+    let bytes = std::fs::read(&file).map_err(|e| format!("{shown}: {e}"))?;
+    let mlp = crate::export::read_safetensors(&bytes).map_err(|e| format!("{shown}: {e}"))?;
+    let queries = read_points(&a.at, limits::QUERY_POINTS)?;
+    let mut out = vec![[0.0; 2]; queries.len()];
+    mlp.predict(
+        &queries,
+        a.t,
+        &mut out,
+        &mut crate::mlp::ForwardCache::new(),
+    );
+    let mut csv = String::from("x,y,u_x,u_y\n");
+    for (x, u) in queries.iter().zip(&out) {
+        csv.push_str(&format!("{},{},{},{}\n", x[0], x[1], u[0], u[1]));
+    }
+    Ok(csv)
 }
 
 /// Trains the app-default network on `data` for `steps` steps, watching for divergence.
@@ -1452,6 +1570,7 @@ mod tests {
             ("train", train_flags()),
             ("field", field_flags()),
             ("flow", flow_flags()),
+            ("eval", eval_flags()),
         ] {
             // The command's own section: from "<command> flags:" to the next blank line.
             let section: Vec<&str> = text
@@ -1543,9 +1662,11 @@ mod tests {
                         *n = (*n).min(30);
                     }
                     a.samples = None;
+                    a.save = None;
                     train(&a)
                 }
                 Command::Field(a) => field(&a),
+                Command::Eval(a) => eval(&a),
                 Command::Flow(mut a) => {
                     a.steps = a.steps.min(3);
                     a.particles = a.particles.min(20);

@@ -71,6 +71,7 @@ pub mod catalog;
 pub mod cli;
 pub mod continuity;
 pub mod data;
+pub mod export;
 mod json;
 pub mod limits;
 pub mod marginal;

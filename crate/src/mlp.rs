@@ -316,6 +316,91 @@ impl Mlp {
         &self.params
     }
 
+    /// The shape of the network.
+    pub fn config(&self) -> MlpConfig {
+        self.config
+    }
+
+    /// The inverse of [`Mlp::named_tensors`]: a network of shape `config` from its tensors
+    /// (names, shapes and lengths checked, in the order `named_tensors` gives).
+    pub fn from_named_tensors(
+        config: MlpConfig,
+        tensors: &[(String, Vec<usize>, Vec<f32>)],
+    ) -> Result<Mlp, String> {
+        let mut mlp = Mlp::from_params(config, vec![0.0; config.num_params()])?;
+        let expected = mlp.named_tensors();
+        if tensors.len() != expected.len() {
+            return Err(format!(
+                "expected {} tensors, got {}",
+                expected.len(),
+                tensors.len()
+            ));
+        }
+        for (sp, (l, pair)) in mlp
+            .spans
+            .clone()
+            .iter()
+            .zip(expected.chunks(2).zip(tensors.chunks(2)).enumerate())
+        {
+            let ((wn, ws, _), (bn, bs, _)) = (&pair.0[0], &pair.0[1]);
+            let ((gwn, gws, w), (gbn, gbs, b)) = (&pair.1[0], &pair.1[1]);
+            if (wn, ws, bn, bs) != (gwn, gws, gbn, gbs)
+                || w.len() != sp.n_in * sp.n_out
+                || b.len() != sp.n_out
+            {
+                return Err(format!("layer {l}: expected {wn} {ws:?} and {bn} {bs:?}, got {gwn} {gws:?} and {gbn} {gbs:?}"));
+            }
+            let last = l == config.depth;
+            for i in 0..sp.n_out {
+                for j in 0..sp.n_in {
+                    let at = if last {
+                        sp.w + i * sp.n_in + j
+                    } else {
+                        sp.w + j * sp.n_out + i
+                    };
+                    mlp.params[at] = w[i * sp.n_in + j];
+                }
+            }
+            mlp.params[sp.b..sp.end()].copy_from_slice(b);
+        }
+        Ok(mlp)
+    }
+
+    /// The parameters as named row-major tensors, in the convention of PyTorch's `nn.Linear`
+    /// (`weight` is `out x in`, `y = x W^T + b`): `hidden.{l}.weight` (`width x in_l`),
+    /// `hidden.{l}.bias` (`width`) for `l = 0..depth`, then `out.weight` (`2 x width`) and
+    /// `out.bias` (`2`). Each entry is `(name, shape, values)`.
+    pub fn named_tensors(&self) -> Vec<(String, Vec<usize>, Vec<f32>)> {
+        let p = &self.params;
+        let mut out = Vec::with_capacity(2 * self.spans.len());
+        for (l, sp) in self.spans.iter().enumerate() {
+            let last = l == self.config.depth;
+            let name = if last {
+                "out".to_string()
+            } else {
+                format!("hidden.{l}")
+            };
+            // Hidden W_l is column-major (n_out x n_in): (i, j) at j n_out + i. The output layer
+            // is stored as V = W_out^T (n_in x 2, column-major): W_out (o, i) at o n_in + i, i.e.
+            // already row-major out x in.
+            let w: Vec<f32> = if last {
+                p[sp.w..sp.b].to_vec()
+            } else {
+                (0..sp.n_out)
+                    .flat_map(|i| (0..sp.n_in).map(move |j| (i, j)))
+                    .map(|(i, j)| p[sp.w + j * sp.n_out + i])
+                    .collect()
+            };
+            out.push((format!("{name}.weight"), vec![sp.n_out, sp.n_in], w));
+            out.push((
+                format!("{name}.bias"),
+                vec![sp.n_out],
+                p[sp.b..sp.end()].to_vec(),
+            ));
+        }
+        out
+    }
+
     /// Mutable access to the flat parameters (for the optimiser).
     pub(crate) fn params_mut(&mut self) -> &mut [f32] {
         &mut self.params
