@@ -27,8 +27,13 @@
 //      {type:'langevin', t, step, data, ed, floor}  the newest Langevin frame (ed, floor: its
 //        energy distance to fresh samples of p_t and the floor, when measured)
 //
-// Seeds: the particles start from noise_points(particles, seed); the SDE noise is seeded with
-// seed + 1 (as `fmp flow --sigma`), Langevin with seed + 2, the W2 probes with seed + 3.
+// Seeds (each random stream its own): the particles start from noise_points(particles, seed);
+// the SDE noise is seeded with seed + 1 (as `fmp flow --sigma`); Langevin starts from samples
+// of p_t seeded with seed + 2 and its noise is seeded with seed + 5; the W2 probes start from
+// noise_points(500, seed + 3) and their noise is seeded with seed + 4.
+// Serial: the page numbers its diffusion inputs (the 'sde', 'cloud' and 'setup' messages carry
+// `serial`); every SDE, Langevin, match and probe message says under which serial it was begun,
+// so the page drops what an older setting produced.
 import init, { Fields, noise_points, w2_to } from './pkg/fmp.js';
 
 const SLICE_MS = 25;
@@ -53,14 +58,15 @@ const LANGEVIN_MEASURE_EVERY = 25;
 let sde = { on: false, sigma: 1, correction: true, /** @type {number | null} */ langevin: null };
 /** The complete exact trajectories of the current inputs (for the marginal-match table). */
 const finished = new Map(); // kind -> { frames, n, steps }
-/** @type {{ frame: number, lastPost: number } | null} */
+/** @type {{ frame: number, lastPost: number, start: Float32Array, serial: number } | null} */
 let lang = null;
-/** @type {{ index: number, values: number[], generation: number, steps: number } | null} */
+/** @type {{ index: number, values: number[], generation: number, steps: number, serial: number } | null} */
 let probe = null;
 let lastProbe = -Infinity;
 let probeWanted = false;
 let modelSteps = 0; // training steps of the weights loaded into `fields`
 let cloudPoints = new Float32Array(0);
+let serial = 0; // of the page's latest diffusion inputs
 
 let fields = null;
 let setup = null; // { particles, seed, solver, steps }
@@ -118,9 +124,10 @@ function startJob(kind) {
   else fields.flow_begin(SLOT[kind], base(kind), noise, solver, steps);
   const frames = new Float32Array((steps + 1) * particles * 2);
   frames.set(noise, 0);
-  const job = { frames, filled: 1, steps, n: particles, sent: 1, lastPost: performance.now() };
+  // Only the SDE flows depend on the diffusion inputs: only they carry the serial.
+  const job = { frames, filled: 1, steps, n: particles, sent: 1, lastPost: performance.now(), serial: kind.endsWith('_sde') ? serial : undefined };
   jobs.set(kind, job);
-  if (STREAMED.has(kind)) postMessage({ type: 'begin', kind, n: particles, steps, first: noise });
+  if (STREAMED.has(kind)) postMessage({ type: 'begin', kind, n: particles, steps, first: noise, serial: job.serial });
   return job;
 }
 
@@ -130,11 +137,13 @@ function flush(kind, job, final) {
     if (job.filled > job.sent) {
       const stride = 2 * job.n;
       const data = job.frames.slice(job.sent * stride, job.filled * stride);
-      postMessage({ type: 'frames', kind, start: job.sent, data }, [data.buffer]);
+      postMessage({ type: 'frames', kind, start: job.sent, data, serial: job.serial }, [data.buffer]);
       job.sent = job.filled;
     }
   } else if (final) {
-    postMessage({ type: 'traj', kind, generation: modelGeneration, frames: job.frames, n: job.n, steps: job.steps }, [job.frames.buffer]);
+    postMessage({
+      type: 'traj', kind, generation: modelGeneration, frames: job.frames, n: job.n, steps: job.steps, serial: job.serial,
+    }, [job.frames.buffer]);
   }
   if (final && (kind === 'exact' || kind === 'exact_sde')) {
     finished.set(kind, { frames: job.frames, n: job.n, steps: job.steps });
@@ -154,8 +163,8 @@ function activeKinds() {
     // A W2 probe in progress keeps its weights: new ones wait until it is done.
     if (kind === 'learned' && probe) continue;
     if (kind === 'learned') lastLearned = performance.now();
-    // The learned SDE flow waits for the weights the learned flow loads.
-    if (kind === 'learned_sde' && (jobs.has('learned') || (nextModel && pending.has('learned')))) continue;
+    // The learned SDE flow starts with the weights loaded now; when the learned flow loads
+    // newer ones it restarts the SDE flow with them (startJob), in this same pass.
     startJob(kind);
   }
   return [...jobs.keys()];
@@ -179,7 +188,7 @@ function postMatch() {
     const [sdeEd] = fields.marginal_match(frame(sdeRun.frames, k), times[k], setup.seed);
     return { t, tUsed: times[k], ode: odeEd, sde: sdeEd, floor };
   });
-  postMessage({ type: 'match', sigma: sde.sigma, correction: sde.correction, solver: setup.solver, rows });
+  postMessage({ type: 'match', sigma: sde.sigma, correction: sde.correction, solver: setup.solver, rows, serial });
 }
 
 /** One step of the W2 probe (one noise level); returns whether it did some work. */
@@ -189,7 +198,7 @@ function probeStep() {
     if (!ready || performance.now() - lastProbe < PROBE_MS) return false;
     probeWanted = false;
     lastProbe = performance.now();
-    probe = { index: 0, values: [], generation: modelGeneration, steps: modelSteps };
+    probe = { index: 0, values: [], generation: modelGeneration, steps: modelSteps, serial };
   }
   if (probe.generation !== modelGeneration || probe.steps !== modelSteps) {
     probe = null;
@@ -197,7 +206,7 @@ function probeStep() {
     return false;
   }
   const sigma = PROBE_SIGMAS[probe.index];
-  fields.flow_begin_sde(SLOT.probe, 'learned', noise_points(PROBE_PARTICLES, setup.seed + 3), setup.steps, sigma, true, setup.seed + 3);
+  fields.flow_begin_sde(SLOT.probe, 'learned', noise_points(PROBE_PARTICLES, setup.seed + 3), setup.steps, sigma, true, setup.seed + 4);
   const all = fields.flow_advance(SLOT.probe, setup.steps);
   const last = all.subarray(all.length - 2 * PROBE_PARTICLES);
   let w2 = NaN;
@@ -205,10 +214,24 @@ function probeStep() {
   probe.values.push(w2);
   probe.index += 1;
   if (probe.index === PROBE_SIGMAS.length) {
-    postMessage({ type: 'w2sigma', generation: probe.generation, steps: probe.steps, sigmas: PROBE_SIGMAS, values: probe.values });
+    postMessage({
+      type: 'w2sigma', generation: probe.generation, steps: probe.steps, sigmas: PROBE_SIGMAS, values: probe.values, serial: probe.serial,
+    });
     probe = null;
   }
   return true;
+}
+
+/**
+ * The mean distance between matching points of two interleaved sets (how far Langevin moved
+ * its particles since they started).
+ * @param {Float32Array} a
+ * @param {Float32Array} b
+ */
+function meanDistance(a, b) {
+  let sum = 0;
+  for (let i = 0; i < a.length; i += 2) sum += Math.hypot(b[i] - a[i], b[i + 1] - a[i + 1]);
+  return sum / (a.length / 2);
 }
 
 /** One frame of Langevin at the frozen time; returns whether it did some work. */
@@ -217,10 +240,10 @@ function langevinStep() {
   const t = sde.langevin;
   if (!lang) {
     const start = fields.sample_marginal(t, setup.particles, setup.seed + 2);
-    fields.langevin_begin(SLOT.langevin, 'marginal', start, t, sde.sigma, setup.seed + 2);
-    lang = { frame: 0, lastPost: -Infinity };
+    fields.langevin_begin(SLOT.langevin, 'marginal', start, t, sde.sigma, setup.seed + 5);
+    lang = { frame: 0, lastPost: -Infinity, start, serial };
     const [ed, floor] = fields.marginal_match(start, t, setup.seed);
-    postMessage({ type: 'langevin', t, step: 0, data: start, ed, floor });
+    postMessage({ type: 'langevin', t, step: 0, data: start, ed, floor, moved: 0, serial });
     return true;
   }
   if (lang.frame >= LANGEVIN_FRAMES) return false;
@@ -229,7 +252,10 @@ function langevinStep() {
   const measure = lang.frame % LANGEVIN_MEASURE_EVERY === 0 || lang.frame === LANGEVIN_FRAMES;
   if (measure || performance.now() - lang.lastPost > 40) {
     const [ed, floor] = measure ? fields.marginal_match(data, t, setup.seed) : [NaN, NaN];
-    postMessage({ type: 'langevin', t, step: 4 * lang.frame, data, ed, floor, done: lang.frame === LANGEVIN_FRAMES }, [data.buffer]);
+    const moved = measure ? meanDistance(lang.start, data) : NaN;
+    postMessage({
+      type: 'langevin', t, step: 4 * lang.frame, data, ed, floor, moved, done: lang.frame === LANGEVIN_FRAMES, serial: lang.serial,
+    }, [data.buffer]);
     lang.lastPost = performance.now();
   }
   return true;
@@ -322,7 +348,9 @@ onmessage = async (ev) => {
         fields.set_schedule(m.schedule);
         haveCloud = m.points.length > 0;
         cloudPoints = m.points;
+        if (m.serial !== undefined) serial = m.serial;
         lang = null;
+        probe = null;
         if (!haveCloud) jobs.clear();
         // C = E|u(x|z)|^2 - E|u(x)|^2 for this drawing and schedule: the floor of L_CFM.
         if (haveCloud) {
@@ -353,15 +381,19 @@ onmessage = async (ev) => {
         if (m.generation > generation) dropModel(m.generation);
         break;
       case 'setup':
+        // Langevin uses the particle count and the seed, not the solver or the steps.
+        if (!setup || setup.particles !== m.particles || setup.seed !== m.seed) lang = null;
         setup = { particles: m.particles, seed: m.seed, solver: m.solver, steps: m.steps };
         noise = noise_points(m.particles, m.seed);
-        lang = null;
+        if (m.serial !== undefined) serial = m.serial;
         for (const kind of KINDS) want(kind);
         probeWanted = true;
         break;
       case 'sde': {
         const changed = m.on !== sde.on || m.sigma !== sde.sigma || m.correction !== sde.correction;
-        if (changed || m.langevin !== sde.langevin) lang = null;
+        // Langevin follows the score with the correction always: the toggle does not restart it.
+        if (m.on !== sde.on || m.sigma !== sde.sigma || m.langevin !== sde.langevin) lang = null;
+        if (m.serial !== undefined) serial = m.serial;
         sde = { on: m.on, sigma: m.sigma, correction: m.correction, langevin: m.langevin };
         if (changed) {
           for (const kind of ['exact_sde', 'learned_sde']) want(kind);

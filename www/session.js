@@ -33,9 +33,9 @@ import { Trajectory } from './particles.js';
  *   onRestart: (which: 'training' | 'flow', reason: string) => void,
  *   onGap: (c: number, stderr: number) => void,
  *   onMatch?: (m: { sigma: number, correction: boolean, solver: string, rows: MatchRow[] }) => void,
- *   onW2Sigma?: (m: { steps: number, sigmas: number[], values: number[] }) => void,
+ *   onW2Sigma?: (m: { generation: number, steps: number, sigmas: number[], values: number[] }) => void,
  *   onLangevin?: (m: { t: number, step: number, data: Float32Array, ed: number, floor: number,
- *     done?: boolean }) => void,
+ *     moved: number, done?: boolean }) => void,
  * }} SessionEvents
  */
 
@@ -104,6 +104,9 @@ export class Session {
     this.events = events;
     this.generation = 0;
     this.duty = 1;
+    /** The number of the latest diffusion inputs (SDE settings, cloud, flow set-up): SDE,
+     * Langevin, match and probe messages begun under an older one are dropped. */
+    this.sdeSerial = 0;
     /** Whether the newest weights are those of a paused (or never started) trainer. */
     this.settled = true;
     /** @type {Record<FlowKind, Trajectory | null>} */
@@ -126,10 +129,10 @@ export class Session {
     this.flow = new WorkerHandle(new URL('./flow.worker.js', import.meta.url), (m) => this.fromFlow(m), (reason) => {
       this.connect();
       this.flow.post({ type: 'generation', generation: this.generation });
-      if (this.last.setup) this.flow.post({ type: 'setup', ...this.last.setup });
-      if (this.last.cloud) this.flow.post({ type: 'cloud', ...this.last.cloud });
+      if (this.last.setup) this.flow.post({ type: 'setup', ...this.last.setup, serial: this.sdeSerial });
+      if (this.last.cloud) this.flow.post({ type: 'cloud', ...this.last.cloud, serial: this.sdeSerial });
       this.flow.post({ type: 'extra', kind: this.last.extra });
-      this.flow.post({ type: 'sde', ...this.last.sde });
+      this.flow.post({ type: 'sde', ...this.last.sde, serial: this.sdeSerial });
       const w = this.last.weights;
       if (w) this.flow.post({ type: 'model', generation: this.generation, config: w.config, weights: w.weights.slice() });
       this.events.onRestart('flow', reason);
@@ -225,7 +228,8 @@ export class Session {
   /** @param {FlowSetup} setup particle count, seed, solver and steps: everything is recomputed */
   setupFlows(setup) {
     this.last.setup = setup;
-    this.flow.post({ type: 'setup', ...setup });
+    this.sdeSerial += 1;
+    this.flow.post({ type: 'setup', ...setup, serial: this.sdeSerial });
   }
   /**
    * The cloud and schedule of the exact flows.
@@ -238,7 +242,8 @@ export class Session {
     if (points.length === 0) {
       this.traj = { learned: null, exact: null, uniform: null, learned_sde: null, exact_sde: null };
     }
-    this.flow.post({ type: 'cloud', points, schedule });
+    this.sdeSerial += 1;
+    this.flow.post({ type: 'cloud', points, schedule, serial: this.sdeSerial });
   }
   /**
    * The diffusion lesson: SDE flows, their noise, and Langevin at a frozen time. A change of
@@ -251,7 +256,8 @@ export class Session {
     if (!noise && old.on === sde.on && old.langevin === sde.langevin) return;
     if (noise || !sde.on) { this.traj.exact_sde = null; this.traj.learned_sde = null; }
     this.last.sde = { ...sde };
-    this.flow.post({ type: 'sde', ...sde });
+    this.sdeSerial += 1;
+    this.flow.post({ type: 'sde', ...sde, serial: this.sdeSerial });
   }
   /** @param {FlowKind | null} kind a further flow to compute ('uniform'), or none */
   setExtra(kind) {
@@ -262,6 +268,7 @@ export class Session {
   /** @param {any} m */
   fromFlow(m) {
     if (m.generation !== undefined && m.generation !== this.generation) return;
+    if (m.serial !== undefined && m.serial !== this.sdeSerial) return; // of older diffusion inputs
     if (m.type === 'error' && m.fatal) { this.flow.restart(m.message); return; }
     if (m.type === 'error') { this.events.onFlowError(m.message); return; }
     if (m.type === 'gap') { this.events.onGap(m.c, m.stderr); return; }

@@ -105,7 +105,7 @@ export const DIFFUSION_STEPS = [
       ${m(F.sigmaT)}
       <p>and the score term stays finite:</p>
       ${m(F.scoreTerm)}
-      <p>The arrows are the whole drift: the marginal field plus this pull towards the posterior mean, which undoes, on average, what the noise spreads.</p>`,
+      <p>The arrows are the whole drift: the marginal field plus this pull towards α<sub>t</sub>z̄, the posterior mean scaled to time t, which undoes on average what the noise spreads.</p>`,
     target: '#stage',
     setup: { patch: { lesson: 'diffusion', field: 'sde_drift', sigma: 1, scoreFix: true, langevin: false, heat: false, show: 'exact', memo: false }, time: 0.7 },
   },

@@ -563,15 +563,16 @@ impl Fields {
         Ok(vec![ed, floor])
     }
 
-    /// The exact density of the first coordinate under `p_t` at the centres of `bins` equal
-    /// bins on `[lo, hi]` (`EmpiricalMarginal::density_first_coordinate`; the reference line
-    /// of the Langevin histogram). Zeros for an empty cloud.
+    /// The exact density of the first coordinate under `p_t`, averaged over each of `bins`
+    /// equal bins on `[lo, hi]` (the bin's probability over its width,
+    /// `EmpiricalMarginal::mass_first_coordinate`): what the Langevin histogram's bars estimate,
+    /// at any `t` (its reference line). Zeros for an empty cloud.
     pub fn density_first_coordinate(&self, lo: f64, hi: f64, bins: usize, t: f64) -> Vec<f32> {
         let w = (hi - lo) / bins.max(1) as f64;
         (0..bins.min(10_000))
             .map(|i| {
-                self.marginal
-                    .density_first_coordinate(lo + (i as f64 + 0.5) * w, t) as f32
+                let a = lo + i as f64 * w;
+                (self.marginal.mass_first_coordinate(a, a + w, t) / w) as f32
             })
             .collect()
     }

@@ -102,3 +102,45 @@ fn the_first_coordinate_density_integrates_to_one_and_matches_samples() {
         }
     }
 }
+
+/// The bins of the Langevin histogram's reference: each bin's probability from the normal
+/// distribution function, checked against a Riemann sum of the density (mid times) and against
+/// the histogram of exact samples at the clamp, where p_t is far narrower than a bin.
+#[test]
+fn bin_masses_match_the_density_and_the_samples_at_every_time() {
+    let data = sample_preset(Preset::TwoMoons, 200, &mut seeded(4));
+    for s in Schedule::ALL {
+        let m = EmpiricalMarginal::new(data.clone(), GaussianPath::new(s));
+        let h = 1e-3;
+        let cdf: f64 = (0..6_000)
+            .map(|k| m.density_first_coordinate(-6.0 + (k as f64 + 0.5) * h, 0.5) * h)
+            .sum();
+        let mass = m.mass_first_coordinate(-20.0, 0.0, 0.5);
+        assert!((mass - cdf).abs() < 1e-6, "{s:?}: {mass} vs {cdf}");
+        let t = s.t_max();
+        let xs = m.sample(t, 20_000, &mut seeded(10));
+        let (lo, w) = (-3.5, 7.0 / 48.0);
+        let mut total = 0.0;
+        for i in 0..48 {
+            let a = lo + i as f64 * w;
+            let mass = m.mass_first_coordinate(a, a + w, t);
+            total += mass;
+            let share =
+                xs.iter().filter(|x| x[0] >= a && x[0] < a + w).count() as f64 / xs.len() as f64;
+            assert!(
+                (share - mass).abs() < 0.01,
+                "{s:?} bin {i}: {share} vs {mass}"
+            );
+        }
+        assert!((total - 1.0).abs() < 1e-3, "{s:?}: total {total}");
+    }
+    // Phi against known values.
+    for (z, p) in [
+        (0.0, 0.5),
+        (1.0, 0.841_344_746),
+        (-1.96, 0.024_997_895),
+        (3.0, 0.998_650_102),
+    ] {
+        assert!((fmp::marginal::normal_cdf(z) - p).abs() < 2e-7, "Phi({z})");
+    }
+}

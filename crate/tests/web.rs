@@ -261,6 +261,17 @@ fn sde_flows_are_seeded_checked_and_sigma_zero_is_euler() {
         panic!("two figures")
     };
     assert!(ed < 3.0 * floor, "Langevin: {ed} vs floor {floor}");
+    // It moved them: 600 steps of ds = 0.01 at sigma_t = 0.5.
+    let moved = start
+        .chunks_exact(2)
+        .zip(last.chunks_exact(2))
+        .map(|(a, b)| (a[0] - b[0]).hypot(a[1] - b[1]))
+        .sum::<f32>()
+        / 400.0;
+    assert!(
+        moved > 0.1,
+        "Langevin moved the particles {moved} on average"
+    );
     assert!(fields
         .langevin_begin(5, "marginal", &start, 1.5, 1.0, 3)
         .is_err());

@@ -87,7 +87,7 @@ test('the Fokker-Planck residual: about zero with the score correction, far from
   await page.check('#scoreFix');
   await page.selectOption('#field', 'sde_drift');
   await shows(page, 'sde_drift', 0.5);
-  assert.match(await page.textContent('#caption'), /pulls towards the data/);
+  assert.match(await page.textContent('#caption'), /a pull towards α/);
   assert.deepEqual(page.errors, []);
   await page.close();
 });
@@ -104,7 +104,9 @@ test('Langevin at a frozen time keeps p_t; a share link restores sigma and the f
   const { first, last } = (await page.evaluate(() => window.fmp.diffusion())).langevin;
   assert.ok(first.ed < 3 * first.floor, `start: ${first.ed} vs floor ${first.floor}`);
   assert.ok(last.ed < 3 * last.floor, `after ${last.step} steps: ${last.ed} vs floor ${last.floor}`);
-  assert.match(await page.textContent('#langevin-caption'), /distribution stays p_t/);
+  // And they moved: at t = 0.4 with sigma 1.5 (sigma_t = 0.9), 400 steps of ds = 0.01.
+  assert.ok(last.moved > 0.2, `Langevin moved the particles ${last.moved} on average`);
+  assert.match(await page.textContent('#langevin-caption'), /The particles moved .* yet their distribution stays p_t/);
   assert.ok(await drawnPixels(page, '#langevin-hist') > 500, 'the histogram is drawn');
   await page.screenshot({ path: join(ARTIFACTS, 'diffusion-langevin.png'), fullPage: true });
   // Playing time ends Langevin.
@@ -133,6 +135,15 @@ test('the W2 chart follows training; bad noise in a link gets a message and keep
   await page.click('#train');
   await page.waitForFunction(() => window.fmp.diffusion().w2.steps.length >= 2, null, { timeout: 60000 });
   await page.click('#train');
+  // The learned SDE particles follow the network (its score converted from its field).
+  await page.waitForFunction(() => window.fmp.trajectory('learned_sde')?.complete, null, { timeout: 30000 });
+  assert.match(await page.textContent('#legend'), /learned SDE particles/);
+  // Side by side: SDE on the first stage, the ODE's on the second.
+  await page.selectOption('#show', 'side');
+  await page.waitForFunction(() => document.getElementById('stage2-label').textContent.startsWith('ODE'));
+  assert.match(await page.textContent('#stage-label'), /^SDE \(σ = 1\)/);
+  await page.screenshot({ path: join(ARTIFACTS, 'diffusion-side.png') });
+  await page.selectOption('#show', 'both');
   const { w2 } = await page.evaluate(() => window.fmp.diffusion());
   assert.deepEqual(w2.sigmas, [0, 0.5, 1, 2]);
   assert.equal(w2.values.length, 4 * w2.steps.length);
@@ -149,6 +160,11 @@ test('the W2 chart follows training; bad noise in a link gets a message and keep
   await bad.waitForSelector('#message:not([hidden])');
   assert.match(await bad.textContent('#message-text'), /sigma must be within 0\.\.3/);
   assert.equal(await bad.evaluate(() => window.fmp.count()), points);
+  // An empty drawing: the lesson says so instead of waiting for flows that cannot come.
+  await bad.click('#lesson-picker >> text=Diffusion (SDE)');
+  await bad.click('#clear');
+  await bad.waitForFunction(() => /The drawing is empty/.test(document.getElementById('match-caption').textContent));
+  assert.match(await bad.textContent('#w2-caption'), /The drawing is empty/);
   assert.deepEqual(bad.errors, []);
   await bad.close();
 });

@@ -22,6 +22,8 @@ const HIST_HALF = 3.5;
 const REDRAW_MS = 200;
 /** Below this multiple of the floor, two samples are called indistinguishable. */
 const SAME_LAW = 3;
+/** W2 values within this share of each other are called a tie (500 samples: a few per cent apart by chance). */
+const TIE = 0.05;
 
 /**
  * @typedef {{ store: import('../store.js').Store, session: import('../session.js').Session,
@@ -38,14 +40,15 @@ export class DiffusionLesson {
     /** @type {number[]} */ this.w2Steps = [];
     /** @type {number[]} */ this.w2Values = [];
     /** @type {number[]} */ this.sigmas = [0, 0.5, 1, 2];
+    this.w2Generation = -1;
     this.w2Dirty = false;
     this.lastW2Draw = 0;
     /** Langevin: the newest frame, its step, and the first and latest measured distances. */
     /** @type {Trajectory | null} */ this.langevin = null;
     this.langevinStep = 0;
     this.langevinDone = false;
-    /** @type {{ ed: number, floor: number, step: number } | null} */ this.langevinFirst = null;
-    /** @type {{ ed: number, floor: number, step: number } | null} */ this.langevinLast = null;
+    /** @type {{ ed: number, floor: number, step: number, moved: number } | null} */ this.langevinFirst = null;
+    /** @type {{ ed: number, floor: number, step: number, moved: number } | null} */ this.langevinLast = null;
     this.histDirty = false;
     this.lastHistDraw = 0;
     this.histKey = '';
@@ -85,6 +88,8 @@ export class DiffusionLesson {
       this.langevinStep = 0;
       this.langevinDone = false;
     }
+    // A new drawing: the W2 history was of the old one.
+    if (changed.has('cloudVersion')) { this.w2Steps = []; this.w2Values = []; this.w2Dirty = true; }
     if (changed.has('sigma') || changed.has('scoreFix') || changed.has('cloudVersion')) {
       this.rows = null;
       /** @type {HTMLTableElement} */ ($('match-table')).tBodies[0].replaceChildren();
@@ -111,11 +116,12 @@ export class DiffusionLesson {
     setIfChanged($('match-caption'), 'textContent', matchCaption(m.rows, s.sigma, s.scoreFix));
   }
 
-  /** @param {{ steps: number, sigmas: number[], values: number[] }} m */
+  /** @param {{ generation: number, steps: number, sigmas: number[], values: number[] }} m */
   onW2Sigma(m) {
-    // A new network starts a new history.
+    // A new network (a reset, a new seed, a cleared cloud) starts a new history.
     const lastStep = this.w2Steps.length ? this.w2Steps[this.w2Steps.length - 1] : -1;
-    if (m.steps < lastStep) { this.w2Steps = []; this.w2Values = []; }
+    if (m.generation !== this.w2Generation || m.steps < lastStep) { this.w2Steps = []; this.w2Values = []; }
+    this.w2Generation = m.generation;
     if (m.steps === lastStep) { this.w2Steps.pop(); this.w2Values.splice(-m.values.length); }
     this.sigmas = m.sigmas;
     this.w2Steps.push(m.steps);
@@ -126,10 +132,14 @@ export class DiffusionLesson {
     setIfChanged($('w2-caption'), 'textContent', w2Caption(m.steps, m.sigmas, m.values));
   }
 
-  /** @param {{ t: number, step: number, data: Float32Array, ed: number, floor: number, done?: boolean }} m */
+  /**
+   * @param {{ t: number, step: number, data: Float32Array, ed: number, floor: number, moved: number,
+   *   done?: boolean }} m
+   */
   onLangevin(m) {
     const s = this.app.store.state;
     if (!s.langevin || s.lesson !== 'diffusion' || m.t !== s.t) return;
+    if (m.step === 0) { this.langevinFirst = null; this.langevinLast = null; }
     const n = m.data.length / 2;
     const frames = new Float32Array(2 * m.data.length);
     frames.set(m.data); frames.set(m.data, m.data.length);
@@ -137,7 +147,7 @@ export class DiffusionLesson {
     this.langevinStep = m.step;
     this.langevinDone = !!m.done;
     if (Number.isFinite(m.ed)) {
-      const rec = { ed: m.ed, floor: m.floor, step: m.step };
+      const rec = { ed: m.ed, floor: m.floor, step: m.step, moved: m.moved };
       if (m.step === 0 || !this.langevinFirst) this.langevinFirst = rec;
       this.langevinLast = rec;
     }
@@ -179,7 +189,7 @@ export class DiffusionLesson {
       side: { learned: traj.learned, exact: traj.exact, label: 'ODE (σ = 0): same noise, smooth paths' },
       labels: {
         learned: `learned SDE particles (rings; score from u_t^θ; ${noise})`,
-        exact: `exact SDE particles (squares; ${noise})`,
+        exact: `exact SDE particles (squares; ${noise})${s.show === 'side' ? '; the second stage: the ODE\'s, same colours' : ''}`,
       },
     };
   }
@@ -250,20 +260,22 @@ export function matchCaption(rows, sigma, correction) {
   const sde = rows.map((r) => ratio(r.sde, r.floor));
   const ode = rows.map((r) => ratio(r.ode, r.floor));
   const worst = Math.max(...sde);
+  const odeWorst = Math.max(...ode);
   const at = rows[sde.indexOf(worst)];
-  const head = 'Energy distance to fresh samples of p_t at the grid time nearest each t; floor: between two fresh samples (sampling noise alone). ';
-  const odeText = `the ODE's ${fmt(Math.max(...ode))}×`;
-  if (sigma === 0) return `${head}With σ = 0 the SDE is the ODE (by Euler steps): both stay within ${fmt(Math.max(worst, ...ode))}× the floor.`;
+  const head = 'Energy distance to fresh samples of p_t at the grid time nearest each t; floor: the mean over four pairs of fresh samples (sampling noise alone). ';
+  const odeText = `the ODE's ${fmt(odeWorst)}×`;
+  const odeKeeps = odeWorst < SAME_LAW;
+  if (sigma === 0) return `${head}With σ = 0 the SDE is the ODE (by Euler steps): both within ${fmt(Math.max(worst, odeWorst))}× the floor.`;
   if (!correction && worst < SAME_LAW) {
-    return `${head}Without the score correction the SDE particles should over-spread, but at σ = ${sigma} they stay within ${fmt(worst)}× the floor (${odeText}): too little noise to tell here; raise σ to 2 or more.`;
+    return `${head}Without the score correction the SDE particles should over-spread, but at σ = ${sigma} they stay within ${fmt(worst)}× the floor (${odeText}): too little noise to tell here${sigma < 2 ? '; raise σ to 2 or more' : ''}.`;
   }
   if (worst < SAME_LAW) {
-    return `${head}The SDE particles stay within ${fmt(worst)}× the floor at every time (${odeText}): the same marginals p_t as the ODE, along rough paths.`;
+    return `${head}The SDE particles stay within ${fmt(worst)}× the floor at every time (${odeText})${odeKeeps ? ': the same marginals p_t as the ODE, along rough paths' : ''}.`;
   }
   if (!correction) {
     return `${head}Without the score correction the SDE particles leave p_t: at t = ${at.t} they are ${fmt(worst)}× the floor (${odeText}). The noise spreads them and nothing pulls them back.`;
   }
-  return `${head}The SDE particles reach ${fmt(worst)}× the floor at t = ${at.t} (${odeText}): at σ = ${sigma} Euler–Maruyama needs more steps (raise ODE steps).`;
+  return `${head}The SDE particles reach ${fmt(worst)}× the floor at t = ${at.t} (${odeText}): Euler–Maruyama at ${sigma >= 2 ? `σ = ${sigma}` : 'these settings'} may need more steps (raise ODE steps).`;
 }
 
 /**
@@ -274,12 +286,26 @@ export function matchCaption(rows, sigma, correction) {
  */
 export function w2Caption(steps, sigmas, values) {
   const head = `After ${steps.toLocaleString('en')} training steps: W2 between 500 learned SDE samples at t = 1 and the drawing (σ = 0 is Euler's ODE). `;
-  if (!values.some(Number.isFinite)) return `${head}The samples are not finite: the network diverged (lower the learning rate and reset).`;
-  let best = 0;
-  values.forEach((v, i) => { if (Number.isFinite(v) && !(values[best] <= v)) best = i; });
   const ode = values[0];
-  if (best === 0 || !Number.isFinite(ode)) return `${head}Lowest without noise (${fmt(ode)}): here noise does not repair the network.`;
+  if (!values.every(Number.isFinite)) {
+    const bad = sigmas.filter((_, i) => !Number.isFinite(values[i])).join(', ');
+    return `${head}The samples for σ = ${bad} are not finite: the network diverged (lower the learning rate and reset).`;
+  }
+  let best = 0;
+  values.forEach((v, i) => { if (v < values[best]) best = i; });
+  const spread = (Math.max(...values) - Math.min(...values)) / ode;
+  if (spread < TIE) {
+    return `${head}All within ${(100 * spread).toFixed(0)}% of each other (σ = 0: ${fmt(ode)}): about the sampling noise of 500 samples, so noise neither repairs nor harms the network here.`;
+  }
+  if (best === 0) {
+    let next = 1;
+    values.forEach((v, i) => { if (i > 0 && v < values[next]) next = i; });
+    return `${head}Lowest without noise (${fmt(ode)}); the best noisy one, σ = ${sigmas[next]}, is ${(100 * (values[next] / ode - 1)).toFixed(0)}% higher: here noise does not repair the network.`;
+  }
   const gain = (1 - values[best] / ode) * 100;
+  if (gain < 100 * TIE) {
+    return `${head}Lowest at σ = ${sigmas[best]} (${fmt(values[best])}), only ${gain.toFixed(0)}% below the ODE's ${fmt(ode)}: within the sampling noise of 500 samples, so noise does not clearly repair the network here.`;
+  }
   return `${head}Lowest at σ = ${sigmas[best]} (${fmt(values[best])}, ${gain.toFixed(0)}% below the ODE's ${fmt(ode)}): the network's own score term pulls its samples back towards where it puts the mass.`;
 }
 
@@ -287,16 +313,21 @@ export function w2Caption(steps, sigmas, values) {
  * The Langevin caption, worded from the measured distances.
  * @param {Record<string, any>} s
  * @param {number} step
- * @param {{ ed: number, floor: number, step: number } | null} first
- * @param {{ ed: number, floor: number, step: number } | null} last
+ * @param {{ ed: number, floor: number, step: number, moved: number } | null} first
+ * @param {{ ed: number, floor: number, step: number, moved: number } | null} last
  * @param {boolean} done
  */
 export function langevinCaption(s, step, first, last, done) {
   if (s.sigma === 0) return 'σ = 0: Langevin has no noise and no drift, so the particles stand still. Raise σ.';
   if (!first || !last) return 'Starting Langevin dynamics from fresh samples of p_t…';
   const kept = last.ed < SAME_LAW * last.floor;
+  // "Moving": a mean displacement above 0.02 (a tenth of the page's smallest brush).
+  const moving = last.moved > 0.02;
+  const motion = moving
+    ? `The particles moved ${fmt(last.moved)} on average since the start`
+    : `The particles barely move (${fmt(last.moved)} on average: σ_t = σβ_t is small at this t)`;
   return `Langevin dynamics at frozen t = ${s.t.toFixed(2)} (steps ds = 0.01, σ_t = ${s.sigma}·β_t), ${step.toLocaleString('en')} steps${done ? ' (stopped)' : ''}: `
     + `energy distance to fresh samples of p_t ${fmt(first.ed)} at the start, ${fmt(last.ed)} at step ${last.step.toLocaleString('en')} (floor ${fmt(last.floor)}). `
-    + (kept ? 'The particles keep moving, yet their distribution stays p_t: the histogram (bars) keeps to the exact density (line).'
-      : 'The distribution has drifted from p_t: the step is too coarse for this σ.');
+    + (kept ? `${motion}, yet their distribution stays p_t: the histogram (bars) keeps to the exact density (line).`
+      : `${motion}, and their distribution has drifted from p_t: the step is too coarse for this σ.`);
 }
