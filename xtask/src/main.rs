@@ -6,12 +6,15 @@
 //!   (the app is built with the crate's `bench` feature, which adds the `bench_all` export);
 //!   `--check` hands `FMP_BENCH_CHECK=1` to the browser benchmark script, which then exits
 //!   non-zero when a figure misses its target.
+//! - `cargo xtask dist`: a self-contained static build in `target/dist/` (wasm-opt, content-
+//!   hashed folder, precompressed copies; see `dist.rs`), with its first-visit transfer size.
 //! - `cargo xtask soak`: the app 8 minutes at its defaults and 3 at the heaviest settings,
 //!   printing memory and frame figures every minute (not in CI).
 //!
 //! Tools that are missing are installed when that can be done safely (the wasm32 target, the
 //! pinned wasm-bindgen tools, the npm packages of `tests/`, Debian's Chromium when root).
 
+mod dist;
 mod serve;
 mod setup;
 
@@ -56,7 +59,10 @@ fn cargo() -> Command {
 }
 
 fn usage() -> Failure {
-    Failure("usage: cargo xtask <serve [--port N] | build | test | bench [--check] | soak>".into())
+    Failure(
+        "usage: cargo xtask <serve [--port N] | build | dist | test | bench [--check] | soak>"
+            .into(),
+    )
 }
 
 fn parse_port(args: &[String]) -> Result<u16> {
@@ -172,6 +178,10 @@ fn test() -> Result {
             name: "end-to-end tests (Chromium)",
             run: setup::e2e_tests,
         },
+        Step {
+            name: "static build (cargo xtask dist) behind a plain server: smoke test",
+            run: setup::dist_smoke,
+        },
     ];
     let mut results = Vec::new();
     for step in &steps {
@@ -205,6 +215,7 @@ fn main() -> ExitCode {
         Some((cmd, rest)) => match cmd.as_str() {
             "serve" => serve(rest),
             "build" => setup::build_app(false),
+            "dist" if rest.is_empty() => dist::dist().map(|_| ()),
             "test" => test(),
             "bench" => parse_bench(rest).and_then(setup::bench),
             "soak" if rest.is_empty() => setup::soak(),

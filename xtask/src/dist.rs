@@ -1,0 +1,188 @@
+//! `cargo xtask dist`: a self-contained static build of the app in `target/dist/`, for any
+//! static host (GitHub Pages: `.github/workflows/pages.yml`).
+//!
+//! - The release wasm goes through `wasm-opt -O3` from the npm package `binaryen` (pinned in
+//!   `tests/package.json`; Debian's binaryen 108 writes wasm that fails to load).
+//! - Content-hashed names: everything but `index.html` lives in `app-<hash>/`, where `<hash>`
+//!   is a hash of every file's name and bytes, so a host may cache those files forever and a
+//!   new build is a new folder. `index.html` (never cached for long) points into it. The pages'
+//!   relative imports (modules, workers, the wasm) work unchanged inside the folder.
+//! - The Content-Security-Policy of `index.html` is kept as it is (`'self'` covers the folder).
+//! - Precompressed copies: `<file>.gz` beside each HTML, JS, CSS and wasm file (gzip -9), for
+//!   hosts that serve them (nginx `gzip_static`, Caddy `precompressed`).
+//! - Left out: `pkg/*.d.ts` (types for the checks) and the benchmark page.
+//!
+//! It prints the first-visit transfer size (gzip) of HTML, JS, CSS and wasm together, with
+//! the wasm before and after wasm-opt.
+
+use crate::{root, run, setup, Failure, Result};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Files of `www/` that are not part of the app.
+const LEFT_OUT: [&str; 2] = ["bench.html", "bench.worker.js"];
+
+/// The files the page loads, relative to `www/` (recursively; `pkg/*.d.ts` and LEFT_OUT
+/// dropped), sorted.
+fn app_files(www: &Path) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    let mut stack = vec![PathBuf::new()];
+    while let Some(rel) = stack.pop() {
+        let dir = www.join(&rel);
+        let entries =
+            std::fs::read_dir(&dir).map_err(|e| Failure(format!("{}: {e}", dir.display())))?;
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let path = rel.join(&name);
+            if entry.path().is_dir() {
+                stack.push(path);
+            } else if !(LEFT_OUT.contains(&name.as_str())
+                || name.ends_with(".d.ts")
+                || name == ".gitignore")
+            {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// FNV-1a, 64 bits: enough to tell builds apart in a folder name.
+fn fnv1a(hash: &mut u64, bytes: &[u8]) {
+    for &b in bytes {
+        *hash ^= u64::from(b);
+        *hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+}
+
+/// The gzip size of `bytes` (gzip -9), and writes `<path>.gz` when `path` is given.
+fn gzip(bytes_of: &Path, write: bool) -> Result<u64> {
+    let out = Command::new("gzip")
+        .args(["-9", "-n", "-c"])
+        .arg(bytes_of)
+        .output()
+        .map_err(|e| Failure(format!("gzip: {e} (install gzip)")))?;
+    if !out.status.success() {
+        return Err(Failure(format!("gzip {} failed", bytes_of.display())));
+    }
+    if write {
+        let gz = PathBuf::from(format!("{}.gz", bytes_of.display()));
+        std::fs::write(&gz, &out.stdout).map_err(|e| Failure(format!("{}: {e}", gz.display())))?;
+    }
+    Ok(out.stdout.len() as u64)
+}
+
+/// Builds `target/dist/` (see the module docs) and returns its path.
+pub fn dist() -> Result<PathBuf> {
+    setup::build_app(false)?;
+    setup::ensure_npm()?;
+    let www = root().join("www");
+    let out = root().join("target/dist");
+    let _ = std::fs::remove_dir_all(&out);
+    let raw_wasm = www.join("pkg/fmp_bg.wasm");
+    let opt_wasm = root().join("target/fmp_bg.opt.wasm");
+    run(
+        "wasm-opt -O3 (npm binaryen)",
+        Command::new(root().join("tests/node_modules/.bin/wasm-opt"))
+            .current_dir(root())
+            .arg("-O3")
+            .arg(&raw_wasm)
+            .arg("-o")
+            .arg(&opt_wasm),
+    )?;
+
+    let files = app_files(&www)?;
+    let read = |rel: &Path| -> Result<Vec<u8>> {
+        let src = if rel == Path::new("pkg/fmp_bg.wasm") {
+            opt_wasm.clone()
+        } else {
+            www.join(rel)
+        };
+        std::fs::read(&src).map_err(|e| Failure(format!("{}: {e}", src.display())))
+    };
+    let mut hash = 0xcbf2_9ce4_8422_2325u64;
+    for rel in &files {
+        fnv1a(&mut hash, rel.to_string_lossy().as_bytes());
+        fnv1a(&mut hash, &read(rel)?);
+    }
+    let folder = format!("app-{:012x}", hash & 0xffff_ffff_ffff);
+    let app = out.join(&folder);
+    let mut written = Vec::new();
+    for rel in &files {
+        let bytes = read(rel)?;
+        let dest = if rel == Path::new("index.html") {
+            // The entry page stays at the root and points into the hashed folder.
+            let html = String::from_utf8(bytes)
+                .map_err(|_| Failure("www/index.html is not UTF-8".into()))?
+                .replace(
+                    "href=\"style.css\"",
+                    &format!("href=\"{folder}/style.css\""),
+                )
+                .replace("src=\"main.js\"", &format!("src=\"{folder}/main.js\""));
+            if !html.contains(&format!("{folder}/main.js"))
+                || !html.contains(&format!("{folder}/style.css"))
+            {
+                return Err(Failure(
+                    "www/index.html no longer loads main.js and style.css as dist expects".into(),
+                ));
+            }
+            let dest = out.join("index.html");
+            std::fs::create_dir_all(&out)
+                .map_err(|e| Failure(format!("{}: {e}", out.display())))?;
+            std::fs::write(&dest, html).map_err(|e| Failure(format!("{}: {e}", dest.display())))?;
+            dest
+        } else {
+            let dest = app.join(rel);
+            if let Some(parent) = dest.parent() {
+                std::fs::create_dir_all(parent)
+                    .map_err(|e| Failure(format!("{}: {e}", parent.display())))?;
+            }
+            std::fs::write(&dest, bytes)
+                .map_err(|e| Failure(format!("{}: {e}", dest.display())))?;
+            dest
+        };
+        written.push(dest);
+    }
+
+    // Precompressed copies and the first-visit transfer size.
+    let mut total_gz = 0;
+    let mut total_raw = 0;
+    for path in &written {
+        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+        if ["html", "js", "css", "wasm"].contains(&ext) {
+            total_gz += gzip(path, true)?;
+            total_raw += std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+        }
+    }
+    let wasm_raw_gz = gzip(&raw_wasm, false)?;
+    let wasm_opt_gz = gzip(&opt_wasm, false)?;
+    let size = |p: &Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+    println!(
+        "{{\"dist\":\"{}\",\"folder\":\"{folder}\",\"files\":{},\"first_visit_bytes\":{total_raw},\
+\"first_visit_gzip_bytes\":{total_gz},\"first_visit_gzip_bytes_without_wasm_opt\":{},\
+\"wasm_bytes\":{},\"wasm_opt_bytes\":{},\"wasm_gzip_bytes\":{wasm_raw_gz},\"wasm_opt_gzip_bytes\":{wasm_opt_gz}}}",
+        out.display(),
+        written.len(),
+        total_gz - wasm_opt_gz + wasm_raw_gz,
+        size(&raw_wasm),
+        size(&opt_wasm),
+    );
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fnv1a_of_known_strings() {
+        let h = |s: &str| {
+            let mut h = 0xcbf2_9ce4_8422_2325u64;
+            fnv1a(&mut h, s.as_bytes());
+            h
+        };
+        assert_eq!(h(""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(h("a"), 0xaf63_dc4c_8601_ec8c);
+    }
+}
