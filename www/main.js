@@ -21,6 +21,7 @@ import { fmt } from './render.js';
 import { $, $input, $select, $canvas, showMessage, hideMessage, clearMessage, bindControl } from './ui.js';
 import { installTestHook } from './testhook.js';
 import { DiffusionLesson } from './lessons/diffusion.js';
+import { attachModelExport } from './export.js';
 import { announce } from './announce.js';
 
 const wasm = await init();
@@ -52,6 +53,13 @@ const snapZ = (z) => {
 };
 const store = new Store(PROPS, { ...start.settings, z: snapZ(start.settings.z) });
 const S = () => store.state;
+// Embed mode (embed=1 in a link): only the stage, time and one view selector; nothing is saved
+// in this browser (an embed must not replace the visitor's own drawing).
+if (S().embed) {
+  persist.readOnly = true;
+  document.body.classList.add('embed');
+  $('embed-bar').hidden = false;
+}
 // Reduced motion: time starts paused and trails are off (a link or a choice can turn them on).
 const REDUCED = matchMedia('(prefers-reduced-motion: reduce)').matches;
 if (REDUCED && !start.fromLink) store.apply({ play: false, trails: false });
@@ -173,6 +181,14 @@ store.subscribe(['lesson'], (s) => { showLesson(s); fillSelect($select('field'),
 // lesson's first view.
 if (viewOf(S().field).lesson !== S().lesson) store.apply({ field: viewsOf(S().lesson)[0].id });
 $select('field').value = S().field;
+// The embed's view selector: the views of the lesson; its link opens the same state, whole.
+fillSelect($select('embed-field'), viewsOf(S().lesson));
+$select('embed-field').value = S().field;
+$select('embed-field').addEventListener('change', () => apply({ field: $select('embed-field').value }));
+store.subscribe(['field', 'lesson'], (s) => {
+  fillSelect($select('embed-field'), viewsOf(s.lesson));
+  $select('embed-field').value = s.field;
+});
 const diffusion = new DiffusionLesson({ store, session, fields, apply, count: () => cloud.count });
 // The held-out split follows the memorization check and the seed; it changes what is trained
 // on and what the exact field is made of, so it comes before the cloud is sent and the network
@@ -211,7 +227,10 @@ function currentHash() {
 /** Keeps the URL in step with the state (debounced), so reload, back and copying the address work. */
 function scheduleUrl() {
   clearTimeout(urlTimer);
-  urlTimer = setTimeout(() => history.replaceState(null, '', currentHash()), 300);
+  urlTimer = setTimeout(() => {
+    history.replaceState(null, '', currentHash());
+    if (S().embed) $('embed-open').setAttribute('href', toHash(PROPS, { ...store.settings(), embed: false }, cloud.view()));
+  }, 300);
 }
 store.subscribe('*', (s, changed) => {
   if ([...changed].some((k) => k in PROPS && (k !== 't' || !s.play))) {
@@ -330,6 +349,7 @@ function openDrawing(settings, points, why) {
   sendCloud();
   training.reset();
 }
+attachModelExport({ session, cloud, store });
 attachIo({
   props: PROPS, store, cloud, stageCanvas: $canvas('stage'),
   open: openDrawing,
@@ -375,7 +395,8 @@ training.reset();
 frameLoop.start();
 if (!Tour.seen() && !start.fromLink) tour.open();
 installTestHook({
-  store, cloud, chart, session, training, tour, ui, diffusion, wasmMemory: () => wasm.memory.buffer.byteLength,
+  store, cloud, chart, session, training, tour, ui, diffusion, fields, wasmMemory: () => wasm.memory.buffer.byteLength,
   urlCurrent: () => location.hash === currentHash(),
 });
+if (S().embed) $('embed-open').setAttribute('href', toHash(PROPS, { ...store.settings(), embed: false }, cloud.view()));
 document.body.dataset.ready = '1';

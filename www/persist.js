@@ -32,6 +32,9 @@ export class Persistence {
     /** @type {string | null} */
     this.lastWritten = null;
     this.failed = false;
+    /** Embedded in another page (embed=1): reads nothing back later and writes nothing, so an
+     * embed on a course page never replaces the visitor's own drawing in this browser. */
+    this.readOnly = false;
     window.addEventListener('storage', (ev) => {
       if (ev.key !== KEY || !ev.newValue) return;
       try {
@@ -68,6 +71,7 @@ export class Persistence {
    * @param {ArrayLike<number>} points
    */
   save(settings, points) {
+    if (this.readOnly) return;
     const encoded = encodePoints(points);
     const stored = this.read(KEY);
     if (stored && typeof stored.points === 'string' && stored.points !== this.lastWritten && stored.points !== encoded) {
@@ -97,6 +101,7 @@ export class Persistence {
    * @param {string} why
    */
   keep(settings, points, why) {
+    if (this.readOnly) return;
     if (points.length > 0) this.remember({ settings, points: encodePoints(points), time: Date.now() }, why);
   }
 

@@ -117,7 +117,7 @@ export class Session {
       /** @type {FlowSetup | null} */ setup: null,
       /** @type {{ points: Float32Array, schedule: string } | null} */ cloud: null,
       /** @type {FlowKind | null} */ extra: null,
-      /** @type {{ config: NetConfig, weights: Float32Array } | null} */ weights: null,
+      /** @type {{ config: NetConfig, weights: Float32Array, steps?: number } | null} */ weights: null,
       /** @type {SdeSetup} */ sde: { on: false, sigma: 1, correction: true, langevin: null },
       running: false,
     };
@@ -210,7 +210,7 @@ export class Session {
     switch (m.type) {
       case 'progress': this.events.onProgress(m); break;
       case 'weights':
-        this.last.weights = { config: m.config, weights: m.weights };
+        this.last.weights = { config: m.config, weights: m.weights, steps: m.steps };
         this.settled = m.paused;
         this.events.onWeights(m.config, m.weights);
         break;

@@ -56,6 +56,7 @@ export function buildProps(catalog, { views, lessons }) {
     sigma: { kind: 'number', def: 1, min: 0, max: 3 },
     scoreFix: { kind: 'bool', def: true },
     langevin: { kind: 'bool', def: false },
+    embed: { kind: 'bool', def: false },
     play: { kind: 'bool', def: true },
     z: { kind: 'point', def: null },
     brushSize: { kind: 'number', def: 0.25, min: 0.02, max: 2 },

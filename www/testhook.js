@@ -9,10 +9,10 @@
  *   training: import('./training.js').Training, tour: import('./tour.js').Tour,
  *   ui: { frames: number, lastFrame: { field: string, t: number, modelVersion: number, pending: number, ms: number } },
  *   urlCurrent: () => boolean, wasmMemory: () => number,
- *   diffusion: import('./lessons/diffusion.js').DiffusionLesson }} app
+ *   diffusion: import('./lessons/diffusion.js').DiffusionLesson, fields: any }} app
  */
 export function installTestHook(app) {
-  const { store, cloud, chart, session, training, ui, urlCurrent, wasmMemory, diffusion } = app;
+  const { store, cloud, chart, session, training, ui, urlCurrent, wasmMemory, diffusion, fields } = app;
   /** @type {any} */ (window).fmp = {
     /** A copy of the store's state (settings, t, play, z, versions). */
     state: () => ({ ...store.state }),
@@ -68,6 +68,11 @@ export function installTestHook(app) {
      * values per sigma), the Langevin step and its first and last measured distances.
      */
     diffusion: () => diffusion.measures(),
+    /** The page's own u_theta (the newest weights) at interleaved points `xs` and time t. */
+    learnedVelocity: (/** @type {number[]} */ xs, /** @type {number} */ t) =>
+      Array.from(fields.velocity('learned', Float32Array.from(xs), t)),
+    /** The training steps of the newest weights the page holds (0 before any). */
+    weightSteps: () => session.last.weights?.steps ?? 0,
     /** How often each worker was replaced. */
     restarts: () => ({ train: session.train.restarts, flow: session.flow.restarts }),
   };

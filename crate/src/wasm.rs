@@ -171,6 +171,53 @@ pub fn draw_loss_chart(
     crate::plot::loss_chart(canvas, steps, cfm, fm, gap).map_err(|e| JsError::new(&e))
 }
 
+/// The trained network as a zip for Python (`export::files`, `export::zip`): `model.safetensors`
+/// (the weights of a network of this shape, as `TrainerHandle::weights` gives them),
+/// `config.json` (the shape, `schedule`, the training settings, and how the page sampled:
+/// `solver`, `ode_steps`, with `w2` to the drawing over `w2_samples` samples, NaN for none) and
+/// `drawing.csv` (the interleaved `drawing`). Errors: a wrong weight count or shape, an unknown
+/// schedule, bad points.
+#[wasm_bindgen]
+#[allow(clippy::too_many_arguments)]
+pub fn export_model(
+    width: usize,
+    depth: usize,
+    time_features: usize,
+    weights: Vec<f32>,
+    schedule: &str,
+    steps: f64,
+    lr: f64,
+    batch: usize,
+    seed: u32,
+    solver: &str,
+    ode_steps: usize,
+    w2: f64,
+    w2_samples: usize,
+    drawing: &[f32],
+) -> Result<Vec<u8>, JsError> {
+    check_shape(width, depth, time_features)?;
+    let config = MlpConfig {
+        width,
+        depth,
+        time_features,
+    };
+    let mlp = Mlp::from_params(config, weights).map_err(|e| JsError::new(&e))?;
+    let schedule = schedule_of(schedule)?;
+    let info = crate::export::ExportInfo {
+        schedule,
+        steps: steps.max(0.0) as u64,
+        lr,
+        batch,
+        seed: u64::from(seed),
+        solver: solver.to_string(),
+        ode_steps,
+        w2: w2.is_finite().then_some((w2, w2_samples)),
+    };
+    let csv = data::points_to_csv(&points_of(drawing)?);
+    let files = crate::export::files(&mlp, &info, &csv).map_err(|e| JsError::new(&e))?;
+    Ok(crate::export::zip(&files))
+}
+
 /// The diffusion lesson's W2 chart: W2 of learned SDE samples to the drawing against training
 /// `steps`, one line per noise level (`w2`: `sigmas` values per step, row-major).
 #[wasm_bindgen]

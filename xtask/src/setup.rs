@@ -290,9 +290,14 @@ pub fn js_checks() -> Result {
 
 /// Runs Node's test runner over tests/e2e/*.test.mjs against the served app.
 pub fn e2e_tests() -> Result {
+    // The export round trip (tests/e2e/export.test.mjs) runs Python and the command line.
+    let python = ensure_python()?;
+    let cli = build_cli()?;
     run(
         "end-to-end tests (node --test, playwright-core, Chromium)",
         node_against_served_app(false)?
+            .env("FMP_PYTHON", python)
+            .env("FMP_CLI", cli)
             // A test that fails with a browser still open must not hang the run.
             .args([
                 "--test",
@@ -303,6 +308,68 @@ pub fn e2e_tests() -> Result {
             ])
             .arg("e2e/"),
     )
+}
+
+/// The Python packages of the export round trip (`python/`), pinned.
+const PYTHON_PACKAGES: [&str; 3] = ["numpy==2.4.6", "safetensors==0.8.0", "scipy==1.17.1"];
+
+/// A virtual environment in `target/pyenv` with [`PYTHON_PACKAGES`] (created and filled from
+/// PyPI when missing; Debian's `python3-venv` is installed first when root needs it); returns
+/// its `python`.
+pub fn ensure_python() -> Result<PathBuf> {
+    let venv = root().join("target/pyenv");
+    let python = venv.join("bin/python");
+    if !python.exists() {
+        let venv_works = Command::new("python3")
+            .args(["-c", "import ensurepip, venv"])
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false);
+        if !venv_works {
+            run("apt-get update", Command::new("apt-get").arg("update"))?;
+            run(
+                "installing python3-venv",
+                Command::new("apt-get").args(["install", "-y", "python3-venv"]),
+            )?;
+        }
+        run(
+            "python3 -m venv target/pyenv",
+            Command::new("python3").args(["-m", "venv"]).arg(&venv),
+        )?;
+    }
+    let have = Command::new(&python)
+        .args([
+            "-c",
+            "import importlib.metadata as m, sys; sys.exit(0 if all(m.version(p.split('==')[0]) == p.split('==')[1] for p in sys.argv[1:]) else 1)",
+        ])
+        .args(PYTHON_PACKAGES)
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if !have {
+        run(
+            "pip install numpy, safetensors, scipy (target/pyenv)",
+            Command::new(&python)
+                .args([
+                    "-m",
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--disable-pip-version-check",
+                ])
+                .args(PYTHON_PACKAGES),
+        )?;
+    }
+    Ok(python)
+}
+
+/// Builds the native command line (`fmp`, release) and returns its path.
+pub fn build_cli() -> Result<PathBuf> {
+    run(
+        "building the command line (fmp, release)",
+        cargo().args(["build", "--release", "-p", "fmp", "--example", "fmp"]),
+    )?;
+    Ok(root().join("target/release/examples/fmp"))
 }
 
 /// The smoke test of the static build: `cargo xtask dist`, served by Python's plain
