@@ -41,7 +41,10 @@ export function attachModelExport({ session, cloud, store }) {
         c.lr, c.batch, c.seed, s.solver, s.odeSteps, w2, w2Samples, cloud.points());
       const name = `fmp-model-${c.schedule}-${w.steps ?? 0}-steps.zip`;
       download(new Blob([/** @type {Uint8Array<ArrayBuffer>} */ (bytes)], { type: 'application/zip' }), name);
-      showMessage(`Exported ${name}: model.safetensors, config.json and drawing.csv. In Python: from fmp_model import load; m = load("${name}").`);
+      const w2Text = Number.isFinite(w2)
+        ? ` The page's ${w2Samples.toLocaleString('en')} learned samples at t = 1 (${s.solver}, ${s.odeSteps} steps) are at W2 ${w2.toFixed(4)} from the drawing; Python's samples should be too.`
+        : ' (The learned particles were not complete, so no W2 was recorded.)';
+      showMessage(`Exported ${name}: model.safetensors, config.json and drawing.csv.${w2Text} In Python: from fmp_model import load; m = load("${name}").`);
       announce(`Exported the network as ${name}`);
     } catch (err) {
       showMessage(`Could not export the network: ${messageOf(err)}. Your drawing is unchanged.`, 'error');
