@@ -24,6 +24,8 @@
 //        energy distances of the exact ODE and SDE particles to fresh samples of p_t
 //      {type:'w2sigma', generation, steps, sigmas, values}  W2 to the drawing of learned SDE
 //        samples at t = 1 for each sigma (NaN where the samples are not finite)
+//      {type:'fit', generation, ed}               energy distance of the learned particles at
+//        t = 1 to the exact ones (computed here, not on the page's main thread)
 //      {type:'langevin', t, step, data, ed, floor}  the newest Langevin frame (ed, floor: its
 //        energy distance to fresh samples of p_t and the floor, when measured)
 //
@@ -34,7 +36,7 @@
 // Serial: the page numbers its diffusion inputs (the 'sde', 'cloud' and 'setup' messages carry
 // `serial`); every SDE, Langevin, match and probe message says under which serial it was begun,
 // so the page drops what an older setting produced.
-import init, { Fields, noise_points, w2_to } from './pkg/fmp.js';
+import init, { Fields, noise_points, w2_to, energy_distance } from './pkg/fmp.js';
 
 const SLICE_MS = 25;
 /** Monte Carlo draws for the constant C of the drawing (stderr about 0.04 on the moons). */
@@ -66,6 +68,8 @@ let lastProbe = -Infinity;
 let probeWanted = false;
 let modelSteps = 0; // training steps of the weights loaded into `fields`
 let cloudPoints = new Float32Array(0);
+/** @type {{ final: Float32Array, generation: number } | null} the newest complete learned flow's end */
+let learnedFinal = null;
 let serial = 0; // of the page's latest diffusion inputs
 
 let fields = null;
@@ -141,6 +145,8 @@ function flush(kind, job, final) {
       job.sent = job.filled;
     }
   } else if (final) {
+    // The end of a learned flow is kept (before its buffer is transferred) for the fit figure.
+    if (kind === 'learned') learnedFinal = { final: job.frames.slice(job.steps * 2 * job.n), generation: modelGeneration };
     postMessage({
       type: 'traj', kind, generation: modelGeneration, frames: job.frames, n: job.n, steps: job.steps, serial: job.serial,
     }, [job.frames.buffer]);
@@ -149,6 +155,7 @@ function flush(kind, job, final) {
     finished.set(kind, { frames: job.frames, n: job.n, steps: job.steps });
     if (sde.on && finished.has('exact') && finished.has('exact_sde')) postMatch();
   }
+  if (final && (kind === 'learned' || kind === 'exact')) postFit();
   job.lastPost = performance.now();
 }
 
@@ -189,6 +196,14 @@ function postMatch() {
     return { t, tUsed: times[k], ode: odeEd, sde: sdeEd, floor };
   });
   postMessage({ type: 'match', sigma: sde.sigma, correction: sde.correction, solver: setup.solver, rows, serial });
+}
+
+/** The learned-vs-exact energy distance at t = 1, when both flows are complete. */
+function postFit() {
+  const exact = finished.get('exact');
+  if (!learnedFinal || !exact || learnedFinal.final.length !== 2 * exact.n || !haveCloud) return;
+  const ed = energy_distance(learnedFinal.final, exact.frames.subarray(exact.steps * 2 * exact.n));
+  postMessage({ type: 'fit', generation: learnedFinal.generation, ed });
 }
 
 /** One step of the W2 probe (one noise level); returns whether it did some work. */
@@ -334,6 +349,7 @@ function dropModel(g) {
   haveModel = false;
   probe = null;
   probeWanted = false;
+  learnedFinal = null;
   for (const kind of ['learned', 'learned_sde']) { jobs.delete(kind); pending.delete(kind); }
 }
 
@@ -348,6 +364,7 @@ onmessage = async (ev) => {
         fields.set_schedule(m.schedule);
         haveCloud = m.points.length > 0;
         cloudPoints = m.points;
+        learnedFinal = null;
         if (m.serial !== undefined) serial = m.serial;
         lang = null;
         probe = null;

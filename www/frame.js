@@ -3,7 +3,7 @@
 // that is being computed), then composes what the page shows from the state: both stages,
 // the caption, the legends, the stage's text alternative, the loss chart and its values, and
 // the schedule chart. It reads the store and writes only t (through the store) and the DOM.
-import { schedule_at, schedule_t_max, beta_min, draw_schedule_chart, energy_distance } from './pkg/fmp.js';
+import { schedule_at, schedule_t_max, beta_min, draw_schedule_chart } from './pkg/fmp.js';
 import { VIEWS, viewOf } from './views.js';
 import { inspect, inspectorNote, heatFor, memorization, lossCaption, scheduleFormula } from './explain.js';
 import { $, $input, $canvas, showMessage, setIfChanged, setLegend, COLORS } from './ui.js';
@@ -19,6 +19,11 @@ import { messageOf } from './state.js';
  *   lesson: import('./lessons/diffusion.js').DiffusionLesson }} FrameApp
  */
 
+/** A frame interval longer than this (ms) is a missed frame (at 60 Hz: 16.7 ms a frame). */
+const LONG_MS = 25;
+/** Frames over which the share of missed frames is counted (about a second). */
+const LONG_WINDOW = 60;
+
 export class FrameLoop {
   /** @param {FrameApp} app */
   constructor(app) {
@@ -28,6 +33,9 @@ export class FrameLoop {
     this.intervalEma = 16;
     this.lite = false;
     this.duty = 1; // the share of the time the workers compute (see Session.setDuty)
+    /** The last LONG_WINDOW frame intervals, 1 for each longer than LONG_MS (a missed frame). */
+    /** @type {number[]} */
+    this.long = [];
     /** @type {number | null} */
     this.lastNow = null;
     this.legendKey = '';
@@ -58,14 +66,22 @@ export class FrameLoop {
     const started = performance.now();
     // Trails are the costliest drawing: when frames come slower than 25 ms they pause, and
     // come back below 18 ms (the flow status says so).
-    if (this.lastNow !== null) this.intervalEma = 0.9 * this.intervalEma + 0.1 * Math.min(200, now - this.lastNow);
+    if (this.lastNow !== null) {
+      const interval = now - this.lastNow;
+      this.intervalEma = 0.9 * this.intervalEma + 0.1 * Math.min(200, interval);
+      this.long.push(interval > LONG_MS ? 1 : 0);
+      if (this.long.length > LONG_WINDOW) this.long.shift();
+    }
     this.lastNow = now;
+    const longShare = this.long.length < LONG_WINDOW ? 0 : this.long.reduce((a, b) => a + b, 0) / LONG_WINDOW;
     if (!this.lite && this.intervalEma > 25) this.lite = true;
     else if (this.lite && this.intervalEma < 18) this.lite = false;
-    // Still slower than 30 frames a second without trails: the workers leave the page more of
-    // the CPU (down to a third of the time), and take it back as frames speed up again.
-    if (this.lite && this.intervalEma > 36) this.duty = Math.max(0.34, this.duty - 0.01);
-    else if (this.intervalEma < 28) this.duty = Math.min(1, this.duty + 0.01);
+    // More than 4 % of the last second's frames missed (or, without trails, slower than 30
+    // frames a second): the workers leave the page more of the CPU (down to a third of the
+    // time; on 2 cores they compete with the page's compositing), and take it back slowly
+    // once at most 1 % are missed.
+    if (longShare > 0.04 || (this.lite && this.intervalEma > 36)) this.duty = Math.max(0.34, this.duty - 0.01);
+    else if (longShare <= 0.01 && this.intervalEma < 28) this.duty = Math.min(1, this.duty + 0.002);
     session.setDuty(Math.round(this.duty * 20) / 20);
     let t1 = clock.tick(now, store.state.t, store.state.play);
     // The lesson may show other particles (the diffusion lesson: SDE or Langevin ones).
@@ -130,7 +146,10 @@ export class FrameLoop {
     if (t >= tMax) {
       note += ` (t = 1 is evaluated at the clamp t = ${tMax.toFixed(tMax > 0.9999 ? 6 : 4)}, where β<sub>t</sub> = ${beta_min()}: at t = 1 itself β<sub>t</sub> = 0 and the fields divide by it.)`;
     }
-    setIfChanged($('caption'), 'innerHTML', shown.caption(`at t = ${t.toFixed(2)}`, note, { s, beta }));
+    // While time plays the caption says so instead of the time of each frame: rewriting it (and
+    // laying out its formulas again) every frame costs the page more than a frame's budget.
+    const when = s.play ? 'as t plays from 0 to 1' : `at t = ${t.toFixed(2)}`;
+    setIfChanged($('caption'), 'innerHTML', shown.caption(when, note, { s, beta: s.play ? NaN : beta }));
     this.legend(heat, view, s, lesson?.labels ?? null);
     this.app.lesson.draw(now, s);
     setIfChanged($('stage'), 'ariaLabel', this.stageLabel(shown, t, s));
@@ -170,9 +189,8 @@ export class FrameLoop {
    * can watch fall (the rings settle on the squares when training works).
    */
   fitNote() {
-    const { learned, exact } = this.app.session.traj;
-    if (!learned?.complete() || !exact?.complete() || this.app.cloud.count === 0) return '';
-    const d = energy_distance(learned.final(), exact.final());
+    const d = this.app.session.fit;
+    if (d === null || this.app.cloud.count === 0 || !this.app.session.traj.learned) return '';
     return `At t = 1, learned vs exact particles: energy distance ${fmt(d)} (0 when they have the same distribution).`;
   }
 
@@ -204,13 +222,16 @@ export class FrameLoop {
    * @param {number} t
    */
   schedule(schedule, t) {
-    const key = `${schedule}|${t.toFixed(2)}`;
+    // Its marker moves in steps of 0.05 in t (a plotters redraw costs milliseconds: not every
+    // frame while time plays); the formula changes only with the schedule.
+    const key = `${schedule}|${Math.round(t * 20)}`;
     if (key === this.scheduleKey) return;
+    const sameSchedule = this.scheduleKey.startsWith(`${schedule}|`);
     this.scheduleKey = key;
     const c = $canvas('schedule-chart');
     const dpr = Math.min(2, window.devicePixelRatio || 1);
     c.width = Math.round(c.clientWidth * dpr); c.height = Math.round(c.clientHeight * dpr);
     if (c.width > 10) draw_schedule_chart(c, schedule, t);
-    $('schedule-formula').innerHTML = scheduleFormula(schedule);
+    if (!sameSchedule) $('schedule-formula').innerHTML = scheduleFormula(schedule);
   }
 }

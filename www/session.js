@@ -111,6 +111,10 @@ export class Session {
     this.settled = true;
     /** @type {Record<FlowKind, Trajectory | null>} */
     this.traj = { learned: null, exact: null, uniform: null, learned_sde: null, exact_sde: null };
+    /** The energy distance of the learned particles at t = 1 to the exact ones (the flow
+     * worker measures it when both are complete), or null. */
+    /** @type {number | null} */
+    this.fit = null;
     /** The last inputs, replayed to a new worker. */
     this.last = {
       /** @type {{ config: NetConfig, points: Float32Array } | null} */ net: null,
@@ -184,6 +188,7 @@ export class Session {
     this.last.running = false;
     this.traj.learned = null;
     this.traj.learned_sde = null;
+    this.fit = null;
     this.flow.post({ type: 'generation', generation: this.generation });
     this.train.post({ type: 'clear', generation: this.generation });
   }
@@ -243,6 +248,7 @@ export class Session {
       this.traj = { learned: null, exact: null, uniform: null, learned_sde: null, exact_sde: null };
     }
     this.sdeSerial += 1;
+    this.fit = null;
     this.flow.post({ type: 'cloud', points, schedule, serial: this.sdeSerial });
   }
   /**
@@ -272,6 +278,7 @@ export class Session {
     if (m.type === 'error' && m.fatal) { this.flow.restart(m.message); return; }
     if (m.type === 'error') { this.events.onFlowError(m.message); return; }
     if (m.type === 'gap') { this.events.onGap(m.c, m.stderr); return; }
+    if (m.type === 'fit') { this.fit = m.ed; this.events.onTrajectory('learned'); return; }
     if (m.type === 'match') { this.events.onMatch?.(m); return; }
     if (m.type === 'w2sigma') { this.events.onW2Sigma?.(m); return; }
     if (m.type === 'langevin') { this.events.onLangevin?.(m); return; }

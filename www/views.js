@@ -109,11 +109,12 @@ export const VIEWS = [
 /**
  * The first sentence of the diffusion lesson's captions: the SDE shown and its noise now.
  * @param {Record<string, any>} s
- * @param {number} beta beta_t at the time shown
+ * @param {number} beta beta_t at the time shown (NaN while time plays: no value then)
  */
 function sdeLine(s, beta) {
   const eq = s.scoreFix ? f.sde : f.sdeNoFix;
-  return `${eq}, ${f.sigmaT}: σ = ${s.sigma}, σ<sub>t</sub> = ${(s.sigma * beta).toPrecision(2)} now${s.scoreFix ? '' : ' (score correction off)'}.`;
+  const now = Number.isFinite(beta) ? `, σ<sub>t</sub> = ${(s.sigma * beta).toPrecision(2)} now` : '';
+  return `${eq}, ${f.sigmaT}: σ = ${s.sigma}${now}${s.scoreFix ? '' : ' (score correction off)'}.`;
 }
 
 const BY_ID = new Map(VIEWS.map((v) => [v.id, v]));
