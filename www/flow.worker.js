@@ -54,6 +54,8 @@ const PROBE_PARTICLES = 500;
 const PROBE_MS = 3000;
 /** Langevin: frames (of 4 steps of ds = 0.01 each) before it stops, and how often it is measured. */
 const LANGEVIN_FRAMES = 1500;
+/** Langevin moves at most this many particles (each step sums over every data point). */
+const LANGEVIN_PARTICLES = 1000;
 const LANGEVIN_MEASURE_EVERY = 25;
 
 /** The diffusion lesson's settings. */
@@ -254,7 +256,7 @@ function langevinStep() {
   if (sde.langevin === null || !haveCloud || !sde.on) { lang = null; return false; }
   const t = sde.langevin;
   if (!lang) {
-    const start = fields.sample_marginal(t, setup.particles, setup.seed + 2);
+    const start = fields.sample_marginal(t, Math.min(setup.particles, LANGEVIN_PARTICLES), setup.seed + 2);
     fields.langevin_begin(SLOT.langevin, 'marginal', start, t, sde.sigma, setup.seed + 5);
     lang = { frame: 0, lastPost: -Infinity, start, serial };
     const [ed, floor] = fields.marginal_match(start, t, setup.seed);
@@ -286,7 +288,8 @@ function work() {
     while (performance.now() - t0 < SLICE_MS) {
       const active = activeKinds();
       const langevinWork = langevinStep();
-      const probeWork = (active.length === 0 || probe !== null) && probeStep();
+      // The probe takes its turn beside the flows (one noise level a turn), every PROBE_MS.
+      const probeWork = probeStep();
       const extraWork = langevinWork || probeWork;
       if (active.length === 0) {
         if (extraWork) continue;

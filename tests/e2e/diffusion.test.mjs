@@ -100,7 +100,7 @@ test('Langevin at a frozen time keeps p_t; a share link restores sigma and the f
   await page.waitForFunction(() => window.fmp.state().langevin && !window.fmp.state().play);
   assert.equal(await page.isVisible('#langevin-box'), true);
   // Measured every 100 Langevin steps: wait for the fourth measure.
-  await page.waitForFunction(() => (window.fmp.diffusion().langevin.last?.step ?? 0) >= 400, null, { timeout: 30000 });
+  await page.waitForFunction(() => (window.fmp.diffusion().langevin.last?.step ?? 0) >= 400, null, { timeout: 90000 });
   const { first, last } = (await page.evaluate(() => window.fmp.diffusion())).langevin;
   assert.ok(first.ed < 3 * first.floor, `start: ${first.ed} vs floor ${first.floor}`);
   assert.ok(last.ed < 3 * last.floor, `after ${last.step} steps: ${last.ed} vs floor ${last.floor}`);
