@@ -7,7 +7,7 @@ Usage::
 MODEL is an export (zip, folder or model.safetensors); REFERENCE.json is::
 
     {"points": [[x, y], ...], "times": [t, ...], "u": [[ux, uy], ...],
-     "w2": 0.12, "w2_samples": 2048}
+     "w2": 0.12, "w2_samples": 2048, "x0": [[x, y], ...], "x1": [[x, y], ...]}
 
 with ``u`` the playground's own ``u_theta`` at those points and times (one time per point;
 ``fmp eval`` prints it), and ``w2``, ``w2_samples`` optional (default: the config's
@@ -18,7 +18,10 @@ Checks:
 1. ``u`` from :func:`fmp_model.load` agrees with the reference: max |difference| <= 1e-5
    (float64 here against the app's f32: about 1.5e-6 on the default 64 x 3 network);
 2. ``w2_samples`` samples (the config's solver and steps, seed 0) have an exact W2 to the
-   drawing within the tolerance of :func:`w2_tolerance` of the app's W2;
+   drawing within the tolerance of :func:`w2_tolerance` of the app's W2 (a gross check:
+   fresh noise, so the two differ by sampling spread); and, when the reference carries the
+   exporter's own noise ``x0`` and samples ``x1`` (as many as the drawing has points),
+   integrating ``x0`` here gives ``x1`` to 1e-4 and the same W2 to 1e-4 (the strong check);
 3. a foreign safetensors file, a non-zip file, a network without a config and a config of
    another format each raise :class:`fmp_model.FmpModelError` with a message that says so.
 
@@ -46,6 +49,12 @@ from fmp_model import FmpModelError  # noqa: E402
 
 #: Largest |u_python - u_app| accepted (the app evaluates in f32).
 U_TOLERANCE = 1e-5
+#: Same noise, same samples: largest |x1_python - x1_app| accepted after integrating the
+#: exporter's own noise (measured 1e-7: the f32 network and the f64 integration agree).
+X1_TOLERANCE = 1e-4
+#: Same samples, same W2: largest |W2_python - W2_app| accepted when both are computed on the
+#: samples from the same noise against the whole drawing (no subsets: equal sizes).
+W2_SAME_NOISE_TOLERANCE = 1e-4
 #: Seed of the samples and of the subsets.
 SEED = 0
 
@@ -129,7 +138,15 @@ def read_reference(path: str) -> dict:
         raise ValueError(f"{path}: u has shape {u.shape}, points {points.shape}")
     if times.shape != (len(points),):
         raise ValueError(f"{path}: times must hold one time per point ({len(points)}), got shape {times.shape}")
-    return {"points": points, "u": u, "times": times, "w2": ref.get("w2"), "w2_samples": ref.get("w2_samples")}
+    out = {"points": points, "u": u, "times": times, "w2": ref.get("w2"), "w2_samples": ref.get("w2_samples"),
+           "x0": None, "x1": None}
+    if ref.get("x0") is not None:
+        x0 = np.asarray(ref["x0"], dtype=np.float64)
+        x1 = np.asarray(ref.get("x1"), dtype=np.float64)
+        if x0.ndim != 2 or x0.shape[1] != 2 or x1.shape != x0.shape:
+            raise ValueError(f"{path}: x0 and x1 must be lists of [x, y] of one length, got {x0.shape} and {x1.shape}")
+        out["x0"], out["x1"] = x0, x1
+    return out
 
 
 def expect_error(what: str, path: str, words: tuple[str, ...]) -> str | None:
@@ -242,6 +259,26 @@ def main(argv: list[str]) -> int:
         if not abs(w2 - w2_app) <= tol:
             failures.append(f"W2 differs: python {w2:.5f}, app {w2_app:.5f} "
                             f"(|difference| {abs(w2 - w2_app):.5f} > {tol:.4f})")
+
+    # 2b. The exporter's own samples: its noise x0, integrated here, must give its x1, and so
+    # its W2 (the strong check; the W2 of fresh noise above only catches gross failures).
+    if ref["x0"] is not None:
+        x1 = model.integrate(ref["x0"])
+        dx = float(np.max(np.abs(x1 - ref["x1"])))
+        result["max_abs_diff_samples"] = dx
+        print(f"samples from the exporter's noise ({len(x1)}): max |python - app| = {dx:.3e} "
+              f"(limit {X1_TOLERANCE:g})", file=sys.stderr)
+        if not dx <= X1_TOLERANCE:
+            failures.append(f"samples from the same noise differ by {dx:.3e} > {X1_TOLERANCE:g}")
+        if w2_app is not None and model.drawing is not None and len(x1) == len(model.drawing):
+            w2_same = w2_exact(x1, model.drawing)
+            result["w2_python_same_noise"] = w2_same
+            print(f"W2 of those samples to the drawing: python {w2_same:.6f}, app {w2_app:.6f}",
+                  file=sys.stderr)
+            if not abs(w2_same - w2_app) <= W2_SAME_NOISE_TOLERANCE:
+                failures.append(f"W2 of the same samples differs: python {w2_same:.6f}, app {w2_app:.6f}")
+        else:
+            failures.append("cannot compare W2 on the same samples: their count differs from the drawing's")
 
     # 3. Foreign and broken inputs.
     print("bad inputs:", file=sys.stderr)

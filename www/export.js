@@ -3,16 +3,27 @@
 // drawing.csv; written by the wasm core's export_model, read by python/fmp_model.py). The
 // config records how this page sampled and the W2 of those samples to the drawing, so the
 // Python side can check that it samples the same distribution.
-import { export_model, w2_to } from './pkg/fmp.js';
+import { export_model, w2_to, noise_points } from './pkg/fmp.js';
 import { $, download, showMessage } from './ui.js';
 import { messageOf } from './state.js';
 import { announce } from './announce.js';
 
+/** The flow slot of the page's Fields that the export's samples use. */
+const SLOT = 0;
+
+/**
+ * The samples the last export measured: its noise `x0` and their ends `x1` (interleaved).
+ * @type {{ x0: Float32Array, x1: Float32Array } | null}
+ */
+let lastSamples = null;
+/** The noise and samples of the last export (for the test hook). */
+export const exportedSamples = () => lastSamples;
+
 /**
  * @param {{ session: import('./session.js').Session, cloud: import('./draw.js').Cloud,
- *   store: import('./store.js').Store }} app
+ *   store: import('./store.js').Store, fields: any }} app
  */
-export function attachModelExport({ session, cloud, store }) {
+export function attachModelExport({ session, cloud, store, fields }) {
   $('export-model').addEventListener('click', () => {
     const w = session.last.weights;
     if (!w) {
@@ -25,17 +36,19 @@ export function attachModelExport({ session, cloud, store }) {
     }
     try {
       const s = store.state;
-      // W2 of the page's learned particles at t = 1 to the drawing (when they are complete
-      // and of these weights' generation): the figure Python's samples should reproduce.
-      const learned = session.traj.learned;
-      let w2 = NaN, w2Samples = 0;
-      if (learned?.complete()) {
-        const final = learned.final();
-        if (final.every(Number.isFinite)) {
-          w2 = w2_to(final, cloud.view());
-          w2Samples = Math.min(learned.n, cloud.count, 2048);
-        }
-      }
+      // The exported weights' own samples, here and now (the page's Fields holds the newest
+      // weights, those exported): the particle count (at most the drawing's, at most 2,048),
+      // the page's noise, solver and steps; their W2 to the drawing is what Python's samples
+      // should reproduce.
+      const n = Math.min(s.particles, cloud.count, 2048);
+      const x0 = noise_points(n, s.seed);
+      fields.flow_begin(SLOT, 'learned', x0, s.solver, s.odeSteps);
+      const all = fields.flow_advance(SLOT, s.odeSteps);
+      const x1 = all.slice(all.length - 2 * n);
+      let w2 = NaN;
+      if (x1.every(Number.isFinite)) w2 = w2_to(x1, cloud.view());
+      lastSamples = { x0, x1 };
+      const w2Samples = n;
       const c = w.config;
       const bytes = export_model(c.width, c.depth, c.timeFeatures, w.weights.slice(), c.schedule, w.steps ?? 0,
         c.lr, c.batch, c.seed, s.solver, s.odeSteps, w2, w2Samples, cloud.points());
@@ -43,7 +56,7 @@ export function attachModelExport({ session, cloud, store }) {
       download(new Blob([/** @type {Uint8Array<ArrayBuffer>} */ (bytes)], { type: 'application/zip' }), name);
       const w2Text = Number.isFinite(w2)
         ? ` The page's ${w2Samples.toLocaleString('en')} learned samples at t = 1 (${s.solver}, ${s.odeSteps} steps) are at W2 ${w2.toFixed(4)} from the drawing; Python's samples should be too.`
-        : ' (The learned particles were not complete, so no W2 was recorded.)';
+        : ' (The learned samples were not finite, so no W2 was recorded: the network diverged.)';
       showMessage(`Exported ${name}: model.safetensors, config.json and drawing.csv.${w2Text} In Python: from fmp_model import load; m = load("${name}").`);
       announce(`Exported the network as ${name}`);
     } catch (err) {

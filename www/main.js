@@ -21,7 +21,7 @@ import { fmt } from './render.js';
 import { $, $input, $select, $canvas, showMessage, hideMessage, clearMessage, bindControl } from './ui.js';
 import { installTestHook } from './testhook.js';
 import { DiffusionLesson } from './lessons/diffusion.js';
-import { attachModelExport } from './export.js';
+import { attachModelExport, exportedSamples } from './export.js';
 import { announce } from './announce.js';
 
 const wasm = await init();
@@ -349,7 +349,7 @@ function openDrawing(settings, points, why) {
   sendCloud();
   training.reset();
 }
-attachModelExport({ session, cloud, store });
+attachModelExport({ session, cloud, store, fields });
 attachIo({
   props: PROPS, store, cloud, stageCanvas: $canvas('stage'),
   open: openDrawing,
@@ -395,7 +395,8 @@ training.reset();
 frameLoop.start();
 if (!Tour.seen() && !start.fromLink) tour.open();
 installTestHook({
-  store, cloud, chart, session, training, tour, ui, diffusion, fields, wasmMemory: () => wasm.memory.buffer.byteLength,
+  store, cloud, chart, session, training, tour, ui, diffusion, fields, exportedSamples,
+  wasmMemory: () => wasm.memory.buffer.byteLength,
   urlCurrent: () => location.hash === currentHash(),
 });
 if (S().embed) $('embed-open').setAttribute('href', toHash(PROPS, { ...store.settings(), embed: false }, cloud.view()));

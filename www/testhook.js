@@ -9,10 +9,12 @@
  *   training: import('./training.js').Training, tour: import('./tour.js').Tour,
  *   ui: { frames: number, lastFrame: { field: string, t: number, modelVersion: number, pending: number, ms: number } },
  *   urlCurrent: () => boolean, wasmMemory: () => number,
- *   diffusion: import('./lessons/diffusion.js').DiffusionLesson, fields: any }} app
+ *   diffusion: import('./lessons/diffusion.js').DiffusionLesson, fields: any,
+ *   exportedSamples: () => ({ x0: Float32Array, x1: Float32Array } | null) }} app
  */
 export function installTestHook(app) {
-  const { store, cloud, chart, session, training, ui, urlCurrent, wasmMemory, diffusion, fields } = app;
+  const { store, cloud, chart, session, training, ui, urlCurrent, wasmMemory } = app;
+  const { diffusion, fields, exportedSamples } = app;
   /** @type {any} */ (window).fmp = {
     /** A copy of the store's state (settings, t, play, z, versions). */
     state: () => ({ ...store.state }),
@@ -71,6 +73,16 @@ export function installTestHook(app) {
     /** The page's own u_theta (the newest weights) at interleaved points `xs` and time t. */
     learnedVelocity: (/** @type {number[]} */ xs, /** @type {number} */ t) =>
       Array.from(fields.velocity('learned', Float32Array.from(xs), t)),
+    /** The start (noise) and end (t = 1) of a complete trajectory of `kind`, interleaved, or null. */
+    trajectoryEnds: (/** @type {import('./session.js').FlowKind} */ kind) => {
+      const tr = session.traj[kind];
+      return tr?.complete() ? { x0: Array.from(tr.frames.subarray(0, 2 * tr.n)), x1: Array.from(tr.final()) } : null;
+    },
+    /** The noise and samples (interleaved) that the last model export measured its W2 on. */
+    exportedSamples: () => {
+      const e = exportedSamples();
+      return e ? { x0: Array.from(e.x0), x1: Array.from(e.x1) } : null;
+    },
     /** The training steps of the newest weights the page holds (0 before any). */
     weightSteps: () => session.last.weights?.steps ?? 0,
     /** How often each worker was replaced. */

@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { writeFileSync, mkdtempSync } from 'node:fs';
+import { writeFileSync, readFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,6 +29,10 @@ function queries() {
   return times.map((t) => ({ t, xs: Array.from({ length: 100 }, () => 6 * rnd() - 3) }));
 }
 
+/** Interleaved [x0, y0, x1, ...] as [[x, y], ...]. */
+const pairs = (/** @type {number[]} */ flat) =>
+  Array.from({ length: flat.length / 2 }, (_, i) => [flat[2 * i], flat[2 * i + 1]]);
+
 /** Runs the Python checker on `model` against `reference`; returns its JSON line. */
 function check(model, reference) {
   assert.ok(PYTHON && CLI, 'FMP_PYTHON and FMP_CLI are set by `cargo xtask test`');
@@ -43,10 +47,9 @@ test('the page exports a zip that Python evaluates and samples like the page', a
   await ready(page);
   // With no network yet, the button explains instead of exporting.
   await page.evaluate(() => window.fmp.replacePoints([]));
-  await page.waitForFunction(() => window.fmp.weightSteps() === 0 && window.fmp.count() === 0);
+  await page.waitForFunction(() => window.fmp.weightSteps() === 0 && /cloud is empty/.test(document.getElementById('message-text').textContent));
   await page.click('#export-model');
-  await page.waitForSelector('#message:not([hidden])');
-  assert.match(await page.textContent('#message-text'), /no trained network|drawing is empty/);
+  await page.waitForFunction(() => /no trained network|drawing is empty/.test(document.getElementById('message-text').textContent));
   await page.click('#undo');
   await page.waitForFunction(() => window.fmp.count() === 1000);
   await page.click('#train');
@@ -63,18 +66,29 @@ test('the page exports a zip that Python evaluates and samples like the page', a
     const v = await page.evaluate(([xs, t]) => window.fmp.learnedVelocity(xs, t), [xs, t]);
     for (let i = 0; i < xs.length; i += 2) { points.push([xs[i], xs[i + 1]]); times.push(t); u.push([v[i], v[i + 1]]); }
   }
-  const r = check(zip, { points, times, u });
+  const ends = await page.evaluate(() => window.fmp.exportedSamples());
+  const r = check(zip, { points, times, u, x0: pairs(ends.x0), x1: pairs(ends.x1) });
   assert.ok(r.max_abs_diff <= 1e-5, `max |u_python - u_page| = ${r.max_abs_diff}`);
-  assert.ok(Math.abs(r.w2_python - r.w2_app) <= r.tolerance, `W2 python ${r.w2_python} vs page ${r.w2_app} (tolerance ${r.tolerance})`);
+  assert.ok(r.max_abs_diff_samples <= 1e-4, `samples from the page's noise differ by ${r.max_abs_diff_samples}`);
+  assert.ok(Math.abs(r.w2_python_same_noise - r.w2_app) <= 1e-4, `W2 python ${r.w2_python_same_noise} vs page ${r.w2_app}`);
+  assert.ok(Math.abs(r.w2_python - r.w2_app) <= r.tolerance, `W2 of fresh samples ${r.w2_python} vs page ${r.w2_app} (tolerance ${r.tolerance})`);
   console.log(`page export: ${JSON.stringify(r)}`);
   assert.deepEqual(page.errors, []);
   await page.close();
 });
 
-test('fmp train --save writes a folder that Python evaluates like fmp eval', () => {
+test('fmp train --save writes a folder that Python evaluates and samples like the command line', () => {
   assert.ok(CLI, 'FMP_CLI is set by `cargo xtask test`');
   const dir = join(work, 'cli-model');
-  execFileSync(CLI, ['train', '--steps', '1500', '--points', '1000', '--save', dir], { encoding: 'utf8' });
+  execFileSync(CLI, ['train', '--steps', '1500', '--points', '1000', '--seed', '4', '--save', dir], { encoding: 'utf8' });
+  // The same network trained again by `fmp flow` (same drawing, seed and defaults), whose
+  // particles at t = 0 and t = 1 and their W2 Python must reproduce from the saved folder.
+  const traj = join(work, 'traj.csv');
+  const flow = JSON.parse(execFileSync(CLI, ['flow', '--data', join(dir, 'drawing.csv'), '--field', 'learned', '--train-steps', '1500',
+    '--seed', '4', '--particles', '1000', '--at-times', '0,1', '--out', traj], { encoding: 'utf8' }));
+  const rows = readFileSync(traj, 'utf8').trim().split('\n').slice(1).map((l) => l.split(',').map(Number));
+  const x0 = rows.filter((r) => r[0] === 0).map((r) => [r[1], r[2]]);
+  const x1 = rows.filter((r) => r[0] > 0).map((r) => [r[1], r[2]]);
   const points = [], times = [], u = [];
   for (const { t, xs } of queries()) {
     const q = join(work, 'q.csv');
@@ -87,15 +101,19 @@ test('fmp train --save writes a folder that Python evaluates like fmp eval', () 
       points.push([x, y]); times.push(t); u.push([ux, uy]);
     }
   }
-  const r = check(dir, { points, times, u });
+  const r = check(dir, { points, times, u, x0, x1, w2: flow.w2, w2_samples: 1000 });
   assert.ok(r.max_abs_diff <= 1e-5, `max |u_python - u_native| = ${r.max_abs_diff}`);
-  assert.ok(Math.abs(r.w2_python - r.w2_app) <= r.tolerance, `W2 python ${r.w2_python} vs native ${r.w2_app} (tolerance ${r.tolerance})`);
+  assert.ok(r.max_abs_diff_samples <= 1e-4, `samples from the command line's noise differ by ${r.max_abs_diff_samples}`);
+  assert.ok(Math.abs(r.w2_python_same_noise - flow.w2) <= 1e-4, `W2 python ${r.w2_python_same_noise} vs native ${flow.w2}`);
+  assert.ok(Math.abs(r.w2_python - r.w2_app) <= r.tolerance, `W2 of fresh samples ${r.w2_python} vs native ${r.w2_app} (tolerance ${r.tolerance})`);
   console.log(`command-line export: ${JSON.stringify(r)}`);
 });
 
 test('an embed link shows the stage, time and a view selector, and saves nothing here', async () => {
   const page = await openPage(browser.context);
   await ready(page);
+  await page.click('#load-preset');
+  await page.waitForFunction(() => window.fmp.count() === 1000);
   await page.evaluate(() => window.fmp.apply({ field: 'conditional', z: window.fmp.pointAt(5), show: 'exact', play: false, t: 0.6 }));
   await page.waitForFunction(() => window.fmp.urlCurrent());
   const hash = new URL(page.url()).hash.replace('#v=1', '#v=1&embed=1');
