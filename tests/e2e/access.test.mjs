@@ -50,6 +50,43 @@ test('axe: first visit with the tour, tour closed, every view while training, In
   }
 });
 
+test('axe: the diffusion lesson (every view, Langevin, its tour) and an embed', async () => {
+  const fresh = await launch();
+  try {
+    const page = await openPage(fresh.context);
+    await ready(page);
+    await page.click('#lesson-picker >> text=Diffusion (SDE)');
+    await page.click('#train');
+    await page.waitForFunction(() => window.fmp.lastStep() > 50);
+    const views = await page.$$eval('#field option', (os) => os.map((o) => o.value));
+    assert.deepEqual(views, ['sde', 'sde_drift', 'fokker_planck']);
+    for (const view of views) {
+      await page.selectOption('#field', view);
+      await page.waitForFunction((v) => window.fmp.lastFrame().field === v, view);
+      await nextFrames(page, 3);
+      await noViolations(page, `diffusion view ${view}, training`);
+    }
+    await page.click('#train');
+    await page.check('#langevin');
+    await page.waitForFunction(() => window.fmp.diffusion().langevin.shown, null, { timeout: 30000 });
+    await noViolations(page, 'Langevin at a frozen t');
+    await page.click('#tour-btn');
+    await page.waitForSelector('#tour:not([hidden])');
+    await noViolations(page, 'diffusion tour');
+    await page.keyboard.press('Escape');
+    await page.waitForFunction(() => window.fmp.urlCurrent());
+    const hash = new URL(page.url()).hash.replace('#v=1', '#v=1&embed=1');
+    const embed = await openPage(fresh.context, new URL(hash, page.url()).href);
+    await ready(embed);
+    await nextFrames(embed, 3);
+    await noViolations(embed, 'embed');
+    assert.deepEqual(page.errors, []);
+    assert.deepEqual(embed.errors, []);
+  } finally {
+    await fresh.close();
+  }
+});
+
 test('axe: phone 390x844 and 200 % zoom', async () => {
   for (const [name, options] of [
     ['phone', { viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true, deviceScaleFactor: 2 }],
