@@ -214,7 +214,7 @@ export class DiffusionLesson {
       this.lastW2Draw = now;
     }
     if (!this.w2Steps.length) {
-      setIfChanged($('w2-caption'), 'textContent', this.app.fields.has_model()
+      setIfChanged($('w2-caption'), 'textContent', (this.app.session.last.weights?.steps ?? 0) > 0
         ? 'Measuring: learned SDE samples at t = 1 for σ = 0, 0.5, 1 and 2 (refreshed every few seconds while training).'
         : 'Train the network: every few seconds, learned SDE samples at t = 1 for σ = 0, 0.5, 1 and 2 are compared with the drawing (W2, 500 samples).');
     }
