@@ -37,6 +37,7 @@ fn canonical_configs() -> [(&'static str, TrainConfig); 2] {
         // The canonical task: constant Adam lr, no weight averaging.
         lr_decay: false,
         average: false,
+        coupling: crate::trainer::Coupling::Independent,
     };
     [("S", config(64, 256)), ("L", config(256, 1024))]
 }

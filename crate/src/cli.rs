@@ -22,6 +22,12 @@
 //! Flows (`train`'s samples, `flow`) run on [`ode::time_grid`] from 0 to `t_max`, the page's
 //! grid, with the page's solvers.
 //!
+//! Straight paths: `train --coupling ot` pairs noise and data in each batch by exact
+//! assignment ([`crate::trainer::Coupling`]); `--reflow K` then trains K fresh networks, each on
+//! pairs from the previous one's ODE. Its JSON line adds `straightness` and `crossings` (1,000
+//! RK4 trajectories; crossing pairs among the first 100) and `w2_at_steps`, the W2 to the data
+//! after 1, 2, 4, 8, 16, 32 and 64 Euler steps from the same noise.
+//!
 //! `flow` carries `--particles` samples of `N(0, I)` (seeded with `--seed`, the page's
 //! `noise_points(particles, seed)`) from `t = 0` to `t = 1` (the clamp `t_max`, as the page shows
 //! it) through the exact marginal field of the cloud (`--field exact`) or a network trained on
@@ -70,7 +76,7 @@ use crate::ode::{self, Integrator, Solver};
 use crate::path::{GaussianPath, Schedule};
 use crate::rng;
 use crate::sde::{self, Diffusion};
-use crate::trainer::{TrainConfig, Trainer};
+use crate::trainer::{Coupling, TrainConfig, Trainer};
 use crate::Point;
 
 /// What a command run produced.
@@ -162,6 +168,30 @@ fn preset_names() -> Vec<&'static str> {
 fn schedule_names() -> Vec<&'static str> {
     Schedule::ALL.iter().map(|s| s.name()).collect()
 }
+
+fn coupling_names() -> Vec<&'static str> {
+    Coupling::ALL.iter().map(|c| c.name()).collect()
+}
+
+/// Reflow rounds of `train --reflow` (each trains a network as long as the first).
+const REFLOW: IntLimit = IntLimit {
+    name: "reflow",
+    page: None,
+    min: 0,
+    max: 5,
+};
+
+/// Pairs a reflow round draws from the network's ODE.
+const REFLOW_PAIRS: usize = 2048;
+
+/// Particles of the straightness, crossing and few-step figures of `train`.
+const STRAIGHT_PARTICLES: usize = 1000;
+
+/// Paths among which `train` counts crossing pairs (`metrics::crossings`).
+const CROSSING_PATHS: usize = 100;
+
+/// Euler step counts of `train`'s `w2_at_steps`.
+const NFE: [usize; 7] = [1, 2, 4, 8, 16, 32, 64];
 
 fn solver_names() -> Vec<&'static str> {
     Solver::ALL.iter().map(|s| s.name()).collect()
@@ -265,6 +295,20 @@ fn train_flags() -> Vec<Flag> {
             "OUT.csv",
             Kind::Out,
             "write the generated samples there".into(),
+        ),
+        flag(
+            "--coupling",
+            "NAME",
+            Kind::Choice(coupling_names),
+            "default independent; ot pairs noise and data in each batch by exact assignment".into(),
+        ),
+        flag(
+            "--reflow",
+            "K",
+            Kind::Int(REFLOW),
+            "default 0; K times: pairs from the network's ODE (RK4, 100 steps), a fresh network \
+             trained --steps steps on their straight paths"
+                .into(),
         ),
         flag(
             "--save",
@@ -650,6 +694,7 @@ struct TrainArgs {
     ode_steps: usize,
     samples: Option<String>,
     save: Option<String>,
+    reflow: usize,
 }
 
 /// A checked `eval` command.
@@ -745,6 +790,9 @@ fn parse_train(args: &[String]) -> Result<TrainArgs, Failure> {
     if let Some(s) = given.text("--schedule").and_then(Schedule::parse) {
         config.schedule = s;
     }
+    if let Some(c) = given.text("--coupling").and_then(Coupling::parse) {
+        config.coupling = c;
+    }
     Ok(TrainArgs {
         source,
         config,
@@ -756,6 +804,7 @@ fn parse_train(args: &[String]) -> Result<TrainArgs, Failure> {
         ode_steps: given.int("--ode-steps", DEFAULT_ODE_STEPS) as usize,
         samples: given.text("--samples").map(str::to_string),
         save: given.text("--save").map(str::to_string),
+        reflow: given.int("--reflow", 0) as usize,
     })
 }
 
@@ -1045,6 +1094,42 @@ fn train(a: &TrainArgs) -> Result<String, Failure> {
     let reported = steps - plain;
     let denom = reported.max(1) as f64;
 
+    // Reflow (k-rectified flow): pairs (x0, x1 = ODE_theta(x0)) from the current network, and a
+    // fresh network trained on their straight paths, `a.reflow` times. The losses above are
+    // of the first network.
+    for round in 1..=a.reflow {
+        let x0: Vec<Point> = (0..REFLOW_PAIRS)
+            .map(|_| rng::normal_pair(&mut sample_rng))
+            .collect();
+        let mut x1 = x0.clone();
+        let mut field = MlpField::with_path(trainer.model(), GaussianPath::new(config.schedule));
+        Integrator::new().integrate_on(
+            &mut field,
+            Solver::Rk4,
+            &mut x1,
+            &ode::time_grid(config.schedule, 100),
+        );
+        if x1.iter().flatten().any(|v| !v.is_finite()) {
+            return Err(Failure {
+                code: EXIT_DIVERGED,
+                message: format!(
+                    "reflow {round}: the network sends its samples to infinity; lower --lr"
+                ),
+            });
+        }
+        let pairs_config = TrainConfig {
+            coupling: Coupling::Independent,
+            ..config
+        };
+        let mut next = Trainer::with_pairs(pairs_config, x0, x1);
+        let mut watch = DivergenceWatch::default();
+        for k in 1..=steps {
+            watch.record(k, next.step())?;
+        }
+        watch.flush(steps)?;
+        trainer = next;
+    }
+
     // Sample as many points as the reference has and compare.
     let mut samples: Vec<Point> = (0..n_eval)
         .map(|_| rng::normal_pair(&mut sample_rng))
@@ -1067,6 +1152,13 @@ fn train(a: &TrainArgs) -> Result<String, Failure> {
         code: EXIT_DIVERGED,
         message: format!("w2: {e}"),
     })?;
+    let straight = straight_figures(
+        trainer.model(),
+        config.schedule,
+        a.ode_steps,
+        &reference,
+        &mut sample_rng,
+    )?;
     if let Some(out) = &a.samples {
         std::fs::write(out, data::points_to_csv(&samples))
             .map_err(|e| format!("{}: {e}", file_shown(out)))?;
@@ -1096,7 +1188,7 @@ fn train(a: &TrainArgs) -> Result<String, Failure> {
 \"eval_points\":{},\"data_subsampled\":{},\
 \"width\":{},\"depth\":{},\"time_features\":{},\"batch\":{},\"lr\":{},\"schedule\":\"{}\",\"seed\":{},\
 \"steps\":{},\"steps_per_s\":{},\"cfm_loss\":{},\"fm_loss\":{},\"grad_cosine\":{},\
-\"solver\":\"{}\",\"ode_steps\":{},\"energy_distance\":{},\"w2\":{}}}\n",
+\"solver\":\"{}\",\"ode_steps\":{},\"energy_distance\":{},\"w2\":{},\"coupling\":\"{}\",\"reflow\":{},{}}}\n",
         json::string(&source),
         n_data,
         rescaled,
@@ -1118,6 +1210,58 @@ fn train(a: &TrainArgs) -> Result<String, Failure> {
         a.ode_steps,
         json_num(energy),
         json_num(w2),
+        config.coupling.name(),
+        a.reflow,
+        straight,
+    ))
+}
+
+/// The straight-path figures of a network, as JSON members: `straightness` and `crossings`
+/// (`metrics::straightness`, `metrics::crossings` among the first 100 paths) of 1,000 RK4
+/// trajectories on the time grid of `ode_steps` steps, and `w2_at_steps`, the W2 to `reference`
+/// after 1, 2, 4, 8, 16, 32 and 64 Euler steps from the same noise (`metrics::w2_capped`).
+fn straight_figures(
+    model: &crate::mlp::Mlp,
+    schedule: Schedule,
+    ode_steps: usize,
+    reference: &[Point],
+    rng: &mut rng::SeededRng,
+) -> Result<String, Failure> {
+    let noise: Vec<Point> = (0..STRAIGHT_PARTICLES)
+        .map(|_| rng::normal_pair(rng))
+        .collect();
+    let path = GaussianPath::new(schedule);
+    let times = ode::time_grid(schedule, ode_steps);
+    let mut frames = vec![noise.clone()];
+    let mut xs = noise.clone();
+    let mut integrator = Integrator::new();
+    let mut field = MlpField::with_path(model, path);
+    for w in times.windows(2) {
+        integrator.integrate_on(&mut field, Solver::Rk4, &mut xs, w);
+        frames.push(xs.clone());
+    }
+    let s = metrics::straightness(&frames, &times);
+    let crossings = metrics::crossings(&frames, CROSSING_PATHS);
+    let mut w2s = Vec::new();
+    for n in NFE {
+        let mut xs = noise.clone();
+        integrator.integrate_on(
+            &mut field,
+            Solver::Euler,
+            &mut xs,
+            &ode::time_grid(schedule, n),
+        );
+        let w2 = if xs.iter().flatten().all(|v| v.is_finite()) {
+            metrics::w2_capped(&xs, reference).map_err(|e| format!("w2: {e}"))?
+        } else {
+            f64::NAN
+        };
+        w2s.push(format!("\"{n}\":{}", json_num(w2)));
+    }
+    Ok(format!(
+        "\"straightness\":{},\"crossings\":{crossings},\"w2_at_steps\":{{{}}}",
+        json_num(s),
+        w2s.join(",")
     ))
 }
 
@@ -1663,6 +1807,7 @@ mod tests {
                     }
                     a.samples = None;
                     a.save = None;
+                    a.reflow = a.reflow.min(1);
                     train(&a)
                 }
                 Command::Field(a) => field(&a),

@@ -178,7 +178,7 @@ pub fn w2_exact(a: &[Point], b: &[Point]) -> Result<f64, MetricError> {
 /// a Dijkstra search over reduced costs that stops at the first free column, followed by the
 /// potential update and augmentation along the shortest path. Columns are kept physically
 /// permuted so the unvisited ones form a contiguous tail (a tight, branch-light scan).
-fn optimal_assignment(a: &[Point], b: &[Point]) -> Vec<usize> {
+pub fn optimal_assignment(a: &[Point], b: &[Point]) -> Vec<usize> {
     const NONE: usize = usize::MAX;
     let n = a.len();
     // Column data, indexed by position (columns are permuted as the searches visit them).
@@ -293,6 +293,82 @@ fn optimal_assignment(a: &[Point], b: &[Point]) -> Vec<usize> {
     sigma
 }
 
+/// Straightness of trajectories (Liu et al. 2023, "Flow Straight and Fast"): with `frames[k]`
+/// the particles at `times[k]` (from `t_0` to `t_K`),
+/// `S = sum_k (t_{k+1} - t_k) mean_i |(x_i(t_{k+1}) - x_i(t_k)) / (t_{k+1} - t_k) - d_i|^2
+/// / (t_K - t_0)`, `d_i = (x_i(t_K) - x_i(t_0)) / (t_K - t_0)`: the time average of how far
+/// each velocity strays from the straight line's. 0 for straight paths at constant speed.
+/// 0 for fewer than two frames or no particles.
+pub fn straightness(frames: &[Vec<Point>], times: &[f64]) -> f64 {
+    let k = frames.len().min(times.len());
+    if k < 2 || frames[0].is_empty() {
+        return 0.0;
+    }
+    let span = times[k - 1] - times[0];
+    if span <= 0.0 {
+        return 0.0;
+    }
+    let (first, last) = (&frames[0], &frames[k - 1]);
+    let n = first.len().min(last.len());
+    let mut total = 0.0;
+    for w in 0..k - 1 {
+        let h = times[w + 1] - times[w];
+        if h <= 0.0 {
+            continue;
+        }
+        let mut sum = 0.0;
+        for i in 0..n {
+            let (a, b) = (frames[w][i], frames[w + 1][i]);
+            let d = [
+                (last[i][0] - first[i][0]) / span,
+                (last[i][1] - first[i][1]) / span,
+            ];
+            let v = [(b[0] - a[0]) / h - d[0], (b[1] - a[1]) / h - d[1]];
+            sum += v[0] * v[0] + v[1] * v[1];
+        }
+        total += h * sum / n as f64;
+    }
+    total / span
+}
+
+/// Whether the segments `p1 p2` and `q1 q2` properly cross (touching ends do not count).
+fn segments_cross(p1: Point, p2: Point, q1: Point, q2: Point) -> bool {
+    let cross = |o: Point, a: Point, b: Point| {
+        (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])
+    };
+    let (d1, d2) = (cross(q1, q2, p1), cross(q1, q2, p2));
+    let (d3, d4) = (cross(p1, p2, q1), cross(p1, p2, q2));
+    d1 * d2 < 0.0 && d3 * d4 < 0.0
+}
+
+/// How many pairs among the first `max_paths` trajectories cross in the plane: paths are the
+/// polylines through their particle's positions in `frames` (time ignored), and a pair counts
+/// once however often it crosses. `O(max_paths^2 frames^2)`; straight paths to an optimal
+/// transport plan never cross, curved paths of independent couplings do.
+pub fn crossings(frames: &[Vec<Point>], max_paths: usize) -> usize {
+    let Some(first) = frames.first() else {
+        return 0;
+    };
+    let m = first.len().min(max_paths);
+    let seg = |i: usize, k: usize| (frames[k][i], frames[k + 1][i]);
+    let mut count = 0;
+    for i in 0..m {
+        for j in i + 1..m {
+            'pair: for a in 0..frames.len().saturating_sub(1) {
+                let (p1, p2) = seg(i, a);
+                for b in 0..frames.len() - 1 {
+                    let (q1, q2) = seg(j, b);
+                    if segments_cross(p1, p2, q1, q2) {
+                        count += 1;
+                        break 'pair;
+                    }
+                }
+            }
+        }
+    }
+    count
+}
+
 /// The fraction of `samples` that lie within distance `radius` of at least one point of
 /// `data` (0 for no samples). `O(n m)`.
 pub fn near_fraction(samples: &[Point], data: &[Point], radius: f64) -> f64 {
@@ -356,6 +432,89 @@ pub fn memorization(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn straight_paths_have_no_straightness_and_crossings_are_counted() {
+        // Two straight paths at constant speed that cross, one that does not.
+        let times = [0.0, 0.3, 0.7, 1.0]; // the crossing, at t = 0.5, inside a segment
+        let path = |a: Point, b: Point| -> Vec<Point> {
+            times
+                .iter()
+                .map(|&t| [a[0] + t * (b[0] - a[0]), a[1] + t * (b[1] - a[1])])
+                .collect()
+        };
+        let p = [
+            path([0.0, 0.0], [1.0, 1.0]),
+            path([0.0, 1.0], [1.0, 0.0]),
+            path([5.0, 5.0], [6.0, 5.0]),
+        ];
+        let frames: Vec<Vec<Point>> = (0..times.len())
+            .map(|k| p.iter().map(|q| q[k]).collect())
+            .collect();
+        assert!(straightness(&frames, &times).abs() < 1e-24);
+        assert_eq!(crossings(&frames, 10), 1);
+        assert_eq!(crossings(&frames, 1), 0);
+        // A bent path, by hand: from (0,0) to (1,0) over t in [0, 0.5], then to (1,1) by t = 1.
+        // d = (1, 1); velocities (2, 0) and (0, 2): |v - d|^2 = 2 on each half; S = 2.
+        let bent = vec![vec![[0.0, 0.0]], vec![[1.0, 0.0]], vec![[1.0, 1.0]]];
+        assert!((straightness(&bent, &[0.0, 0.5, 1.0]) - 2.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn the_assignment_is_optimal_against_brute_force_and_beats_the_drawn_pairing() {
+        let mut rng = crate::rng::seeded(5);
+        let cost = |a: &[Point], b: &[Point], p: &[usize]| -> f64 {
+            a.iter()
+                .zip(p)
+                .map(|(x, &j)| (x[0] - b[j][0]).powi(2) + (x[1] - b[j][1]).powi(2))
+                .sum()
+        };
+        for n in 1..=7 {
+            for _ in 0..20 {
+                let a: Vec<Point> = (0..n).map(|_| crate::rng::normal_pair(&mut rng)).collect();
+                let b: Vec<Point> = (0..n).map(|_| crate::rng::normal_pair(&mut rng)).collect();
+                let best = permutations(n)
+                    .iter()
+                    .map(|p| cost(&a, &b, p))
+                    .fold(f64::INFINITY, f64::min);
+                let got = cost(&a, &b, &optimal_assignment(&a, &b));
+                assert!(
+                    (got - best).abs() < 1e-9,
+                    "n {n}: {got} vs brute force {best}"
+                );
+            }
+        }
+        // Random batches of 256: always below the pairing as drawn.
+        for _ in 0..5 {
+            let a: Vec<Point> = (0..256)
+                .map(|_| crate::rng::normal_pair(&mut rng))
+                .collect();
+            let b: Vec<Point> = (0..256)
+                .map(|_| {
+                    let p = crate::rng::normal_pair(&mut rng);
+                    [p[0] + 2.0, 0.5 * p[1]]
+                })
+                .collect();
+            let identity: Vec<usize> = (0..256).collect();
+            assert!(cost(&a, &b, &optimal_assignment(&a, &b)) < cost(&a, &b, &identity));
+        }
+    }
+
+    /// Every permutation of `0..n`.
+    fn permutations(n: usize) -> Vec<Vec<usize>> {
+        if n == 0 {
+            return vec![Vec::new()];
+        }
+        let mut out = Vec::new();
+        for p in permutations(n - 1) {
+            for pos in 0..n {
+                let mut q = p.clone();
+                q.insert(pos, n - 1);
+                out.push(q);
+            }
+        }
+        out
+    }
     use crate::rng::{normal_pair, seeded, uniform};
 
     fn cloud(seed: u64, n: usize) -> Vec<Point> {
