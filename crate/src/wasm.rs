@@ -58,6 +58,23 @@ fn check_shape(width: usize, depth: usize, time_features: usize) -> Result<(), J
     Ok(())
 }
 
+/// A network of a checked shape ([`check_shape`]) from a flat weight buffer (`Mlp::params`
+/// layout; a wrong length is an error).
+fn mlp_of(
+    width: usize,
+    depth: usize,
+    time_features: usize,
+    weights: Vec<f32>,
+) -> Result<Mlp, JsError> {
+    check_shape(width, depth, time_features)?;
+    let config = MlpConfig {
+        width,
+        depth,
+        time_features,
+    };
+    Mlp::from_params(config, weights).map_err(|e| JsError::new(&e))
+}
+
 fn schedule_of(name: &str) -> Result<Schedule, JsError> {
     Schedule::parse(name).ok_or_else(|| JsError::new(&format!("unknown schedule {name}")))
 }
@@ -195,13 +212,7 @@ pub fn export_model(
     w2_samples: usize,
     drawing: &[f32],
 ) -> Result<Vec<u8>, JsError> {
-    check_shape(width, depth, time_features)?;
-    let config = MlpConfig {
-        width,
-        depth,
-        time_features,
-    };
-    let mlp = Mlp::from_params(config, weights).map_err(|e| JsError::new(&e))?;
+    let mlp = mlp_of(width, depth, time_features, weights)?;
     let schedule = schedule_of(schedule)?;
     let info = crate::export::ExportInfo {
         schedule,
@@ -653,14 +664,7 @@ impl Fields {
         time_features: usize,
         weights: Vec<f32>,
     ) -> Result<(), JsError> {
-        check_shape(width, depth, time_features)?;
-        let config = MlpConfig {
-            width,
-            depth,
-            time_features,
-        };
-        let mlp = Mlp::from_params(config, weights).map_err(|e| JsError::new(&e))?;
-        self.mlp = Some(mlp);
+        self.mlp = Some(mlp_of(width, depth, time_features, weights)?);
         Ok(())
     }
 
