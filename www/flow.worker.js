@@ -20,7 +20,7 @@
 //      {type:'error', message, fatal} (fatal: a trap; the session replaces this worker)
 //      {type:'pong'}                              the answer to {type:'ping'} (the session's watchdog)
 //      {type:'gap', c, stderr, samples}           C = L_CFM - L_FM of the drawing (Monte Carlo)
-//      {type:'match', sigma, correction, solver, rows: [{t, tUsed, ode, sde, floor}]}
+//      {type:'match', rows: [{t, tUsed, ode, sde, floor}]}
 //        energy distances of the exact ODE and SDE particles to fresh samples of p_t
 //      {type:'w2sigma', generation, steps, sigmas, values}  W2 to the drawing of learned SDE
 //        samples at t = 1 for each sigma (NaN where the samples are not finite)
@@ -36,7 +36,7 @@
 // Serial: the page numbers its diffusion inputs (the 'sde', 'cloud' and 'setup' messages carry
 // `serial`); every SDE, Langevin, match and probe message says under which serial it was begun,
 // so the page drops what an older setting produced.
-import init, { Fields, noise_points, w2_to, energy_distance } from './pkg/fmp.js';
+import init, { Fields, noise_points, w2_to, energy_distance, nearest_time } from './pkg/fmp.js';
 
 const SLICE_MS = 25;
 /** Monte Carlo draws for the constant C of the drawing (stderr about 0.04 on the moons). */
@@ -182,7 +182,7 @@ function activeKinds() {
 /**
  * The marginal-match table: at each of MATCH_TIMES, the grid time nearest it, and the energy
  * distance of the exact ODE and SDE particles (same noise at t = 0) to fresh samples of p_t
- * there, with the floor of two fresh samples (the same samples for both).
+ * there, with the floor of pairs of fresh samples (the same samples for both).
  */
 function postMatch() {
   const ode = finished.get('exact'), sdeRun = finished.get('exact_sde');
@@ -191,13 +191,12 @@ function postMatch() {
   const stride = 2 * ode.n;
   const frame = (/** @type {Float32Array} */ f, /** @type {number} */ k) => f.subarray(k * stride, (k + 1) * stride);
   const rows = MATCH_TIMES.map((t) => {
-    let k = 0;
-    for (let i = 1; i < times.length; i++) if (Math.abs(times[i] - t) < Math.abs(times[k] - t)) k = i;
+    const k = nearest_time(times, t);
     const [odeEd, floor] = fields.marginal_match(frame(ode.frames, k), times[k], setup.seed);
     const [sdeEd] = fields.marginal_match(frame(sdeRun.frames, k), times[k], setup.seed);
     return { t, tUsed: times[k], ode: odeEd, sde: sdeEd, floor };
   });
-  postMessage({ type: 'match', sigma: sde.sigma, correction: sde.correction, solver: setup.solver, rows, serial });
+  postMessage({ type: 'match', rows, serial });
 }
 
 /** The learned-vs-exact energy distance at t = 1, when both flows are complete. */

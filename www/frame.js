@@ -122,16 +122,17 @@ export class FrameLoop {
     // two flows (diffusion: SDE against ODE) both of that lesson's particles.
     const sideBoth = s.show === 'side' && lesson !== null;
     stages[0].draw({ ...base, showLearned: s.show !== 'exact', showExact: s.show === 'both' || s.show === 'exact' || sideBoth });
-    if (s.show === 'side') setIfChanged($('stage-label'), 'textContent', lesson ? lesson.label : 'Learned u_t^θ');
     if (s.show === 'side' && lesson) {
       // The diffusion lesson compares with the ODE: its particles on the second stage.
       const any = cloud.count > 0;
       const side = { learned: any ? lesson.side.learned : null, exact: any ? lesson.side.exact : null };
-      const trails = base.trails || (s.trails && !this.lite);
+      const trails = s.trails && !this.lite; // the ODE's smooth paths, also beside Langevin
       stages[1].draw({ ...base, ...side, trails, showLearned: true, showExact: true, inspector: null, cursor: null });
+      setIfChanged($('stage-label'), 'textContent', lesson.label);
       setIfChanged($('stage2-label'), 'textContent', lesson.side.label);
     } else if (s.show === 'side') {
       stages[1].draw({ ...base, showLearned: false, showExact: true, inspector: null, cursor: null });
+      setIfChanged($('stage-label'), 'textContent', 'Learned u_t^θ');
       setIfChanged($('stage2-label'), 'textContent', view.sideLabel ?? 'Exact marginal u_t^target');
     }
     let note = '';

@@ -185,10 +185,10 @@ $select('field').value = S().field;
 fillSelect($select('embed-field'), viewsOf(S().lesson));
 $select('embed-field').value = S().field;
 $select('embed-field').addEventListener('change', () => apply({ field: $select('embed-field').value }));
-store.subscribe(['field', 'lesson'], (s) => {
-  fillSelect($select('embed-field'), viewsOf(s.lesson));
-  $select('embed-field').value = s.field;
-});
+store.subscribe(['lesson'], (s) => fillSelect($select('embed-field'), viewsOf(s.lesson)));
+store.subscribe(['field', 'lesson'], (s) => { $select('embed-field').value = s.field; });
+/** The embed's link to the whole app: the current state without embed=1. */
+const embedLink = () => toHash(PROPS, { ...store.settings(), embed: false }, cloud.view());
 const diffusion = new DiffusionLesson({ store, session, fields, apply, count: () => cloud.count });
 // The held-out split follows the memorization check and the seed; it changes what is trained
 // on and what the exact field is made of, so it comes before the cloud is sent and the network
@@ -229,7 +229,7 @@ function scheduleUrl() {
   clearTimeout(urlTimer);
   urlTimer = setTimeout(() => {
     history.replaceState(null, '', currentHash());
-    if (S().embed) $('embed-open').setAttribute('href', toHash(PROPS, { ...store.settings(), embed: false }, cloud.view()));
+    if (S().embed) $('embed-open').setAttribute('href', embedLink());
   }, 300);
 }
 store.subscribe('*', (s, changed) => {
@@ -399,5 +399,5 @@ installTestHook({
   wasmMemory: () => wasm.memory.buffer.byteLength,
   urlCurrent: () => location.hash === currentHash(),
 });
-if (S().embed) $('embed-open').setAttribute('href', toHash(PROPS, { ...store.settings(), embed: false }, cloud.view()));
+if (S().embed) $('embed-open').setAttribute('href', embedLink());
 document.body.dataset.ready = '1';

@@ -32,7 +32,7 @@ import { Trajectory } from './particles.js';
  *   onFlowError: (message: string) => void,
  *   onRestart: (which: 'training' | 'flow', reason: string) => void,
  *   onGap: (c: number, stderr: number) => void,
- *   onMatch?: (m: { sigma: number, correction: boolean, solver: string, rows: MatchRow[] }) => void,
+ *   onMatch?: (m: { rows: MatchRow[] }) => void,
  *   onW2Sigma?: (m: { generation: number, steps: number, sigmas: number[], values: number[] }) => void,
  *   onLangevin?: (m: { t: number, step: number, data: Float32Array, ed: number, floor: number,
  *     moved: number, done?: boolean }) => void,

@@ -73,11 +73,6 @@ export function installTestHook(app) {
     /** The page's own u_theta (the newest weights) at interleaved points `xs` and time t. */
     learnedVelocity: (/** @type {number[]} */ xs, /** @type {number} */ t) =>
       Array.from(fields.velocity('learned', Float32Array.from(xs), t)),
-    /** The start (noise) and end (t = 1) of a complete trajectory of `kind`, interleaved, or null. */
-    trajectoryEnds: (/** @type {import('./session.js').FlowKind} */ kind) => {
-      const tr = session.traj[kind];
-      return tr?.complete() ? { x0: Array.from(tr.frames.subarray(0, 2 * tr.n)), x1: Array.from(tr.final()) } : null;
-    },
     /** The noise and samples (interleaved) that the last model export measured its W2 on. */
     exportedSamples: () => {
       const e = exportedSamples();

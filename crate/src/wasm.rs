@@ -229,6 +229,13 @@ pub fn export_model(
     Ok(crate::export::zip(&files))
 }
 
+/// The index of the time in `times` nearest to `tau` (`sde::nearest_time`: the grid frame the
+/// marginal-match table reads, as `fmp flow --at-times` does).
+#[wasm_bindgen]
+pub fn nearest_time(times: &[f64], tau: f64) -> usize {
+    sde::nearest_time(times, tau)
+}
+
 /// The diffusion lesson's W2 chart: W2 of learned SDE samples to the drawing against training
 /// `steps`, one line per noise level (`w2`: `sigmas` values per step, row-major).
 #[wasm_bindgen]
@@ -603,8 +610,8 @@ impl Fields {
     }
 
     /// How well the interleaved `particles` match the exact `p_t` (`t` past the clamp is taken
-    /// at it): `[energy distance to as many fresh seeded samples of p_t, the floor: the energy
-    /// distance between two fresh samples of that size]` (`sde::marginal_match`, as `fmp flow
+    /// at it): `[energy distance to as many fresh seeded samples of p_t, the floor: the mean
+    /// energy distance between two fresh samples of that size over four pairs]` (`sde::marginal_match`, as `fmp flow
     /// --at-times`; sets over 1,000 points are subsampled). Errors: an empty cloud or set, bad
     /// points.
     pub fn marginal_match(

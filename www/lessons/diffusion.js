@@ -63,10 +63,13 @@ export class DiffusionLesson {
       store.subscribe([name], show);
     }
     $('sde-formula').innerHTML = `${block(F.sde)}with ${inline(F.sigmaT)}, so the noise vanishes where the particles land, and the score term ${inline(F.scoreTerm)} stays finite at t = 1.`;
-    store.subscribe(['lesson', 'sigma', 'scoreFix', 'langevin', 't', 'play', 'cloudVersion'], (s, changed) => this.sync(s, changed));
+    store.subscribe(['lesson', 'sigma', 'scoreFix', 'langevin', 'cloudVersion'], (s, changed) => this.sync(s, changed));
+    // t changes every frame while time plays: it matters here only as Langevin's frozen time.
+    store.subscribe(['t'], (s, changed) => { if (s.langevin) this.sync(s, changed); });
     // Langevin runs at a frozen time: turning it on pauses time; playing time turns it off.
     store.subscribe(['langevin'], (s) => { if (s.langevin && s.play) apply({ play: false }); });
     store.subscribe(['play'], (s) => { if (s.play && s.langevin) apply({ langevin: false }); });
+    this.app.fields.set_diffusion(S().sigma, S().scoreFix);
     this.sync(S(), new Set(['lesson']));
   }
 
@@ -81,7 +84,7 @@ export class DiffusionLesson {
     $('diffusion-card').hidden = !on;
     $('langevin-box').hidden = !(on && s.langevin);
     setIfChanged($('sigma-out'), 'textContent', String(s.sigma));
-    this.app.fields.set_diffusion(s.sigma, s.scoreFix);
+    if (changed.has('sigma') || changed.has('scoreFix')) this.app.fields.set_diffusion(s.sigma, s.scoreFix);
     const langevin = on && s.langevin ? s.t : null;
     if (langevin === null || changed.has('t') || changed.has('sigma') || changed.has('cloudVersion')) {
       this.langevin = null;
@@ -99,12 +102,13 @@ export class DiffusionLesson {
     this.app.session.setSde({ on, sigma: s.sigma, correction: s.scoreFix, langevin });
   }
 
-  /** @param {{ sigma: number, correction: boolean, solver: string, rows: import('../session.js').MatchRow[] }} m */
+  /**
+   * The marginal-match table of the current settings (the session drops those of older ones).
+   * @param {{ rows: import('../session.js').MatchRow[] }} m
+   */
   onMatch(m) {
     const s = this.app.store.state;
-    if (m.sigma !== s.sigma || m.correction !== s.scoreFix) return; // an older setting's table
     this.rows = m.rows;
-    this.solver = m.solver;
     const body = /** @type {HTMLTableElement} */ ($('match-table')).tBodies[0];
     body.replaceChildren(...m.rows.map((r) => {
       const tr = document.createElement('tr');
