@@ -23,6 +23,9 @@ export class LossChart {
     /** C = L_CFM - L_FM of the drawing (Monte Carlo) and its standard error, or NaN. */
     this.gap = NaN;
     this.gapErr = NaN;
+    /** What the network trains on: 'independent' pairs (L_FM and C known), 'ot'-coupled
+     * batches or a reflow's fixed 'pairs' (only L_CFM: the chart leaves the others out). */
+    this.pairing = 'independent';
     this.reset();
     this.lastDraw = 0;
   }
@@ -33,9 +36,17 @@ export class LossChart {
     this.cos = NaN;
     this.dirty = true;
   }
-  /** Adds one reported step; non-finite values are skipped. */
+  /**
+   * What the network trains on (see `pairing`); a new network starts a new history anyway.
+   * @param {'independent' | 'ot' | 'pairs'} pairing
+   */
+  setPairing(pairing) {
+    this.pairing = pairing;
+    this.dirty = true;
+  }
+  /** Adds one reported step; non-finite values are skipped (L_FM is NaN unless the pairs are independent). */
   push(step, cfm, fm, cos) {
-    if (!Number.isFinite(cfm) || !Number.isFinite(fm)) return;
+    if (!Number.isFinite(cfm) || (this.pairing === 'independent' && !Number.isFinite(fm))) return;
     this.ema = this.ema
       ? { cfm: this.ema.cfm + EMA * (cfm - this.ema.cfm), fm: this.ema.fm + EMA * (fm - this.ema.fm) }
       : { cfm, fm };
@@ -88,7 +99,7 @@ export class LossChart {
     if (w < 10 || h < 10) return;
     if (this.canvas.width !== w || this.canvas.height !== h) { this.canvas.width = w; this.canvas.height = h; }
     const [steps, cfm, fm] = [this.steps, this.cfm, this.fm].map((a) => Float32Array.from(a));
-    draw_loss_chart(this.canvas, steps, cfm, fm, this.gap);
+    draw_loss_chart(this.canvas, steps, cfm, fm, this.pairing === 'independent' ? this.gap : NaN);
     this.dirty = false;
     this.lastDraw = now;
   }

@@ -157,8 +157,15 @@ export function memorization(traj, split) {
  * @param {{ cfm: number, fm: number, diff: number, cos: number } | null} latest
  * @param {number} [gap] C of the drawing, or NaN
  * @param {number} [gapErr] its standard error
+ * @param {string} [pairing] what the network trains on (LossChart.pairing): L_FM and C hold only for
+ *   independent pairs
  */
-export function lossCaption(latest, gap = NaN, gapErr = NaN) {
+export function lossCaption(latest, gap = NaN, gapErr = NaN, pairing = 'independent') {
+  if (pairing !== 'independent') {
+    const what = pairing === 'ot' ? 'noise re-paired with data by exact assignment in each batch (minibatch OT)' : 'the fixed pairs of a reflow';
+    const now = latest ? `L_CFM = ${fmt(latest.cfm)}. ` : 'Press Train: the chart shows L_CFM. ';
+    return `${now}This network trains on ${what}: its target is the marginal field of that coupling, which has no closed form here, so L_FM, the difference and C (which hold for independent pairs) are not shown.`;
+  }
   if (!latest) return 'Press Train: the chart shows L_CFM (what the network is trained on), L_FM (the loss against the exact field, estimated on the same batch) and their difference.';
   const c = Number.isFinite(gap)
     ? ` For this drawing C = ${fmt(gap)} ± ${fmt(gapErr)} (Monte Carlo, the dashed line): L_CFM bottoms out there, not at zero.`

@@ -14,6 +14,9 @@
 //        the time to compute: the page lowers it when its frames are slow)
 //      {type:'sde', on, sigma, correction, langevin} (the diffusion lesson: SDE flows when on;
 //        Langevin at the frozen time `langevin`, or null)
+//      {type:'straight', on} (the straight-paths lesson: its measures, and the flows of the
+//        frozen networks, while on) | {type:'frozen', models: [{id, config, weights}]} (the
+//        networks a reflow froze, for comparison: each gets its own Fields and flow)
 // Out: {type:'begin', kind, n, steps, first}      a streamed trajectory starts (exact kinds)
 //      {type:'frames', kind, start, data}         frames start.. of that trajectory
 //      {type:'traj', kind, generation, frames, n, steps}  a complete trajectory (learned)
@@ -28,15 +31,25 @@
 //        t = 1 to the exact ones (computed here, not on the page's main thread)
 //      {type:'langevin', t, step, data, ed, floor}  the newest Langevin frame (ed, floor: its
 //        energy distance to fresh samples of p_t and the floor, when measured)
+//      {type:'straight', id, generation, steps, s, crossings}  the straightness of a complete
+//        learned flow (id 'current'), of a frozen network's (its id) or of the straight
+//        reference (id 'ot'), and the crossing pairs among its first 100 paths
+//      {type:'nfe', id, generation, steps, values}  W2 to the drawing after each of nfe_steps()
+//        Euler steps from noise_points(500, seed + 6), for the network `id`
+//      {type:'traj', kind: 'ot', ...}  the straight reference (optimal pairs on their paths),
+//        of at most OT_PARTICLES particles
 //
 // Seeds (each random stream its own): the particles start from noise_points(particles, seed);
 // the SDE noise is seeded with seed + 1 (as `fmp flow --sigma`); Langevin starts from samples
 // of p_t seeded with seed + 2 and its noise is seeded with seed + 5; the W2 probes start from
-// noise_points(500, seed + 3) and their noise is seeded with seed + 4.
+// noise_points(500, seed + 3) and their noise is seeded with seed + 4; the NFE figures start
+// from noise_points(500, seed + 6).
 // Serial: the page numbers its diffusion inputs (the 'sde', 'cloud' and 'setup' messages carry
 // `serial`); every SDE, Langevin, match and probe message says under which serial it was begun,
 // so the page drops what an older setting produced.
-import init, { Fields, noise_points, w2_to, energy_distance, nearest_time } from './pkg/fmp.js';
+import init, {
+  Fields, noise_points, w2_to, energy_distance, nearest_time, nfe_steps, straightness_of, crossings_of,
+} from './pkg/fmp.js';
 
 const SLICE_MS = 25;
 /** Monte Carlo draws for the constant C of the drawing (stderr about 0.04 on the moons). */
@@ -45,6 +58,12 @@ const LEARNED_MS = 600;
 let lastLearned = -Infinity;
 const KINDS = ['learned', 'learned_sde', 'exact', 'exact_sde', 'uniform'];
 const SLOT = { learned: 0, exact: 1, uniform: 2, learned_sde: 3, exact_sde: 4, langevin: 5, probe: 6 };
+/** The straight reference (the 'ot' view) pairs at most this many particles (the exact
+ * assignment costs up to the cube of their number). */
+const OT_PARTICLES = 1000;
+/** Particles of the NFE figures, and the paths among which crossings are counted. */
+const NFE_PARTICLES = 500;
+const CROSSING_PATHS = 100;
 const STREAMED = new Set(['exact', 'uniform', 'exact_sde']);
 /** The times of the marginal-match table. */
 const MATCH_TIMES = [0.25, 0.5, 0.75, 1];
@@ -73,6 +92,18 @@ let cloudPoints = new Float32Array(0);
 /** @type {{ final: Float32Array, generation: number } | null} the newest complete learned flow's end */
 let learnedFinal = null;
 let serial = 0; // of the page's latest diffusion inputs
+/** The straight-paths lesson: whether it is open, the networks a reflow froze (id -> their
+ * own Fields), and the NFE measurements waiting or running. */
+let straightOn = false;
+/** @type {Map<number, { fields: any, steps: number }>} */
+const frozen = new Map();
+/** @type {{ id: number | 'current', index: number, values: number[], generation: number, steps: number,
+ *   noise: Float32Array } | null} */
+let nfe = null;
+/** @type {Set<number | 'current'>} */
+const nfeWanted = new Set();
+let lastNfe = -Infinity;
+let schedule = 'linear';
 
 let fields = null;
 let setup = null; // { particles, seed, solver, steps }
@@ -99,7 +130,12 @@ function want(kind, restart = true) {
   kick();
 }
 
-const base = (/** @type {string} */ kind) => (kind.startsWith('exact') ? 'marginal' : kind.replace('_sde', ''));
+const base = (/** @type {string} */ kind) => (kind.startsWith('exact') ? 'marginal'
+  : kind.startsWith('frozen') ? 'learned' : kind.replace('_sde', ''));
+const frozenId = (/** @type {string} */ kind) => Number(kind.slice('frozen'.length));
+/** The Fields a kind's flow runs on (a frozen network has its own), and its slot there. */
+const fieldsOf = (/** @type {string} */ kind) => (kind.startsWith('frozen') ? frozen.get(frozenId(kind))?.fields : fields);
+const slotOf = (/** @type {string} */ kind) => (kind.startsWith('frozen') ? 0 : SLOT[kind]);
 
 function kick(delay = 0) {
   if (!scheduled) { scheduled = true; setTimeout(work, delay); }
@@ -107,6 +143,8 @@ function kick(delay = 0) {
 
 function canStart(kind) {
   if (kind.endsWith('_sde') && !sde.on) return false;
+  if (kind.startsWith('frozen')) return straightOn && haveCloud && frozen.has(frozenId(kind));
+  if (kind === 'ot') return haveCloud && extraKind === 'ot';
   return kind.startsWith('learned') ? haveModel && haveCloud : haveCloud;
 }
 
@@ -127,7 +165,7 @@ function startJob(kind) {
   // a data point for every schedule: crate/tests/flows.rs). SDE flows take Euler-Maruyama on
   // the same grid.
   if (kind.endsWith('_sde')) fields.flow_begin_sde(SLOT[kind], base(kind), noise, steps, sde.sigma, sde.correction, seed + 1);
-  else fields.flow_begin(SLOT[kind], base(kind), noise, solver, steps);
+  else fieldsOf(kind).flow_begin(slotOf(kind), base(kind), noise, solver, steps);
   const frames = new Float32Array((steps + 1) * particles * 2);
   frames.set(noise, 0);
   // Only the SDE flows depend on the diffusion inputs: only they carry the serial.
@@ -149,8 +187,11 @@ function flush(kind, job, final) {
   } else if (final) {
     // The end of a learned flow is kept (before its buffer is transferred) for the fit figure.
     if (kind === 'learned') learnedFinal = { final: job.frames.slice(job.steps * 2 * job.n), generation: modelGeneration };
+    if (straightOn && (kind === 'learned' || kind.startsWith('frozen'))) postStraight(kind, job);
+    // A frozen network belongs to the current generation (a reflow froze it when it began).
     postMessage({
-      type: 'traj', kind, generation: modelGeneration, frames: job.frames, n: job.n, steps: job.steps, serial: job.serial,
+      type: 'traj', kind, generation: kind.startsWith('frozen') ? generation : modelGeneration, frames: job.frames,
+      n: job.n, steps: job.steps, serial: job.serial,
     }, [job.frames.buffer]);
   }
   if (final && (kind === 'exact' || kind === 'exact_sde')) {
@@ -163,7 +204,7 @@ function flush(kind, job, final) {
 
 /** The jobs to advance, in turn (round robin, one ODE step each), starting any that may. */
 function activeKinds() {
-  for (const kind of KINDS) {
+  for (const kind of [...KINDS, ...[...frozen.keys()].map((id) => `frozen${id}`)]) {
     if (jobs.has(kind) || !pending.has(kind) || !canStart(kind)) continue;
     if (kind === 'uniform' && extraKind !== 'uniform') continue;
     // The learned flow restarts at most every LEARNED_MS: fresh enough to follow training,
@@ -177,6 +218,94 @@ function activeKinds() {
     startJob(kind);
   }
   return [...jobs.keys()];
+}
+
+/**
+ * The straight reference of the 'ot' view: the first OT_PARTICLES particles' noise paired with
+ * the drawing by the exact assignment, moved along their pairs' paths (computed at once).
+ */
+function postOt() {
+  pending.delete('ot');
+  const n = Math.min(setup.particles, OT_PARTICLES);
+  const frames = new Float32Array(fields.ot_flow(noise.subarray(0, 2 * n), setup.steps));
+  postStraight('ot', { frames, n, steps: setup.steps });
+  postMessage({ type: 'traj', kind: 'ot', generation, frames, n, steps: setup.steps, of: setup.particles }, [frames.buffer]);
+}
+
+/**
+ * The straightness of a complete learned or frozen flow, and the crossings among its first
+ * CROSSING_PATHS paths.
+ * @param {string} kind
+ * @param {{ frames: Float32Array, n: number, steps: number }} job
+ */
+function postStraight(kind, job) {
+  const times = fields.flow_times(job.steps);
+  const s = straightness_of(job.frames, job.n, times);
+  const m = Math.min(job.n, CROSSING_PATHS);
+  const first = new Float32Array(2 * m * (job.steps + 1));
+  for (let k = 0; k <= job.steps; k++) first.set(job.frames.subarray(2 * job.n * k, 2 * job.n * k + 2 * m), 2 * m * k);
+  const crossings = crossings_of(first, m, job.steps + 1);
+  const id = kind === 'learned' ? 'current' : kind === 'ot' ? 'ot' : frozenId(kind);
+  const steps = kind === 'learned' ? modelSteps : kind === 'ot' ? 0 : frozen.get(frozenId(kind))?.steps ?? 0;
+  postMessage({ type: 'straight', id, generation, steps, s, crossings, particles: job.n });
+}
+
+/** One step of the NFE figures (one step count of one network); returns whether it did work. */
+function nfeStep() {
+  if (!straightOn || !haveCloud) { nfe = null; return false; }
+  if (!nfe) {
+    // Frozen networks first (measured once); the current one at most every PROBE_MS.
+    let id = [...nfeWanted].find((k) => k !== 'current' && frozen.has(/** @type {number} */ (k)));
+    if (id === undefined && nfeWanted.has('current') && haveModel && modelSteps > 0 && !probe
+      && performance.now() - lastNfe >= PROBE_MS) id = 'current';
+    if (id === undefined) return false;
+    nfeWanted.delete(id);
+    if (id === 'current') lastNfe = performance.now();
+    const steps = id === 'current' ? modelSteps : frozen.get(/** @type {number} */ (id))?.steps ?? 0;
+    const start = noise_points(NFE_PARTICLES, setup.seed + 6);
+    nfe = { id, index: 0, values: [], generation: modelGeneration, steps, noise: start };
+  }
+  const f = nfe.id === 'current' ? fields : frozen.get(/** @type {number} */ (nfe.id))?.fields;
+  // The network changed under a measurement of the current one: start again with the new one.
+  if (!f || (nfe.id === 'current' && (nfe.generation !== modelGeneration || nfe.steps !== modelSteps))) {
+    nfeWanted.add(nfe.id);
+    nfe = null;
+    return false;
+  }
+  const counts = nfe_steps();
+  nfe.values.push(f.w2_after_euler(nfe.noise, counts[nfe.index], cloudPoints));
+  nfe.index += 1;
+  if (nfe.index === counts.length) {
+    postMessage({ type: 'nfe', id: nfe.id, generation, steps: nfe.steps, values: nfe.values, particles: NFE_PARTICLES });
+    nfe = null;
+  }
+  return true;
+}
+
+/**
+ * The frozen networks (a reflow froze each): new ones get their own Fields (the cloud, the
+ * schedule and their weights) and their flow and NFE figures are queued; gone ones are freed.
+ * @param {{ id: number, steps: number, config: any, weights: Float32Array }[]} models
+ */
+function setFrozen(models) {
+  const ids = new Set(models.map((m) => m.id));
+  for (const [id, entry] of frozen) {
+    if (ids.has(id)) continue;
+    entry.fields.free();
+    frozen.delete(id);
+    jobs.delete(`frozen${id}`); pending.delete(`frozen${id}`); nfeWanted.delete(id);
+    if (nfe?.id === id) nfe = null;
+  }
+  for (const m of models) {
+    if (frozen.has(m.id)) continue;
+    const f = new Fields();
+    f.set_points(cloudPoints);
+    f.set_schedule(schedule);
+    f.set_model(m.config.width, m.config.depth, m.config.timeFeatures, m.weights);
+    frozen.set(m.id, { fields: f, steps: m.steps });
+    want(`frozen${m.id}`);
+    nfeWanted.add(m.id);
+  }
 }
 
 /**
@@ -289,7 +418,9 @@ function work() {
       const langevinWork = langevinStep();
       // The probe takes its turn beside the flows (one noise level a turn), every PROBE_MS.
       const probeWork = probeStep();
-      const extraWork = langevinWork || probeWork;
+      const nfeWork = nfeStep();
+      if (pending.has('ot') && canStart('ot')) postOt();
+      const extraWork = langevinWork || probeWork || nfeWork;
       if (active.length === 0) {
         if (extraWork) continue;
         break;
@@ -300,7 +431,7 @@ function work() {
       const kinds = jobs.has('learned') && learnedShown < generation ? first : active;
       for (const kind of kinds) {
         const job = jobs.get(kind);
-        const chunk = fields.flow_advance(SLOT[kind], 1);
+        const chunk = fieldsOf(kind).flow_advance(slotOf(kind), 1);
         job.frames.set(chunk, job.filled * job.n * 2);
         job.filled += 1;
         const done = job.filled > job.steps;
@@ -314,10 +445,11 @@ function work() {
     report(err);
   }
   // Busy: continue at once. Idle but a learned flow waits for its turn: come back then.
-  const more = jobs.size || (lang && lang.frame < LANGEVIN_FRAMES) || probe;
+  const more = jobs.size || (lang && lang.frame < LANGEVIN_FRAMES) || probe || nfe;
   if (more) kick(duty < 1 ? (performance.now() - started) * (1 / duty - 1) : 0);
   else if (pending.has('learned') && haveModel) kick(Math.max(0, lastLearned + LEARNED_MS - performance.now()));
   else if (probeWanted && haveModel && sde.on) kick(Math.max(0, lastProbe + PROBE_MS - performance.now()));
+  else if (straightOn && nfeWanted.size && haveModel) kick(Math.max(0, lastNfe + PROBE_MS - performance.now()));
 }
 
 /** @param {any} err */
@@ -338,6 +470,7 @@ function onModel(m) {
   if (m.generation > generation) dropModel(m.generation);
   nextModel = m;
   haveModel = true;
+  nfeWanted.add('current');
   want('learned', false);
 }
 
@@ -352,6 +485,8 @@ function dropModel(g) {
   probe = null;
   probeWanted = false;
   learnedFinal = null;
+  if (nfe?.id === 'current') nfe = null;
+  nfeWanted.delete('current');
   for (const kind of ['learned', 'learned_sde']) { jobs.delete(kind); pending.delete(kind); }
 }
 
@@ -364,8 +499,19 @@ onmessage = async (ev) => {
       case 'cloud':
         fields.set_points(m.points);
         fields.set_schedule(m.schedule);
+        schedule = m.schedule;
         haveCloud = m.points.length > 0;
         cloudPoints = m.points;
+        // The frozen networks' flows and figures are against the new cloud (and schedule).
+        for (const [id, entry] of frozen) {
+          entry.fields.set_points(m.points);
+          entry.fields.set_schedule(m.schedule);
+          want(`frozen${id}`);
+          nfeWanted.add(id);
+        }
+        nfeWanted.add('current');
+        nfe = null;
+        if (extraKind === 'ot') want('ot');
         learnedFinal = null;
         if (m.serial !== undefined) serial = m.serial;
         lang = null;
@@ -406,6 +552,10 @@ onmessage = async (ev) => {
         noise = noise_points(m.particles, m.seed);
         if (m.serial !== undefined) serial = m.serial;
         for (const kind of KINDS) want(kind);
+        for (const id of frozen.keys()) { want(`frozen${id}`); nfeWanted.add(id); }
+        nfeWanted.add('current');
+        nfe = null;
+        if (extraKind === 'ot') want('ot');
         probeWanted = true;
         break;
       case 'sde': {
@@ -425,7 +575,21 @@ onmessage = async (ev) => {
       case 'extra':
         extraKind = m.kind;
         if (extraKind) want(extraKind);
-        else { jobs.delete('uniform'); pending.delete('uniform'); }
+        else for (const kind of ['uniform', 'ot']) { jobs.delete(kind); pending.delete(kind); }
+        break;
+      case 'straight':
+        straightOn = m.on;
+        if (straightOn) {
+          nfeWanted.add('current');
+          for (const id of frozen.keys()) { want(`frozen${id}`); nfeWanted.add(id); }
+          // The current network's figures come with its next complete flow.
+          if (haveModel) want('learned', false);
+        }
+        kick();
+        break;
+      case 'frozen':
+        setFrozen(m.models);
+        kick();
         break;
       default:
         throw new Error(`unknown message ${m.type}`);

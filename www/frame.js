@@ -15,8 +15,22 @@ import { messageOf } from './state.js';
  * @typedef {{ store: import('./store.js').Store, cloud: import('./draw.js').Cloud, fields: any,
  *   clock: import('./particles.js').Clock, chart: import('./chart.js').LossChart,
  *   stages: import('./stage.js').Stage[], session: import('./session.js').Session, ui: any,
- *   solverLabel: (id: string) => string, split: () => any,
- *   lesson: import('./lessons/diffusion.js').DiffusionLesson }} FrameApp
+ *   solverLabel: (id: string) => string, split: () => any, lesson: Lessons }} FrameApp
+ */
+/**
+ * The particles a lesson shows instead of the first lesson's (null outside it): its learned
+ * and exact flows, the flow time may not outrun (`reach`), labels for the stages and the
+ * legend, and further learned flows (`more`, each in its own colour, drawn as rings).
+ * @typedef {{ learned: any, exact: any, reach: any, langevin: boolean, label: string,
+ *   side: { learned: any, exact: any, label: string }, labels: { learned: string, exact: string },
+ *   more?: { traj: any, color: string, label: string }[] }} LessonParticles
+ */
+/**
+ * The lessons beyond the first, as the frame loop sees them: their particles, their drawing
+ * (charts, captions of their cards) and the measured facts their views' captions quote.
+ * @typedef {{ particles: (s: Record<string, any>) => LessonParticles | null,
+ *   draw: (now: number, s: Record<string, any>) => void,
+ *   facts: (s: Record<string, any>) => Record<string, string> }} Lessons
  */
 
 /** A frame interval longer than this (ms) is a missed frame (at 60 Hz: 16.7 ms a frame). */
@@ -112,6 +126,7 @@ export class FrameLoop {
       t, cloud: pts, cloudCount: cloud.count, versions: { cloud: s.cloudVersion, model: s.modelVersion, sde: `${s.sigma}|${s.scoreFix}` },
       trails: s.trails && !this.lite && !lesson?.langevin, alphaBeta: [alpha, beta], arrows: shown.arrows, heat, z: shown.arrows === 'conditional' ? s.z : null,
       learned: cloud.count > 0 ? (lesson ? lesson.learned : session.traj.learned) : null,
+      more: cloud.count > 0 ? lesson?.more ?? [] : [],
       exact: cloud.count > 0 ? (lesson ? lesson.exact : view.extraFlow ? extra : session.traj.exact) : null,
       exactColor: COLORS[view.exactColor ?? 'exact'],
       inspector: hover,
@@ -150,8 +165,9 @@ export class FrameLoop {
     // While time plays the caption says so instead of the time of each frame: rewriting it (and
     // laying out its formulas again) every frame costs the page more than a frame's budget.
     const when = s.play ? 'as t plays from 0 to 1' : `at t = ${t.toFixed(2)}`;
-    setIfChanged($('caption'), 'innerHTML', shown.caption(when, note, { s, beta: s.play ? NaN : beta }));
-    this.legend(heat, view, s, lesson?.labels ?? null);
+    const facts = this.app.lesson.facts(s);
+    setIfChanged($('caption'), 'innerHTML', shown.caption(when, note, { s, beta: s.play ? NaN : beta, facts }));
+    this.legend(heat, view, s, lesson?.labels ?? null, cloud.count > 0 ? lesson?.more ?? [] : []);
     this.app.lesson.draw(now, s);
     setIfChanged($('stage'), 'ariaLabel', this.stageLabel(shown, t, s));
     ui.fit ??= this.fitNote();
@@ -160,7 +176,7 @@ export class FrameLoop {
     setIfChanged($('fit'), 'textContent', ui.fit);
     chart.draw(now);
     const latest = chart.latest();
-    setIfChanged($('loss-caption'), 'textContent', lossCaption(latest, chart.gap, chart.gapErr));
+    setIfChanged($('loss-caption'), 'textContent', lossCaption(latest, chart.gap, chart.gapErr, chart.pairing));
     chart.showValues(latest);
     this.schedule(s.schedule, t);
     ui.frames += 1;
@@ -201,8 +217,9 @@ export class FrameLoop {
    * @param {import('./views.js').View} view
    * @param {Record<string, any>} s
    * @param {{ learned: string, exact: string } | null} labels the lesson's particle labels
+   * @param {{ color: string, label: string }[]} more the lesson's further flows
    */
-  legend(heat, view, s, labels) {
+  legend(heat, view, s, labels, more) {
     const items = [
       { color: COLORS.learned, label: labels ? labels.learned : `learned u_t^θ particles (rings; ${this.app.solverLabel(s.solver)}, ${s.odeSteps} steps)` },
       {
@@ -210,6 +227,7 @@ export class FrameLoop {
         label: labels ? labels.exact : view.exactLabel ? `${view.exactLabel} (${this.app.solverLabel(s.solver)})`
           : `exact u_t^target particles (squares; ${this.app.solverLabel(s.solver)}, ${s.odeSteps} steps)`,
       },
+      ...more.map((m) => ({ color: m.color, label: m.label })),
       { color: COLORS.data, label: 'data z_i' },
     ].filter((item) => item.label);
     if (heat?.legend) items.push(heat.legend());

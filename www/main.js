@@ -21,6 +21,7 @@ import { fmt } from './render.js';
 import { $, $input, $select, $canvas, showMessage, hideMessage, clearMessage, bindControl } from './ui.js';
 import { installTestHook } from './testhook.js';
 import { DiffusionLesson } from './lessons/diffusion.js';
+import { StraightLesson } from './lessons/straight.js';
 import { attachModelExport, exportedSamples } from './export.js';
 import { announce } from './announce.js';
 
@@ -99,6 +100,10 @@ const session = new Session({
   onMatch: (m) => diffusion.onMatch(m),
   onW2Sigma: (m) => diffusion.onW2Sigma(m),
   onLangevin: (m) => diffusion.onLangevin(m),
+  onStraight: (m) => straight.onStraight(m),
+  onNfe: (m) => straight.onNfe(m),
+  onCost: (m) => straight.onCost(m),
+  onReflow: (m) => straight.onReflow(m),
   onRestart: (which, reason) => {
     if (which === 'training') training.onRestart(reason);
     else showMessage(`The flow worker stopped (${reason}); restarted.`, 'error');
@@ -108,8 +113,8 @@ const training = new Training({
   session, cloud, chart, points: () => trainingPoints(),
   config: () => {
     const s = S();
-    const { width, depth, batch, lr, schedule, seed } = s;
-    return { width, depth, timeFeatures: CATALOG.defaults.time_features, batch, lr, schedule, seed };
+    const { width, depth, batch, lr, schedule, coupling, seed } = s;
+    return { width, depth, timeFeatures: CATALOG.defaults.time_features, batch, lr, schedule, coupling, seed };
   },
 });
 
@@ -190,6 +195,18 @@ store.subscribe(['field', 'lesson'], (s) => { $select('embed-field').value = s.f
 /** The embed's link to the whole app: the current state without embed=1. */
 const embedLink = () => toHash(PROPS, { ...store.settings(), embed: false }, cloud.view());
 const diffusion = new DiffusionLesson({ store, session, fields, apply, count: () => cloud.count });
+const straight = new StraightLesson({
+  store, session, training, apply, chart, count: () => cloud.count, couplings: CATALOG.couplings,
+});
+/** The lessons beyond the first, for the frame loop: one shows its particles at a time. */
+const lessons = {
+  particles: (/** @type {Record<string, any>} */ s) => diffusion.particles(s) ?? straight.particles(s),
+  draw: (/** @type {number} */ now, /** @type {Record<string, any>} */ s) => {
+    diffusion.draw(now, s);
+    straight.draw(now, s);
+  },
+  facts: (/** @type {Record<string, any>} */ s) => straight.facts(s),
+};
 // The held-out split follows the memorization check and the seed; it changes what is trained
 // on and what the exact field is made of, so it comes before the cloud is sent and the network
 // reset (once each, whichever keys changed).
@@ -197,7 +214,7 @@ store.subscribe(['memo', 'seed'], () => makeSplit());
 store.subscribe(['schedule', 'memo', 'seed'], (s, changed) => {
   if (changed.has('schedule') || changed.has('memo') || s.memo) sendCloud();
 });
-store.subscribe(['width', 'depth', 'batch', 'seed', 'schedule', 'memo'], () => training.reset());
+store.subscribe(['width', 'depth', 'batch', 'seed', 'schedule', 'memo', 'coupling'], () => training.reset());
 store.subscribe(['seed', 'solver', 'odeSteps', 'particles'], (s) => session.setupFlows({ particles: s.particles, seed: s.seed, solver: s.solver, steps: s.odeSteps }));
 store.subscribe(['lr'], (s) => training.setLr(s.lr));
 store.subscribe(['show'], () => layoutStages());
@@ -377,7 +394,7 @@ const tour = new Tour({
 // ---- the frame loop (frame.js composes each frame from the state) ----
 const solverLabel = (/** @type {string} */ id) => CATALOG.solvers.find((c) => c.id === id)?.label ?? id;
 const frameLoop = new FrameLoop({
-  store, cloud, fields, clock, chart, stages, session, ui, solverLabel, split: () => split, lesson: diffusion,
+  store, cloud, fields, clock, chart, stages, session, ui, solverLabel, split: () => split, lesson: lessons,
 });
 
 // ---- start ----
@@ -395,7 +412,7 @@ training.reset();
 frameLoop.start();
 if (!Tour.seen() && !start.fromLink) tour.open();
 installTestHook({
-  store, cloud, chart, session, training, tour, ui, diffusion, fields, exportedSamples,
+  store, cloud, chart, session, training, tour, ui, diffusion, straight, fields, exportedSamples,
   wasmMemory: () => wasm.memory.buffer.byteLength,
   urlCurrent: () => location.hash === currentHash(),
 });

@@ -72,6 +72,11 @@ export const F = {
   fokkerPlanck: `<msub><mo>∂</mo>${t}</msub>${p_t}${mo('=')}${mo('−')}${div}${paren(`${p_t}${mi('v')}`)}${mo('+')}${frac(`<msubsup>${mi('σ')}${t}<mn>2</mn></msubsup>`, '<mn>2</mn>')}<mi>Δ</mi>${p_t}`,
   langevin: `${mi('d')}${mi('X')}${mo('=')}${frac(`<msubsup>${mi('σ')}${t}<mn>2</mn></msubsup>`, '<mn>2</mn>')}<mo>∇</mo><mi>log</mi>${p_t}${paren(mi('X'))}${mi('d')}${mi('s')}${mo('+')}${sub(mi('σ'), t)}${mi('d')}${sub(mi('W'), mi('s'))}`,
   scoreTerm: `${frac(`<msubsup>${mi('σ')}${t}<mn>2</mn></msubsup>`, '<mn>2</mn>')}<mo>∇</mo><mi>log</mi>${p_t}${mo('=')}${frac(`<msup>${mi('σ')}<mn>2</mn></msup>`, '<mn>2</mn>')}${paren(`${alpha}${mover('z', '¯')}${mo('−')}${x}`)}`,
+  straightness: `${mi('S')}${mo('=')}${E(`${t}${mo(',')}${sub(x, '<mn>0</mn>')}`)}${norm(`${frac(`${mi('d')}${sub(x, t)}`, `${mi('d')}${t}`)}${mo('−')}${paren(`${sub(x, '<mn>1</mn>')}${mo('−')}${sub(x, '<mn>0</mn>')}`)}`)}`,
+  otCoupling: `${mi('π')}${mo('=')}<munder><mi>argmin</mi>${mi('π')}</munder>${sumOver('j')}${norm(`${sub(eps, mi('j'))}${mo('−')}${sub(z, `<mrow>${mi('π')}${paren(mi('j'))}</mrow>`)}`)}`,
+  pairPath: `${sub(x, t)}${mo('=')}${alpha}${sub(x, '<mn>1</mn>')}${mo('+')}${beta}${sub(x, '<mn>0</mn>')}`,
+  reflow: `${sub(x, '<mn>1</mn>')}${mo('=')}<msub><mtext>ODE</mtext>${mi('θ')}</msub>${paren(sub(x, '<mn>0</mn>'))}${mo(',')}<mspace width="0.5em"/>${sub(x, t)}${mo('=')}${alpha}${sub(x, '<mn>1</mn>')}${mo('+')}${beta}${sub(x, '<mn>0</mn>')}`,
+  eulerStep: `${sub(x, `<mrow>${mi('k')}${mo('+')}<mn>1</mn></mrow>`)}${mo('=')}${sub(x, mi('k'))}${mo('+')}${mi('h')}<msubsup>${mi('u')}${sub(t, mi('k'))}${mi('θ')}</msubsup>${paren(sub(x, mi('k')))}`,
   noiseToData: `${pInit}${mo('=')}${N}${paren(`<mn>0</mn>${mo(',')}${mi('I')}`)}<mspace width="1em"/>${mo('→')}<mspace width="1em"/>${pData}`,
 };
 

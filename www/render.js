@@ -22,6 +22,7 @@ export const COLORS = {
   exact: '#1971c2',
   cond: '#2f9e44',
   uniform: '#ae3ec9',
+  ot: '#0c8599',
   z: '#2f9e44',
   bg: '#fbfbfd',
 };

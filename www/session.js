@@ -11,10 +11,20 @@ import { Trajectory } from './particles.js';
 
 /**
  * @typedef {{ width: number, depth: number, timeFeatures: number, batch: number, lr: number,
- *   schedule: string, seed: number }} NetConfig
+ *   schedule: string, coupling: string, seed: number }} NetConfig
  */
 /** @typedef {{ particles: number, seed: number, solver: string, steps: number }} FlowSetup */
-/** @typedef {'learned' | 'exact' | 'uniform' | 'learned_sde' | 'exact_sde'} FlowKind */
+/**
+ * A flow: the learned, exact and uniform ODE flows, the SDE flows, the straight reference
+ * 'ot', and `frozen<id>`, the flow of a network a reflow froze.
+ * @typedef {'learned' | 'exact' | 'uniform' | 'learned_sde' | 'exact_sde' | 'ot' | `frozen${number}`} FlowKind
+ */
+/**
+ * A network a reflow froze (the straight-paths lesson compares it with the newer ones):
+ * its id (its place in the chain), what it was (base coupling and reflow round), its steps.
+ * @typedef {{ id: number, coupling: string, round: number, steps: number, config: NetConfig,
+ *   weights: Float32Array }} FrozenNet
+ */
 /**
  * The diffusion lesson's settings for the flow worker: SDE flows when `on`, Langevin at the
  * frozen time `langevin` (or null).
@@ -36,6 +46,12 @@ import { Trajectory } from './particles.js';
  *   onW2Sigma?: (m: { generation: number, steps: number, sigmas: number[], values: number[] }) => void,
  *   onLangevin?: (m: { t: number, step: number, data: Float32Array, ed: number, floor: number,
  *     moved: number, done?: boolean }) => void,
+ *   onStraight?: (m: { id: number | 'current' | 'ot', steps: number, s: number, crossings: number,
+ *     particles: number }) => void,
+ *   onNfe?: (m: { id: number | 'current', steps: number, values: number[], particles: number }) => void,
+ *   onCost?: (m: { batch: number, rates: Record<string, number> }) => void,
+ *   onReflow?: (m: { type: 'frozen' | 'reflow-progress' | 'reflow-failed', done?: number, total?: number,
+ *     message?: string }) => void,
  * }} SessionEvents
  */
 
@@ -109,8 +125,19 @@ export class Session {
     this.sdeSerial = 0;
     /** Whether the newest weights are those of a paused (or never started) trainer. */
     this.settled = true;
-    /** @type {Record<FlowKind, Trajectory | null>} */
-    this.traj = { learned: null, exact: null, uniform: null, learned_sde: null, exact_sde: null };
+    /** @typedef {Trajectory | null} Traj */
+    /** By FlowKind. @type {{ [kind: string]: Traj, learned: Traj, exact: Traj }} */
+    this.traj = { learned: null, exact: null, uniform: null, learned_sde: null, exact_sde: null, ot: null };
+    /** The straight-paths lesson: the current network's place in its reflow chain (its base
+     * coupling, how many reflow rounds made it), the networks reflows froze, and whether a
+     * reflow is computing its pairs. */
+    this.chain = { coupling: 'independent', round: 0 };
+    /** @type {FrozenNet[]} */
+    this.frozen = [];
+    this.reflowing = false;
+    this.straightOn = false;
+    /** How many particles the straight reference's flow stands for (it pairs at most 1,000). */
+    this.otOf = 0;
     /** The energy distance of the learned particles at t = 1 to the exact ones (the flow
      * worker measures it when both are complete), or null. */
     /** @type {number | null} */
@@ -139,6 +166,8 @@ export class Session {
       this.flow.post({ type: 'sde', ...this.last.sde, serial: this.sdeSerial });
       const w = this.last.weights;
       if (w) this.flow.post({ type: 'model', generation: this.generation, config: w.config, weights: w.weights.slice() });
+      this.flow.post({ type: 'straight', on: this.straightOn });
+      this.postFrozen();
       this.events.onRestart('flow', reason);
     });
     this.connect();
@@ -174,6 +203,7 @@ export class Session {
    */
   reset(config, points, running) {
     this.generation += 1;
+    this.dropChain(config.coupling);
     this.last.net = { config, points };
     this.last.weights = null;
     this.last.running = running;
@@ -183,6 +213,7 @@ export class Session {
   /** No network (the cloud is empty): the trainer is dropped and learned particles vanish. */
   clear() {
     this.generation += 1;
+    this.dropChain(this.chain.coupling);
     this.last.net = null;
     this.last.weights = null;
     this.last.running = false;
@@ -192,6 +223,41 @@ export class Session {
     this.flow.post({ type: 'generation', generation: this.generation });
     this.train.post({ type: 'clear', generation: this.generation });
   }
+  /**
+   * A new network starts a new chain: the frozen ones go.
+   * @param {string} coupling
+   */
+  dropChain(coupling) {
+    this.chain = { coupling, round: 0 };
+    this.reflowing = false;
+    if (this.frozen.length) { this.frozen = []; this.postFrozen(); }
+    for (const key of Object.keys(this.traj)) if (key.startsWith('frozen')) delete this.traj[key];
+  }
+  /** The frozen networks to the flow worker (copies of their weights). */
+  postFrozen() {
+    this.flow.post({
+      type: 'frozen', models: this.frozen.map((f) => ({ id: f.id, steps: f.steps, config: f.config, weights: f.weights.slice() })),
+    });
+  }
+  /**
+   * A reflow round (a new generation): the training worker computes pairs from the current
+   * network's ODE, freezes it, and trains a fresh one on the pairs.
+   * @param {number} seed of the reflow noise
+   */
+  reflow(seed) {
+    this.generation += 1;
+    this.reflowing = true;
+    this.flow.post({ type: 'generation', generation: this.generation });
+    this.train.post({ type: 'reflow', generation: this.generation, seed });
+  }
+  /** @param {boolean} on whether the straight-paths lesson is open (its flows and measures) */
+  setStraight(on) {
+    if (on === this.straightOn) return;
+    this.straightOn = on;
+    this.flow.post({ type: 'straight', on });
+  }
+  /** Asks the training worker to time a step with each coupling. */
+  measureCost() { this.train.post({ type: 'cost' }); }
   /** Starts training. */
   play() { this.last.running = true; this.train.post({ type: 'play' }); }
   /** Pauses training. */
@@ -220,6 +286,20 @@ export class Session {
         this.events.onWeights(m.config, m.weights);
         break;
       case 'diverged': this.last.running = false; this.events.onDiverged(m.steps); break;
+      case 'frozen':
+        this.reflowing = false;
+        this.frozen.push({
+          id: this.frozen.length, coupling: this.chain.coupling, round: this.chain.round, steps: m.steps,
+          config: m.config, weights: m.weights,
+        });
+        this.chain = { ...this.chain, round: this.chain.round + 1 };
+        this.traj.learned = null;
+        this.postFrozen();
+        this.events.onReflow?.(m);
+        break;
+      case 'reflow-progress': this.events.onReflow?.(m); break;
+      case 'reflow-failed': this.reflowing = false; this.events.onReflow?.(m); break;
+      case 'cost': this.events.onCost?.(m); break;
       case 'error':
         if (m.fatal) this.train.restart(m.message);
         else { this.last.running = false; this.events.onTrainError(m.message); }
@@ -245,7 +325,7 @@ export class Session {
     this.last.cloud = { points, schedule };
     // No cloud, nothing to flow to: drop the particles of the old one.
     if (points.length === 0) {
-      this.traj = { learned: null, exact: null, uniform: null, learned_sde: null, exact_sde: null };
+      this.traj = { learned: null, exact: null, uniform: null, learned_sde: null, exact_sde: null, ot: null };
     }
     this.sdeSerial += 1;
     this.fit = null;
@@ -282,8 +362,11 @@ export class Session {
     if (m.type === 'match') { this.events.onMatch?.(m); return; }
     if (m.type === 'w2sigma') { this.events.onW2Sigma?.(m); return; }
     if (m.type === 'langevin') { this.events.onLangevin?.(m); return; }
+    if (m.type === 'straight') { this.events.onStraight?.(m); return; }
+    if (m.type === 'nfe') { this.events.onNfe?.(m); return; }
     if (this.last.cloud?.points.length === 0) return; // frames of a cloud that is gone
     if (m.type === 'traj') this.traj[/** @type {FlowKind} */ (m.kind)] = new Trajectory(m.frames, m.n, m.steps);
+    if (m.type === 'traj' && m.kind === 'ot') this.otOf = m.of;
     else if (m.type === 'begin') this.traj[/** @type {FlowKind} */ (m.kind)] = Trajectory.streamed(m.first, m.n, m.steps);
     else if (m.type === 'frames') this.traj[/** @type {FlowKind} */ (m.kind)]?.append(m.start, m.data);
     else return;

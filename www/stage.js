@@ -125,7 +125,8 @@ export class Stage {
 
   /**
    * Draws a frame. s: { t, cloud (Float32Array), versions: {cloud, model}, settings,
-   * learned/exact Trajectory or null, showLearned, showExact, z: [x, y] | null,
+   * learned/exact Trajectory or null, more: [{ traj, color }] (further learned flows), showLearned,
+   * showExact, z: [x, y] | null,
    * alphaBeta: [alpha, beta], inspector: {x, y, weights, top} | null, heat: {what, lo, hi, map} | null }
    */
   draw(s) {
@@ -217,6 +218,9 @@ export class Stage {
     // they coincide (which is what success looks like).
     const layers = [];
     if (s.exact && s.showExact) layers.push([s.exact, s.exactColor ?? COLORS.exact, false]);
+    // Further learned flows (earlier networks of a lesson) in their own colours, under the
+    // current network's.
+    if (s.showLearned) for (const m of s.more ?? []) if (m.traj) layers.push([m.traj, m.color, true]);
     if (s.learned && s.showLearned) layers.push([s.learned, COLORS.learned, true]);
     for (const [traj, color, ring] of layers) {
       if (s.trails && s.t > 0) {

@@ -21,13 +21,13 @@ export const MAX_POINTS = 5000;
 /** @typedef {{ id: string, label: string }} Choice */
 /**
  * What the wasm core's `catalog()` reports: the names it knows and its training defaults.
- * @typedef {{ presets: Choice[], schedules: Choice[], solvers: Choice[],
+ * @typedef {{ presets: Choice[], schedules: Choice[], solvers: Choice[], couplings: Choice[],
  *   defaults: { width: number, depth: number, time_features: number, batch: number, lr: number } }} Catalog
  */
 
 /**
  * Builds the property table. Enum choices come from their one source each: presets,
- * schedules and solvers from the core's catalog, views and lessons from views.js; training
+ * schedules, solvers and couplings from the core's catalog, views and lessons from views.js; training
  * defaults from the core.
  * @param {Catalog} catalog
  * @param {{ views: string[], lessons: string[] }} lists
@@ -45,6 +45,7 @@ export function buildProps(catalog, { views, lessons }) {
     depth: { kind: 'int', def: d.depth, min: 1, max: 8 },
     schedule: { kind: 'enum', def: catalog.schedules[0].id, values: ids(catalog.schedules) },
     solver: { kind: 'enum', def: catalog.solvers[0].id, values: ids(catalog.solvers) },
+    coupling: { kind: 'enum', def: catalog.couplings[0].id, values: ids(catalog.couplings) },
     odeSteps: { kind: 'int', def: 50, min: 2, max: 400 },
     particles: { kind: 'int', def: 2000, min: 100, max: 5000 },
     show: { kind: 'enum', def: 'both', values: ['both', 'learned', 'exact', 'side'] },

@@ -10,11 +10,12 @@
  *   ui: { frames: number, lastFrame: { field: string, t: number, modelVersion: number, pending: number, ms: number } },
  *   urlCurrent: () => boolean, wasmMemory: () => number,
  *   diffusion: import('./lessons/diffusion.js').DiffusionLesson, fields: any,
+ *   straight: import('./lessons/straight.js').StraightLesson,
  *   exportedSamples: () => ({ x0: Float32Array, x1: Float32Array } | null) }} app
  */
 export function installTestHook(app) {
   const { store, cloud, chart, session, training, ui, urlCurrent, wasmMemory } = app;
-  const { diffusion, fields, exportedSamples } = app;
+  const { diffusion, straight, fields, exportedSamples } = app;
   /** @type {any} */ (window).fmp = {
     /** A copy of the store's state (settings, t, play, z, versions). */
     state: () => ({ ...store.state }),
@@ -70,6 +71,12 @@ export function installTestHook(app) {
      * values per sigma), the Langevin step and its first and last measured distances.
      */
     diffusion: () => diffusion.measures(),
+    /**
+     * The straight-paths lesson's measures: each network of the chain (id, name, colour,
+     * steps, S, crossings, NFE values), the straight reference's, the cost of a step with
+     * each coupling, the chain's round and whether a reflow is computing.
+     */
+    straight: () => JSON.parse(JSON.stringify(straight.measures())),
     /** The page's own u_theta (the newest weights) at interleaved points `xs` and time t. */
     learnedVelocity: (/** @type {number[]} */ xs, /** @type {number} */ t) =>
       Array.from(fields.velocity('learned', Float32Array.from(xs), t)),

@@ -6,7 +6,11 @@
 //
 // In:  {type:'port', port}                       the channel to the flow worker
 //      {type:'reset', config, points, generation, running}  new network on a cloud (config:
-//        width, depth, timeFeatures, batch, lr, schedule, seed)
+//        width, depth, timeFeatures, batch, lr, schedule, coupling, seed)
+//      {type:'reflow', generation, seed}  freezes the network (posted back as 'frozen') and
+//        trains a fresh one on pairs from its ODE (a reflow round), as the new generation;
+//        when it cannot (untrained, diverged), 'reflow-failed' and the old one continues as it
+//      {type:'cost'}  measures an S step's cost with each coupling on the current cloud
 //      {type:'clear', generation}                 no network (the cloud is empty)
 //      {type:'points', points}                    continue training on an edited cloud
 //      {type:'lr', lr} | {type:'play'} | {type:'pause'} | {type:'step', n} | {type:'ping'}
@@ -15,8 +19,10 @@
 // Out: {type:'ready'} | {type:'pong'} | {type:'progress', generation, steps, cfm, fm, cos, meanCfm, stepsPerSec}
 //      {type:'weights', generation, steps, config, weights(Float32Array, transferred), paused}
 //      {type:'diverged', generation, steps} | {type:'error', message, fatal}
+//      {type:'frozen', generation, steps, config, weights} (the network a reflow replaced)
+//      {type:'reflow-failed', generation, message} | {type:'cost', generation, batch, rates: {coupling: steps/s}}
 // Port out: {type:'model', generation, config, weights(Float32Array, transferred)}
-import init, { TrainerHandle } from './pkg/fmp.js';
+import init, { TrainerHandle, noise_points } from './pkg/fmp.js';
 
 const CHUNK_MS = 20;
 const SNAPSHOT_MS = 200;
@@ -38,6 +44,10 @@ let rate = { t0: 0, s0: 0, value: 0 };
 /** @type {MessagePort | null} */
 let flowPort = null;
 let trapNext = false;
+/** The cloud the network trains on (for the cost measurement). */
+let points = new Float32Array(0);
+/** How long each coupling's steps are timed by 'cost' (ms). */
+const COST_MS = 120;
 // The share of the time this worker computes (the page lowers it when its frames are slow).
 let duty = 1; // for the end-to-end test of a trap inside the training loop
 
@@ -120,7 +130,86 @@ function fail(err) {
   postMessage({ type: 'error', message: String(err?.message ?? err), fatal });
 }
 
-const start = () => { if (trainer && !running) { running = true; loop().catch(fail); } };
+/** Reflow noise points carried to their partners per slice (the worker answers between). */
+const REFLOW_SLICE = 128;
+let reflowing = false;
+/** Whether training resumes after the reflow (play and pause meanwhile set it). */
+let resumeAfterReflow = false;
+
+/**
+ * A reflow round: pairs (x0, x1 = ODE_theta(x0)) from the current network, computed a slice
+ * at a time (progress posted), then the network is frozen (posted to the page) and a fresh
+ * one trains on the pairs as generation m.generation. When the core refuses (untrained,
+ * diverged), the current network carries on, as that generation.
+ * @param {{ generation: number, seed: number }} m
+ */
+async function reflow(m) {
+  if (!trainer || reflowing) throw new Error('no network to reflow');
+  reflowing = true;
+  resumeAfterReflow = running;
+  running = false;
+  const source = trainer;
+  try {
+    const total = TrainerHandle.reflow_pairs();
+    const x0 = noise_points(total, m.seed);
+    const x1 = new Float32Array(x0.length);
+    for (let i = 0; i < total; i += REFLOW_SLICE) {
+      const end = Math.min(total, i + REFLOW_SLICE);
+      x1.set(source.reflow_partners(x0.subarray(2 * i, 2 * end)), 2 * i);
+      postMessage({ type: 'reflow-progress', generation: m.generation, done: end, total });
+      await yieldNow();
+      if (trainer !== source) return; // a reset or a clear came meanwhile
+    }
+    const next = source.fresh_on_pairs(x0, x1);
+    const weights = source.weights();
+    postMessage({ type: 'frozen', generation: m.generation, steps: source.steps_done(), config, weights }, [weights.buffer]);
+    source.free();
+    trainer = next;
+    generation = m.generation;
+    rate.value = 0;
+    snapshot();
+    postMessage({ type: 'progress', generation, steps: 0, cfm: NaN, fm: NaN, cos: NaN, meanCfm: NaN, stepsPerSec: 0 });
+  } catch (err) {
+    if (trainer !== source) return;
+    generation = m.generation;
+    postMessage({ type: 'reflow-failed', generation, message: String(/** @type {any} */ (err)?.message ?? err) });
+    snapshot();
+  } finally {
+    reflowing = false;
+  }
+  if (resumeAfterReflow) start();
+}
+
+/**
+ * Steps per second of a fresh network of the current configuration on the current cloud,
+ * with each coupling, each timed for COST_MS after two warm-up steps (the trainer's own
+ * network is not touched).
+ * @returns {Record<string, number>}
+ */
+function measureCost() {
+  /** @type {Record<string, number>} */
+  const rates = {};
+  for (const coupling of ['independent', 'ot']) {
+    const h = new TrainerHandle(points, config.width, config.depth, config.timeFeatures, config.batch, config.lr,
+      config.schedule, coupling, config.seed);
+    try {
+      h.train(2, false);
+      let n = 0;
+      let k = 1;
+      const t0 = performance.now();
+      while (performance.now() - t0 < COST_MS) { h.train(k, false); n += k; k = Math.min(64, 2 * k); }
+      rates[coupling] = (n * 1000) / (performance.now() - t0);
+    } finally {
+      h.free();
+    }
+  }
+  return rates;
+}
+
+const start = () => {
+  if (reflowing) { resumeAfterReflow = true; return; }
+  if (trainer && !running) { running = true; loop().catch(fail); }
+};
 
 const ready = init();
 onmessage = async (ev) => {
@@ -133,12 +222,14 @@ onmessage = async (ev) => {
         break;
       case 'reset': {
         running = false;
+        reflowing = false; // a reflow in progress notices its network is gone and stops
         trainer?.free();
         trainer = null;
         config = m.config;
         generation = m.generation;
+        points = m.points;
         trainer = new TrainerHandle(m.points, config.width, config.depth, config.timeFeatures,
-          config.batch, config.lr, config.schedule, config.seed);
+          config.batch, config.lr, config.schedule, config.coupling, config.seed);
         rate.value = 0;
         snapshot();
         postMessage({ type: 'progress', generation, steps: 0, cfm: NaN, fm: NaN, cos: NaN, meanCfm: NaN, stepsPerSec: 0 });
@@ -147,12 +238,20 @@ onmessage = async (ev) => {
       }
       case 'clear':
         running = false;
+        reflowing = false;
         generation = m.generation;
         trainer?.free();
         trainer = null;
         break;
       case 'points':
+        points = m.points;
         if (trainer) trainer.set_points(m.points);
+        break;
+      case 'reflow':
+        await reflow(m);
+        break;
+      case 'cost':
+        if (trainer && config && points.length) postMessage({ type: 'cost', generation, batch: config.batch, rates: measureCost() });
         break;
       case 'lr':
         config = { ...config, lr: m.lr };
@@ -166,9 +265,10 @@ onmessage = async (ev) => {
         break;
       case 'pause':
         running = false;
+        resumeAfterReflow = false;
         break;
       case 'step':
-        if (trainer && !running) { if (runSteps(m.n ?? 1, true)) snapshot(); }
+        if (trainer && !running && !reflowing) { if (runSteps(m.n ?? 1, true)) snapshot(); }
         break;
       case 'ping':
         postMessage({ type: 'pong' });

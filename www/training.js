@@ -29,6 +29,7 @@ export class Training {
   /** A fresh network on the current cloud (keeps running if it was). */
   reset() {
     this.chart.reset();
+    this.chart.setPairing(this.config().coupling === 'ot' ? 'ot' : 'independent');
     this.diverged = false;
     $('steps').textContent = '0';
     if (this.cloud.count === 0) {
@@ -64,6 +65,11 @@ export class Training {
       showMessage('The cloud is empty: draw some points (or load a preset) to train.', 'info', 'empty');
     } else if (!this.started) {
       this.reset();
+    } else if (this.session.chain.round > 0 || this.session.reflowing) {
+      // A reflow network learned pairs of the old drawing's network, not the drawing: the
+      // chain starts again from a fresh network on the new drawing.
+      this.reset();
+      showMessage('The drawing changed: the reflow networks learned pairs of the old drawing, so the chain starts again with a fresh network on this one.', 'info');
     } else {
       this.session.setPoints(this.points());
     }

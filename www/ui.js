@@ -138,4 +138,17 @@ export function setLegend(items) {
   }));
 }
 
+/**
+ * Sizes a chart's canvas to its box (device pixels, at most 2 per CSS pixel); false when it
+ * is not laid out (a hidden card), so nothing is drawn then.
+ * @param {HTMLCanvasElement} c
+ */
+export function fitChart(c) {
+  const dpr = Math.min(2, window.devicePixelRatio || 1);
+  const w = Math.round(c.clientWidth * dpr), h = Math.round(c.clientHeight * dpr);
+  if (w < 10 || h < 10) return false;
+  if (c.width !== w || c.height !== h) { c.width = w; c.height = h; }
+  return true;
+}
+
 export { COLORS };

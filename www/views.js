@@ -15,6 +15,7 @@ import { F, inline } from './math.js';
 export const LESSONS = [
   { id: 'fm', label: 'Flow matching' },
   { id: 'diffusion', label: 'Diffusion (SDE)' },
+  { id: 'straight', label: 'Straight paths' },
 ];
 
 const f = Object.fromEntries(Object.entries(F).map(([k, v]) => [k, inline(v)]));
@@ -27,15 +28,16 @@ const f = Object.fromEntries(Object.entries(F).map(([k, v]) => [k, inline(v)]));
  * - extraFlow: a further particle flow the flow worker computes while the view is shown,
  *   drawn instead of the exact particles with `exactLabel` and colour key `exactColor`, and
  *   titled `sideLabel` on the second stage of the side-by-side layout.
- * - caption(t, extra, c): the HTML caption under the stage; `c` holds the settings `s` and
- *   `beta` (beta_t at the time shown), for captions worded from them.
- * @typedef {{ s: Record<string, any>, beta: number }} CaptionContext
+ * - caption(t, extra, c): the HTML caption under the stage; `c` holds the settings `s`,
+ *   `beta` (beta_t at the time shown) and the lesson's measured `facts` (sentences keyed by
+ *   view), for captions worded from them.
+ * @typedef {{ s: Record<string, any>, beta: number, facts: Record<string, string> }} CaptionContext
  * @typedef {{ id: string, label: string, lesson: string,
  *   needs: { model?: boolean, z?: boolean },
  *   arrows: 'learned' | 'marginal' | 'conditional' | 'error' | 'score' | 'score_learned' | 'denoiser'
  *     | 'sde_drift' | null,
  *   heat: string | null,
- *   extraFlow?: 'uniform', exactColor?: 'uniform', exactLabel?: string, sideLabel?: string,
+ *   extraFlow?: 'uniform' | 'ot', exactColor?: 'uniform' | 'ot', exactLabel?: string, sideLabel?: string,
  *   caption: (t: string, extra: string, c: CaptionContext) => string }} View
  */
 
@@ -103,6 +105,19 @@ export const VIEWS = [
   {
     id: 'fokker_planck', label: 'Fokker–Planck residual', lesson: 'diffusion', needs: {}, arrows: null, heat: 'fokker_planck',
     caption: (t, extra, { s, beta }) => `${sdeLine(s, beta)} Shading: the residual of the Fokker–Planck equation ${f.fokkerPlanck} for the exact p<sub>t</sub> and the drift v ${t}, in log form. ${s.sigma === 0 ? 'With σ = 0 it is the continuity equation: zero.' : s.scoreFix ? 'With the score correction the noise terms cancel: zero up to rounding, so the SDE keeps p<sub>t</sub>.' : 'Without the score correction it is −(σ<sub>t</sub><sup>2</sup>/2) Δp<sub>t</sub>/p<sub>t</sub>: the noise spreads mass that no drift takes back.'} ${extra}`,
+  },
+  {
+    id: 'paths', label: 'paths of each network', lesson: 'straight', needs: {}, arrows: null, heat: null,
+    caption: (t, extra, { facts }) => `Particles ${t}, from the same noise, along the ODE of each network (rings: the current one orange, earlier ones in their own colours) and of the exact field (blue squares); trails show their paths. ${facts.paths ?? ''} ${extra}`,
+  },
+  {
+    id: 'ot', label: 'straight reference: OT pairs', lesson: 'straight', needs: {}, arrows: null, heat: null,
+    extraFlow: 'ot', exactColor: 'ot', exactLabel: 'OT pairs', sideLabel: 'Straight reference: OT pairs',
+    caption: (t, extra, { facts }) => `The straight reference ${t}: each particle's noise x<sub>0</sub> is paired with a drawn point x<sub>1</sub> by the exact assignment (least total squared distance) and moves along ${f.pairPath}. ${facts.ot ?? ''} ${extra}`,
+  },
+  {
+    id: 'straight_field', label: 'field of the current network', lesson: 'straight', needs: { model: true }, arrows: 'learned', heat: null,
+    caption: (t, extra, { facts }) => `The current network's field ${f.learned} ${t}. Along straight paths a particle's velocity does not change: the arrows it meets keep one direction. ${facts.paths ?? ''} ${extra}`,
   },
 ];
 

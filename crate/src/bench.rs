@@ -14,7 +14,7 @@ use crate::data::{sample_preset, Preset};
 use crate::marginal::EmpiricalMarginal;
 use crate::mlp::MlpConfig;
 use crate::path::Schedule;
-use crate::trainer::{TrainConfig, Trainer};
+use crate::trainer::{Coupling, TrainConfig, Trainer};
 use crate::{rng, Point};
 
 /// Number of data points of the canonical benchmark.
@@ -22,9 +22,10 @@ const BENCH_POINTS: usize = 2048;
 /// Warm-up steps before timing.
 const WARMUP_STEPS: usize = 200;
 
-/// The canonical training configurations, `("S", ..)` and `("L", ..)`.
-fn canonical_configs() -> [(&'static str, TrainConfig); 2] {
-    let config = |width, batch| TrainConfig {
+/// The canonical training configurations, `("S", ..)` and `("L", ..)`, and S with the
+/// minibatch OT coupling, `("S-OT", ..)` (its cost against S is the straight-paths lesson's).
+fn canonical_configs() -> [(&'static str, TrainConfig); 3] {
+    let config = |width, batch, coupling| TrainConfig {
         mlp: MlpConfig {
             width,
             depth: 3,
@@ -37,9 +38,13 @@ fn canonical_configs() -> [(&'static str, TrainConfig); 2] {
         // The canonical task: constant Adam lr, no weight averaging.
         lr_decay: false,
         average: false,
-        coupling: crate::trainer::Coupling::Independent,
+        coupling,
     };
-    [("S", config(64, 256)), ("L", config(256, 1024))]
+    [
+        ("S", config(64, 256, Coupling::Independent)),
+        ("L", config(256, 1024, Coupling::Independent)),
+        ("S-OT", config(64, 256, Coupling::Ot)),
+    ]
 }
 
 /// Result of a throughput measurement.

@@ -6,7 +6,7 @@ use crate::data::Preset;
 use crate::json;
 use crate::ode::Solver;
 use crate::path::Schedule;
-use crate::trainer::TrainConfig;
+use crate::trainer::{Coupling, TrainConfig};
 
 /// The catalog:
 /// `{"presets":[{"id":..,"label":..},..],"schedules":[..],"solvers":[..],`
@@ -27,11 +27,12 @@ pub fn catalog_json() -> String {
     }
     let c = TrainConfig::default();
     format!(
-        "{{\"presets\":{},\"schedules\":{},\"solvers\":{},\
+        "{{\"presets\":{},\"schedules\":{},\"solvers\":{},\"couplings\":{},\
 \"defaults\":{{\"width\":{},\"depth\":{},\"time_features\":{},\"batch\":{},\"lr\":{}}}}}",
         list(Preset::ALL.iter().map(|p| (p.name(), p.label()))),
         list(Schedule::ALL.iter().map(|s| (s.name(), s.label()))),
         list(Solver::ALL.iter().map(|s| (s.name(), s.label()))),
+        list(Coupling::ALL.iter().map(|k| (k.name(), k.label()))),
         c.mlp.width,
         c.mlp.depth,
         c.mlp.time_features,
@@ -72,6 +73,11 @@ mod tests {
         for (id, s) in solvers.iter().zip(Solver::ALL) {
             assert_eq!(Solver::parse(id), Some(s), "{id}");
         }
+        let couplings = ids(&json, "couplings");
+        assert_eq!(couplings.len(), Coupling::ALL.len());
+        for (id, k) in couplings.iter().zip(Coupling::ALL) {
+            assert_eq!(Coupling::parse(id), Some(k), "{id}");
+        }
     }
 
     #[test]
@@ -87,6 +93,7 @@ mod tests {
                 r#"{"id":"sqrt","label":"square-root"}],"#,
                 r#""solvers":[{"id":"euler","label":"Euler"},{"id":"midpoint","label":"midpoint"},"#,
                 r#"{"id":"rk4","label":"RK4"},{"id":"exact-step","label":"closed-form step"}],"#,
+                r#""couplings":[{"id":"independent","label":"independent"},{"id":"ot","label":"minibatch OT"}],"#,
                 r#""defaults":{"width":64,"depth":3,"time_features":2,"batch":512,"lr":0.01}}"#
             )
         );

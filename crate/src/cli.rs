@@ -76,6 +76,7 @@ use crate::ode::{self, Integrator, Solver};
 use crate::path::{GaussianPath, Schedule};
 use crate::rng;
 use crate::sde::{self, Diffusion};
+use crate::straight;
 use crate::trainer::{Coupling, TrainConfig, Trainer};
 use crate::Point;
 
@@ -181,17 +182,8 @@ const REFLOW: IntLimit = IntLimit {
     max: 5,
 };
 
-/// Pairs a reflow round draws from the network's ODE.
-const REFLOW_PAIRS: usize = 2048;
-
 /// Particles of the straightness, crossing and few-step figures of `train`.
 const STRAIGHT_PARTICLES: usize = 1000;
-
-/// Paths among which `train` counts crossing pairs (`metrics::crossings`).
-const CROSSING_PATHS: usize = 100;
-
-/// Euler step counts of `train`'s `w2_at_steps`.
-const NFE: [usize; 7] = [1, 2, 4, 8, 16, 32, 64];
 
 fn solver_names() -> Vec<&'static str> {
     Solver::ALL.iter().map(|s| s.name()).collect()
@@ -1098,25 +1090,17 @@ fn train(a: &TrainArgs) -> Result<String, Failure> {
     // fresh network trained on their straight paths, `a.reflow` times. The losses above are
     // of the first network.
     for round in 1..=a.reflow {
-        let x0: Vec<Point> = (0..REFLOW_PAIRS)
+        let x0: Vec<Point> = (0..straight::REFLOW_PAIRS)
             .map(|_| rng::normal_pair(&mut sample_rng))
             .collect();
-        let mut x1 = x0.clone();
-        let mut field = MlpField::with_path(trainer.model(), GaussianPath::new(config.schedule));
-        Integrator::new().integrate_on(
-            &mut field,
-            Solver::Rk4,
-            &mut x1,
-            &ode::time_grid(config.schedule, 100),
-        );
-        if x1.iter().flatten().any(|v| !v.is_finite()) {
+        let Some(x1) = straight::reflow_partners(trainer.model(), config.schedule, &x0) else {
             return Err(Failure {
                 code: EXIT_DIVERGED,
                 message: format!(
                     "reflow {round}: the network sends its samples to infinity; lower --lr"
                 ),
             });
-        }
+        };
         let pairs_config = TrainConfig {
             coupling: Coupling::Independent,
             ..config
@@ -1241,23 +1225,14 @@ fn straight_figures(
         frames.push(xs.clone());
     }
     let s = metrics::straightness(&frames, &times);
-    let crossings = metrics::crossings(&frames, CROSSING_PATHS);
-    let mut w2s = Vec::new();
-    for n in NFE {
-        let mut xs = noise.clone();
-        integrator.integrate_on(
-            &mut field,
-            Solver::Euler,
-            &mut xs,
-            &ode::time_grid(schedule, n),
-        );
-        let w2 = if xs.iter().flatten().all(|v| v.is_finite()) {
-            metrics::w2_capped(&xs, reference).map_err(|e| format!("w2: {e}"))?
-        } else {
-            f64::NAN
-        };
-        w2s.push(format!("\"{n}\":{}", json_num(w2)));
-    }
+    let crossings = straight::crossings_thinned(&frames);
+    let w2s: Vec<String> = straight::NFE
+        .iter()
+        .map(|&n| {
+            let w2 = straight::w2_after_euler(model, schedule, &noise, n, reference);
+            format!("\"{n}\":{}", json_num(w2))
+        })
+        .collect();
     Ok(format!(
         "\"straightness\":{},\"crossings\":{crossings},\"w2_at_steps\":{{{}}}",
         json_num(s),

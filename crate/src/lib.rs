@@ -81,6 +81,7 @@ pub mod ode;
 pub mod path;
 pub mod rng;
 pub mod sde;
+pub mod straight;
 pub mod trainer;
 
 #[cfg(target_arch = "wasm32")]

@@ -242,19 +242,81 @@ pub fn w2_sigma_chart(
         .draw()
         .map_err(err)?;
     for (j, color) in SIGMA_COLORS.iter().enumerate().take(k) {
-        let points: Vec<(f32, f32)> = (0..n)
-            .map(|i| (steps[i], w2[i * k + j]))
-            .filter(|(_, v)| v.is_finite())
-            .collect();
-        chart
-            .draw_series(LineSeries::new(
-                points.iter().copied(),
-                color.stroke_width(2),
-            ))
-            .map_err(err)?;
-        chart
-            .draw_series(points.iter().map(|p| Circle::new(*p, 3, color.filled())))
-            .map_err(err)?;
+        let points = (0..n).map(|i| (steps[i], w2[i * k + j]));
+        line_with_dots(&mut chart, points, *color)?;
+    }
+    root.present().map_err(err)
+}
+
+/// A line through the finite points of `points`, with a dot on each, in `color`.
+fn line_with_dots<'a, DB: DrawingBackend + 'a>(
+    chart: &mut ChartContext<
+        'a,
+        DB,
+        Cartesian2d<plotters::coord::types::RangedCoordf32, plotters::coord::types::RangedCoordf32>,
+    >,
+    points: impl Iterator<Item = (f32, f32)>,
+    color: RGBColor,
+) -> Result<(), String> {
+    let points: Vec<(f32, f32)> = points.filter(|(_, v)| v.is_finite()).collect();
+    chart
+        .draw_series(LineSeries::new(
+            points.iter().copied(),
+            color.stroke_width(2),
+        ))
+        .map_err(err)?;
+    chart
+        .draw_series(points.iter().map(|p| Circle::new(*p, 3, color.filled())))
+        .map_err(err)?;
+    Ok(())
+}
+
+/// The NFE chart: sample quality (`w2`, W2 to the drawing) against the number of Euler steps
+/// `steps` (a log2 axis), one line per model (`w2`: `steps.len()` values per model, model after
+/// model; NaN values are left out) in the colour `rgb[3 j..3 j + 3]` of model `j` (grey when
+/// missing).
+pub fn nfe_chart(
+    canvas: HtmlCanvasElement,
+    steps: &[f32],
+    w2: &[f32],
+    rgb: &[u8],
+) -> Result<(), String> {
+    let backend = CanvasBackend::with_canvas_object(canvas).ok_or_else(|| err("no 2d context"))?;
+    let root = backend.into_drawing_area();
+    root.fill(&WHITE).map_err(err)?;
+    let k = steps.len().max(1);
+    let models = w2.len() / k;
+    let hi = w2
+        .iter()
+        .filter(|v| v.is_finite())
+        .fold(0.0f32, |a, b| a.max(*b));
+    let hi = if hi > 0.0 { hi * 1.1 } else { 1.0 };
+    let x_hi = steps.iter().fold(1.0f32, |a, b| a.max(b.log2()));
+    let mut chart = ChartBuilder::on(&root)
+        .margin(8)
+        .x_label_area_size(30)
+        .y_label_area_size(44)
+        .build_cartesian_2d(-0.2f32..x_hi + 0.2, 0f32..hi)
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .x_labels(steps.len().max(2))
+        .y_labels(5)
+        .x_desc("Euler steps (NFE)")
+        .y_desc("W2 to the drawing")
+        .axis_desc_style(("sans-serif", 12))
+        .light_line_style(RGBColor(236, 236, 236))
+        .label_style(("sans-serif", 11))
+        .x_label_formatter(&|v| format!("{}", v.exp2().round()))
+        .draw()
+        .map_err(err)?;
+    for j in 0..models {
+        let color = match rgb.get(3 * j..3 * j + 3) {
+            Some(c) => RGBColor(c[0], c[1], c[2]),
+            None => RGBColor(120, 120, 120),
+        };
+        let points = (0..steps.len()).map(|i| (steps[i].log2(), w2[j * k + i]));
+        line_with_dots(&mut chart, points, color)?;
     }
     root.present().map_err(err)
 }

@@ -113,7 +113,7 @@ pub enum Coupling {
 
 /// The largest block of a batch that [`Coupling::Ot`] assigns exactly (larger batches are
 /// assigned block by block: the exact assignment costs up to the cube of its size).
-pub const OT_BLOCK: usize = 64;
+pub const OT_BLOCK: usize = 32;
 
 impl Coupling {
     /// Both couplings, in UI order.
@@ -124,6 +124,14 @@ impl Coupling {
         match self {
             Coupling::Independent => "independent",
             Coupling::Ot => "ot",
+        }
+    }
+
+    /// The page's label: `"independent"` or `"minibatch OT"`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Coupling::Independent => "independent",
+            Coupling::Ot => "minibatch OT",
         }
     }
 
@@ -251,6 +259,16 @@ impl Trainer {
         } else {
             &self.trained
         }
+    }
+
+    /// The configuration this run was made with (the learning rate as last set).
+    pub fn config(&self) -> TrainConfig {
+        self.config
+    }
+
+    /// Whether this run trains on fixed pairs ([`Trainer::with_pairs`]) rather than the cloud.
+    pub fn on_pairs(&self) -> bool {
+        self.pairs.is_some()
     }
 
     /// Steps done so far.

@@ -14,7 +14,8 @@ use crate::mlp::{ForwardCache, Mlp, MlpConfig, MlpField};
 use crate::ode::{self, ConditionalField, Integrator, MarginalField, Solver, VectorField};
 use crate::path::{GaussianPath, Schedule};
 use crate::sde::{self, Diffusion, SdeDrift};
-use crate::trainer::{TrainConfig, Trainer};
+use crate::straight;
+use crate::trainer::{Coupling, TrainConfig, Trainer};
 use crate::{rng, Point};
 use wasm_bindgen::prelude::*;
 
@@ -248,6 +249,60 @@ pub fn draw_w2_sigma_chart(
     crate::plot::w2_sigma_chart(canvas, steps, w2, sigmas).map_err(|e| JsError::new(&e))
 }
 
+/// The NFE chart of the straight-paths lesson: W2 to the drawing after each of `steps` Euler
+/// steps, one line per model (`w2`: `steps.len()` values per model, model after model; `rgb`:
+/// three bytes of colour per model).
+#[wasm_bindgen]
+pub fn draw_nfe_chart(
+    canvas: web_sys::HtmlCanvasElement,
+    steps: &[f32],
+    w2: &[f32],
+    rgb: &[u8],
+) -> Result<(), JsError> {
+    crate::plot::nfe_chart(canvas, steps, w2, rgb).map_err(|e| JsError::new(&e))
+}
+
+/// The largest block of a batch the OT coupling assigns exactly (`trainer::OT_BLOCK`).
+#[wasm_bindgen]
+pub fn ot_block() -> usize {
+    crate::trainer::OT_BLOCK
+}
+
+/// The Euler step counts of the NFE chart (`straight::NFE`).
+#[wasm_bindgen]
+pub fn nfe_steps() -> Vec<u32> {
+    straight::NFE.iter().map(|&n| n as u32).collect()
+}
+
+/// Straightness (`metrics::straightness`) of `n` trajectories stored as frames (`frames`:
+/// `times.len()` frames of `n` interleaved points, frame after frame, as the flow worker
+/// keeps them).
+#[wasm_bindgen]
+pub fn straightness_of(frames: &[f32], n: usize, times: &[f64]) -> Result<f64, JsError> {
+    Ok(crate::metrics::straightness(
+        &frames_of(frames, n, times.len())?,
+        times,
+    ))
+}
+
+/// Crossing pairs among the first 100 of `n` trajectories stored as `k` frames
+/// (`straight::crossings_thinned`).
+#[wasm_bindgen]
+pub fn crossings_of(frames: &[f32], n: usize, k: usize) -> Result<u32, JsError> {
+    Ok(straight::crossings_thinned(&frames_of(frames, n, k)?) as u32)
+}
+
+/// `k` frames of `n` points each out of a flat buffer (which must hold exactly that).
+fn frames_of(flat: &[f32], n: usize, k: usize) -> Result<Vec<Vec<Point>>, JsError> {
+    if n == 0 || flat.len() != 2 * n * k {
+        return Err(JsError::new(&format!(
+            "frames: {} numbers for {k} frames of {n} points",
+            flat.len()
+        )));
+    }
+    flat.chunks(2 * n).map(points_of).collect()
+}
+
 /// The Langevin density check: a histogram of `xs` on `[lo, hi]` in `curve.len()` bins against
 /// the exact density `curve` at the bin centres.
 #[wasm_bindgen]
@@ -401,8 +456,11 @@ impl TrainerHandle {
         batch: usize,
         lr: f32,
         schedule: &str,
+        coupling: &str,
         seed: u32,
     ) -> Result<TrainerHandle, JsError> {
+        let coupling = Coupling::parse(coupling)
+            .ok_or_else(|| JsError::new(&format!("unknown coupling {coupling:?}")))?;
         let data = points_of(points)?;
         if data.is_empty() {
             return Err(JsError::new("the cloud is empty: draw some points first"));
@@ -426,6 +484,7 @@ impl TrainerHandle {
             batch,
             schedule: schedule_of(schedule)?,
             seed: u64::from(seed),
+            coupling,
             ..TrainConfig::default()
         };
         config.adam.lr = lr;
@@ -434,10 +493,68 @@ impl TrainerHandle {
         })
     }
 
+    /// Reflow (Liu et al. 2023), first part: the partners `x1 = ODE_theta(x0)` of noise points
+    /// `x0` (interleaved) under this network's accurate ODE solve (`straight::reflow_partners`;
+    /// the page calls it on a few hundred points at a time, so its worker stays responsive).
+    /// Errors when this network has not trained or sends a sample to infinity (diverged).
+    pub fn reflow_partners(&self, x0: &[f32]) -> Result<Vec<f32>, JsError> {
+        if self.trainer.steps_done() == 0 {
+            return Err(JsError::new(
+                "the network has not trained yet: train it first, then reflow",
+            ));
+        }
+        let x1 = straight::reflow_partners(
+            self.trainer.model(),
+            self.trainer.config().schedule,
+            &points_of(x0)?,
+        )
+        .ok_or_else(|| {
+            JsError::new(
+                "the network sends its samples to infinity (it diverged): lower the learning rate and retrain before a reflow",
+            )
+        })?;
+        Ok(interleave(&x1))
+    }
+
+    /// Reflow, second part: a fresh network and optimiser of this trainer's configuration,
+    /// trained on the straight paths between the pairs `(x0_i, x1_i)` (interleaved, as many
+    /// of each; `Trainer::with_pairs`). The pairs are the coupling now: no re-pairing within
+    /// batches.
+    pub fn fresh_on_pairs(&self, x0: &[f32], x1: &[f32]) -> Result<TrainerHandle, JsError> {
+        let (x0, x1) = (points_of(x0)?, points_of(x1)?);
+        if x0.is_empty() || x0.len() != x1.len() {
+            return Err(JsError::new(&format!(
+                "reflow pairs: {} noise points and {} partners",
+                x0.len(),
+                x1.len()
+            )));
+        }
+        let config = TrainConfig {
+            coupling: Coupling::Independent,
+            ..self.trainer.config()
+        };
+        Ok(TrainerHandle {
+            trainer: Trainer::with_pairs(config, x0, x1),
+        })
+    }
+
+    /// The pairs a reflow round draws (`straight::REFLOW_PAIRS`).
+    pub fn reflow_pairs() -> usize {
+        straight::REFLOW_PAIRS
+    }
+
+    /// Whether this trainer learns from reflow pairs (not from the cloud).
+    pub fn on_pairs(&self) -> bool {
+        self.trainer.on_pairs()
+    }
+
     /// Runs `steps` CFM steps; with `report`, the last one also measures the exact FM loss
     /// and the gradient cosine on its batch (costly: batch x data points). Returns
     /// `[steps_done, cfm_loss, fm_loss, grad_cosine, mean_cfm_loss]`: the mean is over all
-    /// `steps`, the others are of the last step's batch (NaN without `report`).
+    /// `steps`, the others are of the last step's batch (NaN without `report`). The FM loss
+    /// and the cosine are NaN too when the run is not on independent pairs (the OT coupling,
+    /// reflow pairs): its target is then the marginal field of that coupling, which has no
+    /// closed form, not the drawing's exact field.
     pub fn train(&mut self, steps: u32, report: bool) -> Vec<f64> {
         let steps = steps.max(1);
         let plain = if report { steps - 1 } else { steps };
@@ -445,7 +562,13 @@ impl TrainerHandle {
         for _ in 0..plain {
             sum += self.trainer.step();
         }
-        let (cfm, fm, cos) = if report {
+        let independent =
+            self.trainer.config().coupling == Coupling::Independent && !self.trainer.on_pairs();
+        let (cfm, fm, cos) = if report && !independent {
+            let cfm = self.trainer.step();
+            sum += cfm;
+            (cfm, f64::NAN, f64::NAN)
+        } else if report {
             let r = self.trainer.step_reporting();
             sum += r.cfm_loss;
             (r.cfm_loss, r.fm_loss, r.grad_cosine)
@@ -678,6 +801,47 @@ impl Fields {
     /// Whether a network has been set.
     pub fn has_model(&self) -> bool {
         self.mlp.is_some()
+    }
+
+    /// The network's few-step quality: the W2 to `reference` (interleaved) of the samples
+    /// that `steps` Euler steps carry `noise` (interleaved) to, on the current schedule's grid
+    /// (`straight::w2_after_euler`; NaN for a sample that is not finite). Errors without a
+    /// network.
+    pub fn w2_after_euler(
+        &self,
+        noise: &[f32],
+        steps: usize,
+        reference: &[f32],
+    ) -> Result<f64, JsError> {
+        let mlp = self
+            .mlp
+            .as_ref()
+            .ok_or_else(|| JsError::new("no network yet"))?;
+        Ok(straight::w2_after_euler(
+            mlp,
+            self.marginal.path().schedule,
+            &points_of(noise)?,
+            steps.max(1),
+            &nonempty_points_of(reference, "w2_after_euler: reference")?,
+        ))
+    }
+
+    /// The straight reference: each of the `noise` points (interleaved) paired with its
+    /// partner in the cloud under the optimal coupling (`straight::ot_partners`), moved along
+    /// the conditional path `alpha_t x1 + beta_t x0` of the pair; all `steps + 1` frames on
+    /// [`Fields::flow_times`], frame after frame. Errors on an empty cloud.
+    pub fn ot_flow(&self, noise: &[f32], steps: usize) -> Result<Vec<f32>, JsError> {
+        if self.marginal.points().is_empty() {
+            return Err(JsError::new("the cloud is empty"));
+        }
+        let x0 = points_of(noise)?;
+        let x1 = straight::ot_partners(&x0, self.marginal.points());
+        let schedule = self.marginal.path().schedule;
+        let times = ode::time_grid(schedule, steps.max(1));
+        Ok(straight::pair_paths(schedule, &x0, &x1, &times)
+            .iter()
+            .flat_map(|f| interleave(f))
+            .collect())
     }
 
     /// Loads interleaved query points into the scratch buffer.

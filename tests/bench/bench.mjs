@@ -1,5 +1,5 @@
 // In-browser benchmarks, run by `cargo xtask bench` against the served release build:
-// 1. training steps/s (canonical S and L) and exact-marginal evaluations/s in a Web Worker,
+// 1. training steps/s (canonical S and L, and S with the OT coupling) and exact-marginal evaluations/s in a Web Worker,
 //    on a bare page (www/bench.html: no app, no animation) and, for comparison, inside the
 //    running app page;
 // 2. the frame intervals of the real page (default particles, 1,000 drawn points) while
@@ -14,6 +14,7 @@ const TARGETS = {
   'frame median ms (app page)': ['<=', 18], 'frame p95 ms (app page)': ['<=', 33],
   'frame median ms (diffusion lesson)': ['<=', 18], 'frame p95 ms (diffusion lesson)': ['<=', 33],
   'first SDE frames after the slider (ms)': ['<=', 1000],
+  'OT step cost / independent, S (bare page)': ['<=', 2],
 };
 const quantile = (xs, q) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -134,13 +135,21 @@ const native = (process.env.FMP_NATIVE_BENCH ?? '').split('\n').filter(Boolean).
   return r.bench === 'train' ? [`train native ${r.config}`, r.steps_per_s, 'steps/s'] : ['marginal native', r.evals_per_s, 'evals/s'];
 });
 rows.unshift(...native);
+// The straight-paths lesson's cost of the OT coupling: an S step's time with it over without,
+// natively and on the bare page (the same run, the same machine).
+for (const where of ['native', 'bare page']) {
+  const rate = (config) => rows.find(([name]) => name === (where === 'native'
+    ? `train native ${config}` : `train wasm ${config} (bare page)`))?.[1];
+  const ratio = rate('S') / rate('S-OT');
+  if (Number.isFinite(ratio)) rows.push([`OT step cost / independent, S (${where})`, ratio, 'x']);
+}
 console.log('\n| figure | measured | target |\n| --- | --- | --- |');
 let missed = 0;
 for (const [name, value, unit] of rows) {
   const t = TARGETS[name];
   const ok = t ? (t[0] === '>=' ? value >= t[1] : value <= t[1]) : null;
   if (t && !ok) missed += 1;
-  const shown = unit === 'evals/s' ? value.toExponential(2) : value.toFixed(unit === 'ms' ? 1 : 0);
+  const shown = unit === 'evals/s' ? value.toExponential(2) : value.toFixed(unit === 'ms' ? 1 : unit === 'x' ? 2 : 0);
   console.log(`| ${name} | ${shown} ${unit} | ${t ? `${t[0]} ${t[1]} ${ok ? 'met' : 'MISSED'}` : ''} |`);
 }
 if (missed > 0) {

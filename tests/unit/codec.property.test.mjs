@@ -22,6 +22,7 @@ const CATALOG = {
   presets: [{ id: 'moons', label: 'Two moons' }, { id: 'spiral', label: 'Spiral' }],
   schedules: [{ id: 'linear', label: 'linear' }, { id: 'cosine', label: 'cosine' }, { id: 'sqrt', label: 'sqrt' }],
   solvers: [{ id: 'euler', label: 'Euler' }, { id: 'rk4', label: 'RK4' }],
+  couplings: [{ id: 'independent', label: 'independent' }, { id: 'ot', label: 'minibatch OT' }],
   defaults: { width: 64, depth: 3, time_features: 2, batch: 512, lr: 0.01 },
 };
 const props = buildProps(CATALOG, { views: VIEWS.map((v) => v.id), lessons: LESSONS.map((l) => l.id) });

@@ -11,6 +11,7 @@ const CATALOG = {
   presets: [{ id: 'moons', label: 'Two moons' }, { id: 'circles', label: 'Circles' }],
   schedules: [{ id: 'linear', label: 'linear' }, { id: 'cosine', label: 'cosine' }],
   solvers: [{ id: 'euler', label: 'Euler' }, { id: 'rk4', label: 'RK4' }],
+  couplings: [{ id: 'independent', label: 'independent' }, { id: 'ot', label: 'minibatch OT' }],
   defaults: { width: 64, depth: 3, time_features: 4, batch: 512, lr: 0.01 },
 };
 const props = buildProps(CATALOG, { views: VIEWS.map((v) => v.id), lessons: LESSONS.map((l) => l.id) });

@@ -10,7 +10,7 @@
 import { draw_w2_sigma_chart, draw_density_chart } from '../pkg/fmp.js';
 import { Trajectory } from '../particles.js';
 import { F, inline, block } from '../math.js';
-import { $, $canvas, setIfChanged, bindControl } from '../ui.js';
+import { $, $canvas, setIfChanged, bindControl, fitChart } from '../ui.js';
 import { fmt } from '../render.js';
 
 /** Colours of the W2 chart's lines, in the order of the probe's sigmas (crate/src/plot.rs). */
@@ -212,7 +212,7 @@ export class DiffusionLesson {
       for (const id of ['match-caption', 'w2-caption', 'langevin-caption']) setIfChanged($(id), 'textContent', 'The drawing is empty: draw some points (or load a preset) to see the SDE, its measures and Langevin dynamics.');
       return;
     }
-    if (this.w2Dirty && now - this.lastW2Draw > REDRAW_MS && fitCanvas($canvas('w2-chart'))) {
+    if (this.w2Dirty && now - this.lastW2Draw > REDRAW_MS && fitChart($canvas('w2-chart'))) {
       draw_w2_sigma_chart($canvas('w2-chart'), Float32Array.from(this.w2Steps), Float32Array.from(this.w2Values), this.sigmas.length);
       this.w2Dirty = false;
       this.lastW2Draw = now;
@@ -231,7 +231,7 @@ export class DiffusionLesson {
       this.histKey = key;
       this.histDirty = true;
     }
-    if (this.histDirty && this.langevin && this.curve && now - this.lastHistDraw > REDRAW_MS && fitCanvas($canvas('langevin-hist'))) {
+    if (this.histDirty && this.langevin && this.curve && now - this.lastHistDraw > REDRAW_MS && fitChart($canvas('langevin-hist'))) {
       const pts = this.langevin.final();
       const xs = new Float32Array(pts.length / 2);
       for (let i = 0; i < xs.length; i++) xs[i] = pts[2 * i];
@@ -241,18 +241,6 @@ export class DiffusionLesson {
     }
     setIfChanged($('langevin-caption'), 'textContent', langevinCaption(s, this.langevinStep, this.langevinFirst, this.langevinLast, this.langevinDone));
   }
-}
-
-/**
- * Sizes a canvas to its box (device pixels); false when it is not laid out.
- * @param {HTMLCanvasElement} c
- */
-function fitCanvas(c) {
-  const dpr = Math.min(2, window.devicePixelRatio || 1);
-  const w = Math.round(c.clientWidth * dpr), h = Math.round(c.clientHeight * dpr);
-  if (w < 10 || h < 10) return false;
-  if (c.width !== w || c.height !== h) { c.width = w; c.height = h; }
-  return true;
 }
 
 /**

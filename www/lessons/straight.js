@@ -1,0 +1,395 @@
+// @ts-check
+// The straight-paths lesson (rectified flow, Liu et al. 2023; minibatch OT, Tong et al. 2023):
+// why learned paths bend, and what an OT coupling and reflow change. Its controls (the
+// coupling, which resets the network; Reflow, which freezes the network and trains a fresh one
+// on pairs from its ODE), the particles it shows (every network of the chain in its own colour,
+// the straight reference in the 'ot' view) and its measures: straightness S and crossing pairs
+// of each network's paths, the NFE chart (W2 after 1..64 Euler steps) and the cost of an OT
+// step. Every caption is worded from the numbers it shows. The workers compute (session.js);
+// this module reads the store and the session and writes only the coupling setting.
+import { draw_nfe_chart, nfe_steps, ot_block } from '../pkg/fmp.js';
+import { F, inline, block } from '../math.js';
+import { $, $button, $canvas, setIfChanged, showMessage, clearMessage, fitChart } from '../ui.js';
+import { fmt, COLORS } from '../render.js';
+
+/** Colours of the frozen networks, by their place in the chain (the current one is orange). */
+export const FROZEN_COLORS = ['#7048e8', '#2b8a3e', '#c2255c', '#8c5a28', '#495057'];
+/** At most this many reflows in one chain (one colour each). */
+const MAX_REFLOWS = FROZEN_COLORS.length;
+/** A reflow distils a trained network: it needs at least this many steps. */
+export const MIN_REFLOW_STEPS = 300;
+/** Chart and table redraws at most this often (ms). */
+const REDRAW_MS = 250;
+/** Below this straightness the paths are called straight (S of straight lines is 0 up to rounding). */
+const STRAIGHT_S = 1e-3;
+/** A W2 within this share of the network's 64-step one counts as "as good as 64 steps". */
+const NEAR = 0.1;
+
+/**
+ * What the lesson reads and calls.
+ * @typedef {{ store: import('../store.js').Store, session: import('../session.js').Session,
+ *   training: import('../training.js').Training, apply: (patch: Record<string, any>) => void,
+ *   count: () => number, chart: import('../chart.js').LossChart,
+ *   couplings: { id: string, label: string }[] }} StraightApp
+ */
+/**
+ * The measured figures of one network (or of the straight reference, id 'ot').
+ * @typedef {{ steps: number, s: number, crossings: number, particles: number,
+ *   nfe: number[] | null, nfeSteps: number }} Figures
+ */
+
+/**
+ * The name of a network of a chain.
+ * @param {string} coupling its base network's coupling
+ * @param {number} round how many reflows made it (0: the base network)
+ */
+export function netName(coupling, round) {
+  const base = coupling === 'ot' ? 'OT-coupled' : 'independent';
+  return round === 0 ? base : `reflow ${round} (of ${base})`;
+}
+
+/** A colour '#rrggbb' as three bytes. */
+const rgbOf = (/** @type {string} */ hex) => [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
+
+export class StraightLesson {
+  /** @param {StraightApp} app */
+  constructor(app) {
+    this.app = app;
+    /** @type {Map<number | 'current' | 'ot', Figures>} */
+    this.figures = new Map();
+    this.generation = -1;
+    this.dirty = true;
+    this.lastDraw = 0;
+    /** @type {{ batch: number, rates: Record<string, number> } | null} */
+    this.cost = null;
+    /** @type {string} */
+    this.reflowNote = '';
+    /** @type {ReturnType<typeof setTimeout> | undefined} */
+    this.costTimer = undefined;
+    this.nfe = Array.from(nfe_steps());
+    const { store, apply, couplings } = app;
+
+    // The coupling: one radio button each (a change resets the network, as width does).
+    $('coupling-picker').replaceChildren(...couplings.map((c) => {
+      const label = document.createElement('label');
+      const input = Object.assign(document.createElement('input'), { type: 'radio', name: 'coupling', value: c.id });
+      input.addEventListener('change', () => { if (input.checked) apply({ coupling: c.id }); });
+      label.append(input, ` ${c.label}`);
+      return label;
+    }));
+    const showCoupling = (/** @type {Record<string, any>} */ s) => {
+      for (const r of /** @type {NodeListOf<HTMLInputElement>} */ (document.querySelectorAll('input[name=coupling]'))) r.checked = r.value === s.coupling;
+    };
+    showCoupling(store.state);
+    store.subscribe(['coupling'], showCoupling);
+    $('straight-formula').innerHTML = `Paths bend when the field averages crossing conditional lines. Straightness ${block(F.straightness)}is 0 for straight paths at constant speed. Minibatch OT pairs each batch's noise with its data by ${inline(F.otCoupling)} (blocks of ${ot_block()}); a reflow trains a fresh network on the pairs of the current one's ODE, ${inline(F.reflow)}.`;
+    $button('reflow').addEventListener('click', () => this.reflow());
+    store.subscribe(['lesson'], (s) => this.sync(s));
+    // The cost of a step with each coupling: measured again when what it depends on changes.
+    store.subscribe(['lesson', 'batch', 'width', 'depth', 'schedule', 'coupling', 'cloudVersion'], (s) => {
+      if (s.lesson === 'straight') this.askCost();
+    });
+    this.sync(store.state);
+  }
+
+  /** @param {Record<string, any>} s */
+  sync(s) {
+    const on = s.lesson === 'straight';
+    $('straight-card').hidden = !on;
+    this.app.session.setStraight(on);
+    this.dirty = true;
+  }
+
+  /** Asks the training worker to time both couplings (debounced: settings come in bursts). */
+  askCost() {
+    clearTimeout(this.costTimer);
+    this.costTimer = setTimeout(() => { if (this.app.count() > 0) this.app.session.measureCost(); }, 400);
+  }
+
+  /** The figures of the current network belong to its generation: a new one starts afresh. */
+  follow() {
+    const { session } = this.app;
+    if (session.generation !== this.generation) {
+      this.generation = session.generation;
+      this.figures.delete('current');
+      // A new chain (reset, clear): the frozen networks' figures go with them.
+      for (const key of [...this.figures.keys()]) if (typeof key === 'number' && !session.frozen.some((f) => f.id === key)) this.figures.delete(key);
+      this.dirty = true;
+    }
+  }
+
+  /**
+   * @param {number | 'current' | 'ot'} id
+   * @returns {Figures}
+   */
+  entry(id) {
+    let e = this.figures.get(id);
+    if (!e) {
+      e = { steps: 0, s: NaN, crossings: NaN, particles: 0, nfe: null, nfeSteps: -1 };
+      this.figures.set(id, e);
+    }
+    return e;
+  }
+
+  /** @param {{ id: number | 'current' | 'ot', steps: number, s: number, crossings: number, particles: number }} m */
+  onStraight(m) {
+    this.follow();
+    const e = this.entry(m.id);
+    Object.assign(e, { steps: m.steps, s: m.s, crossings: m.crossings, particles: m.particles });
+    this.dirty = true;
+  }
+
+  /** @param {{ id: number | 'current', steps: number, values: number[], particles: number }} m */
+  onNfe(m) {
+    this.follow();
+    const e = this.entry(m.id);
+    e.nfe = m.values;
+    e.nfeSteps = m.steps;
+    this.dirty = true;
+  }
+
+  /** @param {{ batch: number, rates: Record<string, number> }} m */
+  onCost(m) {
+    this.cost = m;
+    this.dirty = true;
+  }
+
+  /**
+   * A reflow's progress, its frozen network, or why it could not run.
+   * @param {{ type: string, done?: number, total?: number, message?: string }} m
+   */
+  onReflow(m) {
+    const { session } = this.app;
+    if (m.type === 'reflow-progress') {
+      this.reflowNote = `Reflow ${session.chain.round + 1}: carrying noise along the network's ODE (RK4, 100 steps): ${(m.done ?? 0).toLocaleString('en')} of ${(m.total ?? 0).toLocaleString('en')} pairs…`;
+    } else if (m.type === 'reflow-failed') {
+      this.reflowNote = '';
+      showMessage(`Reflow not made: ${m.message}. The network is kept as it was.`, 'error');
+    } else {
+      // The frozen network is the one whose figures were 'current' until now.
+      const frozen = session.frozen[session.frozen.length - 1];
+      const figures = this.figures.get('current');
+      if (figures) this.figures.set(frozen.id, figures);
+      this.figures.delete('current');
+      this.generation = session.generation;
+      this.app.chart.reset();
+      this.app.chart.setPairing('pairs');
+      this.reflowNote = `Reflow ${session.chain.round} made: a fresh network learns the straight paths between pairs (x₀, ODE_θ(x₀)) of ${netName(frozen.coupling, frozen.round)}; that network stays for comparison (${colorName(frozen.id)} rings).`;
+    }
+    this.dirty = true;
+  }
+
+  /** The Reflow button: checks that a reflow makes sense, then asks the session for one. */
+  reflow() {
+    const { session, training, count } = this.app;
+    if (count() === 0) { showMessage('The drawing is empty: draw some points (or load a preset), train, then reflow.', 'info'); return; }
+    if (session.reflowing) return;
+    if (training.diverged) {
+      showMessage('The network diverged: a reflow would copy paths that go nowhere. Lower the learning rate, press Reset and train again; your drawing is kept.', 'error');
+      return;
+    }
+    if (session.frozen.length >= MAX_REFLOWS) {
+      showMessage(`At most ${MAX_REFLOWS} reflows in one chain (each keeps its network for comparison). Press Reset to start a new chain.`, 'info');
+      return;
+    }
+    const steps = session.last.weights?.steps ?? 0;
+    if (steps < MIN_REFLOW_STEPS) {
+      // The fallback: train now; the learner presses Reflow again once the network has learned.
+      if (!training.running) training.toggle(true);
+      showMessage(`Train first: a reflow copies the paths of a trained network, and this one has ${steps.toLocaleString('en')} step${steps === 1 ? '' : 's'} (at least ${MIN_REFLOW_STEPS}). Training is running now; press Reflow again after a few seconds.`, 'info', 'reflow');
+      return;
+    }
+    const current = this.figures.get('current');
+    if (current?.nfe && !current.nfe.every(Number.isFinite)) {
+      showMessage('The network sends some samples to infinity: a reflow would copy that. Lower the learning rate, press Reset and train again.', 'error');
+      return;
+    }
+    clearMessage('reflow');
+    this.reflowNote = `Reflow ${session.chain.round + 1}: starting…`;
+    session.reflow(this.app.store.state.seed + 7 + session.chain.round);
+    this.dirty = true;
+  }
+
+  /**
+   * The networks of the chain, oldest first: id, name, colour, figures.
+   * @returns {{ id: number | 'current', name: string, color: string, figures: Figures | undefined }[]}
+   */
+  nets() {
+    const { session } = this.app;
+    return [
+      ...session.frozen.map((f) => ({
+        id: f.id, name: netName(f.coupling, f.round), color: FROZEN_COLORS[f.id], figures: this.figures.get(f.id),
+      })),
+      { id: /** @type {'current'} */ ('current'), name: netName(session.chain.coupling, session.chain.round), color: COLORS.learned, figures: this.figures.get('current') },
+    ];
+  }
+
+  /** The measures as plain data (for the test hook). */
+  measures() {
+    const { session } = this.app;
+    return {
+      nets: this.nets().map((n) => ({ id: n.id, name: n.name, color: n.color, ...(n.figures ?? {}) })),
+      ot: this.figures.get('ot') ?? null,
+      cost: this.cost,
+      nfeSteps: this.nfe,
+      round: session.chain.round,
+      reflowing: session.reflowing,
+      frozen: session.frozen.length,
+    };
+  }
+
+  /**
+   * The particles the stage shows in this lesson (null outside it): the current network's
+   * and the exact ones (or the straight reference in the 'ot' view), and each frozen
+   * network's in its colour.
+   * @param {Record<string, any>} s
+   * @returns {import('../frame.js').LessonParticles | null}
+   */
+  particles(s) {
+    if (s.lesson !== 'straight') return null;
+    const { session } = this.app;
+    const traj = session.traj;
+    const ot = s.field === 'ot';
+    const exact = ot ? traj.ot : traj.exact;
+    const nets = this.nets();
+    const current = nets[nets.length - 1];
+    const otLabel = session.otOf > (traj.ot?.n ?? 0) ? `; the first ${traj.ot?.n.toLocaleString('en')} of ${session.otOf.toLocaleString('en')} particles: the assignment costs up to n³` : '';
+    return {
+      learned: traj.learned, exact, reach: exact, langevin: false,
+      label: 'The networks',
+      side: { learned: null, exact, label: ot ? 'Straight reference: OT pairs' : 'Exact marginal u_t^target' },
+      labels: {
+        learned: `${current.name}: current network (rings, ${s.odeSteps} steps)`,
+        exact: ot ? `OT pairs on their paths (squares${otLabel})` : `exact u_t^target particles (squares, ${s.odeSteps} steps)`,
+      },
+      more: session.frozen.map((f) => ({ traj: traj[`frozen${f.id}`], color: FROZEN_COLORS[f.id], label: `${netName(f.coupling, f.round)} (rings, frozen at ${f.steps.toLocaleString('en')} steps)` })),
+    };
+  }
+
+  /**
+   * The measured sentences the lesson's view captions quote.
+   * @param {Record<string, any>} s
+   * @returns {Record<string, string>}
+   */
+  facts(s) {
+    if (s.lesson !== 'straight') return {};
+    return { paths: this.pathsFact(), ot: this.otFact(s) };
+  }
+
+  /** Straightness and crossings of each network, as one sentence (or what is missing). */
+  pathsFact() {
+    const measured = this.nets()
+      .flatMap((n) => (n.figures && Number.isFinite(n.figures.s) ? [{ name: n.name, f: n.figures }] : []));
+    if (!measured.length) return this.app.count() === 0 ? 'The drawing is empty: draw or load one.' : 'Train the network: the straightness of its paths is measured as it learns.';
+    const parts = measured.map(({ name, f }) => `${name} S = ${fmt(f.s)}, ${f.crossings} crossing pairs`);
+    return `Measured on these paths (crossings among the first ${Math.min(100, measured[0].f.particles)}): ${parts.join('; ')}.`;
+  }
+
+  /** @param {Record<string, any>} s */
+  otFact(s) {
+    const e = this.figures.get('ot');
+    if (!e) return 'Pairing the particles with the drawing…';
+    const straight = e.s < STRAIGHT_S;
+    const shape = straight
+      ? `Straight lines at constant speed (S = ${fmt(e.s)})`
+      : `With the ${s.schedule} schedule α<sub>t</sub> + β<sub>t</sub> ≠ 1, so these paths bend (S = ${fmt(e.s)}); the linear schedule makes them straight`;
+    const cross = e.crossings === 0 ? 'no two of the first 100 cross'
+      : `${e.crossings} pairs of the first 100 cross in the plane, but never at the same time (in an optimal plan no two particles are ever at one place at once)`;
+    return `${shape}, and ${cross}. This is the flow that the OT coupling and reflow move the network towards.`;
+  }
+
+  /** The summary under the table, from the first and the last network measured. */
+  summary() {
+    const nets = this.nets().filter((n) => n.figures && Number.isFinite(n.figures.s));
+    if (!nets.length) return this.app.count() === 0 ? 'The drawing is empty: draw some points (or load a preset).' : 'Train the network: its paths are measured every few seconds (S, crossings, and W2 after 1 to 64 Euler steps).';
+    const last = nets[nets.length - 1];
+    const f = /** @type {Figures} */ (last.figures);
+    if (nets.length === 1) {
+      return f.s < STRAIGHT_S
+        ? `${last.name}: S = ${fmt(f.s)}, its paths are straight.`
+        : `${last.name}: S = ${fmt(f.s)} and ${f.crossings} crossing pairs among 100 paths: its paths bend${this.app.store.state.coupling === 'independent' ? '. Try the minibatch OT coupling, or Reflow once it has trained' : '. Reflow once it has trained, to straighten them further'}.`;
+    }
+    const first = nets[0];
+    const f0 = /** @type {Figures} */ (first.figures);
+    const ratio = f0.s / Math.max(f.s, 1e-12);
+    const times = (/** @type {number} */ r) => (r >= 10 ? Math.round(r).toLocaleString('en') : r.toFixed(1));
+    const trend = ratio >= 1.5 ? `${times(ratio)}× straighter` : ratio <= 1 / 1.5 ? `${times(1 / ratio)}× less straight (it may need more training)` : 'about as straight';
+    return `${last.name}: S = ${fmt(f.s)} and ${f.crossings} crossing pairs, against ${first.name}'s S = ${fmt(f0.s)} and ${f0.crossings}: ${trend}.`;
+  }
+
+  /** The NFE chart's caption: how many Euler steps each network needs. */
+  nfeCaption() {
+    const nets = this.nets().filter((n) => n.figures?.nfe);
+    if (!nets.length) return 'Once the network has trained: W2 between 500 samples after 1, 2, 4, …, 64 Euler steps and the drawing, for each network.';
+    const k = this.nfe;
+    const parts = nets.map((n) => {
+      const v = /** @type {number[]} */ (n.figures?.nfe);
+      if (!v.every(Number.isFinite)) return `${n.name}: samples not finite (diverged)`;
+      const best = v[v.length - 1];
+      const enough = k[v.findIndex((w) => w <= (1 + NEAR) * best)];
+      return `${n.name}: ${fmt(v[0])} after 1 step, ${fmt(best)} after ${k[k.length - 1]}; within ${100 * NEAR}% of that from ${enough} step${enough === 1 ? '' : 's'}`;
+    });
+    return `W2 of 500 samples to the drawing (Euler steps on the time grid): ${parts.join('; ')}. Straighter paths need fewer steps.`;
+  }
+
+  /** The cost line: a step with each coupling, timed on this cloud. */
+  costLine() {
+    const c = this.cost;
+    if (!c) return this.app.count() === 0 ? '' : 'Timing a training step with each coupling…';
+    const ind = c.rates.independent, ot = c.rates.ot;
+    return `A training step at batch ${c.batch.toLocaleString('en')}, timed just now on this drawing: independent ${Math.round(ind).toLocaleString('en')} steps/s, minibatch OT ${Math.round(ot).toLocaleString('en')} steps/s: OT costs ${fmt(ind / ot)}× as much (exact assignment in blocks of ${ot_block()}).`;
+  }
+
+  /**
+   * Per frame: the table, the captions and the NFE chart when they changed (throttled).
+   * @param {number} now
+   * @param {Record<string, any>} s
+   */
+  draw(now, s) {
+    if (s.lesson !== 'straight') return;
+    this.follow();
+    const { session } = this.app;
+    const button = $button('reflow');
+    const label = `Reflow (${session.chain.round + 1})`;
+    setIfChanged(button, 'textContent', session.reflowing ? 'Reflowing…' : label);
+    button.disabled = session.reflowing || this.app.count() === 0;
+    setIfChanged($('reflow-status'), 'textContent', session.reflowing || this.reflowNote ? this.reflowNote : `${netName(session.chain.coupling, session.chain.round)} is training; Reflow freezes it and trains a fresh network on pairs from its ODE.`);
+    if (!this.dirty || now - this.lastDraw < REDRAW_MS) return;
+    this.dirty = false;
+    this.lastDraw = now;
+    const nets = this.nets();
+    const body = /** @type {HTMLTableElement} */ ($('models-table')).tBodies[0];
+    body.replaceChildren(...nets.map((n) => {
+      const tr = document.createElement('tr');
+      const f = n.figures;
+      const name = document.createElement('td');
+      const sw = Object.assign(document.createElement('span'), { className: 'sw' });
+      sw.style.color = n.color;
+      name.append(sw, n.id === 'current' ? `${n.name} (current)` : n.name);
+      tr.append(name);
+      const at = (/** @type {number} */ k) => (f?.nfe ? fmt(f.nfe[this.nfe.indexOf(k)]) : '…');
+      for (const v of [f ? f.steps.toLocaleString('en') : '…', f && Number.isFinite(f.s) ? fmt(f.s) : '…',
+        f && Number.isFinite(f.crossings) ? String(f.crossings) : '…', at(1), at(4), at(64)]) {
+        const td = document.createElement('td');
+        td.textContent = v;
+        tr.append(td);
+      }
+      return tr;
+    }));
+    setIfChanged($('straight-caption'), 'textContent', this.summary());
+    setIfChanged($('nfe-caption'), 'textContent', this.nfeCaption());
+    setIfChanged($('ot-cost'), 'textContent', this.costLine());
+    const withNfe = nets.filter((n) => n.figures?.nfe);
+    const c = $canvas('nfe-chart');
+    if (fitChart(c)) {
+      const values = Float32Array.from(withNfe.flatMap((n) => /** @type {number[]} */ (n.figures?.nfe)));
+      const rgb = Uint8Array.from(withNfe.flatMap((n) => rgbOf(n.color)));
+      draw_nfe_chart(c, Float32Array.from(this.nfe), values, rgb);
+    }
+  }
+}
+
+/** The name of a frozen network's colour (the legend and the table show the colour itself). */
+function colorName(/** @type {number} */ id) {
+  return ['purple', 'green', 'pink', 'brown', 'grey'][id] ?? 'grey';
+}
