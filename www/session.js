@@ -49,7 +49,7 @@ import { Trajectory } from './particles.js';
  *   onStraight?: (m: { id: number | 'current' | 'ot', steps: number, s: number, crossings: number,
  *     particles: number }) => void,
  *   onNfe?: (m: { id: number | 'current', steps: number, values: number[], particles: number }) => void,
- *   onCost?: (m: { batch: number, rates: Record<string, number> }) => void,
+ *   onCost?: (m: { batch: number, rounds: number, rates: Record<string, number> }) => void,
  *   onReflow?: (m: { type: 'frozen' | 'reflow-progress' | 'reflow-failed', done?: number, total?: number,
  *     message?: string }) => void,
  * }} SessionEvents

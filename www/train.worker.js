@@ -20,7 +20,8 @@
 //      {type:'weights', generation, steps, config, weights(Float32Array, transferred), paused}
 //      {type:'diverged', generation, steps} | {type:'error', message, fatal}
 //      {type:'frozen', generation, steps, config, weights} (the network a reflow replaced)
-//      {type:'reflow-failed', generation, message} | {type:'cost', generation, batch, rates: {coupling: steps/s}}
+//      {type:'reflow-failed', generation, message}
+//      {type:'cost', generation, batch, rounds, rates: {coupling: steps/s}} (medians of the rounds)
 // Port out: {type:'model', generation, config, weights(Float32Array, transferred)}
 import init, { TrainerHandle, noise_points } from './pkg/fmp.js';
 
@@ -46,17 +47,20 @@ let flowPort = null;
 let trapNext = false;
 /** The cloud the network trains on (for the cost measurement). */
 let points = new Float32Array(0);
-/** How long each coupling's steps are timed by 'cost' (ms). */
-const COST_MS = 120;
+/** The 'cost' timing: rounds, each timing both couplings for COST_MS ms, in turn (medians
+ * of the rounds are reported, so a busy moment of the page weighs on both alike). */
+const COST_ROUNDS = 5;
+const COST_MS = 40;
 // The share of the time this worker computes (the page lowers it when its frames are slow).
 let duty = 1; // for the end-to-end test of a trap inside the training loop
 
-// A zero-delay yield to the event loop (setTimeout would clamp to 4 ms).
+// A zero-delay yield to the event loop (setTimeout would clamp to 4 ms). The training loop,
+// a reflow and a cost measurement may each be waiting at once: every waiter is resumed.
 const channel = new MessageChannel();
-/** @type {(() => void) | null} */
-let resume = null;
-channel.port1.onmessage = () => { const r = resume; resume = null; r?.(); };
-const yieldNow = () => new Promise((r) => { resume = () => r(undefined); channel.port2.postMessage(0); });
+/** @type {(() => void)[]} */
+const waiting = [];
+channel.port1.onmessage = () => { waiting.shift()?.(); };
+const yieldNow = () => new Promise((r) => { waiting.push(() => r(undefined)); channel.port2.postMessage(0); });
 
 /** Posts the current weights to the flow worker and the page (two buffers, both transferred). */
 function snapshot() {
@@ -182,28 +186,34 @@ async function reflow(m) {
 
 /**
  * Steps per second of a fresh network of the current configuration on the current cloud,
- * with each coupling, each timed for COST_MS after two warm-up steps (the trainer's own
- * network is not touched).
- * @returns {Record<string, number>}
+ * with each coupling: COST_ROUNDS rounds alternate the two (COST_MS each, after two warm-up
+ * steps) and the median of each is returned (the trainer's own network is not touched). The
+ * worker yields between timings, so it keeps answering (a large network's step is slow).
+ * @returns {Promise<Record<string, number>>}
  */
-function measureCost() {
-  /** @type {Record<string, number>} */
-  const rates = {};
-  for (const coupling of ['independent', 'ot']) {
-    const h = new TrainerHandle(points, config.width, config.depth, config.timeFeatures, config.batch, config.lr,
-      config.schedule, coupling, config.seed);
-    try {
-      h.train(2, false);
-      let n = 0;
-      let k = 1;
-      const t0 = performance.now();
-      while (performance.now() - t0 < COST_MS) { h.train(k, false); n += k; k = Math.min(64, 2 * k); }
-      rates[coupling] = (n * 1000) / (performance.now() - t0);
-    } finally {
-      h.free();
+async function measureCost() {
+  const couplings = ['independent', 'ot'];
+  const c = config;
+  const handles = couplings.map((coupling) => new TrainerHandle(points, c.width, c.depth, c.timeFeatures,
+    c.batch, c.lr, c.schedule, coupling, c.seed));
+  /** @type {number[][]} */
+  const rates = couplings.map(() => []);
+  try {
+    for (const h of handles) h.train(2, false);
+    for (let round = 0; round < COST_ROUNDS; round++) {
+      for (const [i, h] of handles.entries()) {
+        let n = 0;
+        const t0 = performance.now();
+        while (performance.now() - t0 < COST_MS) { h.train(1, false); n += 1; }
+        rates[i].push((n * 1000) / (performance.now() - t0));
+        await yieldNow();
+      }
     }
+  } finally {
+    for (const h of handles) h.free();
   }
-  return rates;
+  const median = (/** @type {number[]} */ v) => [...v].sort((x, y) => x - y)[Math.floor(v.length / 2)];
+  return Object.fromEntries(couplings.map((c, i) => [c, median(rates[i])]));
 }
 
 const start = () => {
@@ -251,7 +261,11 @@ onmessage = async (ev) => {
         await reflow(m);
         break;
       case 'cost':
-        if (trainer && config && points.length) postMessage({ type: 'cost', generation, batch: config.batch, rates: measureCost() });
+        if (trainer && config && points.length) {
+          const batch = config.batch;
+          const rates = await measureCost();
+          postMessage({ type: 'cost', generation, batch, rounds: COST_ROUNDS, rates });
+        }
         break;
       case 'lr':
         config = { ...config, lr: m.lr };

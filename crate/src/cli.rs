@@ -453,6 +453,14 @@ fn flow_flags() -> Vec<Flag> {
             "with --sigma: the drift is u_t alone, without (sigma_t^2 / 2) grad log p_t".into(),
         ),
         flag(
+            "--model",
+            "PATH",
+            Kind::Out,
+            "with --field learned: a folder written by train --save (or its model.safetensors) \
+             instead of training; its schedule must be --schedule's"
+                .into(),
+        ),
+        flag(
             "--at-times",
             "T1,T2,..",
             Kind::Times,
@@ -718,6 +726,8 @@ struct FlowArgs {
     particles: usize,
     seed: u64,
     train_steps: usize,
+    /// `--model`: a saved network to flow with instead of training one.
+    model: Option<String>,
     /// The SDE's noise (`--sigma`, `--no-score-correction`), or `None` for the ODE.
     diffusion: Option<Diffusion>,
     /// `--at-times`: write the particles at the grid times nearest these.
@@ -846,6 +856,14 @@ fn parse_flow(args: &[String]) -> Result<FlowArgs, Failure> {
     if !learned && given.get("--train-steps").is_some() {
         return Err("--train-steps is for --field learned".into());
     }
+    if !learned && given.get("--model").is_some() {
+        return Err("--model is for --field learned".into());
+    }
+    if given.get("--model").is_some() && given.get("--train-steps").is_some() {
+        return Err(
+            "--model flows with a saved network: give --model or --train-steps, not both".into(),
+        );
+    }
     if given.get("--sigma").is_some() && given.get("--solver").is_some() {
         return Err(
             "--sigma integrates by Euler-Maruyama: give --sigma or --solver, not both".into(),
@@ -881,6 +899,7 @@ fn parse_flow(args: &[String]) -> Result<FlowArgs, Failure> {
         particles: given.int("--particles", DEFAULT_PARTICLES) as usize,
         seed: given.int("--seed", 0),
         train_steps: given.int("--train-steps", DEFAULT_STEPS) as usize,
+        model: given.text("--model").map(str::to_string),
         diffusion: given.real("--sigma").map(|sigma| Diffusion {
             sigma,
             score_correction: given.get("--no-score-correction").is_none(),
@@ -1271,19 +1290,7 @@ fn field(a: &FieldArgs) -> Result<String, Failure> {
 
 /// `u_theta(x, t)` of an exported network at the query points, as CSV `x,y,u_x,u_y`.
 fn eval(a: &EvalArgs) -> Result<String, Failure> {
-    let path = std::path::Path::new(&a.model);
-    let file = if path.is_dir() {
-        path.join("model.safetensors")
-    } else {
-        path.to_path_buf()
-    };
-    let shown = file_shown(&file.to_string_lossy());
-    let meta = std::fs::metadata(&file).map_err(|e| format!("{shown}: {e}"))?;
-    if meta.len() > limits::MAX_FILE_BYTES * 4 {
-        return Err(format!("{shown}: too large for a playground network").into());
-    }
-    let bytes = std::fs::read(&file).map_err(|e| format!("{shown}: {e}"))?;
-    let mlp = crate::export::read_safetensors(&bytes).map_err(|e| format!("{shown}: {e}"))?;
+    let mlp = load_model(&a.model)?;
     let queries = read_points(&a.at, limits::QUERY_POINTS)?;
     let mut out = vec![[0.0; 2]; queries.len()];
     mlp.predict(
@@ -1297,6 +1304,23 @@ fn eval(a: &EvalArgs) -> Result<String, Failure> {
         csv.push_str(&format!("{},{},{},{}\n", x[0], x[1], u[0], u[1]));
     }
     Ok(csv)
+}
+
+/// A network saved by `train --save` (the folder, or its model.safetensors).
+fn load_model(model: &str) -> Result<crate::mlp::Mlp, Failure> {
+    let path = std::path::Path::new(model);
+    let file = if path.is_dir() {
+        path.join("model.safetensors")
+    } else {
+        path.to_path_buf()
+    };
+    let shown = file_shown(&file.to_string_lossy());
+    let meta = std::fs::metadata(&file).map_err(|e| format!("{shown}: {e}"))?;
+    if meta.len() > limits::MAX_FILE_BYTES * 4 {
+        return Err(format!("{shown}: too large for a playground network").into());
+    }
+    let bytes = std::fs::read(&file).map_err(|e| format!("{shown}: {e}"))?;
+    Ok(crate::export::read_safetensors(&bytes).map_err(|e| format!("{shown}: {e}"))?)
 }
 
 /// Trains the app-default network on `data` for `steps` steps, watching for divergence.
@@ -1320,19 +1344,23 @@ fn flow(a: &FlowArgs) -> Result<String, Failure> {
         .collect();
     let times = ode::time_grid(a.schedule, a.steps);
     let marginal = EmpiricalMarginal::new(data.clone(), path);
-    let trainer = if a.learned {
-        let config = TrainConfig {
-            schedule: a.schedule,
-            seed: a.seed,
-            ..TrainConfig::default()
-        };
-        Some(train_default(config, data.clone(), a.train_steps)?)
-    } else {
-        None
+    let network = match (&a.model, a.learned) {
+        (Some(file), _) => Some(load_model(file)?),
+        (None, true) => {
+            let config = TrainConfig {
+                schedule: a.schedule,
+                seed: a.seed,
+                ..TrainConfig::default()
+            };
+            Some(
+                train_default(config, data.clone(), a.train_steps)?
+                    .model()
+                    .clone(),
+            )
+        }
+        (None, false) => None,
     };
-    let mut learned = trainer
-        .as_ref()
-        .map(|t| MlpField::with_path(t.model(), path));
+    let mut learned = network.as_ref().map(|m| MlpField::with_path(m, path));
     let mut exact = ode::MarginalField {
         marginal: &marginal,
     };
@@ -1403,7 +1431,7 @@ fn flow(a: &FlowArgs) -> Result<String, Failure> {
         None => ("null".to_string(), "null".to_string()),
     };
     let t_end = times.last().copied().unwrap_or(0.0);
-    let train_steps = if a.learned {
+    let train_steps = if a.learned && a.model.is_none() {
         a.train_steps.to_string()
     } else {
         "null".to_string()

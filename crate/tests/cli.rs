@@ -793,3 +793,53 @@ fn ot_coupling_and_reflow_straighten_the_paths() {
         "crossings: {c_ind} vs OT {c_ot}, reflow {c_re}"
     );
 }
+
+/// `fmp flow --model DIR --solver euler` (issue 13): flows a saved network instead of training
+/// one, and its W2 is the core's few-step figure of that network (`straight::w2_after_euler`,
+/// what the page's NFE chart shows) on the same noise (the page's `noise_points(m, seed)`),
+/// computed here independently of the command line.
+#[test]
+fn flow_with_a_saved_model_is_the_nfe_figure() {
+    let dir = std::env::temp_dir().join(format!("fmp-cli-{}-saved", std::process::id()));
+    let dir = dir.to_string_lossy().into_owned();
+    let out = run(&args(&format!(
+        "train --steps 200 --points 500 --save {dir}"
+    )));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let drawing = format!("{dir}/drawing.csv");
+    let data = fmp::data::parse_points_csv(&std::fs::read_to_string(&drawing).expect("drawing"))
+        .expect("parse drawing");
+    let bytes = std::fs::read(format!("{dir}/model.safetensors")).expect("model");
+    let model = fmp::export::read_safetensors(&bytes).expect("read model");
+    let seed = 7u64;
+    let mut rng = fmp::rng::seeded(seed);
+    let noise: Vec<[f64; 2]> = (0..500).map(|_| fmp::rng::normal_pair(&mut rng)).collect();
+    let samples = temp_file("flow-model-out.csv", "");
+    for steps in [2, 4, 16] {
+        let out = run(&args(&format!(
+            "flow --data {drawing} --field learned --model {dir} --solver euler --steps {steps} \
+             --particles 500 --seed {seed} --out {samples}"
+        )));
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        let w2: f64 = json_field(&out.stdout, "w2")
+            .and_then(|v| v.parse().ok())
+            .expect("w2");
+        let want = fmp::straight::w2_after_euler(&model, Schedule::Linear, &noise, steps, &data);
+        assert!((w2 - want).abs() < 1e-9, "{steps} steps: {w2} vs {want}");
+        assert_eq!(json_field(&out.stdout, "train_steps"), Some("null"));
+    }
+    for (line, want) in [
+        (
+            format!("flow --data {drawing} --field exact --model {dir} --out {samples}"),
+            "error: --model is for --field learned",
+        ),
+        (
+            format!(
+                "flow --data {drawing} --field learned --model {dir} --train-steps 5 --out {samples}"
+            ),
+            "error: --model flows with a saved network: give --model or --train-steps, not both",
+        ),
+    ] {
+        assert_eq!(usage_error(&args(&line)), want, "{line}");
+    }
+}

@@ -87,6 +87,35 @@ test('axe: the diffusion lesson (every view, Langevin, its tour) and an embed', 
   }
 });
 
+test('axe: the straight-paths lesson (every view, after a reflow, its tour)', async () => {
+  const fresh = await launch();
+  try {
+    const page = await openPage(fresh.context);
+    await ready(page);
+    await page.click('#lesson-picker >> text=Straight paths');
+    await page.click('#train');
+    await page.waitForFunction(() => window.fmp.weightSteps() >= 400, null, { timeout: 60000 });
+    await page.click('#reflow');
+    await page.waitForFunction(() => window.fmp.straight().frozen === 1, null, { timeout: 60000 });
+    await page.waitForFunction(() => window.fmp.straight().nets.every((n) => n.nfe), null, { timeout: 60000 });
+    const views = await page.$$eval('#field option', (os) => os.map((o) => o.value));
+    assert.deepEqual(views, ['paths', 'ot', 'straight_field']);
+    for (const view of views) {
+      await page.selectOption('#field', view);
+      await page.waitForFunction((v) => window.fmp.lastFrame().field === v, view);
+      await nextFrames(page, 3);
+      await noViolations(page, `straight view ${view}, training after a reflow`);
+    }
+    await page.click('#tour-btn');
+    await page.waitForSelector('#tour:not([hidden])');
+    await noViolations(page, 'straight-paths tour');
+    await page.keyboard.press('Escape');
+    assert.deepEqual(page.errors, []);
+  } finally {
+    await fresh.close();
+  }
+});
+
 test('axe: phone 390x844 and 200 % zoom', async () => {
   for (const [name, options] of [
     ['phone', { viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true, deviceScaleFactor: 2 }],
