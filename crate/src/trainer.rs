@@ -30,12 +30,14 @@
 //!
 //! Couplings ([`Coupling`], straight paths): with [`Coupling::Ot`] the drawn data points of a
 //! batch are re-paired with its noise by exact assignment in blocks of [`OT_BLOCK`] (the draws
-//! themselves, and so the independent runs, are unchanged). Measured natively on moons (1,000
-//! points, app defaults, 5,000 steps): straightness 0.87 -> 0.011, crossing pairs among 100
-//! paths 84 -> 12, W2 after one Euler step 1.31 -> 0.19, at 2.5 times the cost of a step (453
-//! against 1,154 steps/s at batch 512; blocks of 256 straightened to 0.005 but cost 15 times).
+//! themselves, and so the independent runs, are unchanged). Measured natively on moons (2,048
+//! points, app defaults, 5,000 steps, `fmp train`): straightness 0.875 -> 0.021, crossing pairs
+//! among 100 paths 141 -> 15, W2 after one Euler step 1.29 -> 0.25. Blocks of 32 were chosen
+//! by the cost of a step at batch 256 (`cargo xtask bench`, S against S-OT): 1.35 times an
+//! independent step on the bare page and 1.67 natively, against 1.93 and 2.8 with blocks of 64
+//! (which straightened to 0.011) and 15 times natively with blocks of 256 (0.005).
 //! [`Trainer::with_pairs`] trains on fixed pairs instead (reflow): one reflow of the
-//! independent model gave straightness 0.001 and W2 0.19 after one step (1,500 steps each).
+//! independent network gave straightness 0.0011 and W2 0.15 after one step (5,000 steps each).
 //! The C of [`cfm_fm_gap`] and the exact FM loss assume the independent coupling.
 //!
 //! Every draw comes from one seeded RNG, so runs reproduce. All buffers are sized in

@@ -13,6 +13,7 @@ const TARGETS = {
   'train wasm S (bare page)': ['>=', 2000], 'train wasm L (bare page)': ['>=', 40],
   'frame median ms (app page)': ['<=', 18], 'frame p95 ms (app page)': ['<=', 33],
   'frame median ms (diffusion lesson)': ['<=', 18], 'frame p95 ms (diffusion lesson)': ['<=', 33],
+  'frame median ms (straight-paths lesson)': ['<=', 18], 'frame p95 ms (straight-paths lesson)': ['<=', 33],
   'first SDE frames after the slider (ms)': ['<=', 1000],
   'OT step cost / independent, S (bare page)': ['<=', 2],
 };
@@ -119,6 +120,20 @@ try {
   console.log(JSON.stringify({ bench: 'sde_latency', where: 'wasm', page: 'app page, diffusion lesson', ...setup, training: true, first_ms: +latency.first.toFixed(0), complete_ms: +latency.complete.toFixed(0) }));
   rows.push(['first SDE frames after the slider (ms)', latency.first, 'ms'],
     ['exact and learned SDE flows complete after the slider (ms)', latency.complete, 'ms']);
+  // 4. The straight-paths lesson while training: after one reflow, the frozen network's flow
+  //    and the current one's beside the exact particles, and their measures every 3 s.
+  await app.click('#lesson-picker >> text=Straight paths');
+  await app.waitForFunction(() => window.fmp.weightSteps() >= 300, null, { timeout: 60000 });
+  await app.click('#reflow');
+  await app.waitForFunction(() => window.fmp.straight().frozen === 1 && window.fmp.trajectory('frozen0')?.complete,
+    null, { timeout: 60000 });
+  const straight = await measureFrames(app, 10);
+  console.log(JSON.stringify({
+    bench: 'frames', where: 'wasm', page: 'app page, straight-paths lesson', ...setup, networks: 2, training: true,
+    frames: straight.intervals.length, median_ms: +straight.median.toFixed(2), p95_ms: +straight.p95.toFixed(2),
+    train_steps_per_s: +straight.stepsPerSec.toFixed(0),
+  }));
+  rows.push(['frame median ms (straight-paths lesson)', straight.median, 'ms'], ['frame p95 ms (straight-paths lesson)', straight.p95, 'ms']);
   await app.click('#lesson-picker >> text=Flow matching');
   // As the reviewer measured it: the app page animating its 2,000 particles with its flow
   // worker, training paused (a training app would also compete for the cores).
