@@ -195,7 +195,8 @@ fn conditional_velocity_is_the_core_conditional_field() {
 fn set_model_takes_trainer_weights_and_checks_their_length() {
     let cloud = fmp::wasm::preset_points("moons", 200, 2).unwrap();
     let mut trainer =
-        fmp::wasm::TrainerHandle::new(&cloud, 16, 2, 1, 32, 1e-2, "linear", 3).unwrap();
+        fmp::wasm::TrainerHandle::new(&cloud, 16, 2, 1, 32, 1e-2, "linear", "independent", 3)
+            .unwrap();
     trainer.train(5, false);
     let weights = trainer.weights().to_vec();
     let mut fields = Fields::new();
@@ -425,7 +426,8 @@ fn summaries_on_samples_of_p_t() {
         .is_err());
     // A barely trained network: its residual and error are clearly not 0.
     let mut trainer =
-        fmp::wasm::TrainerHandle::new(&cloud, 32, 2, 2, 128, 1e-2, "linear", 3).unwrap();
+        fmp::wasm::TrainerHandle::new(&cloud, 32, 2, 2, 128, 1e-2, "linear", "independent", 3)
+            .unwrap();
     trainer.train(50, false);
     fields
         .set_model(32, 2, 2, trainer.weights().to_vec())
@@ -478,7 +480,8 @@ fn score_denoiser_and_divergence_views() {
         "no network yet"
     );
     let mut trainer =
-        fmp::wasm::TrainerHandle::new(&cloud, 16, 2, 1, 64, 1e-2, "cosine", 3).unwrap();
+        fmp::wasm::TrainerHandle::new(&cloud, 16, 2, 1, 64, 1e-2, "cosine", "independent", 3)
+            .unwrap();
     trainer.train(20, false);
     fields
         .set_model(16, 2, 1, trainer.weights().to_vec())
