@@ -31,7 +31,8 @@ computes in float64 (the two agree to about 1e-6).
 Sampling (as the playground does it)
 ------------------------------------
 ``dx/dt = u_theta(x, t)`` is integrated from ``x ~ N(0, I)`` at ``t = 0`` to
-``t_max`` (where ``beta_t = BETA_MIN = 1e-3``) on :func:`time_grid`, the app's
+``t_max`` (where ``beta_t = BETA_MIN = 1e-3
+MAX_CLASSES = 4``) on :func:`time_grid`, the app's
 grid (``ode::time_grid``): ``steps + 1`` times uniform in
 ``s(t) = t + ln(beta_t) / ln(BETA_MIN)``. Solvers (``ode::Integrator::step``):
 ``euler``, ``midpoint``, ``rk4`` and ``exact-step`` (the closed-form step: the
@@ -80,6 +81,8 @@ __all__ = [
 FORMAT = "fmp-mlp-1"
 #: The smallest noise level: ``t`` is clamped to ``t_max`` where ``beta_t = BETA_MIN``.
 BETA_MIN = 1e-3
+#: The most classes a class-conditional network has (``data::MAX_CLASSES``).
+MAX_CLASSES = 4
 #: Schedule names, as in ``path::Schedule::name``.
 SCHEDULES = ("linear", "cosine", "sqrt")
 #: Solver names, as in ``ode::Solver::name``.
@@ -222,10 +225,11 @@ def _looks_like_safetensors(head: bytes) -> bool:
     return len(head) >= 9 and head[8:9] == b"{"
 
 
-def _expected_shapes(width: int, depth: int, time_features: int) -> list[tuple[str, tuple[int, ...]]]:
+def _expected_shapes(width: int, depth: int, time_features: int,
+                     classes: int = 0) -> list[tuple[str, tuple[int, ...]]]:
     """The tensors of a network of that shape, in order."""
     out = []
-    n_in = 3 + 2 * time_features
+    n_in = 3 + 2 * time_features + classes
     for l in range(depth):
         out.append((f"hidden.{l}.weight", (width, n_in)))
         out.append((f"hidden.{l}.bias", (width,)))
@@ -239,7 +243,8 @@ def _read_network(data: bytes, what: str) -> tuple[list[tuple[np.ndarray, np.nda
     """``(layers, shape, metadata)`` of a playground safetensors file.
 
     ``layers`` is ``[(W, b), ...]`` in float64 (hidden layers, then the output layer); ``shape``
-    is ``{"width", "depth", "time_features"}`` read off the tensors.
+    is ``{"width", "depth", "time_features", "classes"}`` read off the tensors (``classes``,
+    the one-hot label inputs of a class-conditional network, from the metadata; 0 without).
     """
     header = _safetensors_header(data, what)
     metadata = header.pop("__metadata__", None) or {}
@@ -257,13 +262,18 @@ def _read_network(data: bytes, what: str) -> tuple[list[tuple[np.ndarray, np.nda
             f"{what} has no tensor hidden.0.weight: not a network exported by the playground "
             f"(its tensors: {names}{', ...' if len(header) > 5 else ''})"
         )
+    raw_classes = metadata.get("classes", "0")
+    if not (isinstance(raw_classes, str) and raw_classes.isdigit() and int(raw_classes) <= MAX_CLASSES):
+        raise FmpModelError(f"{what}: metadata classes is {raw_classes!r}, expected 0..{MAX_CLASSES}")
+    classes = int(raw_classes)
     shape0 = list(first.get("shape", []))
-    if len(shape0) != 2 or shape0[1] < 3 or (shape0[1] - 3) % 2 != 0 or shape0[0] < 1:
-        raise FmpModelError(f"{what}: hidden.0.weight has shape {shape0}, expected [width, 3 + 2 k]")
+    if len(shape0) != 2 or shape0[1] < 3 + classes or (shape0[1] - 3 - classes) % 2 != 0 or shape0[0] < 1:
+        raise FmpModelError(f"{what}: hidden.0.weight has shape {shape0}, expected [width, 3 + 2 k + {classes}]")
     depth = 0
     while f"hidden.{depth}.weight" in header:
         depth += 1
-    shape = {"width": shape0[0], "depth": depth, "time_features": (shape0[1] - 3) // 2}
+    shape = {"width": shape0[0], "depth": depth, "time_features": (shape0[1] - 3 - classes) // 2,
+             "classes": classes}
 
     layers: list[tuple[np.ndarray, np.ndarray]] = []
     arrays = []
@@ -320,7 +330,8 @@ def _parse_config(text: str | bytes, what: str) -> dict:
 
 
 def _parse_drawing(text: bytes, what: str) -> np.ndarray:
-    """The ``x,y`` CSV of the drawing as an ``(m, 2)`` float64 array (header optional)."""
+    """The ``x,y`` (or ``x,y,label``) CSV of the drawing as an ``(m, 2)`` float64 array
+    (header optional; labels are read by :func:`_parse_labels`)."""
     try:
         lines = text.decode("utf-8").splitlines()
     except UnicodeDecodeError:
@@ -332,7 +343,7 @@ def _parse_drawing(text: bytes, what: str) -> np.ndarray:
             continue
         parts = line.split(",")
         try:
-            if len(parts) != 2:
+            if len(parts) not in (2, 3):
                 raise ValueError
             rows.append((float(parts[0]), float(parts[1])))
         except ValueError:
@@ -340,6 +351,18 @@ def _parse_drawing(text: bytes, what: str) -> np.ndarray:
                 continue  # the header
             raise FmpModelError(f"{what}, line {i}: expected two numbers x,y, got {line[:40]!r}") from None
     return np.array(rows, dtype=np.float64).reshape(-1, 2)
+
+
+def _parse_labels(text: bytes) -> np.ndarray | None:
+    """The third column of a labelled drawing (``x,y,label``), or ``None`` without one."""
+    labels = []
+    for line in text.decode("utf-8").splitlines():
+        parts = line.strip().split(",")
+        if len(parts) == 3 and parts[2].strip().isdigit():
+            labels.append(int(parts[2]))
+        elif len(parts) == 2 and labels:
+            labels.append(1)
+    return np.array(labels, dtype=np.int64) if labels else None
 
 
 def _read_zip(path: str) -> dict[str, bytes]:
@@ -384,6 +407,8 @@ class Model:
         self.width = int(arch["width"])
         self.depth = int(arch["depth"])
         self.time_features = int(arch["time_features"])
+        self.classes = int(arch.get("classes", 0))
+        self.labels = None  # the drawing's labels (``x,y,label``), ``None`` when unlabelled
         self.schedule = config["path"]["schedule"]
         self.t_max = t_max(self.schedule)
 
@@ -392,8 +417,13 @@ class Model:
         """Number of weights and biases."""
         return sum(w.size + b.size for w, b in self.layers)
 
-    def features(self, x, t) -> np.ndarray:
-        """The network's input rows ``[x, y, t, sin(2 pi k t), cos(2 pi k t), ...]``, ``(n, 3 + 2K)``."""
+    def features(self, x, t, y=None) -> np.ndarray:
+        """The network's input rows ``[x, y, t, sin(2 pi k t), cos(2 pi k t), ..., one-hot]``.
+
+        A class-conditional network (``classes > 0``) appends a one-hot label: ``y`` a class in
+        ``1..classes`` (a number, or one per row); ``None`` or 0 is the null label (all zeros),
+        the unconditional field.
+        """
         x = np.asarray(x, dtype=np.float64)
         if x.ndim != 2 or x.shape[1] != 2:
             raise ValueError(f"x must have shape (n, 2), got {x.shape}")
@@ -406,14 +436,27 @@ class Model:
         for k in range(1, self.time_features + 1):
             angle = 2.0 * math.pi * k * t
             cols += [np.sin(angle), np.cos(angle)]
+        if self.classes:
+            labels = np.broadcast_to(np.asarray(0 if y is None else y, dtype=np.int64).reshape(-1), (n,))
+            for k in range(1, self.classes + 1):
+                cols.append((labels == k).astype(np.float64))
+        elif y is not None:
+            raise ValueError("this network is not class-conditional: give no y")
         return np.stack(cols, axis=1)
 
-    def u(self, x, t) -> np.ndarray:
+    def u(self, x, t, y=None, w: float = 1.0) -> np.ndarray:
         """``u_theta(x, t)``: x of shape ``(n, 2)``, t a number or shape ``(n,)``; ``(n, 2)`` float64.
 
-        ``t`` is used as given (the network was trained on ``t`` in ``[0, 1]``).
+        ``t`` is used as given (the network was trained on ``t`` in ``[0, 1]``). With a class
+        ``y`` (a class-conditional network) it is the guided field of scale ``w``,
+        ``(1 - w) u_theta(x, t, null) + w u_theta(x, t, y)`` (``w = 1``: the class's own field).
         """
-        a = self.features(x, t)
+        if y is not None and w != 1.0:
+            return (1.0 - w) * self._forward(self.features(x, t)) + w * self._forward(self.features(x, t, y))
+        return self._forward(self.features(x, t, y))
+
+    def _forward(self, a: np.ndarray) -> np.ndarray:
+        """The network on input rows ``a``."""
         *hidden, (w_out, b_out) = self.layers
         for w, b in hidden:
             z = a @ w.T + b
@@ -421,18 +464,21 @@ class Model:
             a = z * (0.5 * (1.0 + np.tanh(0.5 * z)))
         return a @ w_out.T + b_out
 
-    def posterior_mean(self, x, t: float) -> np.ndarray:
+    def posterior_mean(self, x, t: float, y=None, w: float = 1.0) -> np.ndarray:
         """``zbar = (u_theta - B_t x) / A_t`` (coefficients at ``t`` clamped to ``t_max``)."""
         a, b = _coefficients(self.schedule, t)
         x = np.asarray(x, dtype=np.float64)
-        return (self.u(x, t) - b * x) / a
+        return (self.u(x, t, y, w) - b * x) / a
 
     def time_grid(self, steps: int | None = None) -> np.ndarray:
         """The app's time grid for this model's schedule (default steps from the config)."""
         return time_grid(self.schedule, self.config["sampling"]["steps"] if steps is None else steps)
 
-    def integrate(self, x0, steps: int | None = None, solver: str | None = None) -> np.ndarray:
-        """Carry ``x0`` (``(n, 2)``, at ``t = 0``) to ``t_max`` with ``solver`` on the app's grid."""
+    def integrate(self, x0, steps: int | None = None, solver: str | None = None,
+                  y=None, w: float = 1.0) -> np.ndarray:
+        """Carry ``x0`` (``(n, 2)``, at ``t = 0``) to ``t_max`` with ``solver`` on the app's grid
+        (along the guided field of class ``y``, scale ``w``, when ``y`` is given)."""
+        u = lambda x, t: self.u(x, t, y, w)  # noqa: E731
         sampling = self.config["sampling"]
         solver = sampling["solver"] if solver is None else solver
         if solver not in SOLVERS:
@@ -445,18 +491,18 @@ class Model:
         for t, t_next in zip(times[:-1], times[1:]):
             t, h = float(t), float(t_next - t)  # h as the Rust code takes it: w[1] - w[0]
             if solver == "euler":
-                x = x + h * self.u(x, t)
+                x = x + h * u(x, t)
             elif solver == "midpoint":
-                k1 = self.u(x, t)
-                x = x + h * self.u(x + 0.5 * h * k1, t + 0.5 * h)
+                k1 = u(x, t)
+                x = x + h * u(x + 0.5 * h * k1, t + 0.5 * h)
             elif solver == "rk4":
-                k1 = self.u(x, t)
-                k2 = self.u(x + 0.5 * h * k1, t + 0.5 * h)
-                k3 = self.u(x + 0.5 * h * k2, t + 0.5 * h)
-                k4 = self.u(x + h * k3, t + h)
+                k1 = u(x, t)
+                k2 = u(x + 0.5 * h * k1, t + 0.5 * h)
+                k3 = u(x + 0.5 * h * k2, t + 0.5 * h)
+                k4 = u(x + h * k3, t + h)
                 x = x + (h / 6.0) * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
             else:  # exact-step: zbar frozen over [t, t + h]
-                z = self.posterior_mean(x, t)
+                z = self.posterior_mean(x, t, y, w)
                 t0, t1 = _clamp_t(s, t), _clamp_t(s, t + h)
                 a0, a1 = alpha(s, t0), alpha(s, t1)
                 r = beta(s, t1) / beta(s, t0)
@@ -464,17 +510,19 @@ class Model:
         return x
 
     def sample(self, n: int, steps: int | None = None, solver: str | None = None,
-               seed: int = 0, rng: np.random.Generator | None = None) -> np.ndarray:
+               seed: int = 0, rng: np.random.Generator | None = None, y=None, w: float = 1.0) -> np.ndarray:
         """``n`` samples, ``(n, 2)``: noise ``N(0, I)`` carried to ``t_max``.
 
         ``steps`` and ``solver`` default to the config's ``sampling`` section (what the app
         used); the noise comes from ``rng`` if given, else ``np.random.default_rng(seed)``.
+        A class-conditional network samples class ``y`` with guidance scale ``w`` (classifier-
+        free guidance), or its unconditional field without ``y``.
         """
         n = int(n)
         if n < 0:
             raise ValueError(f"n must be >= 0, got {n}")
         rng = np.random.default_rng(seed) if rng is None else rng
-        return self.integrate(rng.standard_normal((n, 2)), steps=steps, solver=solver)
+        return self.integrate(rng.standard_normal((n, 2)), steps=steps, solver=solver, y=y, w=w)
 
     def summary(self) -> str:
         """One line: the shape, the schedule, the sampling and the drawing."""
@@ -494,7 +542,7 @@ class Model:
 
     def __repr__(self) -> str:
         return (f"Model(width={self.width}, depth={self.depth}, time_features={self.time_features}, "
-                f"schedule={self.schedule!r})")
+                f"classes={self.classes}, schedule={self.schedule!r})")
 
 
 def load(path) -> Model:
@@ -551,16 +599,17 @@ def load(path) -> Model:
             f"{where} has no config: no config.json and no fmp_config in the safetensors metadata"
         )
     arch = config["architecture"]
-    if any(arch[k] != shape[k] for k in shape):
+    if any(arch.get(k, 0) != shape[k] for k in shape):
         raise FmpModelError(
             f"{where}: the tensors are a network of width {shape['width']}, depth {shape['depth']}, "
             f"time features {shape['time_features']}, but the config says width {arch['width']}, "
             f"depth {arch['depth']}, time features {arch['time_features']}"
         )
-    drawing = None
+    model = Model(layers, config, None, source=path)
     if "drawing.csv" in files:
-        drawing = _parse_drawing(files["drawing.csv"], f"drawing.csv in {where}")
-    return Model(layers, config, drawing, source=path)
+        model.drawing = _parse_drawing(files["drawing.csv"], f"drawing.csv in {where}")
+        model.labels = _parse_labels(files["drawing.csv"])
+    return model
 
 
 # --------------------------------------------------------------------------------------------

@@ -156,6 +156,9 @@ function startJob(kind) {
     modelSteps = nextModel.steps ?? 0;
     nextModel = null;
     probeWanted = true;
+    // The NFE figures of the current network are of the weights loaded here (measuring when
+    // a snapshot merely arrives could measure the previous weights and then wait forever).
+    nfeWanted.add('current');
     // The learned SDE flow follows the same weights: it restarts with them.
     if (sde.on) { jobs.delete('learned_sde'); pending.add('learned_sde'); }
   }
@@ -470,7 +473,6 @@ function onModel(m) {
   if (m.generation > generation) dropModel(m.generation);
   nextModel = m;
   haveModel = true;
-  nfeWanted.add('current');
   want('learned', false);
 }
 

@@ -30,6 +30,7 @@ fn canonical_configs() -> [(&'static str, TrainConfig); 3] {
             width,
             depth: 3,
             time_features: 0,
+            classes: 0,
         },
         batch,
         adam: AdamParams::default(),
@@ -39,6 +40,7 @@ fn canonical_configs() -> [(&'static str, TrainConfig); 3] {
         lr_decay: false,
         average: false,
         coupling,
+        p_uncond: 0.0,
     };
     [
         ("S", config(64, 256, Coupling::Independent)),

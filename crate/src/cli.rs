@@ -211,9 +211,12 @@ fn train_flags() -> Vec<Flag> {
             Kind::Csv(limits::POINTS),
             format!(
                 "instead of --preset; a cloud reaching beyond +-{:.3} is rescaled into \
-                 +-{:.3}, as the page's import does",
+                 +-{:.3}, as the page's import does; a third column of labels (1..={}) trains \
+                 a class-conditional network with label dropout {} and reports guided figures",
                 limits::RESCALE_ABOVE,
-                limits::RESCALE_TO
+                limits::RESCALE_TO,
+                data::MAX_CLASSES,
+                crate::trainer::P_UNCOND
             ),
         ),
         flag(
@@ -451,6 +454,18 @@ fn flow_flags() -> Vec<Flag> {
             "",
             Kind::Switch,
             "with --sigma: the drift is u_t alone, without (sigma_t^2 / 2) grad log p_t".into(),
+        ),
+        flag(
+            "--class",
+            "Y",
+            Kind::Int(limits::CLASS),
+            "sample class Y of a labelled CSV (a third column) along the guided field".into(),
+        ),
+        flag(
+            "--guidance",
+            "W",
+            Kind::Real(limits::GUIDANCE),
+            "with --class; default 1: (1 - W) u_t(x) + W u_t(x|Y), exact or learned".into(),
         ),
         flag(
             "--model",
@@ -728,6 +743,8 @@ struct FlowArgs {
     train_steps: usize,
     /// `--model`: a saved network to flow with instead of training one.
     model: Option<String>,
+    /// `--class Y --guidance W`: the guided flow of class `Y`.
+    guided: Option<(u8, f64)>,
     /// The SDE's noise (`--sigma`, `--no-score-correction`), or `None` for the ODE.
     diffusion: Option<Diffusion>,
     /// `--at-times`: write the particles at the grid times nearest these.
@@ -859,6 +876,12 @@ fn parse_flow(args: &[String]) -> Result<FlowArgs, Failure> {
     if !learned && given.get("--model").is_some() {
         return Err("--model is for --field learned".into());
     }
+    if given.get("--guidance").is_some() && given.get("--class").is_none() {
+        return Err("--guidance needs --class".into());
+    }
+    if given.get("--class").is_some() && given.get("--sigma").is_some() {
+        return Err("--class samples the guided ODE: give --class or --sigma, not both".into());
+    }
     if given.get("--model").is_some() && given.get("--train-steps").is_some() {
         return Err(
             "--model flows with a saved network: give --model or --train-steps, not both".into(),
@@ -900,6 +923,12 @@ fn parse_flow(args: &[String]) -> Result<FlowArgs, Failure> {
         seed: given.int("--seed", 0),
         train_steps: given.int("--train-steps", DEFAULT_STEPS) as usize,
         model: given.text("--model").map(str::to_string),
+        guided: given.get("--class").map(|_| {
+            (
+                given.int("--class", 1) as u8,
+                given.real("--guidance").unwrap_or(1.0),
+            )
+        }),
         diffusion: given.real("--sigma").map(|sigma| Diffusion {
             sigma,
             score_correction: given.get("--no-score-correction").is_none(),
@@ -967,6 +996,15 @@ fn finish(result: Result<String, Failure>) -> Output {
 /// Read and parse a CSV point cloud of at most `limit.max` points; errors name the file (and
 /// the line).
 fn read_points(file: &str, limit: IntLimit) -> Result<Vec<Point>, Failure> {
+    read_labelled(file, limit, false).map(|(points, _)| points)
+}
+
+/// The points of a CSV file and, with `labelled`, its labels (`None`: the file has none).
+fn read_labelled(
+    file: &str,
+    limit: IntLimit,
+    labelled: bool,
+) -> Result<(Vec<Point>, Option<Vec<u8>>), Failure> {
     let name = file_shown(file);
     let mut bytes = Vec::new();
     std::fs::File::open(file)
@@ -980,7 +1018,12 @@ fn read_points(file: &str, limit: IntLimit) -> Result<Vec<Point>, Failure> {
         .into());
     }
     let text = data::decode_utf8(&bytes).map_err(|e| format!("{name}: {e}"))?;
-    let points = data::parse_points_csv(text).map_err(|e| format!("{name}: {e}"))?;
+    let (points, labels) = if labelled {
+        data::parse_labelled_csv(text)
+    } else {
+        data::parse_points_csv(text).map(|p| (p, None))
+    }
+    .map_err(|e| format!("{name}: {e}"))?;
     if points.len() as u64 > limit.max {
         return Err(format!(
             "{name}: it holds {} points; the most is {}",
@@ -989,7 +1032,7 @@ fn read_points(file: &str, limit: IntLimit) -> Result<Vec<Point>, Failure> {
         )
         .into());
     }
-    Ok(points)
+    Ok((points, labels))
 }
 
 /// A JSON number, or `null` if not finite.
@@ -1044,18 +1087,27 @@ impl DivergenceWatch {
 }
 
 fn train(a: &TrainArgs) -> Result<String, Failure> {
-    let config = a.config;
+    let mut config = a.config;
     let seed = config.seed;
-    let (source, data, rescaled) = match &a.source {
+    let (source, data, rescaled, labels) = match &a.source {
         Source::File(file) => {
-            let (points, rescaled) = data::fit_to_stage(read_points(file, limits::POINTS)?);
-            (file.clone(), points, rescaled)
+            let (points, labels) = read_labelled(file, limits::POINTS, true)?;
+            let (points, rescaled) = data::fit_to_stage(points);
+            (file.clone(), points, rescaled, labels)
         }
         Source::Preset(preset, n) => {
             let points = data::sample_preset(*preset, *n, &mut rng::seeded(seed.wrapping_add(1)));
-            (preset.name().to_string(), points, false)
+            (preset.name().to_string(), points, false, None)
         }
     };
+    // Labels: a class-conditional network with label dropout (classifier-free guidance).
+    if labels.is_some() {
+        if a.reflow > 0 {
+            return Err("--reflow is for unlabelled data (the file has a column of labels)".into());
+        }
+        config.mlp.classes = data::MAX_CLASSES;
+        config.p_uncond = crate::trainer::P_UNCOND;
+    }
 
     // The reference cloud of the metrics: the data, or a random subset of W2_MAX_POINTS points.
     let n_data = data.len();
@@ -1076,8 +1128,15 @@ fn train(a: &TrainArgs) -> Result<String, Failure> {
     // watched for divergence.
     let steps = a.steps;
     let mut watch = DivergenceWatch::default();
-    let drawing = data::points_to_csv(&data);
-    let mut trainer = Trainer::new(config, data);
+    let drawing = match &labels {
+        Some(l) => data::labelled_to_csv(&data, l),
+        None => data::points_to_csv(&data),
+    };
+    let labelled_data = labels.as_ref().map(|l| (data.clone(), l.clone()));
+    let mut trainer = match &labels {
+        Some(l) => Trainer::new_labelled(config, data, l.clone()),
+        None => Trainer::new(config, data),
+    };
     let plain = steps.saturating_sub(REPORT_STEPS);
     let start = Instant::now();
     for k in 1..=plain {
@@ -1162,6 +1221,17 @@ fn train(a: &TrainArgs) -> Result<String, Failure> {
         &reference,
         &mut sample_rng,
     )?;
+    let guided = match &labelled_data {
+        Some((points, labels)) => guided_figures(
+            trainer.model(),
+            config.schedule,
+            points,
+            labels,
+            (a.solver, a.ode_steps),
+            &mut sample_rng,
+        ),
+        None => String::new(),
+    };
     if let Some(out) = &a.samples {
         std::fs::write(out, data::points_to_csv(&samples))
             .map_err(|e| format!("{}: {e}", file_shown(out)))?;
@@ -1191,7 +1261,7 @@ fn train(a: &TrainArgs) -> Result<String, Failure> {
 \"eval_points\":{},\"data_subsampled\":{},\
 \"width\":{},\"depth\":{},\"time_features\":{},\"batch\":{},\"lr\":{},\"schedule\":\"{}\",\"seed\":{},\
 \"steps\":{},\"steps_per_s\":{},\"cfm_loss\":{},\"fm_loss\":{},\"grad_cosine\":{},\
-\"solver\":\"{}\",\"ode_steps\":{},\"energy_distance\":{},\"w2\":{},\"coupling\":\"{}\",\"reflow\":{},{}}}\n",
+\"solver\":\"{}\",\"ode_steps\":{},\"energy_distance\":{},\"w2\":{},\"coupling\":\"{}\",\"reflow\":{},{}{}}}\n",
         json::string(&source),
         n_data,
         rescaled,
@@ -1216,7 +1286,78 @@ fn train(a: &TrainArgs) -> Result<String, Failure> {
         config.coupling.name(),
         a.reflow,
         straight,
+        guided,
     ))
+}
+
+/// Particles of the guided figures of `train` on labelled data (the classes in turn).
+const GUIDE_PARTICLES: usize = 400;
+
+/// The guidance scales of those figures.
+const GUIDE_W: [f64; 4] = [0.0, 1.0, 2.0, 4.0];
+
+/// The guided figures of a class-conditional network on labelled `data`, as JSON members
+/// (starting with a comma): `classes`, `p_uncond`, and `guidance` with, for each `w` of
+/// [`GUIDE_W`], the fidelity and spread (`guidance::measure`) of [`GUIDE_PARTICLES`] samples
+/// whose classes take turns, along the exact guided field (closed-form steps) and the
+/// network's (`solver`, its steps), from the same noise; `data_spread` is the classes' own
+/// spread, weighted alike.
+fn guided_figures(
+    model: &crate::mlp::Mlp,
+    schedule: Schedule,
+    data: &[Point],
+    labels: &[u8],
+    (solver, steps): (Solver, usize),
+    rng: &mut rng::SeededRng,
+) -> String {
+    use crate::guidance::{self, ClassMarginals, ExactGuided, LearnedGuided};
+    let path = GaussianPath::new(schedule);
+    let marginals = ClassMarginals::new(data, labels, data::MAX_CLASSES, path);
+    let present = marginals.present();
+    let particle_labels = guidance::round_robin(&present, GUIDE_PARTICLES);
+    let noise: Vec<Point> = (0..GUIDE_PARTICLES)
+        .map(|_| rng::normal_pair(rng))
+        .collect();
+    let times = ode::time_grid(schedule, steps);
+    let list = |v: &[f64]| v.iter().map(|x| json_num(*x)).collect::<Vec<_>>().join(",");
+    let mut sides = Vec::new();
+    for learned in [false, true] {
+        let (mut fid, mut spr) = (Vec::new(), Vec::new());
+        for w in GUIDE_W {
+            let mut xs = noise.clone();
+            let mut integrator = Integrator::new();
+            if learned {
+                let mut f = LearnedGuided::new(model, path, &particle_labels, w);
+                integrator.integrate_on(&mut f, solver, &mut xs, &times);
+            } else {
+                let mut f = ExactGuided::new(&marginals, &particle_labels, w);
+                integrator.integrate_on(&mut f, Solver::PosteriorStep, &mut xs, &times);
+            }
+            let (f, s) = if xs.iter().flatten().all(|v| v.is_finite()) {
+                guidance::measure(&xs, &particle_labels, data, labels)
+            } else {
+                (f64::NAN, f64::NAN)
+            };
+            fid.push(f);
+            spr.push(s);
+        }
+        sides.push(format!(
+            "\"{}\":{{\"fidelity\":[{}],\"spread\":[{}]}}",
+            if learned { "learned" } else { "exact" },
+            list(&fid),
+            list(&spr)
+        ));
+    }
+    let (_, data_spread) = guidance::measure(data, labels, data, labels);
+    format!(
+        ",\"classes\":{},\"p_uncond\":{},\"guidance\":{{\"w\":[{}],\"particles\":{GUIDE_PARTICLES},{},{},\"data_spread\":{}}}",
+        present.len(),
+        crate::trainer::P_UNCOND,
+        list(&GUIDE_W),
+        sides[0],
+        sides[1],
+        json_num(data_spread)
+    )
 }
 
 /// The straight-path figures of a network, as JSON members: `straightness` and `crossings`
@@ -1324,9 +1465,28 @@ fn load_model(model: &str) -> Result<crate::mlp::Mlp, Failure> {
 }
 
 /// Trains the app-default network on `data` for `steps` steps, watching for divergence.
-fn train_default(config: TrainConfig, data: Vec<Point>, steps: usize) -> Result<Trainer, Failure> {
+fn train_default(
+    config: TrainConfig,
+    data: Vec<Point>,
+    labels: Option<Vec<u8>>,
+    steps: usize,
+) -> Result<Trainer, Failure> {
     let mut watch = DivergenceWatch::default();
-    let mut trainer = Trainer::new(config, data);
+    let mut trainer = match labels {
+        // A class-conditional network with label dropout (the guidance lesson's).
+        Some(labels) => {
+            let config = TrainConfig {
+                mlp: crate::mlp::MlpConfig {
+                    classes: data::MAX_CLASSES,
+                    ..config.mlp
+                },
+                p_uncond: crate::trainer::P_UNCOND,
+                ..config
+            };
+            Trainer::new_labelled(config, data, labels)
+        }
+        None => Trainer::new(config, data),
+    };
     for k in 1..=steps {
         watch.record(k, trainer.step())?;
     }
@@ -1335,8 +1495,26 @@ fn train_default(config: TrainConfig, data: Vec<Point>, steps: usize) -> Result<
 }
 
 fn flow(a: &FlowArgs) -> Result<String, Failure> {
-    let (data, rescaled) = data::fit_to_stage(read_points(&a.data, limits::POINTS)?);
+    let (points, labels) = read_labelled(&a.data, limits::POINTS, true)?;
+    let (data, rescaled) = data::fit_to_stage(points);
     let path = GaussianPath::new(a.schedule);
+    // --class Y --guidance W: the class fields of the labelled cloud, every particle of class Y.
+    let guided = match a.guided {
+        Some((y, w)) => {
+            let labels = labels.as_ref().ok_or_else(|| {
+                format!(
+                    "--class needs labels: {} has no third column",
+                    file_shown(&a.data)
+                )
+            })?;
+            let m = crate::guidance::ClassMarginals::new(&data, labels, data::MAX_CLASSES, path);
+            if m.class(y).is_none() {
+                return Err(format!("{}: class {y} has no points", file_shown(&a.data)).into());
+            }
+            Some((y, w, m, vec![y; a.particles]))
+        }
+        None => None,
+    };
     // The page's noise_points(particles, seed).
     let mut noise_rng = rng::seeded(a.seed);
     let mut xs: Vec<Point> = (0..a.particles)
@@ -1352,21 +1530,38 @@ fn flow(a: &FlowArgs) -> Result<String, Failure> {
                 seed: a.seed,
                 ..TrainConfig::default()
             };
+            let labels = guided.as_ref().and(labels.clone());
             Some(
-                train_default(config, data.clone(), a.train_steps)?
+                train_default(config, data.clone(), labels, a.train_steps)?
                     .model()
                     .clone(),
             )
         }
         (None, false) => None,
     };
+    if guided.is_some() && network.as_ref().is_some_and(|n| n.config().classes == 0) {
+        return Err("--class with --field learned needs a class-conditional network (--model of one trained on labels)".into());
+    }
     let mut learned = network.as_ref().map(|m| MlpField::with_path(m, path));
     let mut exact = ode::MarginalField {
         marginal: &marginal,
     };
-    let field: &mut dyn ode::VectorField = match learned.as_mut() {
-        Some(f) => f,
-        None => &mut exact,
+    let mut learned_guided = guided
+        .as_ref()
+        .zip(network.as_ref())
+        .map(|((_, w, _, l), n)| crate::guidance::LearnedGuided::new(n, path, l, *w));
+    let mut exact_guided = guided
+        .as_ref()
+        .map(|(_, w, m, l)| crate::guidance::ExactGuided::new(m, l, *w));
+    let field: &mut dyn ode::VectorField = match (
+        learned_guided.as_mut(),
+        exact_guided.as_mut(),
+        learned.as_mut(),
+    ) {
+        (Some(f), _, _) => f,
+        (None, Some(f), None) => f,
+        (None, _, Some(f)) => f,
+        (None, None, None) => &mut exact,
     };
     // The frames to keep: the grid indices nearest the --at-times (the end when none).
     let keep: Vec<usize> = match &a.at_times {
@@ -1404,6 +1599,19 @@ fn flow(a: &FlowArgs) -> Result<String, Failure> {
     }
     let near = metrics::near_fraction(&xs, &data, NEAR_RADIUS);
     let w2 = metrics::w2_capped(&xs, &data).map_err(|e| format!("w2: {e}"))?;
+    // Guided: the class, the scale, and the samples' fidelity and spread.
+    let guided_json = match (&guided, &labels) {
+        (Some((y, w, _, particle_labels)), Some(data_labels)) => {
+            let (fid, spr) = crate::guidance::measure(&xs, particle_labels, &data, data_labels);
+            format!(
+                ",\"class\":{y},\"guidance\":{},\"fidelity\":{},\"spread\":{}",
+                json_num(*w),
+                json_num(fid),
+                json_num(spr)
+            )
+        }
+        _ => String::new(),
+    };
     let (csv, at_times) = match &a.at_times {
         None => (data::points_to_csv(&xs), String::new()),
         Some(wanted) => {
@@ -1440,7 +1648,7 @@ fn flow(a: &FlowArgs) -> Result<String, Failure> {
         "{{\"command\":\"flow\",\"data\":{},\"data_points\":{},\"data_rescaled\":{},\
 \"field\":\"{}\",\"schedule\":\"{}\",\"solver\":\"{}\",\"steps\":{},\"particles\":{},\"seed\":{},\
 \"train_steps\":{},\"t_end\":{},\"beta_end\":{},\"near_radius\":{},\"near_share\":{},\
-\"w2\":{},\"w2_points\":{},\"sigma\":{},\"score_correction\":{}{}}}\n",
+\"w2\":{},\"w2_points\":{},\"sigma\":{},\"score_correction\":{}{}{}}}\n",
         json::string(&a.data),
         data.len(),
         rescaled,
@@ -1460,6 +1668,7 @@ fn flow(a: &FlowArgs) -> Result<String, Failure> {
         sigma,
         correction,
         at_times,
+        guided_json,
     ))
 }
 
@@ -1516,6 +1725,10 @@ mod tests {
                         if *f != flag.name {
                             args.extend(strings(&[f, value]));
                         }
+                    }
+                    // A guidance scale belongs to a class.
+                    if flag.name == "--guidance" {
+                        args.extend(strings(&["--class", "1"]));
                     }
                     args
                 };

@@ -19,6 +19,13 @@
 //! whitespace; `\r\n` line endings work; every coordinate must be finite and at most
 //! [`MAX_COORD`] in absolute value. Errors carry the 1-based line number, also for bytes that
 //! are not UTF-8 ([`decode_utf8`]).
+//!
+//! Labels (the guidance lesson): every point may carry a class `y` in `1..=`[`MAX_CLASSES`].
+//! Each preset labels its parts ([`sample_preset_labelled`]): moons and spiral by arm, circles
+//! outer 1 / inner 2, 8 Gaussians by adjacent pairs (4 classes), checkerboard by the column
+//! parity of its cell, smiley face 1, left eye 2, right eye 3, mouth 4. A CSV may add a third
+//! column, the label ([`parse_labelled_csv`]); a line without one is class 1, so the unlabelled
+//! format still reads.
 
 use crate::limits::{format_number, MAX_COORD, RESCALE_ABOVE, RESCALE_TO};
 use crate::rng::{index, normal_pair, uniform, SeededRng};
@@ -104,7 +111,8 @@ const SMILEY_MOUTH: (Point, f64, f64, f64) = ([0.0, 0.05], 0.55, 1.15 * PI, 1.85
 
 /// One raw (unstandardized) point of `preset`; `i` alternates between the parts of two-part
 /// shapes so they get equal shares.
-fn raw_point(preset: Preset, i: usize, rng: &mut SeededRng) -> Point {
+/// Point `i` of `preset` before standardization, and its label (see the module docs).
+fn raw_point(preset: Preset, i: usize, rng: &mut SeededRng) -> (Point, u8) {
     match preset {
         Preset::TwoMoons => {
             let th = PI * uniform(rng);
@@ -113,44 +121,56 @@ fn raw_point(preset: Preset, i: usize, rng: &mut SeededRng) -> Point {
             } else {
                 [1.0 - th.cos(), 0.5 - th.sin()]
             };
-            noisy(p, 0.06, rng)
+            (noisy(p, 0.06, rng), 1 + (i % 2) as u8)
         }
         Preset::Circles => {
             let th = TAU * uniform(rng);
             let r = if i % 2 == 0 { 1.0 } else { 0.5 };
-            noisy([r * th.cos(), r * th.sin()], 0.04, rng)
+            (
+                noisy([r * th.cos(), r * th.sin()], 0.04, rng),
+                1 + (i % 2) as u8,
+            )
         }
         Preset::EightGaussians => {
-            let th = (index(rng, 8) as f64) * PI / 4.0;
-            noisy([th.cos(), th.sin()], 0.1, rng)
+            let k = index(rng, 8);
+            let th = (k as f64) * PI / 4.0;
+            (noisy([th.cos(), th.sin()], 0.1, rng), 1 + (k / 2) as u8)
         }
         Preset::Checkerboard => {
             let c = index(rng, 8);
             let row = c / 2;
             let col = 2 * (c % 2) + row % 2;
-            [
+            let p = [
                 col as f64 - 2.0 + uniform(rng),
                 row as f64 - 2.0 + uniform(rng),
-            ]
+            ];
+            (p, 1 + (col % 2) as u8)
         }
         Preset::Spiral => {
             // arc length grows like theta^2: sqrt of a uniform spreads points evenly along it
             let (lo, hi) = SPIRAL_THETA;
             let th = (lo * lo + (hi * hi - lo * lo) * uniform(rng)).sqrt();
-            noisy(spiral_point(th, i % 2), 0.025, rng)
+            (
+                noisy(spiral_point(th, i % 2), 0.025, rng),
+                1 + (i % 2) as u8,
+            )
         }
         Preset::Smiley => {
             let u = uniform(rng);
             if u < 0.4 {
                 let th = TAU * uniform(rng);
-                noisy([th.cos(), th.sin()], 0.03, rng)
+                (noisy([th.cos(), th.sin()], 0.03, rng), 1)
             } else if u < 0.6 {
-                let eye = SMILEY_EYES[usize::from(u >= 0.5)];
-                noisy(eye, 0.06, rng)
+                let right = u >= 0.5;
+                let eye = SMILEY_EYES[usize::from(right)];
+                (noisy(eye, 0.06, rng), 2 + u8::from(right))
             } else {
                 let (c, r, a0, a1) = SMILEY_MOUTH;
                 let th = a0 + (a1 - a0) * uniform(rng);
-                noisy([c[0] + r * th.cos(), c[1] + r * th.sin()], 0.03, rng)
+                (
+                    noisy([c[0] + r * th.cos(), c[1] + r * th.sin()], 0.03, rng),
+                    4,
+                )
             }
         }
     }
@@ -159,9 +179,22 @@ fn raw_point(preset: Preset, i: usize, rng: &mut SeededRng) -> Point {
 /// `n` points of `preset`, standardized per axis (mean 0, standard deviation 1). The same
 /// generator state gives the same points.
 pub fn sample_preset(preset: Preset, n: usize, rng: &mut SeededRng) -> Vec<Point> {
-    let raw: Vec<Point> = (0..n).map(|i| raw_point(preset, i, rng)).collect();
-    standardize(&raw)
+    sample_preset_labelled(preset, n, rng).0
 }
+
+/// [`sample_preset`] with each point's label (the same points for the same generator state).
+pub fn sample_preset_labelled(
+    preset: Preset,
+    n: usize,
+    rng: &mut SeededRng,
+) -> (Vec<Point>, Vec<u8>) {
+    let (raw, labels): (Vec<Point>, Vec<u8>) = (0..n).map(|i| raw_point(preset, i, rng)).unzip();
+    (standardize(&raw), labels)
+}
+
+/// The most classes a labelled drawing has (the page's class picker; the conditional
+/// network's one-hot input).
+pub const MAX_CLASSES: usize = 4;
 
 /// Per-axis mean and (population) standard deviation.
 fn mean_std(points: &[Point]) -> (Point, Point) {
@@ -282,8 +315,22 @@ pub fn decode_utf8(bytes: &[u8]) -> Result<&str, CsvError> {
 /// Parses `x,y` lines into points (see the module docs for the accepted format). Never
 /// panics: every error names its line, except "no points found" (line 0, the whole input).
 pub fn parse_points_csv(text: &str) -> Result<Vec<Point>, CsvError> {
+    parse_rows(text, false).map(|(points, _)| points)
+}
+
+/// Parses `x,y` or `x,y,label` lines (a label is an integer in `1..=`[`MAX_CLASSES`]; a line
+/// without one is class 1). The labels are `None` when no line has one (the unlabelled
+/// format). Errors as [`parse_points_csv`]'s, and a bad label names its line.
+pub fn parse_labelled_csv(text: &str) -> Result<(Vec<Point>, Option<Vec<u8>>), CsvError> {
+    let labelled = text.lines().any(|l| l.split(',').count() == 3);
+    parse_rows(text, true).map(|(points, labels)| (points, labelled.then_some(labels)))
+}
+
+/// The parser of both: `labelled` allows the third column.
+fn parse_rows(text: &str, labelled: bool) -> Result<(Vec<Point>, Vec<u8>), CsvError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut points = Vec::new();
+    let mut labels = Vec::new();
     let mut seen_content = false;
     for (i, raw) in text.lines().enumerate() {
         let line_no = i + 1;
@@ -301,14 +348,31 @@ pub fn parse_points_csv(text: &str) -> Result<Vec<Point>, CsvError> {
         if first && fields.iter().all(|f| f.parse::<f64>().is_err()) {
             continue; // header
         }
-        if fields.len() != 2 {
+        if fields.len() != 2 && !(labelled && fields.len() == 3) {
             return Err(err(format!(
-                "expected 2 comma-separated numbers, found {} fields",
+                "expected {} comma-separated numbers, found {} fields",
+                if labelled {
+                    "2 (x,y) or 3 (x,y,label)"
+                } else {
+                    "2"
+                },
                 fields.len()
             )));
         }
+        let label = match fields.get(2) {
+            None => 1,
+            Some(f) => match f.parse::<u8>() {
+                Ok(y) if (1..=MAX_CLASSES as u8).contains(&y) => y,
+                _ => {
+                    return Err(err(format!(
+                        "label {} must be an integer in 1..={MAX_CLASSES}",
+                        quoted(f)
+                    )))
+                }
+            },
+        };
         let mut p = [0.0; 2];
-        for (k, f) in fields.iter().enumerate() {
+        for (k, f) in fields.iter().take(2).enumerate() {
             let v: f64 = f
                 .parse()
                 .map_err(|_| err(format!("{} is not a number", quoted(f))))?;
@@ -325,6 +389,7 @@ pub fn parse_points_csv(text: &str) -> Result<Vec<Point>, CsvError> {
             p[k] = v;
         }
         points.push(p);
+        labels.push(label);
     }
     if points.is_empty() {
         return Err(CsvError {
@@ -332,7 +397,23 @@ pub fn parse_points_csv(text: &str) -> Result<Vec<Point>, CsvError> {
             message: "no points found".to_string(),
         });
     }
-    Ok(points)
+    Ok((points, labels))
+}
+
+/// Writes labelled points as CSV with an `x,y,label` header (round trip with
+/// [`parse_labelled_csv`]); `labels` shorter than `points` leave the rest class 1.
+pub fn labelled_to_csv(points: &[Point], labels: &[u8]) -> String {
+    let mut s = String::with_capacity(16 + 26 * points.len());
+    s.push_str("x,y,label\n");
+    for (i, p) in points.iter().enumerate() {
+        s.push_str(&format!(
+            "{},{},{}\n",
+            p[0],
+            p[1],
+            labels.get(i).copied().unwrap_or(1)
+        ));
+    }
+    s
 }
 
 /// Writes points as CSV with an `x,y` header; values in shortest round-trip form, so
@@ -373,7 +454,7 @@ pub fn holdout_split(n: usize, share: f64, seed: u64) -> (Vec<usize>, Vec<usize>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rng::seeded;
+    use crate::rng::{self, seeded};
 
     #[test]
     fn holdout_split_is_a_deterministic_partition() {
@@ -411,7 +492,7 @@ mod tests {
 
     fn raw(preset: Preset, n: usize, seed: u64) -> Vec<Point> {
         let mut rng = seeded(seed);
-        (0..n).map(|i| raw_point(preset, i, &mut rng)).collect()
+        (0..n).map(|i| raw_point(preset, i, &mut rng).0).collect()
     }
 
     #[test]
@@ -690,5 +771,85 @@ mod tests {
         let text = points_to_csv(&pts);
         assert!(text.starts_with("x,y\n"));
         assert_eq!(parse_points_csv(&text), Ok(pts));
+    }
+
+    #[test]
+    fn labelled_csv_round_trips_and_reads_the_unlabelled_format() {
+        let pts = vec![[0.5, -1.25], [1e-3, 2.0], [-0.1, 0.2]];
+        let labels = vec![2, 4, 1];
+        let text = labelled_to_csv(&pts, &labels);
+        assert!(text.starts_with("x,y,label\n"));
+        assert_eq!(parse_labelled_csv(&text), Ok((pts.clone(), Some(labels))));
+        // Two columns: class 1; a mix of both is fine; no label at all: unlabelled.
+        assert_eq!(
+            parse_labelled_csv("x,y\n0.5,-1.25\n0.001,2,3\n"),
+            Ok((pts[..2].to_vec(), Some(vec![1, 3])))
+        );
+        assert_eq!(
+            parse_labelled_csv("x,y\n0.5,-1.25\n"),
+            Ok((pts[..1].to_vec(), None))
+        );
+        // The plain parser still refuses a third column.
+        assert!(parse_points_csv("1,2,3\n").is_err());
+    }
+
+    #[test]
+    fn a_bad_label_names_its_line() {
+        for (text, want) in [
+            (
+                "1,2,1\n3,4,5\n",
+                "line 2: label '5' must be an integer in 1..=4",
+            ),
+            ("1,2,0\n", "line 1: label '0' must be an integer in 1..=4"),
+            ("1,2,x\n", "line 1: label 'x' must be an integer in 1..=4"),
+            (
+                "1,2,1.5\n",
+                "line 1: label '1.5' must be an integer in 1..=4",
+            ),
+            (
+                "1,2,3,4\n",
+                "line 1: expected 2 (x,y) or 3 (x,y,label) comma-separated numbers, found 4 fields",
+            ),
+        ] {
+            assert_eq!(
+                parse_labelled_csv(text).map_err(|e| e.to_string()),
+                Err(want.to_string()),
+                "{text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn presets_label_their_parts() {
+        let count = |labels: &[u8], y: u8| labels.iter().filter(|&&l| l == y).count();
+        let (pts, labels) = sample_preset_labelled(Preset::TwoMoons, 400, &mut rng::seeded(1));
+        assert_eq!((count(&labels, 1), count(&labels, 2)), (200, 200));
+        // The same points as the unlabelled sampler.
+        assert_eq!(
+            pts,
+            sample_preset(Preset::TwoMoons, 400, &mut rng::seeded(1))
+        );
+        // Moon 1 is the upper half circle: its mean y is above moon 2's.
+        let mean_y = |y: u8| {
+            pts.iter()
+                .zip(&labels)
+                .filter(|(_, &l)| l == y)
+                .map(|(p, _)| p[1])
+                .sum::<f64>()
+                / 200.0
+        };
+        assert!(mean_y(1) > mean_y(2) + 0.5);
+        let (_, labels) = sample_preset_labelled(Preset::EightGaussians, 800, &mut rng::seeded(2));
+        assert!(
+            (1..=4).all(|y| count(&labels, y) > 150),
+            "8 Gaussians: 4 classes"
+        );
+        let (_, labels) = sample_preset_labelled(Preset::Smiley, 800, &mut rng::seeded(3));
+        assert!((1..=4).all(|y| count(&labels, y) > 50), "smiley: 4 parts");
+        for preset in Preset::ALL {
+            let (_, labels) = sample_preset_labelled(preset, 300, &mut rng::seeded(4));
+            assert!(labels.iter().all(|&y| (1..=MAX_CLASSES as u8).contains(&y)));
+            assert!(count(&labels, 1) > 0 && count(&labels, 2) > 0, "{preset:?}");
+        }
     }
 }

@@ -59,7 +59,7 @@ pub fn config_json(mlp: &Mlp, info: &ExportInfo) -> String {
     format!(
         "{{\"format\":\"{FORMAT}\",\
 \"architecture\":{{\"kind\":\"mlp\",\"activation\":\"silu\",\"width\":{},\"depth\":{},\
-\"time_features\":{},\"input\":\"x, y, t, then sin(2 pi k t), cos(2 pi k t) for k = 1..time_features\",\
+\"time_features\":{},\"classes\":{},\"input\":\"x, y, t, then sin(2 pi k t), cos(2 pi k t) for k = 1..time_features, then a one-hot label of classes entries (label y sets entry y - 1, the null label 0 none)\",\
 \"output\":\"u_theta(x, t), 2 values\",\"tensors\":\"hidden.{{l}}.weight (out x in), hidden.{{l}}.bias, \
 out.weight, out.bias; y = x W^T + b\"}},\
 \"path\":{{\"schedule\":\"{}\",\"alpha_beta\":{},\"beta_min\":{},\"t_max\":{}}},\
@@ -69,6 +69,7 @@ from 0 to t_max\",\"w2_to_drawing\":{},\"w2_samples\":{}}}}}",
         c.width,
         c.depth,
         c.time_features,
+        c.classes,
         info.schedule.name(),
         crate::json::string(match info.schedule {
             Schedule::Linear => "(t, 1 - t)",
@@ -122,10 +123,27 @@ pub fn read_safetensors(bytes: &[u8]) -> Result<Mlp, String> {
     let first = st.tensor("hidden.0.weight").map_err(|_| {
         "no tensor hidden.0.weight: not a network exported by the playground".to_string()
     })?;
+    // A class-conditional network says how many one-hot label inputs it has (metadata
+    // "classes"; absent: 0, as in files of earlier versions).
+    let (_, meta) = safetensors::SafeTensors::read_metadata(bytes)
+        .map_err(|e| format!("not a safetensors file ({e})"))?;
+    let classes: usize = match meta.metadata().as_ref().and_then(|m| m.get("classes")) {
+        None => 0,
+        Some(v) => v
+            .parse()
+            .ok()
+            .filter(|&k| k <= crate::data::MAX_CLASSES)
+            .ok_or_else(|| {
+                format!(
+                    "metadata classes {v:?} is not 0..={}",
+                    crate::data::MAX_CLASSES
+                )
+            })?,
+    };
     let shape = first.shape().to_vec();
-    if shape.len() != 2 || shape[1] < 3 || (shape[1] - 3) % 2 != 0 {
+    if shape.len() != 2 || shape[1] < 3 + classes || (shape[1] - 3 - classes) % 2 != 0 {
         return Err(format!(
-            "hidden.0.weight has shape {shape:?}, expected [width, 3 + 2 k]"
+            "hidden.0.weight has shape {shape:?}, expected [width, 3 + 2 k + {classes}]"
         ));
     }
     let mut depth = 0;
@@ -135,7 +153,8 @@ pub fn read_safetensors(bytes: &[u8]) -> Result<Mlp, String> {
     let config = crate::mlp::MlpConfig {
         width: shape[0],
         depth,
-        time_features: (shape[1] - 3) / 2,
+        time_features: (shape[1] - 3 - classes) / 2,
+        classes,
     };
     if !crate::limits::WIDTH.contains(config.width as u64)
         || !crate::limits::DEPTH.contains(config.depth as u64)
@@ -178,7 +197,14 @@ pub fn files(
     Ok(vec![
         (
             "model.safetensors".to_string(),
-            safetensors_bytes(mlp, &[("format", FORMAT), ("fmp_config", &config)])?,
+            safetensors_bytes(
+                mlp,
+                &[
+                    ("format", FORMAT),
+                    ("fmp_config", &config),
+                    ("classes", &mlp.config().classes.to_string()),
+                ],
+            )?,
         ),
         (
             "config.json".to_string(),
@@ -264,6 +290,7 @@ mod tests {
             width: 5,
             depth: 2,
             time_features: 1,
+            classes: 0,
         };
         let n = config.num_params();
         Mlp::from_params(
@@ -290,6 +317,37 @@ mod tests {
             .contains("hidden.0.weight"));
         // A truncated file.
         assert!(read_safetensors(&bytes[..bytes.len() - 4]).is_err());
+    }
+
+    #[test]
+    fn a_class_conditional_network_round_trips_with_its_classes() {
+        let config = MlpConfig {
+            width: 5,
+            depth: 2,
+            time_features: 1,
+            classes: 4,
+        };
+        let mlp = Mlp::new(config, &mut crate::rng::seeded(8));
+        let info = ExportInfo {
+            schedule: Schedule::Linear,
+            steps: 1,
+            lr: 0.01,
+            batch: 8,
+            seed: 0,
+            solver: "euler".into(),
+            ode_steps: 10,
+            w2: None,
+        };
+        let files = files(&mlp, &info, "x,y,label\n0,0,1\n").expect("files");
+        let back = read_safetensors(&files[0].1).expect("reads back");
+        assert_eq!(back.config(), config);
+        assert_eq!(back.params(), mlp.params());
+        assert!(String::from_utf8_lossy(&files[1].1).contains("\"classes\":4"));
+        // A bad count is refused.
+        let bad = safetensors_bytes(&mlp, &[("classes", "9")]).expect("bytes");
+        assert!(read_safetensors(&bad)
+            .expect_err("refused")
+            .contains("metadata classes"));
     }
 
     #[test]

@@ -50,7 +50,7 @@
 //! // A few hundred CFM steps of a small network on the same cloud lower the exact FM loss
 //! // (its distance to that field), although each step only sees conditional targets.
 //! let config = TrainConfig {
-//!     mlp: MlpConfig { width: 32, depth: 2, time_features: 1 },
+//!     mlp: MlpConfig { width: 32, depth: 2, time_features: 1, classes: 0 },
 //!     batch: 64,
 //!     ..TrainConfig::default()
 //! };
@@ -72,6 +72,7 @@ pub mod cli;
 pub mod continuity;
 pub mod data;
 pub mod export;
+pub mod guidance;
 mod json;
 pub mod limits;
 pub mod marginal;

@@ -21,6 +21,8 @@
 //! | query points       | `1..=100,000`        | (none)        | see [`QUERY_POINTS`]                          |
 //! | time `t`           | `0..=1`              | `t`           |                                               |
 //! | noise `sigma`      | `0..=3`              | `sigma`       |                                               |
+//! | guidance `w`       | `0..=8`              | `guidance`    |                                               |
+//! | class `y`          | `1..=4`              | `sampleClass` | also the labels of a CSV's third column       |
 //! | coordinates        | `abs <= 1e6`         | (import)      | see [`MAX_COORD`]                             |
 //! | CSV file size      | `<= 5,000,000` bytes | (import)      |                                               |
 //! | divergence         | mean CFM loss `> 1e4`| `DIVERGED`    |                                               |
@@ -229,8 +231,27 @@ pub const SIGMA: RealLimit = RealLimit {
     max: crate::sde::SIGMA_MAX,
 };
 
+/// The guidance scale `w` of the guidance lesson (the page's `guidance`; `fmp flow --guidance`):
+/// `(1 - w) u_t(x) + w u_t(x|y)`. Beyond 8 the guided field is mostly the class field's
+/// difference from the unconditional one, scaled up: particles overshoot the class.
+pub const GUIDANCE: RealLimit = RealLimit {
+    name: "guidance",
+    page: Some("guidance"),
+    min: 0.0,
+    max: 8.0,
+};
+
+/// The class a guided flow samples (the page's `klass`; `fmp flow --class`), and the labels a
+/// drawing may carry (`crate::data::MAX_CLASSES`).
+pub const CLASS: IntLimit = IntLimit {
+    name: "class",
+    page: Some("sampleClass"),
+    min: 1,
+    max: crate::data::MAX_CLASSES as u64,
+};
+
 /// Every integer limit, for documentation and tests.
-pub const INT_LIMITS: [IntLimit; 10] = [
+pub const INT_LIMITS: [IntLimit; 11] = [
     BATCH,
     WIDTH,
     DEPTH,
@@ -241,10 +262,11 @@ pub const INT_LIMITS: [IntLimit; 10] = [
     POINTS,
     TRAIN_STEPS,
     QUERY_POINTS,
+    CLASS,
 ];
 
 /// Every real limit, for documentation and tests.
-pub const REAL_LIMITS: [RealLimit; 3] = [LR, TIME, SIGMA];
+pub const REAL_LIMITS: [RealLimit; 4] = [LR, TIME, SIGMA, GUIDANCE];
 
 /// Half the side of the page's stage, the world box `[-WORLD, WORLD]^2` (the page's `WORLD`).
 pub const WORLD: f64 = 3.5;

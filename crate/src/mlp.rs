@@ -5,6 +5,11 @@
 //! `SiLU(z) = z sigmoid(z)`. The time features of a sample at time `t` are the raw `t`, followed
 //! by `time_features` sinusoidal pairs `(sin(2 pi k t), cos(2 pi k t))` for `k = 1..=time_features`,
 //! so the input dimension is `3 + 2 time_features`: `[x, y, t, sin 2pi t, cos 2pi t, sin 4pi t, ...]`.
+//! A class-conditional network (`classes > 0`, the guidance lesson) appends a one-hot label of
+//! `classes` entries: label `y` in `1..=classes` sets entry `y - 1`, and the null label `0`
+//! (the unconditional field of classifier-free guidance) leaves them all 0. One-hot rather than
+//! a learned embedding: with at most 4 classes it costs 4 inputs, has no parameters of its own,
+//! and the null label is the zero vector, so it needs no slot either.
 //!
 //! ## Batch orientation (fixed everywhere)
 //! Columns are samples: every activation is a `features x batch` matrix stored column-major, so
@@ -59,6 +64,8 @@ pub struct MlpConfig {
     pub depth: usize,
     /// Number of sinusoidal time-frequency pairs added to the raw `t` (0 = raw `t` only).
     pub time_features: usize,
+    /// Classes of a class-conditional network (one-hot label inputs), 0 for an unconditional one.
+    pub classes: usize,
 }
 
 impl Default for MlpConfig {
@@ -68,14 +75,16 @@ impl Default for MlpConfig {
             width: 64,
             depth: 3,
             time_features: 2,
+            classes: 0,
         }
     }
 }
 
 impl MlpConfig {
-    /// Input dimension `3 + 2 time_features` (x, y, t, then the sinusoidal pairs).
+    /// Input dimension `3 + 2 time_features + classes` (x, y, t, the sinusoidal pairs, the
+    /// one-hot label).
     pub(crate) fn input_dim(&self) -> usize {
-        3 + 2 * self.time_features
+        3 + 2 * self.time_features + self.classes
     }
 
     /// Total number of parameters (weights and biases).
@@ -292,10 +301,11 @@ impl Mlp {
         let expected = config.num_params();
         if params.len() != expected {
             return Err(format!(
-                "expected {expected} parameters for width {}, depth {}, time features {}, got {}",
+                "expected {expected} parameters for width {}, depth {}, time features {}, classes {}, got {}",
                 config.width,
                 config.depth,
                 config.time_features,
+                config.classes,
                 params.len()
             ));
         }
@@ -406,8 +416,9 @@ impl Mlp {
         &mut self.params
     }
 
-    /// Write the input column of sample `j`: `[x, y, t, sin 2pi t, cos 2pi t, ...]`.
-    fn write_input(&self, cache: &mut ForwardCache, j: usize, x: Point, t: f64) {
+    /// Write the input column of sample `j`: `[x, y, t, sin 2pi t, cos 2pi t, ..., one-hot]`
+    /// (`label` 0 is the null label; labels beyond `classes` are taken as null too).
+    fn write_input(&self, cache: &mut ForwardCache, j: usize, x: Point, t: f64, label: u8) {
         let dim = self.config.input_dim();
         let col = &mut cache.input[j * dim..(j + 1) * dim];
         col[0] = x[0] as f32;
@@ -418,24 +429,57 @@ impl Mlp {
             col[3 + 2 * k] = s as f32;
             col[4 + 2 * k] = c as f32;
         }
+        let onehot = &mut col[3 + 2 * self.config.time_features..];
+        onehot.fill(0.0);
+        if let Some(v) = (label as usize)
+            .checked_sub(1)
+            .and_then(|k| onehot.get_mut(k))
+        {
+            *v = 1.0;
+        }
     }
 
     /// Forward pass on a batch, sample `j` at point `xs[j]` and time `ts[j]`; the output
     /// (`2 x batch`) is in [`ForwardCache::output`]. Panics if the lengths differ.
     pub(crate) fn forward(&self, xs: &[Point], ts: &[f64], cache: &mut ForwardCache) {
+        self.forward_labelled(xs, ts, None, cache);
+    }
+
+    /// [`Mlp::forward`] with a label per sample (`None`: every label null).
+    pub(crate) fn forward_labelled(
+        &self,
+        xs: &[Point],
+        ts: &[f64],
+        labels: Option<&[u8]>,
+        cache: &mut ForwardCache,
+    ) {
         assert_eq!(xs.len(), ts.len(), "forward: one time per point");
         cache.ensure(&self.config, xs.len());
         for (j, (&x, &t)) in xs.iter().zip(ts).enumerate() {
-            self.write_input(cache, j, x, t);
+            let label = labels.map_or(0, |l| l[j]);
+            self.write_input(cache, j, x, t, label);
         }
         self.forward_cached_input(cache);
     }
 
     /// `u_theta` at points `xs` and one time `t`, written to `out` (for particles and arrow grids).
     pub fn predict(&self, xs: &[Point], t: f64, out: &mut [Point], scratch: &mut ForwardCache) {
+        self.predict_labelled(xs, t, 0, out, scratch);
+    }
+
+    /// [`Mlp::predict`] with one label for all points (0: the null label, the unconditional
+    /// field of a class-conditional network).
+    pub fn predict_labelled(
+        &self,
+        xs: &[Point],
+        t: f64,
+        label: u8,
+        out: &mut [Point],
+        scratch: &mut ForwardCache,
+    ) {
         scratch.ensure(&self.config, xs.len());
         for (j, &x) in xs.iter().enumerate() {
-            self.write_input(scratch, j, x, t);
+            self.write_input(scratch, j, x, t, label);
         }
         self.forward_cached_input(scratch);
         for (o, y) in out.iter_mut().zip(scratch.output.chunks_exact(2)) {
@@ -600,6 +644,8 @@ pub struct MlpField<'a> {
     mlp: &'a Mlp,
     cache: ForwardCache,
     path: Option<GaussianPath>,
+    /// The label the field is evaluated with (0: null).
+    label: u8,
 }
 
 impl<'a> MlpField<'a> {
@@ -609,7 +655,13 @@ impl<'a> MlpField<'a> {
             mlp,
             cache: ForwardCache::new(),
             path: None,
+            label: 0,
         }
+    }
+
+    /// The same field for class `label` (a class-conditional network; 0: the null label).
+    pub fn with_label(self, label: u8) -> Self {
+        MlpField { label, ..self }
     }
 
     /// Wrap a network trained on `path`: its posterior mean is read off the output,
@@ -625,7 +677,8 @@ impl<'a> MlpField<'a> {
 
 impl VectorField for MlpField<'_> {
     fn velocity(&mut self, t: f64, xs: &[Point], out: &mut [Point]) {
-        self.mlp.predict(xs, t, out, &mut self.cache);
+        self.mlp
+            .predict_labelled(xs, t, self.label, out, &mut self.cache);
     }
 
     fn path(&self) -> Option<GaussianPath> {
@@ -639,9 +692,9 @@ mod tests {
 
     /// Loss used for gradient checks: `L = sum_j c . y_j` with fixed random `c_j`, computed in
     /// f64 from the network output; `dL/dY = c`.
-    fn linear_loss(mlp: &Mlp, xs: &[Point], ts: &[f64], c: &[f32]) -> f64 {
+    fn linear_loss(mlp: &Mlp, xs: &[Point], ts: &[f64], labels: &[u8], c: &[f32]) -> f64 {
         let mut cache = ForwardCache::new();
-        mlp.forward(xs, ts, &mut cache);
+        mlp.forward_labelled(xs, ts, Some(labels), &mut cache);
         cache
             .output()
             .iter()
@@ -662,11 +715,13 @@ mod tests {
         let mut rng = rng::seeded(11);
         let mlp = Mlp::new(config, &mut rng);
         let (xs, ts) = batch(&mut rng, n);
+        // Every label in turn, the null one (0) included.
+        let labels: Vec<u8> = (0..n).map(|j| (j % (config.classes + 1)) as u8).collect();
         let c: Vec<f32> = (0..2 * n)
             .map(|_| rng::normal_pair(&mut rng)[0] as f32)
             .collect();
         let mut cache = ForwardCache::new();
-        mlp.forward(&xs, &ts, &mut cache);
+        mlp.forward_labelled(&xs, &ts, Some(&labels), &mut cache);
         let mut grads = vec![0.0f32; mlp.num_params()];
         mlp.backward(&mut cache, &c, &mut grads);
         // Check every parameter of small networks (each tensor is covered), and report the
@@ -679,7 +734,9 @@ mod tests {
             let mut minus = mlp.clone();
             minus.params[i] -= h;
             let step = (plus.params[i] - minus.params[i]) as f64;
-            let fd = (linear_loss(&plus, &xs, &ts, &c) - linear_loss(&minus, &xs, &ts, &c)) / step;
+            let fd = (linear_loss(&plus, &xs, &ts, &labels, &c)
+                - linear_loss(&minus, &xs, &ts, &labels, &c))
+                / step;
             let err = (fd - g as f64).abs() / (1e-2 + fd.abs().max(g.abs() as f64));
             let replace = match worst {
                 None => true,
@@ -703,6 +760,7 @@ mod tests {
                 width: 9,
                 depth: 1,
                 time_features: 0,
+                classes: 0,
             },
             7,
         );
@@ -715,9 +773,53 @@ mod tests {
                 width: 10,
                 depth: 3,
                 time_features: 2,
+                classes: 0,
             },
             7,
         );
+    }
+
+    #[test]
+    fn gradients_match_finite_differences_with_one_hot_labels() {
+        check_gradients(
+            MlpConfig {
+                width: 10,
+                depth: 2,
+                time_features: 1,
+                classes: 4,
+            },
+            10,
+        );
+    }
+
+    #[test]
+    fn a_label_adds_its_first_layer_column_and_the_null_label_adds_none() {
+        // The one-hot input of label y contributes exactly column 3 + 2 tf + y - 1 of W_0 to the
+        // first layer: zeroing that column makes label y compute the null label's output.
+        let config = MlpConfig {
+            width: 6,
+            depth: 2,
+            time_features: 1,
+            classes: 3,
+        };
+        let mut mlp = Mlp::new(config, &mut rng::seeded(4));
+        let xs = [[0.3, -0.2], [1.0, 0.5]];
+        let mut cache = ForwardCache::new();
+        let at = |mlp: &Mlp, label: u8, cache: &mut ForwardCache| {
+            let mut out = [[0.0; 2]; 2];
+            mlp.predict_labelled(&xs, 0.4, label, &mut out, cache);
+            out
+        };
+        let null = at(&mlp, 0, &mut cache);
+        assert_ne!(at(&mlp, 2, &mut cache), null);
+        // W_0 is column-major (width x in): column k starts at k width.
+        let k = 3 + 2 * config.time_features + 1;
+        let w = config.width;
+        mlp.params[k * w..(k + 1) * w].fill(0.0);
+        assert_eq!(at(&mlp, 2, &mut cache), null);
+        assert_ne!(at(&mlp, 1, &mut cache), null);
+        // A label beyond the classes is the null label.
+        assert_eq!(at(&mlp, 9, &mut cache), null);
     }
 
     #[test]
@@ -728,6 +830,7 @@ mod tests {
                 width: 12,
                 depth: 3,
                 time_features: 0,
+                classes: 0,
             },
             7,
         );
@@ -745,6 +848,7 @@ mod tests {
                         width,
                         depth: 3,
                         time_features: 0,
+                        classes: 0,
                     },
                     n,
                 );
@@ -759,6 +863,7 @@ mod tests {
             width: 16,
             depth: 2,
             time_features: 1,
+            classes: 0,
         };
         let mut rng = rng::seeded(5);
         let mlp = Mlp::new(config, &mut rng);
@@ -829,6 +934,7 @@ mod tests {
             width: 12,
             depth: 3,
             time_features: 1,
+            classes: 0,
         };
         let mlp = Mlp::new(config, &mut rng::seeded(3));
         let copy = Mlp::from_params(config, mlp.params()).expect("same layout");
@@ -854,7 +960,7 @@ mod tests {
         assert_eq!(
             Mlp::from_params(config, &mlp.params()[1..]).expect_err("one short"),
             format!(
-                "expected {n} parameters for width 12, depth 3, time features 1, got {}",
+                "expected {n} parameters for width 12, depth 3, time features 1, classes 0, got {}",
                 n - 1
             )
         );

@@ -229,6 +229,7 @@ mod tests {
                 width: 8,
                 depth: 2,
                 time_features: 0,
+                classes: 0,
             },
             &mut rng::seeded(1),
         );

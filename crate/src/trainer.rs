@@ -57,6 +57,7 @@
 //! themselves, and the losses are computed with them.
 
 use crate::adam::{Adam, AdamParams};
+use crate::guidance::ClassMarginals;
 use crate::marginal::EmpiricalMarginal;
 use crate::mlp::{ForwardCache, Mlp, MlpConfig};
 use crate::path::{GaussianPath, Schedule};
@@ -98,7 +99,14 @@ pub struct TrainConfig {
     pub average: bool,
     /// How a batch pairs noise with data points.
     pub coupling: Coupling,
+    /// Label dropout of a labelled run ([`Trainer::new_labelled`]): each sample's label is
+    /// replaced by the null label 0 with this probability, so one class-conditional network
+    /// learns `u_t(x|y)` and `u_t(x)` (classifier-free guidance). Ignored without labels.
+    pub p_uncond: f64,
 }
+
+/// The label dropout of the guidance lesson and of `fmp train` on labelled data.
+pub const P_UNCOND: f64 = 0.15;
 
 /// How a batch pairs its noise samples `eps_j` with its data points `z_j`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -161,6 +169,7 @@ impl Default for TrainConfig {
             lr_decay: true,
             average: true,
             coupling: Coupling::Independent,
+            p_uncond: P_UNCOND,
         }
     }
 }
@@ -195,6 +204,12 @@ pub struct Trainer {
     cache: ForwardCache,
     /// Reflow: fixed pairs `(x0_i, x1_i)` to train on instead of drawn noise and data.
     pairs: Option<(Vec<Point>, Vec<Point>)>,
+    /// A labelled run: one label per data point, and the exact fields of each class (for the
+    /// FM loss: the target of a sample is its class's field, or the unconditional one for the
+    /// null label).
+    labels: Option<(Vec<u8>, ClassMarginals)>,
+    /// The batch's labels after dropout (labelled runs).
+    batch_labels: Vec<u8>,
     /// The batch's data points and noise, before they make `xs` (see [`Coupling`]).
     zs: Vec<Point>,
     eps: Vec<Point>,
@@ -225,6 +240,8 @@ impl Trainer {
             lr_clock: 0,
             cache: ForwardCache::new(),
             pairs: None,
+            labels: None,
+            batch_labels: vec![0; batch],
             zs: vec![[0.0; 2]; batch],
             eps: vec![[0.0; 2]; batch],
             xs: vec![[0.0; 2]; batch],
@@ -238,6 +255,42 @@ impl Trainer {
         let (xs, ts) = (trainer.xs.clone(), trainer.ts.clone());
         trainer.model.forward(&xs, &ts, &mut trainer.cache);
         trainer
+    }
+
+    /// A labelled run (classifier-free guidance): `labels` (one per point of `data`, in
+    /// `1..=config.mlp.classes`) go into the network's one-hot input, each replaced by the null
+    /// label with probability `config.p_uncond` per sample. A network without classes
+    /// (`config.mlp.classes == 0`) ignores them.
+    pub fn new_labelled(config: TrainConfig, data: Vec<Point>, labels: Vec<u8>) -> Self {
+        let mut trainer = Trainer::new(config, data);
+        trainer.set_labels(labels);
+        trainer
+    }
+
+    /// Replaces the labels (one per data point) of a labelled run.
+    fn set_labels(&mut self, labels: Vec<u8>) {
+        let marginals = ClassMarginals::new(
+            self.marginal.points(),
+            &labels,
+            self.config.mlp.classes,
+            self.marginal.path(),
+        );
+        self.labels = Some((labels, marginals));
+    }
+
+    /// Replaces the data and its labels of a labelled run (as [`Trainer::set_data`]).
+    pub fn set_labelled_data(&mut self, data: Vec<Point>, labels: Vec<u8>) {
+        self.set_data(data);
+        self.set_labels(labels);
+    }
+
+    /// The labels of the last batch, after dropout (empty for an unlabelled run).
+    pub fn batch_labels(&self) -> &[u8] {
+        if self.labels.is_some() {
+            &self.batch_labels
+        } else {
+            &[]
+        }
     }
 
     /// A run on fixed pairs (reflow, Liu et al. 2023): each batch draws pairs `(x0_i, x1_i)`
@@ -281,8 +334,19 @@ impl Trainer {
     /// Replace the data; the model and optimiser state are kept (training continues) and the
     /// learning-rate decay restarts from the base rate.
     pub fn set_data(&mut self, data: Vec<Point>) {
+        let n = data.len();
         self.marginal.set_points(data);
         self.lr_clock = 0;
+        // A labelled run keeps its labels only if they still fit the points (else all class 1:
+        // use [`Trainer::set_labelled_data`] to give new ones).
+        if let Some((labels, _)) = &self.labels {
+            let labels = if labels.len() == n {
+                labels.clone()
+            } else {
+                vec![1; n]
+            };
+            self.set_labels(labels);
+        }
     }
 
     /// Set the base learning rate (the decay keeps its clock).
@@ -305,11 +369,12 @@ impl Trainer {
         let t_train = train_t_max(schedule);
         let data = self.marginal.points();
         // Draw: per sample a data point (or a pair), a time, a noise sample, in this order.
-        for ((z, e), t) in self
+        for (((z, e), t), y) in self
             .zs
             .iter_mut()
             .zip(self.eps.iter_mut())
             .zip(self.ts.iter_mut())
+            .zip(self.batch_labels.iter_mut())
         {
             match &self.pairs {
                 Some((x0, x1)) => {
@@ -318,18 +383,32 @@ impl Trainer {
                     (*z, *e) = (x1[i], x0[i]);
                 }
                 None => {
-                    *z = data[rng::index(&mut self.rng, data.len())];
+                    let i = rng::index(&mut self.rng, data.len());
+                    *z = data[i];
                     *t = t_train * rng::uniform(&mut self.rng);
                     *e = rng::normal_pair(&mut self.rng);
+                    // A labelled run draws the dropout after the noise (unlabelled runs draw
+                    // exactly as before).
+                    if let Some((labels, _)) = &self.labels {
+                        let drop = rng::uniform(&mut self.rng) < self.config.p_uncond;
+                        *y = if drop { 0 } else { labels[i] };
+                    }
                 }
             }
         }
         if self.config.coupling == Coupling::Ot && self.pairs.is_none() {
-            for (zs, eps) in self.zs.chunks_mut(OT_BLOCK).zip(self.eps.chunks(OT_BLOCK)) {
+            for ((zs, eps), ys) in self
+                .zs
+                .chunks_mut(OT_BLOCK)
+                .zip(self.eps.chunks(OT_BLOCK))
+                .zip(self.batch_labels.chunks_mut(OT_BLOCK))
+            {
                 let pi = crate::metrics::optimal_assignment(eps, zs);
-                let drawn = zs.to_vec();
-                for (z, &j) in zs.iter_mut().zip(&pi) {
+                let (drawn, drawn_ys) = (zs.to_vec(), ys.to_vec());
+                // A label travels with its data point.
+                for ((z, y), &j) in zs.iter_mut().zip(ys.iter_mut()).zip(&pi) {
                     *z = drawn[j];
+                    *y = drawn_ys[j];
                 }
             }
         }
@@ -347,7 +426,9 @@ impl Trainer {
             target[0] = (alpha_dot * z[0] + beta_dot * eps[0]) as f32;
             target[1] = (alpha_dot * z[1] + beta_dot * eps[1]) as f32;
         }
-        self.trained.forward(&self.xs, &self.ts, &mut self.cache);
+        let labels = self.labels.as_ref().map(|_| self.batch_labels.as_slice());
+        self.trained
+            .forward_labelled(&self.xs, &self.ts, labels, &mut self.cache);
         let scale = 2.0 / self.xs.len() as f32;
         let mut loss = 0.0f64;
         for ((d, &y), &u) in self
@@ -412,14 +493,20 @@ impl Trainer {
         let scale = 2.0 / self.xs.len() as f32;
         let mut fm_loss = 0.0f64;
         let outputs = self.cache.output();
-        for (((&x, &t), y), d) in self
+        for ((((&x, &t), y), d), &label) in self
             .xs
             .iter()
             .zip(&self.ts)
             .zip(outputs.chunks_exact(2))
             .zip(self.targets.chunks_exact_mut(2))
+            .zip(&self.batch_labels)
         {
-            let u = self.marginal.u_marg(x, t);
+            // A labelled sample's target is its class's exact field (the null label's: all).
+            let class = match &self.labels {
+                Some((_, m)) => m.class(label),
+                None => None,
+            };
+            let u = class.unwrap_or(&self.marginal).u_marg(x, t);
             let r = [y[0] as f64 - u[0], y[1] as f64 - u[1]];
             fm_loss += r[0] * r[0] + r[1] * r[1];
             d[0] = scale * r[0] as f32;
@@ -519,6 +606,7 @@ mod tests {
                 width: 16,
                 depth: 2,
                 time_features: 0,
+                classes: 0,
             },
             batch: 32,
             ..TrainConfig::default()
@@ -696,6 +784,7 @@ mod tests {
                             width,
                             depth,
                             time_features: 1,
+                            classes: 0,
                         },
                         batch,
                         ..TrainConfig::default()
@@ -820,5 +909,59 @@ mod tests {
         }
         assert!(averaged.current_lr() < config.adam.lr);
         assert_ne!(averaged.model().params(), averaged.trained.params());
+    }
+
+    #[test]
+    fn label_dropout_happens_at_its_rate_and_labels_follow_their_points() {
+        // 100 steps of 512 samples: the null share is p_uncond = 0.15 within 4 standard
+        // errors (sqrt(0.15 0.85 / 51,200) = 0.0016); every kept label is its point's.
+        let data = cloud(200, 5);
+        let labels: Vec<u8> = (0..200).map(|i| 1 + (i % 3) as u8).collect();
+        let config = TrainConfig {
+            mlp: MlpConfig {
+                classes: 3,
+                ..small_config().mlp
+            },
+            batch: 512,
+            ..small_config()
+        };
+        let mut trainer = Trainer::new_labelled(config, data.clone(), labels.clone());
+        let (mut nulls, mut total) = (0usize, 0usize);
+        for _ in 0..100 {
+            trainer.step();
+            for (z, &y) in trainer.zs.iter().zip(trainer.batch_labels()) {
+                total += 1;
+                if y == 0 {
+                    nulls += 1;
+                } else {
+                    let i = data.iter().position(|p| p == z).expect("a data point");
+                    assert_eq!(y, labels[i]);
+                }
+            }
+        }
+        let rate = nulls as f64 / total as f64;
+        assert!(
+            (rate - P_UNCOND).abs() < 4.0 * 0.0016,
+            "dropout rate {rate}"
+        );
+        // An unlabelled run has no batch labels and draws as before.
+        let mut plain = Trainer::new(small_config(), data.clone());
+        plain.step();
+        assert!(plain.batch_labels().is_empty());
+        // With the OT coupling the labels travel with their points.
+        let mut ot = Trainer::new_labelled(
+            TrainConfig {
+                coupling: Coupling::Ot,
+                p_uncond: 0.0,
+                ..config
+            },
+            data.clone(),
+            labels.clone(),
+        );
+        ot.step();
+        for (z, &y) in ot.zs.iter().zip(ot.batch_labels()) {
+            let i = data.iter().position(|p| p == z).expect("a data point");
+            assert_eq!(y, labels[i]);
+        }
     }
 }

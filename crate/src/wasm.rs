@@ -8,6 +8,7 @@
 
 use crate::continuity::{Residuals, UniformField};
 use crate::data::{self, Preset};
+use crate::guidance::{self, ClassMarginals, ExactGuided, LearnedGuided};
 use crate::limits;
 use crate::marginal::EmpiricalMarginal;
 use crate::mlp::{ForwardCache, Mlp, MlpConfig, MlpField};
@@ -60,7 +61,8 @@ fn check_shape(width: usize, depth: usize, time_features: usize) -> Result<(), J
 }
 
 /// A network of a checked shape ([`check_shape`]) from a flat weight buffer (`Mlp::params`
-/// layout; a wrong length is an error).
+/// layout; a wrong length is an error). Whether it is class-conditional, and for how many
+/// classes, follows from the length: each class adds one input, `width` weights.
 fn mlp_of(
     width: usize,
     depth: usize,
@@ -68,12 +70,37 @@ fn mlp_of(
     weights: Vec<f32>,
 ) -> Result<Mlp, JsError> {
     check_shape(width, depth, time_features)?;
-    let config = MlpConfig {
+    let config = |classes| MlpConfig {
         width,
         depth,
         time_features,
+        classes,
     };
-    Mlp::from_params(config, weights).map_err(|e| JsError::new(&e))
+    let classes = (0..=data::MAX_CLASSES)
+        .find(|&k| config(k).num_params() == weights.len())
+        .unwrap_or(0);
+    Mlp::from_params(config(classes), weights).map_err(|e| JsError::new(&e))
+}
+
+/// Labels checked: exactly `n` of them, each in [`limits::CLASS`].
+fn labels_of(labels: &[u8], n: usize) -> Result<Vec<u8>, JsError> {
+    if labels.len() != n {
+        return Err(JsError::new(&format!(
+            "{} labels for {n} points",
+            labels.len()
+        )));
+    }
+    match labels
+        .iter()
+        .find(|&&y| !limits::CLASS.contains(u64::from(y)))
+    {
+        Some(bad) => Err(JsError::new(&format!(
+            "label {bad} out of range: {} must be in {}",
+            limits::CLASS.name,
+            limits::CLASS
+        ))),
+        None => Ok(labels.to_vec()),
+    }
 }
 
 fn schedule_of(name: &str) -> Result<Schedule, JsError> {
@@ -140,6 +167,38 @@ pub fn parse_csv(text: &str) -> Result<Vec<f32>, JsError> {
     data::parse_points_csv(text)
         .map(|p| interleave(&p))
         .map_err(|e| JsError::new(&e.to_string()))
+}
+
+/// The labels of [`preset_points`]`(name, n, seed)`'s points, in order (`data::sample_preset_labelled`).
+#[wasm_bindgen]
+pub fn preset_labels(name: &str, n: usize, seed: u32) -> Result<Vec<u8>, JsError> {
+    let preset =
+        Preset::parse(name).ok_or_else(|| JsError::new(&format!("unknown preset {name}")))?;
+    let mut rng = rng::seeded(u64::from(seed));
+    Ok(data::sample_preset_labelled(preset, n, &mut rng).1)
+}
+
+/// Parses CSV text with an optional third column of labels (`x,y` or `x,y,label` per line,
+/// `data::parse_labelled_csv`) into triples `x, y, label`; the label is 0 for every point of a
+/// file without labels. The error names the line.
+#[wasm_bindgen]
+pub fn parse_labelled_csv(text: &str) -> Result<Vec<f32>, JsError> {
+    let (points, labels) =
+        data::parse_labelled_csv(text).map_err(|e| JsError::new(&e.to_string()))?;
+    Ok(points
+        .iter()
+        .enumerate()
+        .flat_map(|(i, p)| {
+            let y = labels.as_ref().map_or(0, |l| l[i]);
+            [p[0] as f32, p[1] as f32, f32::from(y)]
+        })
+        .collect())
+}
+
+/// Interleaved points and their labels as CSV `x,y,label` (`data::labelled_to_csv`).
+#[wasm_bindgen]
+pub fn to_labelled_csv(points: &[f32], labels: &[u8]) -> Result<String, JsError> {
+    Ok(data::labelled_to_csv(&points_of(points)?, labels))
 }
 
 /// Interleaved points as CSV text with an `x,y` header.
@@ -480,6 +539,7 @@ impl TrainerHandle {
                 width,
                 depth,
                 time_features,
+                classes: 0,
             },
             batch,
             schedule: schedule_of(schedule)?,
@@ -491,6 +551,57 @@ impl TrainerHandle {
         Ok(TrainerHandle {
             trainer: Trainer::new(config, data),
         })
+    }
+
+    /// A class-conditional network (the guidance lesson) for `points` with `labels` (one each,
+    /// in `1..=4`): the labels go into a one-hot input (`data::MAX_CLASSES` of them), each
+    /// dropped to the null label with probability `trainer::P_UNCOND` per sample, so the one
+    /// network learns `u_t(x|y)` and `u_t(x)`. Independent coupling; otherwise as [`TrainerHandle::new`].
+    #[allow(clippy::too_many_arguments)]
+    pub fn labelled(
+        points: &[f32],
+        labels: &[u8],
+        width: usize,
+        depth: usize,
+        time_features: usize,
+        batch: usize,
+        lr: f32,
+        schedule: &str,
+        seed: u32,
+    ) -> Result<TrainerHandle, JsError> {
+        let mut handle = TrainerHandle::new(
+            points,
+            width,
+            depth,
+            time_features,
+            batch,
+            lr,
+            schedule,
+            "independent",
+            seed,
+        )?;
+        let labels = labels_of(labels, points.len() / 2)?;
+        let config = TrainConfig {
+            mlp: MlpConfig {
+                classes: data::MAX_CLASSES,
+                ..handle.trainer.config().mlp
+            },
+            p_uncond: crate::trainer::P_UNCOND,
+            ..handle.trainer.config()
+        };
+        handle.trainer = Trainer::new_labelled(config, points_of(points)?, labels);
+        Ok(handle)
+    }
+
+    /// Continues a labelled run on a new labelled cloud (as [`TrainerHandle::set_points`]).
+    pub fn set_labelled_points(&mut self, points: &[f32], labels: &[u8]) -> Result<(), JsError> {
+        let data = points_of(points)?;
+        if data.is_empty() {
+            return Err(JsError::new("the cloud is empty"));
+        }
+        let labels = labels_of(labels, data.len())?;
+        self.trainer.set_labelled_data(data, labels);
+        Ok(())
     }
 
     /// Reflow (Liu et al. 2023), first part: the partners `x1 = ODE_theta(x0)` of noise points
@@ -628,6 +739,12 @@ pub struct Fields {
     integrator: Integrator,
     /// The noise of the "sde_drift" arrows and the "fokker_planck" grid.
     diffusion: Diffusion,
+    /// The guidance lesson: the cloud's labels (empty: unlabelled), its exact class fields
+    /// (rebuilt when the cloud, the schedule or the labels change), and the class and scale of
+    /// the guided arrows ([`Fields::set_guidance`]).
+    labels: Vec<u8>,
+    classes: Option<ClassMarginals>,
+    guide: (u8, f64),
 }
 
 /// How many trajectory computations a [`Fields`] can hold at once (the page's flow worker:
@@ -662,6 +779,8 @@ struct Flow {
     step: usize,
     /// `ode::time_grid` of the schedule at `flow_begin`: `steps + 1` times from 0 to `t_max`.
     times: Vec<f64>,
+    /// A guided flow ([`Fields::flow_begin_guided`]): each particle's label, and the scale.
+    guide: Option<(Vec<u8>, f64)>,
 }
 
 /// Which vector field (the conditional one needs its `z`: [`Fields::conditional_velocity`]).
@@ -721,6 +840,9 @@ impl Fields {
             flows: Default::default(),
             integrator: Integrator::new(),
             diffusion: Diffusion::default(),
+            labels: Vec::new(),
+            classes: None,
+            guide: (1, 1.0),
         }
     }
 
@@ -775,13 +897,103 @@ impl Fields {
     /// Sets the data cloud (interleaved points).
     pub fn set_points(&mut self, points: &[f32]) -> Result<(), JsError> {
         self.marginal.set_points(points_of(points)?);
+        // Labels belong to the old points until set again.
+        self.labels.clear();
+        self.classes = None;
         Ok(())
+    }
+
+    /// The labels of the cloud's points (one each, `1..=4`; empty: unlabelled), for the
+    /// guidance lesson's exact class fields. Set after [`Fields::set_points`].
+    pub fn set_labels(&mut self, labels: &[u8]) -> Result<(), JsError> {
+        self.labels = if labels.is_empty() {
+            Vec::new()
+        } else {
+            labels_of(labels, self.marginal.points().len())?
+        };
+        self.classes = None;
+        Ok(())
+    }
+
+    /// The class and scale of the guided arrows ("class", "guided", "learned_class",
+    /// "learned_guided" in [`Fields::velocity`]).
+    pub fn set_guidance(&mut self, class: u8, w: f64) -> Result<(), JsError> {
+        if !limits::CLASS.contains(u64::from(class)) || !limits::GUIDANCE.contains(w) {
+            return Err(JsError::new(&format!(
+                "guidance: class must be in {} and w in {} (got {class}, {w})",
+                limits::CLASS,
+                limits::GUIDANCE
+            )));
+        }
+        self.guide = (class, w);
+        Ok(())
+    }
+
+    /// Builds the exact class fields of the labelled cloud (on first use); errors when the
+    /// cloud has no labels.
+    fn class_marginals(&mut self) -> Result<&ClassMarginals, JsError> {
+        if self.labels.is_empty() {
+            return Err(JsError::new("the drawing has no labels"));
+        }
+        if self.classes.is_none() {
+            self.classes = Some(ClassMarginals::new(
+                self.marginal.points(),
+                &self.labels,
+                data::MAX_CLASSES,
+                self.marginal.path(),
+            ));
+        }
+        Ok(self.classes.as_ref().expect("built above"))
+    }
+
+    /// The guided samples of `labels` (one per `noise` point) at scale `w`: `noise`
+    /// (interleaved) carried to the clamp by `steps` steps of `solver` along the exact guided
+    /// field (or the network's, `learned`), then their fidelity (the share whose nearest data
+    /// point has the particle's label) and spread (RMS distance to their centroid; per class,
+    /// averaged over the classes weighted by their particles). Returns `[fidelity, spread]`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn guided_figures(
+        &mut self,
+        learned: bool,
+        noise: &[f32],
+        labels: &[u8],
+        w: f64,
+        solver: &str,
+        steps: usize,
+    ) -> Result<Vec<f64>, JsError> {
+        let mut xs = points_of(noise)?;
+        if labels.len() != xs.len() {
+            return Err(JsError::new("guided_figures: one label per noise point"));
+        }
+        let solver = solver_of(solver)?;
+        let times = ode::time_grid(self.marginal.path().schedule, steps.max(1));
+        let path = self.marginal.path();
+        let mut integrator = Integrator::new();
+        if learned {
+            let mlp = self
+                .mlp
+                .as_ref()
+                .ok_or_else(|| JsError::new("no network yet"))?;
+            let mut field = LearnedGuided::new(mlp, path, labels, w);
+            integrator.integrate_on(&mut field, solver, &mut xs, &times);
+        } else {
+            self.class_marginals()?;
+            let m = self.classes.as_ref().expect("built by class_marginals");
+            let mut field = ExactGuided::new(m, labels, w);
+            integrator.integrate_on(&mut field, solver, &mut xs, &times);
+        }
+        if xs.iter().flatten().any(|v| !v.is_finite()) {
+            return Ok(vec![f64::NAN, f64::NAN]);
+        }
+        let (fid, spr) = guidance::measure(&xs, labels, self.marginal.points(), &self.labels);
+        Ok(vec![fid, spr])
     }
 
     /// Sets the schedule by name.
     pub fn set_schedule(&mut self, name: &str) -> Result<(), JsError> {
         self.marginal
             .set_path(GaussianPath::new(schedule_of(name)?));
+        self.classes = None;
         Ok(())
     }
 
@@ -909,6 +1121,30 @@ impl Fields {
                     diffusion: self.diffusion,
                 }
                 .velocity(t, &self.xs, &mut self.out);
+            }
+            "class" | "guided" => {
+                self.load(xs)?;
+                let (y, w) = self.guide;
+                let w = if kind == "class" { 1.0 } else { w };
+                self.class_marginals()?;
+                let m = self.classes.as_ref().expect("built by class_marginals");
+                let labels = vec![y; self.xs.len()];
+                ExactGuided::new(m, &labels, w).velocity(t, &self.xs, &mut self.out);
+            }
+            "learned_class" | "learned_guided" => {
+                self.load(xs)?;
+                let (y, w) = self.guide;
+                let w = if kind == "learned_class" { 1.0 } else { w };
+                let mlp = self
+                    .mlp
+                    .as_ref()
+                    .ok_or_else(|| JsError::new("no network yet"))?;
+                let labels = vec![y; self.xs.len()];
+                LearnedGuided::new(mlp, self.marginal.path(), &labels, w).velocity(
+                    t,
+                    &self.xs,
+                    &mut self.out,
+                );
             }
             "score_learned" => {
                 self.load(xs)?;
@@ -1174,7 +1410,38 @@ impl Fields {
             xs: points_of(xs)?,
             step: 0,
             times: ode::time_grid(self.marginal.path().schedule, steps.max(1)),
+            guide: None,
         });
+        Ok(())
+    }
+
+    /// Like [`Fields::flow_begin`] for the guided field of scale `w` (guidance lesson): kind
+    /// "marginal" follows the exact guided field, "learned" the network's; particle `i` has
+    /// class `labels[i]` (one per particle; the cloud must be labelled for "marginal").
+    #[allow(clippy::too_many_arguments)]
+    pub fn flow_begin_guided(
+        &mut self,
+        slot: usize,
+        kind: &str,
+        xs: &[f32],
+        labels: &[u8],
+        w: f64,
+        solver: &str,
+        steps: usize,
+    ) -> Result<(), JsError> {
+        if !limits::GUIDANCE.contains(w) {
+            return Err(JsError::new(&format!("w must be in {}", limits::GUIDANCE)));
+        }
+        if labels.len() * 2 != xs.len() {
+            return Err(JsError::new("flow_begin_guided: one label per particle"));
+        }
+        if kind == "marginal" {
+            self.class_marginals()?;
+        }
+        self.flow_begin(slot, kind, xs, solver, steps)?;
+        if let Some(Some(flow)) = self.flows.get_mut(slot) {
+            flow.guide = Some((labels.to_vec(), w));
+        }
         Ok(())
     }
 
@@ -1259,10 +1526,25 @@ impl Fields {
             };
             let mut uniform = UniformField(&self.marginal);
             let mut learned = mlp.map(|mlp| MlpField::with_path(mlp, path));
-            let field: &mut dyn VectorField = match flow.kind {
-                Kind::Marginal => &mut marginal,
-                Kind::Uniform => &mut uniform,
-                Kind::Learned => match learned.as_mut() {
+            let guide = flow.guide.as_ref();
+            let mut exact_guided = guide
+                .zip(self.classes.as_ref())
+                .map(|((labels, w), m)| ExactGuided::new(m, labels, *w));
+            let mut learned_guided = guide
+                .zip(mlp)
+                .map(|((labels, w), mlp)| LearnedGuided::new(mlp, path, labels, *w));
+            let field: &mut dyn VectorField = match (flow.kind, guide.is_some()) {
+                (Kind::Marginal, false) => &mut marginal,
+                (Kind::Uniform, _) => &mut uniform,
+                (Kind::Learned, false) => match learned.as_mut() {
+                    Some(f) => f,
+                    None => break,
+                },
+                (Kind::Marginal, true) => match exact_guided.as_mut() {
+                    Some(f) => f,
+                    None => break,
+                },
+                (Kind::Learned, true) => match learned_guided.as_mut() {
                     Some(f) => f,
                     None => break,
                 },

@@ -162,7 +162,7 @@ proptest! {
         ),
     ) {
         let mut config = TrainConfig {
-            mlp: MlpConfig { width, depth, time_features },
+            mlp: MlpConfig { width, depth, time_features, classes: 0 },
             batch,
             schedule,
             seed,

@@ -94,20 +94,20 @@ test('the coupling switch: OT-coupled training straightens the paths, at a measu
 
 test('reflow twice: each network stays, in its own colour, and the paths straighten', async () => {
   const page = await openLesson();
-  await trainTo(page, 1500);
+  await trainTo(page, 1000);
   const base = await currentFigures(page);
   // The first reflow while paused, the second while training: training goes on with the new
   // network either way.
   for (const round of [1, 2]) {
     if (round === 2) {
       await page.click('#train');
-      await page.waitForFunction(() => window.fmp.weightSteps() >= 1600, null, { timeout: 60000 });
+      await page.waitForFunction(() => window.fmp.weightSteps() >= 1100, null, { timeout: 60000 });
     }
     await page.click('#reflow');
     await reflowMade(page, round);
     assert.match(await page.textContent('#reflow-status'), new RegExp(`Reflow ${round} made`));
     if (round === 2) assert.equal(await page.evaluate(() => window.fmp.isTraining()), true);
-    await trainTo(page, 1500);
+    await trainTo(page, 1000);
   }
   const m = await page.evaluate(() => window.fmp.straight());
   assert.deepEqual(m.nets.map((n) => n.name), ['independent', 'reflow 1 (of independent)', 'reflow 2 (of independent)']);
