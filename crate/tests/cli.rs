@@ -843,3 +843,73 @@ fn flow_with_a_saved_model_is_the_nfe_figure() {
         assert_eq!(usage_error(&args(&line)), want, "{line}");
     }
 }
+
+/// Guidance (issue 14): `fmp train --data` with a third column of labels trains a
+/// class-conditional network and reports, for w = 0, 1, 2, 4, the share of class-y samples
+/// nearest a point of class y (fidelity) and their spread, for the exact guided field and the
+/// network's. On two moons (600 points, 1,500 steps): at w = 1 the learned samples land in their
+/// class for at least 95 % (measured: 100 %), at w = 0 (unconditional) for about half; fidelity
+/// rises with w and the spread falls (guidance trades diversity for fidelity).
+#[test]
+fn labelled_training_reports_fidelity_rising_with_guidance() {
+    let (points, labels) = fmp::data::sample_preset_labelled(
+        fmp::data::Preset::TwoMoons,
+        600,
+        &mut fmp::rng::seeded(3),
+    );
+    let file = temp_file(
+        "labelled-moons.csv",
+        &fmp::data::labelled_to_csv(&points, &labels),
+    );
+    let out = run(&args(&format!(
+        "train --data {file} --steps 1500 --ode-steps 20"
+    )));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let line = out.stdout.trim_end();
+    assert_eq!(json_field(line, "classes"), Some("2"));
+    assert_eq!(json_field(line, "p_uncond"), Some("0.15"));
+    let list = |side: &str, key: &str| -> Vec<f64> {
+        let at = line
+            .find(&format!("\"{side}\":{{\"fidelity\""))
+            .expect(side);
+        let rest = &line[at..];
+        let start = rest.find(&format!("\"{key}\":[")).expect(key) + key.len() + 4;
+        rest[start..start + rest[start..].find(']').expect("]")]
+            .split(',')
+            .map(|v| v.parse().expect("number"))
+            .collect()
+    };
+    for side in ["exact", "learned"] {
+        let (fid, spread) = (list(side, "fidelity"), list(side, "spread"));
+        eprintln!("{side}: fidelity {fid:?}, spread {spread:?}");
+        assert!(fid[1] >= 0.95, "{side}: fidelity at w = 1 is {}", fid[1]);
+        assert!(
+            fid[0] < 0.8 && fid[0] < fid[1] && fid[1] <= fid[3],
+            "{side}: {fid:?}"
+        );
+        assert!(
+            spread[3] < spread[1] && spread[1] < spread[0],
+            "{side}: {spread:?}"
+        );
+    }
+    // The guided flow of one class, exactly: every sample of class 2 lands in class 2 at w = 1.
+    let samples = temp_file("labelled-flow.csv", "");
+    let out = run(&args(&format!(
+        "flow --data {file} --field exact --class 2 --guidance 1 --particles 300 --out {samples}"
+    )));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(json_field(&out.stdout, "class"), Some("2"));
+    let fid: f64 = json_field(&out.stdout, "fidelity")
+        .and_then(|v| v.parse().ok())
+        .expect("fidelity");
+    assert!(fid >= 0.99, "exact class-2 fidelity {fid}");
+    // Labels out of range name their line; --class on an unlabelled file says what is missing.
+    let bad = temp_file("labelled-bad.csv", "x,y,label\n0,0,1\n1,1,7\n");
+    assert!(usage_error(&args(&format!("train --data {bad}")))
+        .ends_with("line 3: label '7' must be an integer in 1..=4"));
+    let (_, plain) = moons_file("labelled-plain.csv");
+    assert!(usage_error(&args(&format!(
+        "flow --data {plain} --field exact --class 1 --out {samples}"
+    )))
+    .contains("--class needs labels"));
+}
