@@ -5,13 +5,22 @@ import { MAX_POINTS } from './state.js';
 
 const UNDO_DEPTH = 60;
 
-/** The user's point cloud: interleaved [x0, y0, x1, y1, ...] in data coordinates, with undo. */
+/**
+ * The user's point cloud: interleaved [x0, y0, x1, y1, ...] in data coordinates, each point
+ * with a class label 1..4 (1 unless drawn in another class: the guidance lesson), with undo.
+ */
 export class Cloud {
-  /** @param {ArrayLike<number>} [points] interleaved */
-  constructor(points = new Float32Array(0)) {
+  /**
+   * @param {ArrayLike<number>} [points] interleaved
+   * @param {ArrayLike<number>} [labels] one per point (default all 1)
+   */
+  constructor(points = new Float32Array(0), labels = undefined) {
     this.buf = new Float32Array(Math.max(64, points.length));
     this.buf.set(points);
     this.len = points.length;
+    this.lab = new Uint8Array(Math.max(32, points.length / 2)).fill(1);
+    if (labels) this.lab.set(labels);
+    /** @type {{ points: Float32Array, labels: Uint8Array }[]} */
     this.undoStack = [];
     this.listeners = [];
   }
@@ -19,6 +28,12 @@ export class Cloud {
   get count() { return this.len / 2; }
   /** A copy of the points as a Float32Array. */
   points() { return this.buf.slice(0, this.len); }
+  /** A copy of the labels (one per point). */
+  labels() { return this.lab.slice(0, this.count); }
+  /** The labels without a copy, valid until the next edit. */
+  labelsView() { return this.lab.subarray(0, this.count); }
+  /** Whether some point is not of class 1 (the drawing has labels worth keeping). */
+  labelled() { return this.labelsView().some((y) => y !== 1); }
   /** The points without a copy, valid until the next edit (for drawing a frame). */
   view() { return this.buf.subarray(0, this.len); }
   /** Calls fn(cloud) after every change. */
@@ -26,36 +41,59 @@ export class Cloud {
   changed() { for (const fn of this.listeners) fn(this); }
   /** Remembers the current points so that undo() can return to them. */
   checkpoint() {
-    this.undoStack.push(this.points());
+    this.undoStack.push({ points: this.points(), labels: this.labels() });
     if (this.undoStack.length > UNDO_DEPTH) this.undoStack.shift();
   }
-  /** Replaces all points (undoable). */
-  replace(points) {
+  /**
+   * Replaces all points and their labels (default all 1); undoable.
+   * @param {ArrayLike<number>} points
+   * @param {ArrayLike<number>} [labels]
+   */
+  replace(points, labels = undefined) {
     this.checkpoint();
+    this.set(points, labels);
+    this.changed();
+  }
+  /**
+   * @param {ArrayLike<number>} points
+   * @param {ArrayLike<number>} [labels]
+   */
+  set(points, labels = undefined) {
     this.buf = new Float32Array(Math.max(64, points.length));
     this.buf.set(points);
     this.len = points.length;
-    this.changed();
+    this.lab = new Uint8Array(Math.max(32, points.length / 2)).fill(1);
+    if (labels) this.lab.set(Array.from(labels).slice(0, points.length / 2));
   }
-  /** Adds a point; false (and nothing added) when the cloud is full. */
-  add(x, y) {
+  /** Adds a point of class `label`; false (and nothing added) when the cloud is full. */
+  add(x, y, label = 1) {
     if (this.count >= MAX_POINTS) return false;
     if (this.len + 2 > this.buf.length) {
       const grown = new Float32Array(this.buf.length * 2);
       grown.set(this.buf);
       this.buf = grown;
     }
+    if (this.count + 1 > this.lab.length) {
+      const grown = new Uint8Array(this.lab.length * 2).fill(1);
+      grown.set(this.lab);
+      this.lab = grown;
+    }
+    this.lab[this.count] = label;
     this.buf[this.len++] = x;
     this.buf[this.len++] = y;
     return true;
   }
-  /** Removes the points within distance r of (x, y); returns how many. */
-  eraseNear(x, y, r) {
+  /** Removes the points within distance r of (x, y), only those of class `only` when given; returns how many. */
+  eraseNear(x, y, r, only = 0) {
     let w = 0;
     const r2 = r * r;
     for (let i = 0; i < this.len; i += 2) {
       const dx = this.buf[i] - x, dy = this.buf[i + 1] - y;
-      if (dx * dx + dy * dy > r2) { this.buf[w++] = this.buf[i]; this.buf[w++] = this.buf[i + 1]; }
+      const label = this.lab[i / 2];
+      if (dx * dx + dy * dy > r2 || (only && label !== only)) {
+        this.lab[w / 2] = label;
+        this.buf[w++] = this.buf[i]; this.buf[w++] = this.buf[i + 1];
+      }
     }
     const removed = (this.len - w) / 2;
     this.len = w;
@@ -84,13 +122,13 @@ export class Cloud {
   }
   /** Point i as [x, y]. */
   at(i) { return [this.buf[2 * i], this.buf[2 * i + 1]]; }
+  /** The label of point i. */
+  labelAt(i) { return this.lab[i]; }
   /** Returns to the last checkpoint; false when there is none. */
   undo() {
     const prev = this.undoStack.pop();
     if (!prev) return false;
-    this.buf = new Float32Array(Math.max(64, prev.length));
-    this.buf.set(prev);
-    this.len = prev.length;
+    this.set(prev.points, prev.labels);
     this.changed();
     return true;
   }
@@ -100,7 +138,8 @@ export class Cloud {
 
 /**
  * Wires pointer events on `canvas` to the cloud.
- * opts: { view, cloud, tool(): 'spray'|'erase'|'pick'|'inspect', brush(): {size, rate},
+ * opts: { view, cloud, tool(): 'spray'|'erase'|'pick'|'inspect', brush(): {size, rate, label
+ *         (the class sprayed), only (the class erased, 0: any)},
  *         onPick(index), onHover(x, y | null), onFull(), cursor: {x, y, shown} (the keyboard
  *         cursor, moved here and drawn by the stage), touchDraws(): whether a touch draws }
  */
@@ -111,12 +150,12 @@ export function attachPointer(canvas, opts) {
   let inspecting = null; // pointer id of a touch that holds the inspector
 
   const sprayAt = (x, y) => {
-    const { size, rate } = opts.brush();
+    const { size, rate, label } = opts.brush();
     let full = false;
     for (let k = 0; k < rate; k++) {
       const r = size * Math.sqrt(Math.random());
       const a = 2 * Math.PI * Math.random();
-      if (!cloud.add(x + r * Math.cos(a), y + r * Math.sin(a))) { full = true; break; }
+      if (!cloud.add(x + r * Math.cos(a), y + r * Math.sin(a), label)) { full = true; break; }
     }
     cloud.changed();
     if (full) opts.onFull();
@@ -124,7 +163,7 @@ export function attachPointer(canvas, opts) {
   const apply = (x, y) => {
     const tool = opts.tool();
     if (tool === 'spray') sprayAt(x, y);
-    else if (tool === 'erase') { if (cloud.eraseNear(x, y, opts.brush().size) > 0) cloud.changed(); }
+    else if (tool === 'erase') { if (cloud.eraseNear(x, y, opts.brush().size, opts.brush().only) > 0) cloud.changed(); }
   };
   const worldOf = (ev) => {
     const rect = canvas.getBoundingClientRect();

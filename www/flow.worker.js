@@ -17,6 +17,7 @@
 //      {type:'straight', on} (the straight-paths lesson: its measures, and the flows of the
 //        frozen networks, while on) | {type:'frozen', models: [{id, config, weights}]} (the
 //        networks a reflow froze, for comparison: each gets its own Fields and flow)
+//      {type:'guide', on, klass, w} (the guidance lesson: guided flows of class klass at scale w)
 // Out: {type:'begin', kind, n, steps, first}      a streamed trajectory starts (exact kinds)
 //      {type:'frames', kind, start, data}         frames start.. of that trajectory
 //      {type:'traj', kind, generation, frames, n, steps}  a complete trajectory (learned)
@@ -38,6 +39,8 @@
 //        Euler steps from noise_points(500, seed + 6), for the network `id`
 //      {type:'traj', kind: 'ot', ...}  the straight reference (optimal pairs on their paths),
 //        of at most OT_PARTICLES particles
+//      {type:'guidefig', generation, klass, steps, w, exact, learned}  fidelity and spread
+//        ([f, s] per w) of guided samples of class klass, exact and learned
 //
 // Seeds (each random stream its own): the particles start from noise_points(particles, seed);
 // the SDE noise is seeded with seed + 1 (as `fmp flow --sigma`); Langevin starts from samples
@@ -56,15 +59,21 @@ const SLICE_MS = 25;
 const GAP_SAMPLES = 5000;
 const LEARNED_MS = 600;
 let lastLearned = -Infinity;
-const KINDS = ['learned', 'learned_sde', 'exact', 'exact_sde', 'uniform'];
-const SLOT = { learned: 0, exact: 1, uniform: 2, learned_sde: 3, exact_sde: 4, langevin: 5, probe: 6 };
+const KINDS = ['learned', 'learned_sde', 'learned_guided', 'exact', 'exact_sde', 'exact_guided', 'uniform'];
+const SLOT = {
+  learned: 0, exact: 1, uniform: 2, learned_sde: 3, exact_sde: 4, langevin: 5, probe: 6,
+  learned_guided: 7, exact_guided: 8,
+};
+/** The guidance lesson's figures: scales, particles (of the sampled class). */
+const GUIDE_W = [0, 1, 2, 4];
+const GUIDE_PARTICLES = 200;
 /** The straight reference (the 'ot' view) pairs at most this many particles (the exact
  * assignment costs up to the cube of their number). */
 const OT_PARTICLES = 1000;
 /** Particles of the NFE figures, and the paths among which crossings are counted. */
 const NFE_PARTICLES = 500;
 const CROSSING_PATHS = 100;
-const STREAMED = new Set(['exact', 'uniform', 'exact_sde']);
+const STREAMED = new Set(['exact', 'uniform', 'exact_sde', 'exact_guided']);
 /** The times of the marginal-match table. */
 const MATCH_TIMES = [0.25, 0.5, 0.75, 1];
 /** The noise levels of the W2 probe, its particles, and how often it runs while training. */
@@ -89,6 +98,7 @@ let lastProbe = -Infinity;
 let probeWanted = false;
 let modelSteps = 0; // training steps of the weights loaded into `fields`
 let cloudPoints = new Float32Array(0);
+let cloudLabels = new Uint8Array(0); // one per cloud point (the guidance lesson's classes)
 /** @type {{ final: Float32Array, generation: number } | null} the newest complete learned flow's end */
 let learnedFinal = null;
 let serial = 0; // of the page's latest diffusion inputs
@@ -104,6 +114,12 @@ let nfe = null;
 const nfeWanted = new Set();
 let lastNfe = -Infinity;
 let schedule = 'linear';
+/** The guidance lesson: on, the sampled class and the scale; its figures (a job in progress). */
+let guide = { on: false, klass: 1, w: 1 };
+let guideWanted = false;
+let lastGuide = -Infinity;
+/** @type {{ index: number, exact: number[][], learned: number[][], steps: number, klass: number, w: number } | null} */
+let guideJob = null;
 
 let fields = null;
 let setup = null; // { particles, seed, solver, steps }
@@ -131,7 +147,7 @@ function want(kind, restart = true) {
 }
 
 const base = (/** @type {string} */ kind) => (kind.startsWith('exact') ? 'marginal'
-  : kind.startsWith('frozen') ? 'learned' : kind.replace('_sde', ''));
+  : kind.startsWith('frozen') || kind.startsWith('learned') ? 'learned' : kind.replace('_sde', ''));
 const frozenId = (/** @type {string} */ kind) => Number(kind.slice('frozen'.length));
 /** The Fields a kind's flow runs on (a frozen network has its own), and its slot there. */
 const fieldsOf = (/** @type {string} */ kind) => (kind.startsWith('frozen') ? frozen.get(frozenId(kind))?.fields : fields);
@@ -143,6 +159,9 @@ function kick(delay = 0) {
 
 function canStart(kind) {
   if (kind.endsWith('_sde') && !sde.on) return false;
+  if (kind.endsWith('_guided') && !(guide.on && cloudLabels.length)) return false;
+  // The guidance lesson shows guided flows only: the costly unguided exact one waits.
+  if (kind === 'exact' && guide.on) return false;
   if (kind.startsWith('frozen')) return straightOn && haveCloud && frozen.has(frozenId(kind));
   if (kind === 'ot') return haveCloud && extraKind === 'ot';
   return kind.startsWith('learned') ? haveModel && haveCloud : haveCloud;
@@ -159,8 +178,9 @@ function startJob(kind) {
     // The NFE figures of the current network are of the weights loaded here (measuring when
     // a snapshot merely arrives could measure the previous weights and then wait forever).
     nfeWanted.add('current');
-    // The learned SDE flow follows the same weights: it restarts with them.
+    // The learned SDE and guided flows follow the same weights: they restart with them.
     if (sde.on) { jobs.delete('learned_sde'); pending.add('learned_sde'); }
+    if (guide.on) { jobs.delete('learned_guided'); pending.add('learned_guided'); guideWanted = true; }
   }
   const { particles, solver, steps, seed } = setup;
   // Every flow takes the chosen solver on the core's time grid, which refines towards the
@@ -168,7 +188,10 @@ function startJob(kind) {
   // a data point for every schedule: crate/tests/flows.rs). SDE flows take Euler-Maruyama on
   // the same grid.
   if (kind.endsWith('_sde')) fields.flow_begin_sde(SLOT[kind], base(kind), noise, steps, sde.sigma, sde.correction, seed + 1);
-  else fieldsOf(kind).flow_begin(slotOf(kind), base(kind), noise, solver, steps);
+  else if (kind.endsWith('_guided')) {
+    const classes = new Uint8Array(particles).fill(guide.klass);
+    fields.flow_begin_guided(SLOT[kind], base(kind), noise, classes, guide.w, solver, steps);
+  } else fieldsOf(kind).flow_begin(slotOf(kind), base(kind), noise, solver, steps);
   const frames = new Float32Array((steps + 1) * particles * 2);
   frames.set(noise, 0);
   // Only the SDE flows depend on the diffusion inputs: only they carry the serial.
@@ -281,6 +304,43 @@ function nfeStep() {
   if (nfe.index === counts.length) {
     postMessage({ type: 'nfe', id: nfe.id, generation, steps: nfe.steps, values: nfe.values, particles: NFE_PARTICLES });
     nfe = null;
+  }
+  return true;
+}
+
+/**
+ * One step of the guidance figures (one scale, exact then learned): fidelity and spread of
+ * GUIDE_PARTICLES samples of the sampled class for each of GUIDE_W, from noise_points(...,
+ * seed + 7); returns whether it did work. Exact flows take closed-form steps, learned ones
+ * the page's solver.
+ */
+function guideStep() {
+  if (!guide.on || !haveCloud || !cloudLabels.length) { guideJob = null; return false; }
+  if (!guideJob) {
+    if (!guideWanted || performance.now() - lastGuide < PROBE_MS) return false;
+    guideWanted = false;
+    lastGuide = performance.now();
+    guideJob = { index: 0, exact: [], learned: [], steps: modelSteps, klass: guide.klass, w: guide.w };
+  }
+  const job = guideJob;
+  if (job.klass !== guide.klass || (haveModel && job.steps !== modelSteps)) {
+    guideJob = null;
+    guideWanted = true;
+    return false;
+  }
+  const w = GUIDE_W[job.index];
+  const start = noise_points(GUIDE_PARTICLES, setup.seed + 7);
+  const labels = new Uint8Array(GUIDE_PARTICLES).fill(job.klass);
+  job.exact.push(Array.from(fields.guided_figures(false, start, labels, w, 'exact-step', setup.steps)));
+  job.learned.push(haveModel && modelSteps > 0
+    ? Array.from(fields.guided_figures(true, start, labels, w, setup.solver, setup.steps)) : [NaN, NaN]);
+  job.index += 1;
+  if (job.index === GUIDE_W.length) {
+    postMessage({
+      type: 'guidefig', generation, klass: job.klass, steps: job.steps, w: GUIDE_W, exact: job.exact, learned: job.learned,
+      particles: GUIDE_PARTICLES,
+    });
+    guideJob = null;
   }
   return true;
 }
@@ -422,8 +482,9 @@ function work() {
       // The probe takes its turn beside the flows (one noise level a turn), every PROBE_MS.
       const probeWork = probeStep();
       const nfeWork = nfeStep();
+      const guideWork = guideStep();
       if (pending.has('ot') && canStart('ot')) postOt();
-      const extraWork = langevinWork || probeWork || nfeWork;
+      const extraWork = langevinWork || probeWork || nfeWork || guideWork;
       if (active.length === 0) {
         if (extraWork) continue;
         break;
@@ -448,11 +509,12 @@ function work() {
     report(err);
   }
   // Busy: continue at once. Idle but a learned flow waits for its turn: come back then.
-  const more = jobs.size || (lang && lang.frame < LANGEVIN_FRAMES) || probe || nfe;
+  const more = jobs.size || (lang && lang.frame < LANGEVIN_FRAMES) || probe || nfe || guideJob;
   if (more) kick(duty < 1 ? (performance.now() - started) * (1 / duty - 1) : 0);
   else if (pending.has('learned') && haveModel) kick(Math.max(0, lastLearned + LEARNED_MS - performance.now()));
   else if (probeWanted && haveModel && sde.on) kick(Math.max(0, lastProbe + PROBE_MS - performance.now()));
   else if (straightOn && nfeWanted.size && haveModel) kick(Math.max(0, lastNfe + PROBE_MS - performance.now()));
+  else if (guide.on && guideWanted) kick(Math.max(0, lastGuide + PROBE_MS - performance.now()));
 }
 
 /** @param {any} err */
@@ -500,8 +562,10 @@ onmessage = async (ev) => {
     switch (m.type) {
       case 'cloud':
         fields.set_points(m.points);
+        if (m.points.length && m.labels) fields.set_labels(m.labels);
         fields.set_schedule(m.schedule);
         schedule = m.schedule;
+        cloudLabels = m.labels ?? new Uint8Array(0);
         haveCloud = m.points.length > 0;
         cloudPoints = m.points;
         // The frozen networks' flows and figures are against the new cloud (and schedule).
@@ -514,6 +578,10 @@ onmessage = async (ev) => {
         nfeWanted.add('current');
         nfe = null;
         if (extraKind === 'ot') want('ot');
+        // The guided flows and figures are of the cloud's classes.
+        for (const kind of ['exact_guided', 'learned_guided']) want(kind);
+        guideWanted = true;
+        guideJob = null;
         learnedFinal = null;
         if (m.serial !== undefined) serial = m.serial;
         lang = null;
@@ -558,6 +626,8 @@ onmessage = async (ev) => {
         nfeWanted.add('current');
         nfe = null;
         if (extraKind === 'ot') want('ot');
+        guideWanted = true;
+        guideJob = null;
         probeWanted = true;
         break;
       case 'sde': {
@@ -591,6 +661,22 @@ onmessage = async (ev) => {
         break;
       case 'frozen':
         setFrozen(m.models);
+        kick();
+        break;
+      case 'guide':
+        // A new class or scale: both guided flows and the figures start again.
+        if (m.on !== guide.on || m.klass !== guide.klass || m.w !== guide.w) {
+          const wasOn = guide.on;
+          guide = { on: m.on, klass: m.klass, w: m.w };
+          for (const kind of ['exact_guided', 'learned_guided']) {
+            if (guide.on) want(kind); else { jobs.delete(kind); pending.delete(kind); }
+          }
+          // Leaving the lesson: the unguided exact flow it held back is computed now.
+          if (wasOn && !guide.on && !jobs.has('exact') && !finished.has('exact')) want('exact');
+          guideWanted = guide.on;
+          guideJob = null;
+          lastGuide = -Infinity;
+        }
         kick();
         break;
       default:

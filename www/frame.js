@@ -23,14 +23,16 @@ import { messageOf } from './state.js';
  * legend, and further learned flows (`more`, each in its own colour, drawn as rings).
  * @typedef {{ learned: any, exact: any, reach: any, langevin: boolean, label: string,
  *   side: { learned: any, exact: any, label: string }, labels: { learned: string, exact: string },
- *   more?: { traj: any, color: string, label: string }[] }} LessonParticles
+ *   more?: { traj: any, color: string, label: string }[],
+ *   colors?: { learned: string, exact: string } }} LessonParticles
  */
 /**
  * The lessons beyond the first, as the frame loop sees them: their particles, their drawing
  * (charts, captions of their cards) and the measured facts their views' captions quote.
  * @typedef {{ particles: (s: Record<string, any>) => LessonParticles | null,
  *   draw: (now: number, s: Record<string, any>) => void,
- *   facts: (s: Record<string, any>) => Record<string, string> }} Lessons
+ *   facts: (s: Record<string, any>) => Record<string, string>,
+ *   inspectNote: (s: Record<string, any>, hover: any) => string }} Lessons
  */
 
 /** A frame interval longer than this (ms) is a missed frame (at 60 Hz: 16.7 ms a frame). */
@@ -123,12 +125,16 @@ export class FrameLoop {
     const extra = view.extraFlow ? session.traj[view.extraFlow] : null;
     const hover = ui.hover && cloud.count > 0 ? inspect(fields, cloud, ui.hover, t) : null;
     const base = {
-      t, cloud: pts, cloudCount: cloud.count, versions: { cloud: s.cloudVersion, model: s.modelVersion, sde: `${s.sigma}|${s.scoreFix}` },
+      t, cloud: pts, cloudCount: cloud.count,
+      versions: { cloud: s.cloudVersion, model: s.modelVersion, sde: `${s.sigma}|${s.scoreFix}`, guide: `${s.sampleClass}|${s.guidance}` },
+      // The guidance lesson draws each class in its colour and shape, and its particles in the sampled class's colour.
+      cloudLabels: s.lesson === 'guidance' ? cloud.labelsView() : null,
+      learnedColor: lesson?.colors?.learned, guideColor: lesson?.colors?.exact,
       trails: s.trails && !this.lite && !lesson?.langevin, alphaBeta: [alpha, beta], arrows: shown.arrows, heat, z: shown.arrows === 'conditional' ? s.z : null,
       learned: cloud.count > 0 ? (lesson ? lesson.learned : session.traj.learned) : null,
       more: cloud.count > 0 ? lesson?.more ?? [] : [],
       exact: cloud.count > 0 ? (lesson ? lesson.exact : view.extraFlow ? extra : session.traj.exact) : null,
-      exactColor: COLORS[view.exactColor ?? 'exact'],
+      exactColor: lesson?.colors?.exact ?? COLORS[view.exactColor ?? 'exact'],
       inspector: hover,
       heldOut: s.memo ? this.app.split()?.heldout ?? null : null,
       cursor: ui.cursor.shown && document.activeElement === $('stage') ? [ui.cursor.x, ui.cursor.y] : null,
@@ -155,7 +161,7 @@ export class FrameLoop {
       const split = this.app.split();
       ui.memo ??= split ? memorization(session.traj, split) : 'Draw at least 10 points to measure memorization.';
       note = ui.memo;
-    } else if (hover) note = inspectorNote(hover);
+    } else if (hover) note = inspectorNote(hover) + this.app.lesson.inspectNote(s, hover);
     else if (heat?.note) note = heat.note(heat.summary?.kind === stages[0].summary?.kind ? stages[0].summary : null);
     // Where 1/beta_t appears the core evaluates at min(t, t_max), beta_t_max = beta_min: say so.
     const tMax = schedule_t_max(s.schedule);
@@ -167,7 +173,7 @@ export class FrameLoop {
     const when = s.play ? 'as t plays from 0 to 1' : `at t = ${t.toFixed(2)}`;
     const facts = this.app.lesson.facts(s);
     setIfChanged($('caption'), 'innerHTML', shown.caption(when, note, { s, beta: s.play ? NaN : beta, facts }));
-    this.legend(heat, view, s, lesson?.labels ?? null, cloud.count > 0 ? lesson?.more ?? [] : []);
+    this.legend(heat, view, s, lesson?.labels ?? null, cloud.count > 0 ? lesson?.more ?? [] : [], lesson?.colors);
     this.app.lesson.draw(now, s);
     setIfChanged($('stage'), 'ariaLabel', this.stageLabel(shown, t, s));
     ui.fit ??= this.fitNote();
@@ -218,12 +224,13 @@ export class FrameLoop {
    * @param {Record<string, any>} s
    * @param {{ learned: string, exact: string } | null} labels the lesson's particle labels
    * @param {{ color: string, label: string }[]} more the lesson's further flows
+   * @param {{ learned: string, exact: string }} [colors] the lesson's particle colours
    */
-  legend(heat, view, s, labels, more) {
+  legend(heat, view, s, labels, more, colors) {
     const items = [
-      { color: COLORS.learned, label: labels ? labels.learned : `learned u_t^θ particles (rings; ${this.app.solverLabel(s.solver)}, ${s.odeSteps} steps)` },
+      { color: colors?.learned ?? COLORS.learned, label: labels ? labels.learned : `learned u_t^θ particles (rings; ${this.app.solverLabel(s.solver)}, ${s.odeSteps} steps)` },
       {
-        color: COLORS[view.exactColor ?? 'exact'],
+        color: colors?.exact ?? COLORS[view.exactColor ?? 'exact'],
         label: labels ? labels.exact : view.exactLabel ? `${view.exactLabel} (${this.app.solverLabel(s.solver)})`
           : `exact u_t^target particles (squares; ${this.app.solverLabel(s.solver)}, ${s.odeSteps} steps)`,
       },

@@ -1,7 +1,7 @@
 // @ts-check
 // Getting drawings in and out: the start-up state (a shared link, else the last visit, else a
 // preset), Share links, CSV import and export, PNG export. Bad input never replaces the drawing.
-import { parse_csv, to_csv, fit_to_box } from './pkg/fmp.js';
+import { parse_labelled_csv, to_csv, to_labelled_csv, fit_to_box } from './pkg/fmp.js';
 import { WORLD, MAX_POINTS, defaults, toHash, fromHash, messageOf } from './state.js';
 import { $, $input, showMessage, download } from './ui.js';
 
@@ -10,10 +10,11 @@ import { $, $input, showMessage, download } from './ui.js';
 /** @typedef {import('./draw.js').Cloud} Cloud */
 
 /**
- * The state to start from: { settings, points | null, problem | null, fromLink }.
+ * The state to start from: { settings, points | null, labels | null, problem | null, fromLink }.
  * @param {Props} props
  * @param {import('./persist.js').Persistence} persist
- * @returns {{ settings: Record<string, any>, points: Float32Array | null, problem: string | null, fromLink: boolean }}
+ * @returns {{ settings: Record<string, any>, points: Float32Array | null, labels: Uint8Array | null,
+ *   problem: string | null, fromLink: boolean }}
  */
 export function startupState(props, persist) {
   /** @type {string | null} */
@@ -26,20 +27,23 @@ export function startupState(props, persist) {
   try {
     const saved = persist.load();
     if (saved) {
-      return { settings: saved.settings, points: saved.points, problem: problem ?? saved.problem, fromLink: false };
+      return {
+        settings: saved.settings, points: saved.points, labels: saved.labels,
+        problem: problem ?? saved.problem, fromLink: false,
+      };
     }
   } catch (err) {
     problem ??= `The saved drawing could not be read (${messageOf(err)}); starting from a preset.`;
   }
-  return { settings: defaults(props), points: null, problem, fromLink: false };
+  return { settings: defaults(props), points: null, labels: null, problem, fromLink: false };
 }
 
 
 /**
  * The app as io sees it.
  * @typedef {{ props: Props, store: Store, cloud: Cloud, stageCanvas: HTMLCanvasElement,
- *   open: (settings: Record<string, any>, points: Float32Array, why: string) => void,
- *   replacePoints: (points: Float32Array, why: string) => void }} IoApp
+ *   open: (settings: Record<string, any>, points: Float32Array, why: string, labels?: Uint8Array) => void,
+ *   replacePoints: (points: Float32Array, why: string, labels?: Uint8Array) => void }} IoApp
  *   open(): replaces settings and drawing (a pasted link); replacePoints(): the drawing only
  *   (an import); both keep the old drawing among the recent ones
  */
@@ -50,7 +54,7 @@ export function startupState(props, persist) {
  */
 export function attachIo(app) {
   $('share').addEventListener('click', async () => {
-    history.replaceState(null, '', toHash(app.props, app.store.settings(), app.cloud.points()));
+    history.replaceState(null, '', toHash(app.props, app.store.settings(), app.cloud.points(), app.cloud.labels()));
     try {
       await navigator.clipboard.writeText(location.href);
       showMessage('Link copied: it restores this drawing and these settings.');
@@ -61,14 +65,17 @@ export function attachIo(app) {
   window.addEventListener('hashchange', () => {
     if (location.hash.length <= 1) return;
     try {
-      const { settings, points } = fromHash(app.props, location.hash);
-      app.open(settings, points, 'replaced by a link');
+      const { settings, points, labels } = fromHash(app.props, location.hash);
+      app.open(settings, points, 'replaced by a link', labels);
     } catch (err) {
       showMessage(`This link could not be opened (${messageOf(err)}). Your drawing is unchanged.`, 'error');
     }
   });
   $('export-csv').addEventListener('click', () => {
-    download(new Blob([to_csv(app.cloud.points())], { type: 'text/csv' }), 'points.csv');
+    // A drawing in classes keeps them in a third column (x,y,label); else plain x,y.
+    const { cloud } = app;
+    const csv = cloud.labelled() ? to_labelled_csv(cloud.points(), cloud.labels()) : to_csv(cloud.points());
+    download(new Blob([csv], { type: 'text/csv' }), 'points.csv');
   });
   $input('import-csv').addEventListener('change', async (ev) => {
     const input = /** @type {HTMLInputElement} */ (ev.target);
@@ -82,8 +89,9 @@ export function attachIo(app) {
 }
 
 /**
- * Imports CSV text as the new cloud, or explains why not and keeps the drawing.
- * @param {{ replacePoints: (points: Float32Array, why: string) => void }} app
+ * Imports CSV text (x,y or x,y,label per line) as the new cloud, or explains why not and
+ * keeps the drawing.
+ * @param {{ replacePoints: (points: Float32Array, why: string, labels?: Uint8Array) => void }} app
  * @param {string} name
  * @param {() => Promise<string>} readText
  * @param {number} size
@@ -91,13 +99,23 @@ export function attachIo(app) {
 export async function importCsv(app, name, readText, size) {
   try {
     if (size > 5e6) throw new Error('the file is larger than 5 MB');
-    let pts = parse_csv(await readText());
+    const triples = parse_labelled_csv(await readText());
+    const n = triples.length / 3;
+    /** @type {Float32Array} */
+    let pts = new Float32Array(2 * n);
+    const labels = new Uint8Array(n);
+    for (let i = 0; i < n; i++) {
+      pts[2 * i] = triples[3 * i];
+      pts[2 * i + 1] = triples[3 * i + 1];
+      labels[i] = triples[3 * i + 2] || 1; // 0: the file has no labels
+    }
     if (pts.length / 2 > MAX_POINTS) throw new Error(`it holds ${pts.length / 2} points; the most is ${MAX_POINTS}`);
     const outside = pts.some((v) => Math.abs(v) > WORLD * 0.95);
     if (outside) pts = fit_to_box(pts, WORLD * 0.85);
-    app.replacePoints(pts, `replaced by ${name}`);
-    const n = pts.length / 2;
-    showMessage(`Imported ${n.toLocaleString('en')} point${n === 1 ? '' : 's'} from ${name}${outside ? ' (rescaled to fit the stage)' : ''}.`);
+    app.replacePoints(pts, `replaced by ${name}`, labels);
+    const classes = new Set(labels).size;
+    const labelled = triples.some((v, i) => i % 3 === 2 && v > 0);
+    showMessage(`Imported ${n.toLocaleString('en')} point${n === 1 ? '' : 's'}${labelled ? ` in ${classes} class${classes === 1 ? '' : 'es'}` : ''} from ${name}${outside ? ' (rescaled to fit the stage)' : ''}.`);
     return true;
   } catch (err) {
     showMessage(`Could not import ${name}: ${messageOf(err)}. Your drawing is unchanged.`, 'error');

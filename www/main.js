@@ -3,7 +3,9 @@
 // the session owns the workers; persist.js keeps drawings; the page's own wasm Fields
 // evaluates arrows, heatmaps and the inspector; frame.js composes each frame and the stage
 // plays everything back at time t; views.js says what each view needs.
-import init, { Fields, preset_points, catalog, fresh_seed, holdout_split, median_nn_spacing } from './pkg/fmp.js';
+import init, {
+  Fields, preset_points, preset_labels, catalog, fresh_seed, holdout_split, median_nn_spacing,
+} from './pkg/fmp.js';
 import { MAX_POINTS, buildProps, toHash, messageOf } from './state.js';
 import { Persistence, attachRecent } from './persist.js';
 import { Store } from './store.js';
@@ -22,6 +24,7 @@ import { $, $input, $select, $canvas, showMessage, hideMessage, clearMessage, bi
 import { installTestHook } from './testhook.js';
 import { DiffusionLesson } from './lessons/diffusion.js';
 import { StraightLesson } from './lessons/straight.js';
+import { GuidanceLesson } from './lessons/guidance.js';
 import { attachModelExport, exportedSamples } from './export.js';
 import { announce } from './announce.js';
 
@@ -42,7 +45,14 @@ const persist = new Persistence({
   },
 });
 const start = startupState(PROPS, persist);
-const cloud = new Cloud(start.points ?? preset_points(start.settings.preset, 1000, start.settings.seed));
+/** A preset's points and the labels of its parts. @param {string} name @param {number} seed */
+const presetDrawing = (name, seed) => ({
+  points: preset_points(name, 1000, seed), labels: preset_labels(name, 1000, seed),
+});
+const first = start.points
+  ? { points: start.points, labels: start.labels }
+  : presetDrawing(start.settings.preset, start.settings.seed);
+const cloud = new Cloud(first.points, first.labels ?? undefined);
 /**
  * z must be a point of the cloud: a link's or a saved z is snapped to its (quantised) point,
  * or dropped.
@@ -104,17 +114,22 @@ const session = new Session({
   onNfe: (m) => straight.onNfe(m),
   onCost: (m) => straight.onCost(m),
   onReflow: (m) => straight.onReflow(m),
+  onGuideFig: (m) => guidance.onGuideFig(m),
   onRestart: (which, reason) => {
     if (which === 'training') training.onRestart(reason);
     else showMessage(`The flow worker stopped (${reason}); restarted.`, 'error');
   },
 });
 const training = new Training({
-  session, cloud, chart, points: () => trainingPoints(),
+  session, cloud, chart, points: () => trainingPoints(), labels: () => trainingLabels(),
   config: () => {
     const s = S();
-    const { width, depth, batch, lr, schedule, coupling, seed } = s;
-    return { width, depth, timeFeatures: CATALOG.defaults.time_features, batch, lr, schedule, coupling, seed };
+    const { width, depth, batch, lr, schedule, seed } = s;
+    // The guidance lesson's network is class-conditional (with the independent coupling).
+    const labelled = s.lesson === 'guidance';
+    const coupling = labelled ? 'independent' : s.coupling;
+    const timeFeatures = CATALOG.defaults.time_features;
+    return { width, depth, timeFeatures, batch, lr, schedule, coupling, seed, labelled };
   },
 });
 
@@ -122,8 +137,8 @@ const training = new Training({
  * While the memorization check is on, a fifth of the drawn points (seeded) is held out from
  * training and from the exact field: `split` holds the training points, as many of them as
  * are held out (compared like with like), the held-out points and the radius.
- * @type {{ trainAll: Float32Array, train: Float32Array, heldout: Float32Array, radius: number,
- *   heldCount: number, total: number } | null}
+ * @type {{ trainAll: Float32Array, trainLabels: Uint8Array, train: Float32Array, heldout: Float32Array,
+ *   radius: number, heldCount: number, total: number } | null}
  */
 let split = null;
 function makeSplit() {
@@ -131,23 +146,31 @@ function makeSplit() {
   if (!S().memo || cloud.count < 10) return;
   const flags = holdout_split(cloud.count, 0.2, S().seed);
   const pts = cloud.view();
-  const train = [], held = [];
-  for (let i = 0; i < cloud.count; i++) (flags[i] ? held : train).push(pts[2 * i], pts[2 * i + 1]);
+  const train = [], held = [], trainLabels = [];
+  for (let i = 0; i < cloud.count; i++) {
+    (flags[i] ? held : train).push(pts[2 * i], pts[2 * i + 1]);
+    if (!flags[i]) trainLabels.push(cloud.labelAt(i));
+  }
   const heldCount = held.length / 2;
   split = {
-    trainAll: Float32Array.from(train), train: Float32Array.from(train.slice(0, 2 * heldCount)),
+    trainAll: Float32Array.from(train), trainLabels: Uint8Array.from(trainLabels),
+    train: Float32Array.from(train.slice(0, 2 * heldCount)),
     heldout: Float32Array.from(held), radius: median_nn_spacing(pts) / 2, heldCount, total: cloud.count,
   };
 }
 /** The points the network trains on and the exact field is made of. */
 const trainingPoints = () => (split ? split.trainAll.slice() : cloud.points());
+/** Their labels (one each). */
+const trainingLabels = () => (split ? split.trainLabels.slice() : cloud.labels());
 
-/** Sends the cloud and schedule to the page's Fields and the flow worker. */
+/** Sends the cloud, its labels and the schedule to the page's Fields and the flow worker. */
 function sendCloud() {
   const pts = trainingPoints();
+  const labels = trainingLabels();
   fields.set_points(pts);
+  fields.set_labels(pts.length ? labels : new Uint8Array(0));
   fields.set_schedule(S().schedule);
-  session.setCloud(pts, S().schedule);
+  session.setCloud(pts, S().schedule, labels);
   store.apply({ cloudVersion: S().cloudVersion + 1 });
   return pts;
 }
@@ -193,20 +216,29 @@ $select('embed-field').addEventListener('change', () => apply({ field: $select('
 store.subscribe(['lesson'], (s) => fillSelect($select('embed-field'), viewsOf(s.lesson)));
 store.subscribe(['field', 'lesson'], (s) => { $select('embed-field').value = s.field; });
 /** The embed's link to the whole app: the current state without embed=1. */
-const embedLink = () => toHash(PROPS, { ...store.settings(), embed: false }, cloud.view());
+const embedLink = () => toHash(PROPS, { ...store.settings(), embed: false }, cloud.view(), cloud.labelsView());
 const diffusion = new DiffusionLesson({ store, session, fields, apply, count: () => cloud.count });
 const straight = new StraightLesson({
   store, session, training, apply, chart, count: () => cloud.count, couplings: CATALOG.couplings,
 });
+const guidance = new GuidanceLesson({ store, session, fields, apply, cloud });
 /** The lessons beyond the first, for the frame loop: one shows its particles at a time. */
 const lessons = {
-  particles: (/** @type {Record<string, any>} */ s) => diffusion.particles(s) ?? straight.particles(s),
+  particles: (/** @type {Record<string, any>} */ s) =>
+    diffusion.particles(s) ?? straight.particles(s) ?? guidance.particles(s),
   draw: (/** @type {number} */ now, /** @type {Record<string, any>} */ s) => {
     diffusion.draw(now, s);
     straight.draw(now, s);
+    guidance.draw(now, s);
   },
-  facts: (/** @type {Record<string, any>} */ s) => straight.facts(s),
+  facts: (/** @type {Record<string, any>} */ s) => ({ ...straight.facts(s), ...guidance.facts(s) }),
+  inspectNote: (/** @type {Record<string, any>} */ s, /** @type {any} */ hover) => (s.lesson === 'guidance' ? guidance.inspectNote(hover) : ''),
 };
+// The guidance lesson trains a class-conditional network: entering or leaving it starts a new one.
+let labelledLesson = S().lesson === 'guidance';
+store.subscribe(['lesson'], (s) => {
+  if ((s.lesson === 'guidance') !== labelledLesson) { labelledLesson = s.lesson === 'guidance'; training.reset(); }
+});
 // The held-out split follows the memorization check and the seed; it changes what is trained
 // on and what the exact field is made of, so it comes before the cloud is sent and the network
 // reset (once each, whichever keys changed).
@@ -239,7 +271,7 @@ let urlTimer;
 /** The link to the current state (t only while paused: while time plays, it is not a moment). */
 function currentHash() {
   const settings = store.settings();
-  return toHash(PROPS, settings.play ? { ...settings, t: PROPS.t.def } : settings, cloud.view());
+  return toHash(PROPS, settings.play ? { ...settings, t: PROPS.t.def } : settings, cloud.view(), cloud.labelsView());
 }
 /** Keeps the URL in step with the state (debounced), so reload, back and copying the address work. */
 function scheduleUrl() {
@@ -251,7 +283,7 @@ function scheduleUrl() {
 }
 store.subscribe('*', (s, changed) => {
   if ([...changed].some((k) => k in PROPS && (k !== 't' || !s.play))) {
-    persist.save(store.settings(), cloud.view());
+    persist.save(store.settings(), cloud.view(), cloud.labelsView());
     scheduleUrl();
   }
 });
@@ -273,7 +305,7 @@ cloud.onChange(() => {
     announce(`${cloud.count.toLocaleString('en')} point${cloud.count === 1 ? '' : 's'}`);
     makeSplit();
     sendCloud();
-    persist.save(store.settings(), cloud.view());
+    persist.save(store.settings(), cloud.view(), cloud.labelsView());
     scheduleUrl();
     training.cloudChanged();
   }, 120);
@@ -291,19 +323,23 @@ for (const r of /** @type {NodeListOf<HTMLInputElement>} */ (document.querySelec
  * Replaces the drawing, keeping the old one among the recent drawings (and undoable).
  * @param {ArrayLike<number>} points
  * @param {string} why
+ * @param {ArrayLike<number>} [labels] one per point (default all 1)
  */
-function replaceDrawing(points, why) {
-  persist.keep(store.settings(), cloud.view(), why);
-  cloud.replace(points);
+function replaceDrawing(points, why, labels = undefined) {
+  persist.keep(store.settings(), cloud.view(), why, cloud.labelsView());
+  cloud.replace(points, labels);
   showRecent();
 }
 $('undo').addEventListener('click', () => cloud.undo());
 $('clear').addEventListener('click', () => replaceDrawing(new Float32Array(0), 'cleared'));
-$('load-preset').addEventListener('click', () => replaceDrawing(preset_points(S().preset, 1000, S().seed), 'replaced by a preset'));
+$('load-preset').addEventListener('click', () => {
+  const { points, labels } = presetDrawing(S().preset, S().seed);
+  replaceDrawing(points, 'replaced by a preset', labels);
+});
 
 // Recent drawings: what a link, an import, a preset, Clear or another tab replaced.
-const showRecent = attachRecent($select('recent'), persist, (settings, points) => {
-  openDrawing(settings, points, 'replaced by a recent drawing');
+const showRecent = attachRecent($select('recent'), persist, (settings, points, labels) => {
+  openDrawing(settings, points, 'replaced by a recent drawing', labels);
   return cloud.count;
 }, showMessage);
 const toggleTraining = () => {
@@ -340,7 +376,12 @@ attachPointer($canvas('stage'), {
   view: stages[0].view,
   cloud,
   tool: () => ui.tool,
-  brush: () => ({ size: S().brushSize, rate: S().brushRate }),
+  // In the guidance lesson strokes draw and erase one class (brushClass); elsewhere class 1, and
+  // the eraser takes any point.
+  brush: () => ({
+    size: S().brushSize, rate: S().brushRate,
+    label: S().lesson === 'guidance' ? S().brushClass : 1, only: S().lesson === 'guidance' ? S().brushClass : 0,
+  }),
   onPick: (i) => apply(i >= 0 ? { z: cloud.at(i), field: 'conditional' } : { z: null }),
   onHover: (x, y) => { ui.hover = ui.tool === 'inspect' && x !== null && y !== null ? { x, y } : null; },
   onFull: () => showMessage(`The cloud holds at most ${MAX_POINTS.toLocaleString('en')} points; erase some to draw more.`),
@@ -359,9 +400,10 @@ $canvas('stage').classList.toggle('scrolls', !ui.touchDraws);
  * @param {Record<string, any>} settings
  * @param {Float32Array} points
  * @param {string} why
+ * @param {ArrayLike<number>} [labels]
  */
-function openDrawing(settings, points, why) {
-  replaceDrawing(points, why);
+function openDrawing(settings, points, why, labels = undefined) {
+  replaceDrawing(points, why, labels);
   apply({ ...settings, z: snapZ(settings.z) });
   sendCloud();
   training.reset();
@@ -412,7 +454,7 @@ training.reset();
 frameLoop.start();
 if (!Tour.seen() && !start.fromLink) tour.open();
 installTestHook({
-  store, cloud, chart, session, training, tour, ui, diffusion, straight, fields, exportedSamples,
+  store, cloud, chart, session, training, tour, ui, diffusion, straight, guidance, fields, exportedSamples,
   wasmMemory: () => wasm.memory.buffer.byteLength,
   urlCurrent: () => location.hash === currentHash(),
 });

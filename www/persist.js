@@ -4,7 +4,7 @@
 // Clear, a restored drawing, or another tab's save), so nothing is lost without the user's
 // say; another tab's save is noticed (storage events) and kept, not silently overwritten; and
 // when storage is full or disabled the page says so once and points to the CSV export.
-import { encodePoints, decodePoints, sanitizeLenient, messageOf } from './state.js';
+import { encodeDrawing, decodeDrawing, sanitizeLenient, messageOf } from './state.js';
 
 const KEY = 'fmp:v1';
 const RECENT_KEY = 'fmp:recent';
@@ -12,8 +12,8 @@ const RECENT_KEY = 'fmp:recent';
 export const MAX_RECENT = 8;
 
 /**
- * A stored drawing: settings, points (encoded, see state.js), when, why it was kept, and
- * the tab that wrote it.
+ * A stored drawing: settings, points and their labels (encoded, see state.js encodeDrawing),
+ * when, why it was kept, and the tab that wrote it.
  * @typedef {{ settings: Record<string, any>, points: string, time: number, why?: string, tab?: string }} Entry
  */
 
@@ -49,19 +49,20 @@ export class Persistence {
   /**
    * The saved state, or null. Settings that no longer pass their checks are reset (and
    * named in `problem`); the drawing is kept. A damaged drawing throws a readable Error.
-   * @returns {{ settings: Record<string, any>, points: Float32Array, problem: string | null } | null}
+   * @returns {{ settings: Record<string, any>, points: Float32Array, labels: Uint8Array,
+   *   problem: string | null } | null}
    */
   load() {
     const entry = this.read(KEY);
     if (!entry) return null;
     if (typeof entry.points !== 'string') throw new Error('the saved drawing is damaged');
-    const points = decodePoints(entry.points, 'the saved drawing');
+    const { points, labels } = decodeDrawing(entry.points, 'the saved drawing');
     const { settings, dropped } = sanitizeLenient(this.props, entry.settings);
     this.lastWritten = entry.points;
     const problem = dropped.length
       ? `Some saved settings were out of range and were reset (${dropped.join('; ')}); your drawing is kept.`
       : null;
-    return { settings, points, problem };
+    return { settings, points, labels, problem };
   }
 
   /**
@@ -69,10 +70,11 @@ export class Persistence {
    * over it, another tab's) goes to the recent list first.
    * @param {Record<string, any>} settings
    * @param {ArrayLike<number>} points
+   * @param {ArrayLike<number>} [labels]
    */
-  save(settings, points) {
+  save(settings, points, labels = []) {
     if (this.readOnly) return;
-    const encoded = encodePoints(points);
+    const encoded = encodeDrawing(points, labels);
     const stored = this.read(KEY);
     if (stored && typeof stored.points === 'string' && stored.points !== this.lastWritten && stored.points !== encoded) {
       this.remember(stored, 'replaced');
@@ -99,10 +101,11 @@ export class Persistence {
    * @param {Record<string, any>} settings
    * @param {ArrayLike<number>} points
    * @param {string} why
+   * @param {ArrayLike<number>} [labels]
    */
-  keep(settings, points, why) {
+  keep(settings, points, why, labels = []) {
     if (this.readOnly) return;
-    if (points.length > 0) this.remember({ settings, points: encodePoints(points), time: Date.now() }, why);
+    if (points.length > 0) this.remember({ settings, points: encodeDrawing(points, labels), time: Date.now() }, why);
   }
 
   /** The recent drawings, newest first (an unreadable list is empty). @returns {Entry[]} */
@@ -112,14 +115,14 @@ export class Persistence {
   }
 
   /**
-   * A recent drawing, decoded: { settings, points, problem }.
+   * A recent drawing, decoded: { settings, points, labels, dropped }.
    * @param {number} i
    */
   restore(i) {
     const entry = this.recent()[i];
     if (!entry) throw new Error('that drawing is no longer in the list');
     const { settings, dropped } = sanitizeLenient(this.props, entry.settings);
-    return { settings, points: decodePoints(entry.points, 'the recent drawing'), dropped };
+    return { settings, ...decodeDrawing(entry.points, 'the recent drawing'), dropped };
   }
 
   /** @param {string} key */
@@ -153,11 +156,11 @@ export class Persistence {
 
 /**
  * The "Recent drawings" menu: lists what `persist` keeps and restores a choice through
- * `open(settings, points)` (which returns the restored point count). Returns a function that
- * refreshes the list.
+ * `open(settings, points, labels)` (which returns the restored point count). Returns a function
+ * that refreshes the list.
  * @param {HTMLSelectElement} select
  * @param {Persistence} persist
- * @param {(settings: Record<string, any>, points: Float32Array) => number} open
+ * @param {(settings: Record<string, any>, points: Float32Array, labels: Uint8Array) => number} open
  * @param {(text: string, kind?: 'info' | 'error') => void} say
  */
 export function attachRecent(select, persist, open, say) {
@@ -166,7 +169,7 @@ export function attachRecent(select, persist, open, say) {
     const list = persist.recent();
     select.replaceChildren(new Option(list.length ? `Recent drawings (${list.length})` : 'No recent drawings', ''),
       ...list.map((e, i) => {
-        const n = Math.round((e.points.length * 3) / 16); // base64 of 16 bits per coordinate
+        const n = Math.round((e.points.split('.')[0].length * 3) / 16); // base64 of 16 bits per coordinate
         return new Option(`${n.toLocaleString('en')} points, ${e.why ?? 'saved'}, ${time(e.time)}`, String(i));
       }));
     select.disabled = list.length === 0;
@@ -177,8 +180,8 @@ export function attachRecent(select, persist, open, say) {
     select.value = '';
     if (!chosen || !Number.isInteger(i)) return;
     try {
-      const { settings, points, dropped } = persist.restore(i);
-      const n = open(settings, points);
+      const { settings, points, labels, dropped } = persist.restore(i);
+      const n = open(settings, points, labels);
       say(`Restored a drawing of ${n.toLocaleString('en')} points${dropped.length ? ` (reset: ${dropped.join('; ')})` : ''}; `
         + 'the one it replaced is in the list.');
     } catch (err) {

@@ -119,6 +119,47 @@ export function drawHeatmap(ctx, values, n, map, lo, hi, w, h, alpha = 0.85, mas
 }
 
 /** Draws interleaved points as dots of radius r (in device pixels). */
+/**
+ * The classes of a labelled drawing (the guidance lesson): a name, a colour and a shape each,
+ * so that no class is told apart by colour alone (contrast at least 3:1 on the stage).
+ */
+export const CLASS_STYLES = [
+  { name: 'class 1', color: '#1f2937', shape: 'circle', glyph: '●' },
+  { name: 'class 2', color: '#c2255c', shape: 'square', glyph: '■' },
+  { name: 'class 3', color: '#2b8a3e', shape: 'triangle', glyph: '▲' },
+  { name: 'class 4', color: '#a35200', shape: 'diamond', glyph: '◆' },
+];
+
+/**
+ * Data points drawn by class, each class in its colour and shape (radius r in pixels).
+ * @param {CanvasRenderingContext2D} ctx
+ * @param {View} view
+ * @param {Float32Array} pts interleaved
+ * @param {Uint8Array} labels one per point, 1..4
+ * @param {number} r
+ * @param {number} w
+ * @param {number} h
+ * @param {number} alpha
+ */
+export function drawClassDots(ctx, view, pts, labels, r, w, h, alpha) {
+  ctx.globalAlpha = alpha;
+  CLASS_STYLES.forEach((style, k) => {
+    ctx.fillStyle = style.color;
+    ctx.beginPath();
+    const s = 1.25 * r;
+    for (let i = 0; i < labels.length; i++) {
+      if (labels[i] !== k + 1) continue;
+      const x = view.sx(pts[2 * i], w), y = view.sy(pts[2 * i + 1], h);
+      if (style.shape === 'circle') { ctx.moveTo(x + r, y); ctx.arc(x, y, r, 0, 2 * Math.PI); }
+      else if (style.shape === 'square') ctx.rect(x - s * 0.8, y - s * 0.8, 1.6 * s, 1.6 * s);
+      else if (style.shape === 'triangle') { ctx.moveTo(x, y - s); ctx.lineTo(x + s, y + 0.8 * s); ctx.lineTo(x - s, y + 0.8 * s); ctx.closePath(); }
+      else { ctx.moveTo(x, y - s); ctx.lineTo(x + s, y); ctx.lineTo(x, y + s); ctx.lineTo(x - s, y); ctx.closePath(); }
+    }
+    ctx.fill();
+  });
+  ctx.globalAlpha = 1;
+}
+
 export function drawDots(ctx, view, pts, color, r, w, h, count = pts.length / 2) {
   ctx.fillStyle = color;
   if (count > 2000) {

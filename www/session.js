@@ -10,14 +10,17 @@
 import { Trajectory } from './particles.js';
 
 /**
+ * A network's settings; `labelled`: class-conditional (the guidance lesson), learning the
+ * labels with label dropout.
  * @typedef {{ width: number, depth: number, timeFeatures: number, batch: number, lr: number,
- *   schedule: string, coupling: string, seed: number }} NetConfig
+ *   schedule: string, coupling: string, seed: number, labelled: boolean }} NetConfig
  */
 /** @typedef {{ particles: number, seed: number, solver: string, steps: number }} FlowSetup */
 /**
- * A flow: the learned, exact and uniform ODE flows, the SDE flows, the straight reference
- * 'ot', and `frozen<id>`, the flow of a network a reflow froze.
- * @typedef {'learned' | 'exact' | 'uniform' | 'learned_sde' | 'exact_sde' | 'ot' | `frozen${number}`} FlowKind
+ * A flow: the learned, exact and uniform ODE flows, the SDE flows, the guided flows, the
+ * straight reference 'ot', and `frozen<id>`, the flow of a network a reflow froze.
+ * @typedef {'learned' | 'exact' | 'uniform' | 'learned_sde' | 'exact_sde' | 'learned_guided' | 'exact_guided'
+ *   | 'ot' | `frozen${number}`} FlowKind
  */
 /**
  * A network a reflow froze (the straight-paths lesson compares it with the newer ones):
@@ -50,6 +53,8 @@ import { Trajectory } from './particles.js';
  *     particles: number }) => void,
  *   onNfe?: (m: { id: number | 'current', steps: number, values: number[], particles: number }) => void,
  *   onCost?: (m: { batch: number, rounds: number, rates: Record<string, number> }) => void,
+ *   onGuideFig?: (m: { klass: number, steps: number, w: number[], exact: number[][], learned: number[][],
+ *     particles: number }) => void,
  *   onReflow?: (m: { type: 'frozen' | 'reflow-progress' | 'reflow-failed', done?: number, total?: number,
  *     message?: string }) => void,
  * }} SessionEvents
@@ -138,15 +143,17 @@ export class Session {
     this.straightOn = false;
     /** How many particles the straight reference's flow stands for (it pairs at most 1,000). */
     this.otOf = 0;
+    /** The guidance lesson's flows: on, the sampled class and the scale. */
+    this.guide = { on: false, klass: 1, w: 1 };
     /** The energy distance of the learned particles at t = 1 to the exact ones (the flow
      * worker measures it when both are complete), or null. */
     /** @type {number | null} */
     this.fit = null;
     /** The last inputs, replayed to a new worker. */
     this.last = {
-      /** @type {{ config: NetConfig, points: Float32Array } | null} */ net: null,
+      /** @type {{ config: NetConfig, points: Float32Array, labels: Uint8Array } | null} */ net: null,
       /** @type {FlowSetup | null} */ setup: null,
-      /** @type {{ points: Float32Array, schedule: string } | null} */ cloud: null,
+      /** @type {{ points: Float32Array, schedule: string, labels: Uint8Array } | null} */ cloud: null,
       /** @type {FlowKind | null} */ extra: null,
       /** @type {{ config: NetConfig, weights: Float32Array, steps?: number } | null} */ weights: null,
       /** @type {SdeSetup} */ sde: { on: false, sigma: 1, correction: true, langevin: null },
@@ -167,6 +174,7 @@ export class Session {
       const w = this.last.weights;
       if (w) this.flow.post({ type: 'model', generation: this.generation, config: w.config, weights: w.weights.slice() });
       this.flow.post({ type: 'straight', on: this.straightOn });
+      this.flow.post({ type: 'guide', ...this.guide });
       this.postFrozen();
       this.events.onRestart('flow', reason);
     });
@@ -200,15 +208,16 @@ export class Session {
    * @param {NetConfig} config
    * @param {Float32Array} points
    * @param {boolean} running
+   * @param {Uint8Array} labels one per point (a labelled network learns them)
    */
-  reset(config, points, running) {
+  reset(config, points, running, labels) {
     this.generation += 1;
     this.dropChain(config.coupling);
-    this.last.net = { config, points };
+    this.last.net = { config, points, labels };
     this.last.weights = null;
     this.last.running = running;
     this.flow.post({ type: 'generation', generation: this.generation });
-    this.train.post({ type: 'reset', config, points, generation: this.generation, running });
+    this.train.post({ type: 'reset', config, points, labels, generation: this.generation, running });
   }
   /** No network (the cloud is empty): the trainer is dropped and learned particles vanish. */
   clear() {
@@ -256,6 +265,19 @@ export class Session {
     this.straightOn = on;
     this.flow.post({ type: 'straight', on });
   }
+  /**
+   * The guidance lesson's guided flows (class `klass`, scale `w`) and figures, while `on`; a
+   * change drops the guided trajectories (they are recomputed).
+   * @param {{ on: boolean, klass: number, w: number }} g
+   */
+  setGuide(g) {
+    const old = this.guide;
+    if (old.on === g.on && old.klass === g.klass && old.w === g.w) return;
+    this.guide = { ...g };
+    this.traj.exact_guided = null;
+    this.traj.learned_guided = null;
+    this.flow.post({ type: 'guide', ...g });
+  }
   /** Asks the training worker to time a step with each coupling. */
   measureCost() { this.train.post({ type: 'cost' }); }
   /** Starts training. */
@@ -269,10 +291,14 @@ export class Session {
     if (this.last.net) this.last.net.config = { ...this.last.net.config, lr };
     this.train.post({ type: 'lr', lr });
   }
-  /** @param {Float32Array} points training continues on an edited cloud */
-  setPoints(points) {
-    if (this.last.net) this.last.net.points = points;
-    this.train.post({ type: 'points', points });
+  /**
+   * Training continues on an edited cloud.
+   * @param {Float32Array} points
+   * @param {Uint8Array} labels
+   */
+  setPoints(points, labels) {
+    if (this.last.net) this.last.net = { ...this.last.net, points, labels };
+    this.train.post({ type: 'points', points, labels });
   }
 
   /** @param {any} m */
@@ -317,19 +343,20 @@ export class Session {
     this.flow.post({ type: 'setup', ...setup, serial: this.sdeSerial });
   }
   /**
-   * The cloud and schedule of the exact flows.
+   * The cloud, its labels (one per point) and the schedule of the exact flows.
    * @param {Float32Array} points
    * @param {string} schedule
+   * @param {Uint8Array} labels
    */
-  setCloud(points, schedule) {
-    this.last.cloud = { points, schedule };
+  setCloud(points, schedule, labels) {
+    this.last.cloud = { points, schedule, labels };
     // No cloud, nothing to flow to: drop the particles of the old one.
     if (points.length === 0) {
       this.traj = { learned: null, exact: null, uniform: null, learned_sde: null, exact_sde: null, ot: null };
     }
     this.sdeSerial += 1;
     this.fit = null;
-    this.flow.post({ type: 'cloud', points, schedule, serial: this.sdeSerial });
+    this.flow.post({ type: 'cloud', points, schedule, labels, serial: this.sdeSerial });
   }
   /**
    * The diffusion lesson: SDE flows, their noise, and Langevin at a frozen time. A change of
@@ -364,6 +391,7 @@ export class Session {
     if (m.type === 'langevin') { this.events.onLangevin?.(m); return; }
     if (m.type === 'straight') { this.events.onStraight?.(m); return; }
     if (m.type === 'nfe') { this.events.onNfe?.(m); return; }
+    if (m.type === 'guidefig') { this.events.onGuideFig?.(m); return; }
     if (this.last.cloud?.points.length === 0) return; // frames of a cloud that is gone
     if (m.type === 'traj') this.traj[/** @type {FlowKind} */ (m.kind)] = new Trajectory(m.frames, m.n, m.steps);
     if (m.type === 'traj' && m.kind === 'ot') this.otOf = m.of;

@@ -3,7 +3,8 @@
 // trajectories, the field arrows and heatmaps (evaluated by the page's own wasm Fields and
 // cached by time and version), the chosen z and the posterior inspector.
 import {
-  COLORS, View, fitCanvas, drawBackground, drawHeatmap, drawDots, drawParticles, drawRings, drawTrails, drawArrows,
+  COLORS, View, fitCanvas, drawBackground, drawHeatmap, drawDots, drawClassDots, drawParticles, drawRings, drawTrails,
+  drawArrows,
   drawConditionalPath, drawCursor,
 } from './render.js';
 
@@ -180,7 +181,9 @@ export class Stage {
     }
 
     const dataR = Math.max(1.5, 1.6 * dpr * (s.cloudCount > 2000 ? 0.8 : 1));
-    drawDots(ctx, view, s.cloud, s.inspector ? 'rgba(31,41,55,0.25)' : 'rgba(31,41,55,0.55)', dataR, w, h);
+    // A labelled drawing in the guidance lesson: each class in its colour and shape.
+    if (s.cloudLabels) drawClassDots(ctx, view, s.cloud, s.cloudLabels, dataR * 1.2, w, h, s.inspector ? 0.3 : 0.7);
+    else drawDots(ctx, view, s.cloud, s.inspector ? 'rgba(31,41,55,0.25)' : 'rgba(31,41,55,0.55)', dataR, w, h);
     // Held-out points (memorization): hollow, white inside, over the dots.
     if (s.heldOut) {
       drawDots(ctx, view, s.heldOut, COLORS.bg, dataR * 1.6, w, h);
@@ -189,8 +192,9 @@ export class Stage {
 
     if (s.arrows) {
       const kind = s.arrows;
-      const usesModel = kind === 'learned' || kind === 'error' || kind === 'score_learned';
-      const key = `${kind}|${tq}|${s.versions.cloud}|${usesModel ? s.versions.model : ''}|${kind === 'conditional' ? s.z : ''}|${kind === 'sde_drift' ? s.versions.sde : ''}`;
+      const usesModel = kind === 'learned' || kind === 'error' || kind === 'score_learned' || kind === 'learned_guided';
+      const guided = kind === 'class' || kind === 'guided' || kind === 'learned_guided';
+      const key = `${kind}|${tq}|${s.versions.cloud}|${usesModel ? s.versions.model : ''}|${kind === 'conditional' ? s.z : ''}|${kind === 'sde_drift' ? s.versions.sde : ''}|${guided ? s.versions.guide : ''}`;
       const z = s.z;
       const field = kind === 'error' ? 'marginal' : kind;
       const vs = kind === 'conditional'
@@ -208,6 +212,7 @@ export class Stage {
         const color = {
           learned: COLORS.learned, marginal: COLORS.exact, conditional: COLORS.cond,
           score: COLORS.exact, score_learned: COLORS.learned, denoiser: COLORS.exact, sde_drift: COLORS.exact,
+          class: s.guideColor ?? COLORS.cond, guided: s.guideColor ?? COLORS.exact, learned_guided: COLORS.learned,
         }[kind];
         drawArrows(ctx, view, this.arrowXs, vs, color, cell * 0.9, 1.5, w, h, 1.3 * dpr);
       }
@@ -221,7 +226,7 @@ export class Stage {
     // Further learned flows (earlier networks of a lesson) in their own colours, under the
     // current network's.
     if (s.showLearned) for (const m of s.more ?? []) if (m.traj) layers.push([m.traj, m.color, true]);
-    if (s.learned && s.showLearned) layers.push([s.learned, COLORS.learned, true]);
+    if (s.learned && s.showLearned) layers.push([s.learned, s.learnedColor ?? COLORS.learned, true]);
     for (const [traj, color, ring] of layers) {
       if (s.trails && s.t > 0) {
         ctx.globalAlpha = 0.18;

@@ -225,13 +225,73 @@ export function decodePoints(text, what = 'the link') {
   return out;
 }
 
+/** The most classes a drawing's points may carry (the core's data::MAX_CLASSES). */
+export const MAX_CLASSES = 4;
+
 /**
- * The URL hash for settings and points: `#v=1&lr=...&p=<points>`. Only non-defaults are written.
+ * Encodes class labels (1..4, one per point) in 2 bits each, four to a byte, base64url; ''
+ * when every label is 1 (an unlabelled drawing: nothing to store).
+ * @param {ArrayLike<number>} labels
+ */
+export function encodeLabels(labels) {
+  let any = false;
+  const bytes = new Uint8Array(Math.ceil(labels.length / 4));
+  for (let i = 0; i < labels.length; i++) {
+    const y = Math.max(1, Math.min(MAX_CLASSES, labels[i])) - 1;
+    if (y) any = true;
+    bytes[i >> 2] |= y << (2 * (i & 3));
+  }
+  return any ? toBase64Url(bytes) : '';
+}
+
+/**
+ * Decodes what encodeLabels made for `n` points (all 1 for '' or null); throws a readable
+ * Error when it does not fit them.
+ * @param {string | null | undefined} text
+ * @param {number} n
+ * @param {string} [what]
+ */
+export function decodeLabels(text, n, what = 'the link') {
+  const out = new Uint8Array(n).fill(1);
+  if (!text) return out;
+  const bytes = fromBase64Url(text, what);
+  if (bytes.length !== Math.ceil(n / 4)) throw new Error(`the labels of ${what} do not fit its ${n.toLocaleString('en')} points`);
+  for (let i = 0; i < n; i++) out[i] = 1 + ((bytes[i >> 2] >> (2 * (i & 3))) & 3);
+  return out;
+}
+
+/**
+ * A drawing as one string for storage: the encoded points, then `.` and the encoded labels
+ * when it has any (base64url has no `.`).
+ * @param {ArrayLike<number>} points
+ * @param {ArrayLike<number>} [labels]
+ */
+export function encodeDrawing(points, labels = []) {
+  const l = encodeLabels(labels);
+  return l ? `${encodePoints(points)}.${l}` : encodePoints(points);
+}
+
+/**
+ * Decodes what encodeDrawing made (a string of points alone reads as all class 1).
+ * @param {string} text
+ * @param {string} [what]
+ */
+export function decodeDrawing(text, what = 'the saved drawing') {
+  if (typeof text !== 'string') throw new Error(`${what} holds no points`);
+  const [p, l] = text.split('.');
+  const points = decodePoints(p, what);
+  return { points, labels: decodeLabels(l, points.length / 2, what) };
+}
+
+/**
+ * The URL hash for settings and points: `#v=1&lr=...&p=<points>&l=<labels>`. Only
+ * non-defaults are written (and the labels only when some point is not of class 1).
  * @param {Props} props
  * @param {Record<string, any>} settings
  * @param {ArrayLike<number>} points
+ * @param {ArrayLike<number>} [labels]
  */
-export function toHash(props, settings, points) {
+export function toHash(props, settings, points, labels = []) {
   const params = new URLSearchParams();
   params.set('v', '1');
   for (const [k, p] of Object.entries(props)) {
@@ -239,11 +299,13 @@ export function toHash(props, settings, points) {
     if (formatProp(p, v) !== formatProp(p, p.def)) params.set(k, formatProp(p, v));
   }
   params.set('p', encodePoints(points));
+  const l = encodeLabels(labels);
+  if (l) params.set('l', l);
   return '#' + params.toString();
 }
 
 /**
- * Parses a hash made by toHash; returns { settings, points } or throws a readable Error.
+ * Parses a hash made by toHash; returns { settings, points, labels } or throws a readable Error.
  * @param {Props} props
  * @param {string} hash
  */
@@ -255,12 +317,13 @@ export function fromHash(props, hash) {
   /** @type {Record<string, string>} */
   const obj = {};
   for (const [k, v] of params) {
-    if (k === 'v' || k === 'p') continue;
+    if (k === 'v' || k === 'p' || k === 'l') continue;
     if (!(k in props)) throw new Error(`unknown setting "${k}"`);
     obj[k] = v;
   }
   const settings = sanitize(props, obj);
   const p = params.get('p');
   if (p === null) throw new Error('it holds no points');
-  return { settings, points: decodePoints(p) };
+  const points = decodePoints(p);
+  return { settings, points, labels: decodeLabels(params.get('l'), points.length / 2) };
 }

@@ -11,11 +11,12 @@
  *   urlCurrent: () => boolean, wasmMemory: () => number,
  *   diffusion: import('./lessons/diffusion.js').DiffusionLesson, fields: any,
  *   straight: import('./lessons/straight.js').StraightLesson,
+ *   guidance: import('./lessons/guidance.js').GuidanceLesson,
  *   exportedSamples: () => ({ x0: Float32Array, x1: Float32Array } | null) }} app
  */
 export function installTestHook(app) {
   const { store, cloud, chart, session, training, ui, urlCurrent, wasmMemory } = app;
-  const { diffusion, straight, fields, exportedSamples } = app;
+  const { diffusion, straight, guidance, fields, exportedSamples } = app;
   /** @type {any} */ (window).fmp = {
     /** A copy of the store's state (settings, t, play, z, versions). */
     state: () => ({ ...store.state }),
@@ -25,10 +26,13 @@ export function installTestHook(app) {
     count: () => cloud.count,
     /** The drawn points, interleaved, as a plain array. */
     points: () => Array.from(cloud.points()),
+    /** Their class labels (1..4), one per point. */
+    labels: () => Array.from(cloud.labels()),
     /** Point i as [x, y]. */
     pointAt: (/** @type {number} */ i) => cloud.at(i),
-    /** Replaces the drawing (undoable, as an import is). */
-    replacePoints: (/** @type {number[]} */ pts) => cloud.replace(Float32Array.from(pts)),
+    /** Replaces the drawing, with labels when given (undoable, as an import is). */
+    replacePoints: (/** @type {number[]} */ pts, /** @type {number[] | undefined} */ labels = undefined) =>
+      cloud.replace(Float32Array.from(pts), labels),
     /** The last charted step (0 before any), and the charted losses (smoothed). */
     lastStep: () => chart.steps.at(-1) ?? 0,
     losses: () => ({
@@ -77,6 +81,11 @@ export function installTestHook(app) {
      * each coupling, the chain's round and whether a reflow is computing.
      */
     straight: () => JSON.parse(JSON.stringify(straight.measures())),
+    /**
+     * The guidance lesson's measures: the newest figures (w, exact and learned [fidelity,
+     * spread]), the points per class, the class sampled.
+     */
+    guidance: () => JSON.parse(JSON.stringify(guidance.measures())),
     /** The page's own u_theta (the newest weights) at interleaved points `xs` and time t. */
     learnedVelocity: (/** @type {number[]} */ xs, /** @type {number} */ t) =>
       Array.from(fields.velocity('learned', Float32Array.from(xs), t)),

@@ -5,14 +5,15 @@
 // the session gave us, and to the page.
 //
 // In:  {type:'port', port}                       the channel to the flow worker
-//      {type:'reset', config, points, generation, running}  new network on a cloud (config:
-//        width, depth, timeFeatures, batch, lr, schedule, coupling, seed)
+//      {type:'reset', config, points, labels, generation, running}  new network on a cloud
+//        (config: width, depth, timeFeatures, batch, lr, schedule, coupling, seed, labelled: a
+//        class-conditional network learning the labels, one per point)
 //      {type:'reflow', generation, seed}  freezes the network (posted back as 'frozen') and
 //        trains a fresh one on pairs from its ODE (a reflow round), as the new generation;
 //        when it cannot (untrained, diverged), 'reflow-failed' and the old one continues as it
 //      {type:'cost'}  measures an S step's cost with each coupling on the current cloud
 //      {type:'clear', generation}                 no network (the cloud is empty)
-//      {type:'points', points}                    continue training on an edited cloud
+//      {type:'points', points, labels}            continue training on an edited cloud
 //      {type:'lr', lr} | {type:'play'} | {type:'pause'} | {type:'step', n} | {type:'ping'}
 //      {type:'duty', duty}   the share of the time to compute (the page lowers it when its frames are slow)
 //      {type:'crash', how?: 'trap'}                 (tests only)
@@ -238,8 +239,11 @@ onmessage = async (ev) => {
         config = m.config;
         generation = m.generation;
         points = m.points;
-        trainer = new TrainerHandle(m.points, config.width, config.depth, config.timeFeatures,
-          config.batch, config.lr, config.schedule, config.coupling, config.seed);
+        trainer = config.labelled
+          ? TrainerHandle.labelled(m.points, m.labels, config.width, config.depth, config.timeFeatures,
+            config.batch, config.lr, config.schedule, config.seed)
+          : new TrainerHandle(m.points, config.width, config.depth, config.timeFeatures,
+            config.batch, config.lr, config.schedule, config.coupling, config.seed);
         rate.value = 0;
         snapshot();
         postMessage({ type: 'progress', generation, steps: 0, cfm: NaN, fm: NaN, cos: NaN, meanCfm: NaN, stepsPerSec: 0 });
@@ -255,7 +259,8 @@ onmessage = async (ev) => {
         break;
       case 'points':
         points = m.points;
-        if (trainer) trainer.set_points(m.points);
+        if (trainer && config?.labelled) trainer.set_labelled_points(m.points, m.labels);
+        else if (trainer) trainer.set_points(m.points);
         break;
       case 'reflow':
         await reflow(m);

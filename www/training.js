@@ -11,14 +11,16 @@ import { $, $button, showMessage } from './ui.js';
 export class Training {
   /**
    * @param {{ session: Session, cloud: Cloud, chart: LossChart, config: () => NetConfig,
-   *   points: () => Float32Array }} opts
+   *   points: () => Float32Array, labels: () => Uint8Array }} opts
    *   config(): the network and training settings of the current state; points(): the points
-   *   to train on (the drawing, or its training share while some are held out)
+   *   to train on (the drawing, or its training share while some are held out); labels():
+   *   theirs (a labelled network, the guidance lesson's, learns them)
    */
-  constructor({ session, cloud, chart, config, points }) {
+  constructor({ session, cloud, chart, config, points, labels }) {
     this.session = session;
     this.cloud = cloud;
     this.points = points;
+    this.labels = labels;
     this.chart = chart;
     this.config = config;
     this.running = false;
@@ -37,7 +39,7 @@ export class Training {
       this.running = false;
       this.session.clear();
     } else {
-      this.session.reset(this.config(), this.points(), this.running);
+      this.session.reset(this.config(), this.points(), this.running, this.labels());
       this.started = true;
     }
     this.updateButtons();
@@ -71,7 +73,7 @@ export class Training {
       this.reset();
       showMessage('The drawing changed: the reflow networks learned pairs of the old drawing, so the chain starts again with a fresh network on this one.', 'info');
     } else {
-      this.session.setPoints(this.points());
+      this.session.setPoints(this.points(), this.labels());
     }
     this.updateButtons();
   }

@@ -16,6 +16,7 @@ export const LESSONS = [
   { id: 'fm', label: 'Flow matching' },
   { id: 'diffusion', label: 'Diffusion (SDE)' },
   { id: 'straight', label: 'Straight paths' },
+  { id: 'guidance', label: 'Guidance' },
 ];
 
 const f = Object.fromEntries(Object.entries(F).map(([k, v]) => [k, inline(v)]));
@@ -35,7 +36,7 @@ const f = Object.fromEntries(Object.entries(F).map(([k, v]) => [k, inline(v)]));
  * @typedef {{ id: string, label: string, lesson: string,
  *   needs: { model?: boolean, z?: boolean },
  *   arrows: 'learned' | 'marginal' | 'conditional' | 'error' | 'score' | 'score_learned' | 'denoiser'
- *     | 'sde_drift' | null,
+ *     | 'sde_drift' | 'class' | 'guided' | 'learned_guided' | null,
  *   heat: string | null,
  *   extraFlow?: 'uniform' | 'ot', exactColor?: 'uniform' | 'ot', exactLabel?: string, sideLabel?: string,
  *   caption: (t: string, extra: string, c: CaptionContext) => string }} View
@@ -118,6 +119,26 @@ export const VIEWS = [
   {
     id: 'straight_field', label: 'field of the current network', lesson: 'straight', needs: { model: true }, arrows: 'learned', heat: null,
     caption: (t, extra, { facts }) => `The current network's field ${f.learned} ${t}. Along straight paths a particle's velocity does not change: the arrows it meets keep one direction. ${facts.paths ?? ''} ${extra}`,
+  },
+  {
+    id: 'guided', label: 'guided particles', lesson: 'guidance', needs: {}, arrows: null, heat: null,
+    caption: (t, extra, { facts }) => `Guided particles of one class ${t}, from the same noise: squares follow the exact guided field ${f.guided}, rings the network's (the same mix of its outputs for the class and for the null label). ${facts.guided ?? ''} ${extra}`,
+  },
+  {
+    id: 'class_field', label: 'class field u_t(x|y) (exact)', lesson: 'guidance', needs: {}, arrows: 'class', heat: null,
+    caption: (t, extra, { facts }) => `The exact class field ${f.classField} ${t}: the posterior-weighted average over the points of class y only. ${facts.classField ?? ''} ${extra}`,
+  },
+  {
+    id: 'uncond_field', label: 'unconditional field u_t(x) (exact)', lesson: 'guidance', needs: {}, arrows: 'marginal', heat: null,
+    caption: (t, extra) => `The exact unconditional field ${f.marginal} ${t}: the average over every class's points, what the network learns with the null label. ${extra}`,
+  },
+  {
+    id: 'guided_field', label: 'guided field (exact)', lesson: 'guidance', needs: {}, arrows: 'guided', heat: null,
+    caption: (t, extra, { facts }) => `The exact guided field ${f.guided} ${t}. ${facts.guidedField ?? ''} ${extra}`,
+  },
+  {
+    id: 'learned_guided_field', label: 'guided field (learned)', lesson: 'guidance', needs: { model: true }, arrows: 'learned_guided', heat: null,
+    caption: (t, extra, { facts }) => `The network's guided field ${t}: (1 − w) times its output for the null label plus w times its output for class y. ${facts.guidedField ?? ''} ${extra}`,
   },
 ];
 

@@ -31,6 +31,8 @@ pub struct ClassMarginals {
     pub all: EmpiricalMarginal,
     /// Class `y`'s points at index `y - 1` (an empty class has no points).
     pub classes: Vec<EmpiricalMarginal>,
+    /// The label of each of `all`'s points.
+    labels: Vec<u8>,
 }
 
 impl ClassMarginals {
@@ -51,6 +53,20 @@ impl ClassMarginals {
         ClassMarginals {
             all: EmpiricalMarginal::new(points.to_vec(), path),
             classes: by_class,
+            labels: labels.to_vec(),
+        }
+    }
+
+    /// `(u_t(x), u_t(x|y))` in one pass over the points
+    /// ([`EmpiricalMarginal::u_marg_and_subset`]; the class's own marginal where its weights
+    /// underflow); the class field is `None` for the null label or an empty class.
+    pub fn u_and_class(&self, x: Point, t: f64, y: u8) -> (Point, Option<Point>) {
+        let Some(class) = self.class(y) else {
+            return (self.all.u_marg(x, t), None);
+        };
+        match self.all.u_marg_and_subset(x, t, &self.labels, y) {
+            (u, Some(c)) => (u, Some(c)),
+            (u, None) => (u, Some(class.u_marg(x, t))),
         }
     }
 
@@ -92,16 +108,13 @@ impl<'a> ExactGuided<'a> {
 impl VectorField for ExactGuided<'_> {
     fn velocity(&mut self, t: f64, xs: &[Point], out: &mut [Point]) {
         for (i, (x, o)) in xs.iter().zip(out.iter_mut()).enumerate() {
-            let u = self.marginals.all.u_marg(*x, t);
-            *o = match self.labels.get(i).and_then(|&y| self.marginals.class(y)) {
-                Some(m) => {
-                    let c = m.u_marg(*x, t);
-                    [
-                        (1.0 - self.w) * u[0] + self.w * c[0],
-                        (1.0 - self.w) * u[1] + self.w * c[1],
-                    ]
-                }
-                None => u,
+            let y = self.labels.get(i).copied().unwrap_or(0);
+            *o = match self.marginals.u_and_class(*x, t, y) {
+                (u, Some(c)) => [
+                    (1.0 - self.w) * u[0] + self.w * c[0],
+                    (1.0 - self.w) * u[1] + self.w * c[1],
+                ],
+                (u, None) => u,
             };
         }
     }
@@ -299,6 +312,21 @@ mod tests {
             }
         }
         assert_eq!(m.present(), vec![1, 2]);
+        // The one-pass pair equals the two marginals computed apart.
+        for (x, t) in [([0.3, -0.4], 0.3), ([1.5, 0.2], 0.99), ([9.0, 9.0], 0.999)] {
+            for y in [1u8, 2] {
+                let (u, c) = m.u_and_class(x, t, y);
+                let (u0, c0) = (m.all.u_marg(x, t), m.class(y).expect("class").u_marg(x, t));
+                let c = c.expect("class field");
+                for k in 0..2 {
+                    assert!((u[k] - u0[k]).abs() < 1e-9 * (1.0 + u0[k].abs()));
+                    assert!(
+                        (c[k] - c0[k]).abs() < 1e-6 * (1.0 + c0[k].abs()),
+                        "{x:?} {t} {y}: {c:?} vs {c0:?}"
+                    );
+                }
+            }
+        }
         assert!(m.class(3).is_none() && m.class(0).is_none());
     }
 
@@ -318,12 +346,13 @@ mod tests {
                     None => u,
                     Some(()) => [(1.0 - w) * u[0] + w * c[0], (1.0 - w) * u[1] + w * c[1]],
                 };
+                // The class field is summed with a different centre than the class's own
+                // marginal uses: equal up to rounding.
                 assert!(
-                    (out[i][0] - expect[0]).abs() < 1e-12 && (out[i][1] - expect[1]).abs() < 1e-12
+                    (out[i][0] - expect[0]).abs() < 1e-9 && (out[i][1] - expect[1]).abs() < 1e-9,
+                    "w {w}: {:?} vs {expect:?}",
+                    out[i]
                 );
-                if w == 1.0 {
-                    assert_eq!(out[i], c);
-                }
             }
         }
         // The null label and an empty class follow the unconditional field.

@@ -241,6 +241,53 @@ impl EmpiricalMarginal {
         [tc.a * zbar[0] + tc.b * x[0], tc.a * zbar[1] + tc.b * x[1]]
     }
 
+    /// The exact field of all the points and of the subset `labels[i] == y`, at `x`, in one
+    /// pass over the points (the kernel of a point is the same in both; each sum is normalised
+    /// by its own total): `(u_t(x), Some(u_t(x|y)))`, or `None` for the subset when it has no
+    /// point or its weights underflow next to the nearest point of all (far from the class:
+    /// compute it from the class's own marginal then).
+    pub fn u_marg_and_subset(
+        &self,
+        x: Point,
+        t: f64,
+        labels: &[u8],
+        y: u8,
+    ) -> (Point, Option<Point>) {
+        if self.points.is_empty() {
+            return ([0.0; 2], None);
+        }
+        let tc = self.time(t);
+        let (dmin, imin) = self.nearest(x, tc.alpha);
+        let c = self.points[imin];
+        if !dmin.is_finite() {
+            return ([tc.a * c[0] + tc.b * x[0], tc.a * c[1] + tc.b * x[1]], None);
+        }
+        let (mut s, mut sx, mut sy) = (0.0, 0.0, 0.0);
+        let (mut s_y, mut sx_y, mut sy_y) = (0.0, 0.0, 0.0);
+        for (z, &l) in self.points.iter().zip(labels) {
+            let rx = x[0] - tc.alpha * z[0];
+            let ry = x[1] - tc.alpha * z[1];
+            let e = -(rx * rx + ry * ry - dmin) * tc.k;
+            if e > LOG_CUTOFF {
+                let e = e.exp();
+                let (dx, dy) = (e * (z[0] - c[0]), e * (z[1] - c[1]));
+                s += e;
+                sx += dx;
+                sy += dy;
+                if l == y {
+                    s_y += e;
+                    sx_y += dx;
+                    sy_y += dy;
+                }
+            }
+        }
+        let u = |zx: f64, zy: f64| [tc.a * zx + tc.b * x[0], tc.a * zy + tc.b * x[1]];
+        let all = u(c[0] + sx / s, c[1] + sy / s);
+        // A subset weight sum far below the total's (1e-12) has lost its precision: say so.
+        let subset = (s_y > 1e-12 * s).then(|| u(c[0] + sx_y / s_y, c[1] + sy_y / s_y));
+        (all, subset)
+    }
+
     /// [`EmpiricalMarginal::u_marg`] at every point of `xs`, written to `out`.
     ///
     /// # Panics

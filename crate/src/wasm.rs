@@ -748,9 +748,9 @@ pub struct Fields {
 }
 
 /// How many trajectory computations a [`Fields`] can hold at once (the page's flow worker:
-/// learned, exact and uniform ODE flows, learned and exact SDE flows, Langevin, and one for
-/// measurements).
-const FLOW_SLOTS: usize = 7;
+/// learned, exact and uniform ODE flows, learned and exact SDE flows, Langevin, one for
+/// measurements, and the learned and exact guided flows).
+const FLOW_SLOTS: usize = 9;
 
 /// Langevin steps per frame of [`Fields::flow_advance`] (each of `ds = LANGEVIN_DS`).
 const LANGEVIN_SUBSTEPS: usize = 4;

@@ -5,7 +5,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { buildProps, toHash, fromHash, encodePoints, decodePoints, sanitize, WORLD, MAX_POINTS } from '../../www/state.js';
+import {
+  buildProps, toHash, fromHash, encodePoints, decodePoints, encodeDrawing, decodeDrawing, sanitize, WORLD, MAX_POINTS,
+} from '../../www/state.js';
 import { VIEWS, LESSONS } from '../../www/views.js';
 
 // persist.js runs in a page: give it the two browser globals it touches.
@@ -56,6 +58,23 @@ test('a share link round-trips: settings exactly, points within the quantisation
     assert.equal(got.length, points.length);
     for (let i = 0; i < points.length; i++) assert.ok(Math.abs(got[i] - points[i]) <= QUANTUM, `${got[i]} vs ${points[i]}`);
   }), { numRuns: 300 });
+});
+
+test('labels round-trip with their points, in links and saved drawings; bad ones fail readably', () => {
+  const labelled = fc.integer({ min: 0, max: 300 }).chain((n) => fc.tuple(
+    fc.array(fc.double({ min: -WORLD, max: WORLD, noNaN: true }), { minLength: 2 * n, maxLength: 2 * n }),
+    fc.array(fc.integer({ min: 1, max: 4 }), { minLength: n, maxLength: n }),
+  ));
+  fc.assert(fc.property(settingsArb, labelled, (settings, [points, labels]) => {
+    const back = fromHash(props, toHash(props, settings, points, labels));
+    assert.deepEqual(Array.from(back.labels), labels);
+    assert.deepEqual(Array.from(decodeDrawing(encodeDrawing(points, labels)).labels), labels);
+    // An unlabelled drawing (all class 1) writes no labels at all.
+    if (labels.every((y) => y === 1)) assert.doesNotMatch(toHash(props, settings, points, labels), /&l=/);
+  }));
+  // Labels that do not fit the points are refused with a message, and the drawing is not opened.
+  const hash = toHash(props, sanitize(props, {}), [0, 0, 1, 1, 2, 2], [1, 2, 3]);
+  assert.throws(() => fromHash(props, hash.replace(/&l=[^&]*/, '&l=AAAA')), /the labels of the link do not fit its 3 points/);
 });
 
 test('any string as a link gives a state or a readable error', () => {

@@ -1,0 +1,259 @@
+// @ts-check
+// The guidance lesson (classifier-free guidance, MIT 6.S184): the drawing in classes, one
+// class-conditional network trained with label dropout, and the guided field
+// (1 - w) u_t(x) + w u_t(x|y), exact and learned. Its controls (the class a stroke draws and
+// erases, the class sampled, the scale w), the particles it shows (guided flows of the sampled
+// class, in that class's colour) and its measures: for w = 0, 1, 2, 4 the share of samples of
+// class y whose nearest data point is of class y (fidelity) and their spread, exact and
+// learned. Every caption is worded from the numbers it shows. The flow worker computes; this
+// module reads the store and writes only the lesson's own settings.
+import { F, inline, block } from '../math.js';
+import { $, $select, setIfChanged, showMessage, bindControl } from '../ui.js';
+import { fmt, CLASS_STYLES } from '../render.js';
+
+/** A fidelity this close to 1 reads as "all". */
+const ALL = 0.995;
+
+/**
+ * What the lesson reads and calls.
+ * @typedef {{ store: import('../store.js').Store, session: import('../session.js').Session,
+ *   fields: any, apply: (patch: Record<string, any>) => void, cloud: import('../draw.js').Cloud }} GuidanceApp
+ */
+/**
+ * The figures of one measurement.
+ * @typedef {{ klass: number, steps: number, w: number[], exact: number[][], learned: number[][],
+ *   particles: number }} GuideFig
+ */
+
+export class GuidanceLesson {
+  /** @param {GuidanceApp} app */
+  constructor(app) {
+    this.app = app;
+    /** @type {GuideFig | null} */
+    this.fig = null;
+    this.lastKey = '';
+    const { store, apply } = app;
+    const S = () => store.state;
+    // The class a stroke draws (and the eraser erases): one radio button each, with its shape.
+    $('class-picker').replaceChildren(...CLASS_STYLES.map((c, k) => {
+      const label = document.createElement('label');
+      const input = Object.assign(document.createElement('input'), { type: 'radio', name: 'brushClass', value: String(k + 1) });
+      input.addEventListener('change', () => { if (input.checked) apply({ brushClass: k + 1 }); });
+      const glyph = Object.assign(document.createElement('span'), { textContent: c.glyph, className: 'glyph' });
+      glyph.style.color = c.color;
+      glyph.setAttribute('aria-hidden', 'true');
+      label.append(input, glyph, ` ${c.name}`);
+      return label;
+    }));
+    const showBrush = (/** @type {Record<string, any>} */ s) => {
+      for (const r of /** @type {NodeListOf<HTMLInputElement>} */ (document.querySelectorAll('input[name=brushClass]'))) r.checked = Number(r.value) === s.brushClass;
+    };
+    showBrush(S());
+    store.subscribe(['brushClass'], showBrush);
+    $select('sampleClass').replaceChildren(...CLASS_STYLES.map((c, k) => new Option(`${c.glyph} ${c.name}`, String(k + 1))));
+    for (const name of ['guidance', 'sampleClass']) {
+      const show = bindControl(name, S, Number, (n, v) => apply({ [n]: v }));
+      store.subscribe([name], show);
+    }
+    $('guidance-formula').innerHTML = `Each class y has its own path ${block(F.pCondClass)}and field ${inline(F.classField)}. One network learns both ${inline('<msubsup><mi>u</mi><mi>t</mi><mi>θ</mi></msubsup><mo>(</mo><mi>x</mi><mo>|</mo><mi>y</mi><mo>)</mo>')} and, with the label dropped (15 % of the samples), the unconditional field; sampling mixes them: ${block(F.guided)}`;
+    store.subscribe(['lesson', 'sampleClass', 'guidance', 'cloudVersion'], (s) => this.sync(s));
+    this.sync(S());
+  }
+
+  /** Points per class (index 0: class 1). */
+  counts() {
+    const n = [0, 0, 0, 0];
+    for (const y of this.app.cloud.labelsView()) n[y - 1] += 1;
+    return n;
+  }
+
+  /**
+   * The class the flows sample: the chosen one, or (when it has no points) the first class
+   * that has some, with a message; 0 when the drawing is empty.
+   * @param {Record<string, any>} s
+   */
+  sampled(s) {
+    const n = this.counts();
+    if (n[s.sampleClass - 1] > 0) return s.sampleClass;
+    const k = n.findIndex((c) => c > 0);
+    return k < 0 ? 0 : k + 1;
+  }
+
+  /**
+   * Sends the lesson's settings where they act: the page's Fields (arrows) and the flow
+   * worker (guided flows and figures).
+   * @param {Record<string, any>} s
+   */
+  sync(s) {
+    const on = s.lesson === 'guidance';
+    $('guidance-card').hidden = !on;
+    setIfChanged($('guidance-out'), 'textContent', String(s.guidance));
+    const n = this.counts();
+    for (const o of $select('sampleClass').options) o.disabled = n[Number(o.value) - 1] === 0;
+    const klass = this.sampled(s);
+    if (on && klass && klass !== s.sampleClass) {
+      showMessage(`${CLASS_STYLES[s.sampleClass - 1].name} has no points: sampling ${CLASS_STYLES[klass - 1].name} instead. Draw in ${CLASS_STYLES[s.sampleClass - 1].name} to sample it.`, 'info', 'empty-class');
+    }
+    if (klass) this.app.fields.set_guidance(klass, s.guidance);
+    const key = `${klass}|${s.cloudVersion}`;
+    if (key !== this.lastKey) { this.fig = null; this.lastKey = key; }
+    this.app.session.setGuide({ on: on && klass > 0, klass: klass || 1, w: s.guidance });
+  }
+
+  /** @param {GuideFig} m */
+  onGuideFig(m) {
+    if (m.klass !== this.sampled(this.app.store.state)) return;
+    this.fig = m;
+    const body = /** @type {HTMLTableElement} */ ($('guide-table')).tBodies[0];
+    body.replaceChildren(...m.w.map((w, i) => {
+      const tr = document.createElement('tr');
+      for (const v of [String(w), pct(m.exact[i][0]), fmt(m.exact[i][1]), pct(m.learned[i][0]), fmt(m.learned[i][1])]) {
+        const td = document.createElement('td');
+        td.textContent = v;
+        tr.append(td);
+      }
+      return tr;
+    }));
+  }
+
+  /** The measures as plain data (for the test hook). */
+  measures() {
+    return { fig: this.fig, counts: this.counts(), sampled: this.sampled(this.app.store.state) };
+  }
+
+  /**
+   * The particles the stage shows in this lesson (null outside it): the guided flows of the
+   * sampled class, in its colour (rings learned, squares exact).
+   * @param {Record<string, any>} s
+   * @returns {import('../frame.js').LessonParticles | null}
+   */
+  particles(s) {
+    if (s.lesson !== 'guidance') return null;
+    const traj = this.app.session.traj;
+    const klass = this.sampled(s) || 1;
+    const style = CLASS_STYLES[klass - 1];
+    return {
+      learned: traj.learned_guided, exact: traj.exact_guided, reach: traj.exact_guided, langevin: false,
+      label: `Guided: ${style.name}, w = ${s.guidance}`,
+      side: { learned: null, exact: traj.exact_guided, label: `Exact guided particles of ${style.name}` },
+      labels: {
+        learned: `learned guided particles of ${style.name} (rings; w = ${s.guidance})`,
+        exact: `exact guided particles of ${style.name} (squares; closed form, w = ${s.guidance})`,
+      },
+      colors: { learned: style.color, exact: style.color },
+    };
+  }
+
+  /**
+   * The measured sentences the lesson's view captions quote.
+   * @param {Record<string, any>} s
+   * @returns {Record<string, string>}
+   */
+  facts(s) {
+    if (s.lesson !== 'guidance') return {};
+    const n = this.counts();
+    const klass = this.sampled(s);
+    if (!klass) return { guided: 'The drawing is empty: draw in a class or load a preset (its parts become classes).' };
+    const name = CLASS_STYLES[klass - 1].name;
+    const present = n.filter((c) => c > 0).length;
+    const one = present === 1 ? ` The drawing has one class only, so guidance has nothing to choose between: pick ${CLASS_STYLES[klass % 4].name} and draw, or load a preset.` : '';
+    const w = s.guidance;
+    const mix = w === 0 ? 'w = 0: the unconditional field itself' : w === 1 ? 'w = 1: the class field itself'
+      : w > 1 ? `w = ${w}: past the class field, away from the unconditional one (w > 1 amplifies the class)`
+        : `w = ${w}: between the unconditional field and the class field`;
+    return {
+      guided: `${this.figureSentence(s)}${one}`,
+      classField: `${name}: ${n[klass - 1].toLocaleString('en')} of ${n.reduce((a, b) => a + b, 0).toLocaleString('en')} points.${one}`,
+      guidedField: `${mix}.${one}`,
+    };
+  }
+
+  /**
+   * The figures at the current w, when it was measured, else how they change.
+   * @param {Record<string, any>} s
+   */
+  figureSentence(s) {
+    const m = this.fig;
+    const name = CLASS_STYLES[(this.sampled(s) || 1) - 1].name;
+    if (!m) return `Measuring: ${name}'s samples for w = 0, 1, 2 and 4…`;
+    const i = m.w.indexOf(s.guidance);
+    const part = (/** @type {number[]} */ f) => `${pct(f[0])} nearest a point of ${name}, spread ${fmt(f[1])}`;
+    const learnedOk = m.learned.every((f) => Number.isFinite(f[0]));
+    if (i >= 0) {
+      return `At w = ${s.guidance}: exact ${part(m.exact[i])}${learnedOk ? `; learned ${part(m.learned[i])} (after ${m.steps.toLocaleString('en')} steps)` : ' (train the network for the learned figures)'}.`;
+    }
+    return `Measured at w = 0, 1, 2 and 4 (the table); this w = ${s.guidance} lies between.`;
+  }
+
+  /** The caption under the table, from its numbers. */
+  caption() {
+    const m = this.fig;
+    const s = this.app.store.state;
+    const klass = this.sampled(s);
+    if (!klass) return 'The drawing is empty: draw in a class or load a preset.';
+    const name = CLASS_STYLES[klass - 1].name;
+    if (!m) return `Measuring ${name}'s guided samples (${CLASS_STYLES[klass - 1].glyph}) at w = 0, 1, 2 and 4…`;
+    const at = (/** @type {number} */ w) => m.w.indexOf(w);
+    const [e0, e1, e4] = [at(0), at(1), at(4)].map((i) => m.exact[i]);
+    const own = classSpread(this.app.cloud, klass);
+    let text = `${m.particles} samples of ${name} per w. Exact: ${pct(e0[0])} land nearest a point of ${name} at w = 0 (the unconditional field ignores the class), ${pct(e1[0])} at w = 1, ${pct(e4[0])} at w = 4; their spread goes ${fmt(e1[1])} → ${fmt(e4[1])} from w = 1 to 4 (the class's own points: ${fmt(own)})`;
+    text += e4[1] < e1[1] ? ': guidance buys fidelity with diversity.' : '.';
+    if (m.learned.every((f) => Number.isFinite(f[0]))) {
+      const [l0, l1, l4] = [at(0), at(1), at(4)].map((i) => m.learned[i]);
+      text += ` Learned (${m.steps.toLocaleString('en')} steps): ${pct(l0[0])}, ${pct(l1[0])} and ${pct(l4[0])}; spread ${fmt(l1[1])} → ${fmt(l4[1])}.`;
+      if (l1[0] < ALL && l4[0] > l1[0]) text += ' Where the network alone misses the class, guidance pushes its samples in.';
+    } else {
+      text += ' Train the network for the learned figures.';
+    }
+    return text;
+  }
+
+  /**
+   * Per frame: the class counts and the caption.
+   * @param {number} _now
+   * @param {Record<string, any>} s
+   */
+  draw(_now, s) {
+    if (s.lesson !== 'guidance') return;
+    const n = this.counts();
+    setIfChanged($('class-counts'), 'textContent', CLASS_STYLES.map((c, k) => `${c.glyph} ${c.name}: ${n[k].toLocaleString('en')}`).join(' · '));
+    setIfChanged($('guide-caption'), 'textContent', this.caption());
+  }
+
+  /**
+   * The posterior weight of each class at the inspected point (the inspector's note).
+   * @param {{ weights: ArrayLike<number> }} hover
+   */
+  inspectNote(hover) {
+    const shares = [0, 0, 0, 0];
+    const labels = this.app.cloud.labelsView();
+    let total = 0;
+    for (let i = 0; i < labels.length && i < hover.weights.length; i++) {
+      shares[labels[i] - 1] += hover.weights[i];
+      total += hover.weights[i];
+    }
+    const parts = CLASS_STYLES.map((c, k) => (shares[k] > 0 ? `${c.name} ${pct(shares[k] / (total || 1))}` : '')).filter(Boolean);
+    return ` Posterior weight by class here: ${parts.join(', ')} (the class field averages over one class's points only).`;
+  }
+}
+
+/** @param {number} v a share */
+function pct(v) {
+  return Number.isFinite(v) ? `${(100 * v).toFixed(v > 0.995 && v < 1 ? 1 : 0)} %` : '–';
+}
+
+/**
+ * The RMS distance of class y's points to their centroid (as the figures' spread).
+ * @param {import('../draw.js').Cloud} cloud
+ * @param {number} y
+ */
+function classSpread(cloud, y) {
+  const pts = cloud.view(), labels = cloud.labelsView();
+  let n = 0, cx = 0, cy = 0;
+  for (let i = 0; i < labels.length; i++) if (labels[i] === y) { n += 1; cx += pts[2 * i]; cy += pts[2 * i + 1]; }
+  if (!n) return NaN;
+  cx /= n; cy /= n;
+  let s = 0;
+  for (let i = 0; i < labels.length; i++) if (labels[i] === y) s += (pts[2 * i] - cx) ** 2 + (pts[2 * i + 1] - cy) ** 2;
+  return Math.sqrt(s / n);
+}
