@@ -51,13 +51,15 @@ export function attachModelExport({ session, cloud, store, fields }) {
       const w2Samples = n;
       const c = w.config;
       const bytes = export_model(c.width, c.depth, c.timeFeatures, w.weights.slice(), c.schedule, w.steps ?? 0,
-        c.lr, c.batch, c.seed, s.solver, s.odeSteps, w2, w2Samples, cloud.points());
+        c.lr, c.batch, c.seed, s.solver, s.odeSteps, w2, w2Samples, cloud.points(),
+        c.labelled ? cloud.labels() : new Uint8Array(0));
       const name = `fmp-model-${c.schedule}-${w.steps ?? 0}-steps.zip`;
       download(new Blob([/** @type {Uint8Array<ArrayBuffer>} */ (bytes)], { type: 'application/zip' }), name);
       const w2Text = Number.isFinite(w2)
         ? ` The page's ${w2Samples.toLocaleString('en')} learned samples at t = 1 (${s.solver}, ${s.odeSteps} steps) are at W2 ${w2.toFixed(4)} from the drawing; Python's samples should be too.`
         : ' (The learned samples were not finite, so no W2 was recorded: the network diverged.)';
-      showMessage(`Exported ${name}: model.safetensors, config.json and drawing.csv.${w2Text} In Python: from fmp_model import load; m = load("${name}").`);
+      const usage = c.labelled ? `m = load("${name}"); m.sample(1000, y=${s.sampleClass}, w=${s.guidance}) for guided samples of class ${s.sampleClass}` : `m = load("${name}")`;
+      showMessage(`Exported ${name}: model.safetensors, config.json and drawing.csv.${w2Text} In Python: from fmp_model import load; ${usage}.`);
       announce(`Exported the network as ${name}`);
     } catch (err) {
       showMessage(`Could not export the network: ${messageOf(err)}. Your drawing is unchanged.`, 'error');

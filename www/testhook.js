@@ -89,6 +89,19 @@ export function installTestHook(app) {
     /** The page's own u_theta (the newest weights) at interleaved points `xs` and time t. */
     learnedVelocity: (/** @type {number[]} */ xs, /** @type {number} */ t) =>
       Array.from(fields.velocity('learned', Float32Array.from(xs), t)),
+    /**
+     * The page's class-conditional u_theta(x, t, y) at interleaved points (the guidance
+     * lesson's network; the arrows' class and scale are put back after).
+     */
+    learnedClassVelocity: (/** @type {number[]} */ xs, /** @type {number} */ t, /** @type {number} */ y) => {
+      const s = store.state;
+      fields.set_guidance(y, 1);
+      try {
+        return Array.from(fields.velocity('learned_class', Float32Array.from(xs), t));
+      } finally {
+        fields.set_guidance(guidance.measures().sampled || 1, s.guidance);
+      }
+    },
     /** The noise and samples (interleaved) that the last model export measured its W2 on. */
     exportedSamples: () => {
       const e = exportedSamples();

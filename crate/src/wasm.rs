@@ -252,7 +252,8 @@ pub fn draw_loss_chart(
 /// (the weights of a network of this shape, as `TrainerHandle::weights` gives them),
 /// `config.json` (the shape, `schedule`, the training settings, and how the page sampled:
 /// `solver`, `ode_steps`, with `w2` to the drawing over `w2_samples` samples, NaN for none) and
-/// `drawing.csv` (the interleaved `drawing`). Errors: a wrong weight count or shape, an unknown
+/// `drawing.csv` (the interleaved `drawing`; with its `labels`, one per point, as `x,y,label` for a
+/// class-conditional network). Errors: a wrong weight count or shape, an unknown
 /// schedule, bad points.
 #[wasm_bindgen]
 #[allow(clippy::too_many_arguments)]
@@ -271,6 +272,7 @@ pub fn export_model(
     w2: f64,
     w2_samples: usize,
     drawing: &[f32],
+    labels: &[u8],
 ) -> Result<Vec<u8>, JsError> {
     let mlp = mlp_of(width, depth, time_features, weights)?;
     let schedule = schedule_of(schedule)?;
@@ -284,7 +286,12 @@ pub fn export_model(
         ode_steps,
         w2: w2.is_finite().then_some((w2, w2_samples)),
     };
-    let csv = data::points_to_csv(&points_of(drawing)?);
+    // A class-conditional network's drawing keeps its classes (x,y,label).
+    let csv = if mlp.config().classes > 0 && !labels.is_empty() {
+        data::labelled_to_csv(&points_of(drawing)?, labels)
+    } else {
+        data::points_to_csv(&points_of(drawing)?)
+    };
     let files = crate::export::files(&mlp, &info, &csv).map_err(|e| JsError::new(&e))?;
     Ok(crate::export::zip(&files))
 }

@@ -116,6 +116,31 @@ test('axe: the straight-paths lesson (every view, after a reflow, its tour)', as
   }
 });
 
+test('axe: the guidance lesson (every view while training, its tour)', async () => {
+  const fresh = await launch();
+  try {
+    const page = await openPage(fresh.context);
+    await ready(page);
+    await page.click('#lesson-picker >> text=Guidance');
+    await page.click('#load-preset');
+    await page.click('#train');
+    await page.waitForFunction(() => window.fmp.weightSteps() >= 100, null, { timeout: 60000 });
+    for (const view of await page.$$eval('#field option', (os) => os.map((o) => o.value))) {
+      await page.selectOption('#field', view);
+      await page.waitForFunction((v) => window.fmp.lastFrame().field === v, view);
+      await nextFrames(page, 3);
+      await noViolations(page, `guidance view ${view}, training`);
+    }
+    await page.click('#tour-btn');
+    await page.waitForSelector('#tour:not([hidden])');
+    await noViolations(page, 'guidance tour');
+    await page.keyboard.press('Escape');
+    assert.deepEqual(page.errors, []);
+  } finally {
+    await fresh.close();
+  }
+});
+
 test('axe: phone 390x844 and 200 % zoom', async () => {
   for (const [name, options] of [
     ['phone', { viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true, deviceScaleFactor: 2 }],

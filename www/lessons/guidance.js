@@ -56,8 +56,11 @@ export class GuidanceLesson {
       store.subscribe([name], show);
     }
     $('guidance-formula').innerHTML = `Each class y has its own path ${block(F.pCondClass)}and field ${inline(F.classField)}. One network learns both ${inline('<msubsup><mi>u</mi><mi>t</mi><mi>θ</mi></msubsup><mo>(</mo><mi>x</mi><mo>|</mo><mi>y</mi><mo>)</mo>')} and, with the label dropped (15 % of the samples), the unconditional field; sampling mixes them: ${block(F.guided)}`;
-    store.subscribe(['lesson', 'sampleClass', 'guidance', 'cloudVersion'], (s) => this.sync(s));
-    this.sync(S());
+    // The fallback from an empty sampled class is announced when the learner picks the class
+    // (not when the drawing is sent: at start-up a message about the link comes first).
+    store.subscribe(['lesson', 'sampleClass', 'guidance'], (s) => this.sync(s, true));
+    store.subscribe(['cloudVersion'], (s) => this.sync(s, false));
+    this.sync(S(), false);
   }
 
   /** Points per class (index 0: class 1). */
@@ -83,15 +86,16 @@ export class GuidanceLesson {
    * Sends the lesson's settings where they act: the page's Fields (arrows) and the flow
    * worker (guided flows and figures).
    * @param {Record<string, any>} s
+   * @param {boolean} say whether a fallback from an empty sampled class is announced
    */
-  sync(s) {
+  sync(s, say) {
     const on = s.lesson === 'guidance';
     $('guidance-card').hidden = !on;
     setIfChanged($('guidance-out'), 'textContent', String(s.guidance));
     const n = this.counts();
     for (const o of $select('sampleClass').options) o.disabled = n[Number(o.value) - 1] === 0;
     const klass = this.sampled(s);
-    if (on && klass && klass !== s.sampleClass) {
+    if (say && on && klass && klass !== s.sampleClass) {
       showMessage(`${CLASS_STYLES[s.sampleClass - 1].name} has no points: sampling ${CLASS_STYLES[klass - 1].name} instead. Draw in ${CLASS_STYLES[s.sampleClass - 1].name} to sample it.`, 'info', 'empty-class');
     }
     if (klass) this.app.fields.set_guidance(klass, s.guidance);
