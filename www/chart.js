@@ -23,8 +23,10 @@ export class LossChart {
     /** C = L_CFM - L_FM of the drawing (Monte Carlo) and its standard error, or NaN. */
     this.gap = NaN;
     this.gapErr = NaN;
-    /** What the network trains on: 'independent' pairs (L_FM and C known), 'ot'-coupled
-     * batches or a reflow's fixed 'pairs' (only L_CFM: the chart leaves the others out). */
+    /** What the network trains on: 'independent' pairs (L_FM and C known), 'labels' (a
+     * class-conditional network: L_FM against each sample's class field, but C is of the
+     * unlabelled drawing: left out), 'ot'-coupled batches or a reflow's fixed 'pairs' (only
+     * L_CFM: the chart leaves the others out). */
     this.pairing = 'independent';
     this.reset();
     this.lastDraw = 0;
@@ -38,7 +40,7 @@ export class LossChart {
   }
   /**
    * What the network trains on (see `pairing`); a new network starts a new history anyway.
-   * @param {'independent' | 'ot' | 'pairs'} pairing
+   * @param {'independent' | 'labels' | 'ot' | 'pairs'} pairing
    */
   setPairing(pairing) {
     this.pairing = pairing;
@@ -46,7 +48,8 @@ export class LossChart {
   }
   /** Adds one reported step; non-finite values are skipped (L_FM is NaN unless the pairs are independent). */
   push(step, cfm, fm, cos) {
-    if (!Number.isFinite(cfm) || (this.pairing === 'independent' && !Number.isFinite(fm))) return;
+    const fmKnown = this.pairing === 'independent' || this.pairing === 'labels';
+    if (!Number.isFinite(cfm) || (fmKnown && !Number.isFinite(fm))) return;
     this.ema = this.ema
       ? { cfm: this.ema.cfm + EMA * (cfm - this.ema.cfm), fm: this.ema.fm + EMA * (fm - this.ema.fm) }
       : { cfm, fm };

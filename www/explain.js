@@ -161,6 +161,10 @@ export function memorization(traj, split) {
  *   independent pairs
  */
 export function lossCaption(latest, gap = NaN, gapErr = NaN, pairing = 'independent') {
+  if (pairing === 'labels') {
+    if (!latest) return 'Press Train: the chart shows L_CFM, and L_FM against the exact field of each sample\'s class (the unconditional field for a dropped label).';
+    return `L_CFM − L_FM = ${fmt(latest.diff)}: L_FM here is against each sample's class field (the unconditional one for a dropped label), and for each class the difference is again a constant, so minimizing L_CFM minimizes L_FM. Cosine between their gradients on a batch: ${fmt(latest.cos)}. (The C of the unlabelled drawing does not apply: a class field is more specific, so the floor is no higher.)`;
+  }
   if (pairing !== 'independent') {
     const what = pairing === 'ot' ? 'noise re-paired with data by exact assignment in each batch (minibatch OT)' : 'the fixed pairs of a reflow';
     const now = latest ? `L_CFM = ${fmt(latest.cfm)}. ` : 'Press Train: the chart shows L_CFM. ';

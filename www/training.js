@@ -31,7 +31,8 @@ export class Training {
   /** A fresh network on the current cloud (keeps running if it was). */
   reset() {
     this.chart.reset();
-    this.chart.setPairing(this.config().coupling === 'ot' ? 'ot' : 'independent');
+    const c = this.config();
+    this.chart.setPairing(c.labelled ? 'labels' : c.coupling === 'ot' ? 'ot' : 'independent');
     this.diverged = false;
     $('steps').textContent = '0';
     if (this.cloud.count === 0) {

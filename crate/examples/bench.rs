@@ -1,7 +1,7 @@
 //! Native throughput benchmark: prints one JSON line per measurement.
 //!
 //! `cargo run --release --example bench [-- --window SECONDS --windows N]`
-//! - `{"bench":"train","where":"native","config":"S"|"L"|"S-OT","steps_per_s":..,"windows":[..]}`
+//! - `{"bench":"train","where":"native","config":"S"|"L"|"S-OT"|"S-labels","steps_per_s":..,"windows":[..]}`
 //!   (canonical task, see `fmp::bench`);
 //! - `{"bench":"marginal","where":"native","evals_per_s":..,"windows":[..]}`
 //!   (2,000 queries x 1,000 data points per `u_marg_batch` call, counted as query x data).

@@ -10,7 +10,7 @@
 //! median window rate is reported.
 
 use crate::adam::AdamParams;
-use crate::data::{sample_preset, Preset};
+use crate::data::{sample_preset, sample_preset_labelled, Preset};
 use crate::marginal::EmpiricalMarginal;
 use crate::mlp::MlpConfig;
 use crate::path::Schedule;
@@ -22,9 +22,11 @@ const BENCH_POINTS: usize = 2048;
 /// Warm-up steps before timing.
 const WARMUP_STEPS: usize = 200;
 
-/// The canonical training configurations, `("S", ..)` and `("L", ..)`, and S with the
-/// minibatch OT coupling, `("S-OT", ..)` (its cost against S is the straight-paths lesson's).
-fn canonical_configs() -> [(&'static str, TrainConfig); 3] {
+/// The canonical training configurations, `("S", ..)` and `("L", ..)`, S with the minibatch
+/// OT coupling, `("S-OT", ..)` (its cost against S is the straight-paths lesson's), and S as a
+/// class-conditional network on the moons' two labelled halves with label dropout,
+/// `("S-labels", ..)` (the guidance lesson's training, against S).
+fn canonical_configs() -> [(&'static str, TrainConfig); 4] {
     let config = |width, batch, coupling| TrainConfig {
         mlp: MlpConfig {
             width,
@@ -46,6 +48,17 @@ fn canonical_configs() -> [(&'static str, TrainConfig); 3] {
         ("S", config(64, 256, Coupling::Independent)),
         ("L", config(256, 1024, Coupling::Independent)),
         ("S-OT", config(64, 256, Coupling::Ot)),
+        (
+            "S-labels",
+            TrainConfig {
+                mlp: MlpConfig {
+                    classes: crate::data::MAX_CLASSES,
+                    ..config(64, 256, Coupling::Independent).mlp
+                },
+                p_uncond: crate::trainer::P_UNCOND,
+                ..config(64, 256, Coupling::Independent)
+            },
+        ),
     ]
 }
 
@@ -72,13 +85,18 @@ fn median(values: &[f64]) -> f64 {
 /// (each counts whole steps and divides by its measured duration).
 fn train_steps_per_s(
     config: TrainConfig,
-    data: Vec<Point>,
+    (data, labels): (Vec<Point>, Vec<u8>),
     warmup: usize,
     windows: usize,
     window_s: f64,
     now: &mut dyn FnMut() -> f64,
 ) -> Throughput {
-    let mut trainer = Trainer::new(config, data);
+    // A class-conditional configuration trains on the labels; any other on the points alone.
+    let mut trainer = if config.mlp.classes > 0 {
+        Trainer::new_labelled(config, data, labels)
+    } else {
+        Trainer::new(config, data)
+    };
     for _ in 0..warmup {
         trainer.step();
     }
@@ -157,7 +175,7 @@ pub fn run_all(
     now: &mut dyn FnMut() -> f64,
 ) -> Vec<String> {
     let mut lines = Vec::new();
-    let data = sample_preset(Preset::TwoMoons, BENCH_POINTS, &mut rng::seeded(0));
+    let data = sample_preset_labelled(Preset::TwoMoons, BENCH_POINTS, &mut rng::seeded(0));
     for (name, config) in canonical_configs() {
         let r = train_steps_per_s(config, data.clone(), WARMUP_STEPS, windows, window_s, now);
         lines.push(format!(
@@ -195,7 +213,7 @@ mod tests {
         let (_, mut config) = canonical_configs()[0];
         config.batch = 8;
         config.mlp.width = 8;
-        let r = train_steps_per_s(config, data, 2, 3, 0.01 - 1e-9, &mut clock);
+        let r = train_steps_per_s(config, (data, vec![1, 2]), 2, 3, 0.01 - 1e-9, &mut clock);
         assert_eq!(r.windows.len(), 3);
         for w in &r.windows {
             assert!((w - 1000.0).abs() < 1e-6, "{w}");
