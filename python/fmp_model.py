@@ -24,15 +24,15 @@ What is in an export (format ``fmp-mlp-1``, written by ``crate/src/export.rs``)
 - ``drawing.csv``: the cloud the network was trained on (``x,y`` header).
 
 The network's input per sample is
-``[x, y, t, sin(2 pi k t), cos(2 pi k t) for k = 1..time_features]``, so
-``in_0 = 3 + 2 time_features``. The playground computes in f32; this module
+``[x, y, t, sin(2 pi k t), cos(2 pi k t) for k = 1..time_features]``, then, for a
+class-conditional network (the guidance lesson), a one-hot label of ``classes`` entries (the
+null label: all zeros), so ``in_0 = 3 + 2 time_features + classes``. The playground computes in f32; this module
 computes in float64 (the two agree to about 1e-6).
 
 Sampling (as the playground does it)
 ------------------------------------
 ``dx/dt = u_theta(x, t)`` is integrated from ``x ~ N(0, I)`` at ``t = 0`` to
-``t_max`` (where ``beta_t = BETA_MIN = 1e-3
-MAX_CLASSES = 4``) on :func:`time_grid`, the app's
+``t_max`` (where ``beta_t = BETA_MIN = 1e-3``) on :func:`time_grid`, the app's
 grid (``ode::time_grid``): ``steps + 1`` times uniform in
 ``s(t) = t + ln(beta_t) / ln(BETA_MIN)``. Solvers (``ode::Integrator::step``):
 ``euler``, ``midpoint``, ``rk4`` and ``exact-step`` (the closed-form step: the

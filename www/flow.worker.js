@@ -118,7 +118,8 @@ let schedule = 'linear';
 let guide = { on: false, klass: 1, w: 1 };
 let guideWanted = false;
 let lastGuide = -Infinity;
-/** @type {{ index: number, exact: number[][], learned: number[][], steps: number, klass: number, w: number } | null} */
+/** @type {{ index: number, exact: number[][], learned: number[][], steps: number, klass: number, w: number,
+ *   serial: number } | null} */
 let guideJob = null;
 
 let fields = null;
@@ -320,7 +321,7 @@ function guideStep() {
     if (!guideWanted || performance.now() - lastGuide < PROBE_MS) return false;
     guideWanted = false;
     lastGuide = performance.now();
-    guideJob = { index: 0, exact: [], learned: [], steps: modelSteps, klass: guide.klass, w: guide.w };
+    guideJob = { index: 0, exact: [], learned: [], steps: modelSteps, klass: guide.klass, w: guide.w, serial };
   }
   const job = guideJob;
   if (job.klass !== guide.klass || (haveModel && job.steps !== modelSteps)) {
@@ -338,7 +339,7 @@ function guideStep() {
   if (job.index === GUIDE_W.length) {
     postMessage({
       type: 'guidefig', generation, klass: job.klass, steps: job.steps, w: GUIDE_W, exact: job.exact, learned: job.learned,
-      particles: GUIDE_PARTICLES,
+      particles: GUIDE_PARTICLES, serial: job.serial,
     });
     guideJob = null;
   }

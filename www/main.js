@@ -221,7 +221,7 @@ const diffusion = new DiffusionLesson({ store, session, fields, apply, count: ()
 const straight = new StraightLesson({
   store, session, training, apply, chart, count: () => cloud.count, couplings: CATALOG.couplings,
 });
-const guidance = new GuidanceLesson({ store, session, fields, apply, cloud });
+const guidance = new GuidanceLesson({ store, session, fields, apply, cloud, labels: () => trainingLabels() });
 /** The lessons beyond the first, for the frame loop: one shows its particles at a time. */
 const lessons = {
   particles: (/** @type {Record<string, any>} */ s) =>

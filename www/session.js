@@ -393,9 +393,10 @@ export class Session {
     if (m.type === 'nfe') { this.events.onNfe?.(m); return; }
     if (m.type === 'guidefig') { this.events.onGuideFig?.(m); return; }
     if (this.last.cloud?.points.length === 0) return; // frames of a cloud that is gone
-    if (m.type === 'traj') this.traj[/** @type {FlowKind} */ (m.kind)] = new Trajectory(m.frames, m.n, m.steps);
-    if (m.type === 'traj' && m.kind === 'ot') this.otOf = m.of;
-    else if (m.type === 'begin') this.traj[/** @type {FlowKind} */ (m.kind)] = Trajectory.streamed(m.first, m.n, m.steps);
+    if (m.type === 'traj') {
+      this.traj[/** @type {FlowKind} */ (m.kind)] = new Trajectory(m.frames, m.n, m.steps);
+      if (m.kind === 'ot') this.otOf = m.of;
+    } else if (m.type === 'begin') this.traj[/** @type {FlowKind} */ (m.kind)] = Trajectory.streamed(m.first, m.n, m.steps);
     else if (m.type === 'frames') this.traj[/** @type {FlowKind} */ (m.kind)]?.append(m.start, m.data);
     else return;
     this.events.onTrajectory(m.kind);

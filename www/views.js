@@ -118,7 +118,7 @@ export const VIEWS = [
   },
   {
     id: 'straight_field', label: 'field of the current network', lesson: 'straight', needs: { model: true }, arrows: 'learned', heat: null,
-    caption: (t, extra, { facts }) => `The current network's field ${f.learned} ${t}. Along straight paths a particle's velocity does not change: the arrows it meets keep one direction. ${facts.paths ?? ''} ${extra}`,
+    caption: (t, extra, { facts }) => `The current network's field ${f.learned} ${t}. Along a straight path at constant speed a particle's velocity does not change: the arrows it meets keep one direction. ${facts.paths ?? ''} ${extra}`,
   },
   {
     id: 'guided', label: 'guided particles', lesson: 'guidance', needs: {}, arrows: null, heat: null,

@@ -936,16 +936,19 @@ impl Fields {
         Ok(())
     }
 
-    /// Builds the exact class fields of the labelled cloud (on first use); errors when the
-    /// cloud has no labels.
+    /// Builds the exact class fields of the labelled cloud (on first use). A cloud whose labels
+    /// are not set (yet: they follow the points) is all class 1, as an unlabelled drawing is.
     fn class_marginals(&mut self) -> Result<&ClassMarginals, JsError> {
-        if self.labels.is_empty() {
-            return Err(JsError::new("the drawing has no labels"));
-        }
         if self.classes.is_none() {
+            let ones = vec![1; self.marginal.points().len()];
+            let labels = if self.labels.len() == ones.len() {
+                &self.labels
+            } else {
+                &ones
+            };
             self.classes = Some(ClassMarginals::new(
                 self.marginal.points(),
-                &self.labels,
+                labels,
                 data::MAX_CLASSES,
                 self.marginal.path(),
             ));

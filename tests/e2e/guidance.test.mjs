@@ -200,8 +200,21 @@ test('bad input: an empty sampled class, labels out of range in a file and in a 
   await page.waitForFunction(() => /line 3: label '7' must be an integer in 1..=4/.test(document.getElementById('message-text').textContent));
   assert.equal(await page.evaluate(() => window.fmp.count()), 1000);
   assert.deepEqual(await page.evaluate(() => window.fmp.labels()), labels);
+  // A new drawing in the class-field view: its arrows are drawn before its labels arrive
+  // (they follow the points), without an error.
+  await page.evaluate(() => window.fmp.apply({ field: 'class_field', sampleClass: 1, play: false, t: 0.5 }));
+  await page.evaluate(() => window.fmp.replacePoints([]));
+  await page.waitForTimeout(400); // the empty drawing reaches the fields (after a 120 ms debounce)
+  await page.evaluate(() => window.fmp.replacePoints([0.5, 0.5, -0.5, 0.2]));
+  await nextFrames(page, 3);
+  assert.equal(await page.textContent('#message-text').then((t) => /Drawing failed/.test(t)), false);
+  await page.click('#undo');
+  await page.click('#undo');
+  await page.waitForFunction(() => window.fmp.count() === 1000);
+  assert.deepEqual(await page.evaluate(() => window.fmp.labels()), labels);
   await page.waitForFunction(() => window.fmp.urlCurrent());
   const hash = new URL(page.url()).hash;
+  assert.deepEqual(page.errors, []);
   await page.close();
   // A link whose labels do not fit its points: a message, and the visitor's drawing stays.
   const broken = await openPage(browser.context, new URL(hash.replace(/&l=[^&]*/, '&l=AAAA'), APP_URL).href);

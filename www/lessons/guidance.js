@@ -17,7 +17,10 @@ const ALL = 0.995;
 /**
  * What the lesson reads and calls.
  * @typedef {{ store: import('../store.js').Store, session: import('../session.js').Session,
- *   fields: any, apply: (patch: Record<string, any>) => void, cloud: import('../draw.js').Cloud }} GuidanceApp
+ *   fields: any, apply: (patch: Record<string, any>) => void, cloud: import('../draw.js').Cloud,
+ *   labels: () => Uint8Array }} GuidanceApp
+ *   labels(): the labels of the points the exact field is made of (the training share while
+ *   some are held out)
  */
 /**
  * The figures of one measurement.
@@ -100,7 +103,12 @@ export class GuidanceLesson {
     }
     if (klass) this.app.fields.set_guidance(klass, s.guidance);
     const key = `${klass}|${s.cloudVersion}`;
-    if (key !== this.lastKey) { this.fig = null; this.lastKey = key; }
+    if (key !== this.lastKey) {
+      // New class or drawing: the table's rows were of the old one.
+      this.fig = null;
+      this.lastKey = key;
+      /** @type {HTMLTableElement} */ ($('guide-table')).tBodies[0].replaceChildren();
+    }
     this.app.session.setGuide({ on: on && klass > 0, klass: klass || 1, w: s.guidance });
   }
 
@@ -201,7 +209,9 @@ export class GuidanceLesson {
     const [e0, e1, e4] = [at(0), at(1), at(4)].map((i) => m.exact[i]);
     const own = classSpread(this.app.cloud, klass);
     let text = `${m.particles} samples of ${name} per w. Exact: ${pct(e0[0])} land nearest a point of ${name} at w = 0 (the unconditional field ignores the class), ${pct(e1[0])} at w = 1, ${pct(e4[0])} at w = 4; their spread goes ${fmt(e1[1])} → ${fmt(e4[1])} from w = 1 to 4 (the class's own points: ${fmt(own)})`;
-    text += e4[1] < e1[1] ? ': guidance buys fidelity with diversity.' : '.';
+    text += e4[1] < e1[1]
+      ? (e4[0] > e1[0] ? ': guidance buys fidelity with diversity.' : ': a larger w draws the samples together (less diverse).')
+      : '.';
     if (m.learned.every((f) => Number.isFinite(f[0]))) {
       const [l0, l1, l4] = [at(0), at(1), at(4)].map((i) => m.learned[i]);
       text += ` Learned (${m.steps.toLocaleString('en')} steps): ${pct(l0[0])}, ${pct(l1[0])} and ${pct(l4[0])}; spread ${fmt(l1[1])} → ${fmt(l4[1])}.`;
@@ -230,7 +240,9 @@ export class GuidanceLesson {
    */
   inspectNote(hover) {
     const shares = [0, 0, 0, 0];
-    const labels = this.app.cloud.labelsView();
+    // The weights are over the points of the exact field (the training share while some are
+    // held out): their labels, in the same order.
+    const labels = this.app.labels();
     let total = 0;
     for (let i = 0; i < labels.length && i < hover.weights.length; i++) {
       shares[labels[i] - 1] += hover.weights[i];
@@ -243,7 +255,7 @@ export class GuidanceLesson {
 
 /** @param {number} v a share */
 function pct(v) {
-  return Number.isFinite(v) ? `${(100 * v).toFixed(v > 0.995 && v < 1 ? 1 : 0)} %` : '–';
+  return Number.isFinite(v) ? `${(100 * v).toFixed(v >= 0.995 && v < 1 ? 1 : 0)} %` : '–';
 }
 
 /**

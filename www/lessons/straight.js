@@ -84,7 +84,7 @@ export class StraightLesson {
     };
     showCoupling(store.state);
     store.subscribe(['coupling'], showCoupling);
-    $('straight-formula').innerHTML = `Paths bend when the field averages crossing conditional lines. Straightness ${block(F.straightness)}is 0 for straight paths at constant speed. Minibatch OT pairs each batch's noise with its data by ${inline(F.otCoupling)} (blocks of ${ot_block()}); a reflow trains a fresh network on the pairs of the current one's ODE, ${inline(F.reflow)}.`;
+    $('straight-formula').innerHTML = `Paths bend where the field averages the directions of conditional paths that pass one point at the same time. Straightness ${block(F.straightness)}is 0 for straight paths at constant speed. Minibatch OT pairs each batch's noise with its data by ${inline(F.otCoupling)} (blocks of ${ot_block()}); a reflow trains a fresh network on the pairs of the current one's ODE, ${inline(F.reflow)}.`;
     $button('reflow').addEventListener('click', () => this.reflow());
     store.subscribe(['lesson'], (s) => this.sync(s));
     // The cost of a step with each coupling: measured again when what it depends on changes.
@@ -111,6 +111,9 @@ export class StraightLesson {
   /** The figures of the current network belong to its generation: a new one starts afresh. */
   follow() {
     const { session } = this.app;
+    // A reflow in progress has a new generation already; its network's figures carry over
+    // when the old one is frozen (onReflow).
+    if (session.reflowing) return;
     if (session.generation !== this.generation) {
       this.generation = session.generation;
       this.figures.delete('current');
