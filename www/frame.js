@@ -179,7 +179,8 @@ export class FrameLoop {
     ui.fit ??= this.fitNote();
     const status = exact && !exact.complete() ? `exact flow: computed to t = ${exact.reach().toFixed(2)}` : '';
     setIfChanged($('flow-status'), 'textContent', status || (this.lite && s.trails ? 'trails paused: frames are slow' : ''));
-    setIfChanged($('fit'), 'textContent', ui.fit);
+    // The guidance lesson shows guided flows only (its table measures them): no unguided fit.
+    setIfChanged($('fit'), 'textContent', s.lesson === 'guidance' ? '' : ui.fit);
     chart.draw(now);
     const latest = chart.latest();
     setIfChanged($('loss-caption'), 'textContent', lossCaption(latest, chart.gap, chart.gapErr, chart.pairing));
