@@ -211,12 +211,14 @@ fn set_model_takes_trainer_weights_and_checks_their_length() {
     let u = fields.velocity("learned", &xs, 0.5).unwrap();
     assert_eq!(u.len(), 4);
     assert!(u.iter().all(|v| v.is_finite()));
-    // Seven flow slots (the flow worker's: three ODE flows, two SDE flows, Langevin, a probe).
+    // Nine flow slots (the flow worker's: three ODE flows, two SDE flows, Langevin, a probe,
+    // and the learned and exact guided flows).
     for (slot, kind) in ["learned", "marginal", "uniform"].iter().enumerate() {
         fields.flow_begin(slot, kind, &xs, "euler", 2).unwrap();
         assert_eq!(fields.flow_advance(slot, 5).len(), 2 * xs.len());
     }
-    assert!(fields.flow_begin(7, "marginal", &xs, "euler", 2).is_err());
+    fields.flow_begin(8, "marginal", &xs, "euler", 2).unwrap();
+    assert!(fields.flow_begin(9, "marginal", &xs, "euler", 2).is_err());
 }
 
 #[wasm_bindgen_test]
@@ -516,4 +518,53 @@ fn score_denoiser_and_divergence_views() {
             "{d} vs {fd}"
         );
     }
+}
+
+/// The guidance lesson's wasm surface: preset labels aligned with their points, labelled CSV
+/// (label 0 for a file without labels), labels checked against the cloud, the exact guided
+/// figures (all of class 1's samples land in class 1 at w = 1, about half at w = 0), and a
+/// guided flow in its slot.
+#[wasm_bindgen_test]
+fn labels_and_guided_figures() {
+    let pts = fmp::wasm::preset_points("moons", 400, 4).unwrap();
+    let labels = fmp::wasm::preset_labels("moons", 400, 4).unwrap();
+    assert_eq!(labels.len() * 2, pts.len());
+    assert_eq!(labels.iter().filter(|&&y| y == 2).count(), 200);
+    assert_eq!(
+        fmp::wasm::parse_labelled_csv("x,y,label\n1,2,3\n").unwrap(),
+        vec![1.0, 2.0, 3.0]
+    );
+    assert_eq!(
+        fmp::wasm::parse_labelled_csv("1,2\n").unwrap(),
+        vec![1.0, 2.0, 0.0]
+    );
+    assert!(fmp::wasm::parse_labelled_csv("1,2,9\n").is_err());
+    let mut fields = Fields::new();
+    fields.set_points(&pts).unwrap();
+    assert!(fields.set_labels(&labels[1..]).is_err());
+    fields.set_labels(&labels).unwrap();
+    assert!(fields.set_guidance(5, 1.0).is_err() && fields.set_guidance(1, 9.0).is_err());
+    let noise = fmp::wasm::noise_points(100, 7);
+    let ones = vec![1u8; 100];
+    let at = |fields: &mut Fields, w: f64| {
+        fields
+            .guided_figures(false, &noise, &ones, w, "exact-step", 30)
+            .unwrap()
+    };
+    let (w0, w1) = (at(&mut fields, 0.0), at(&mut fields, 1.0));
+    assert!(w1[0] >= 0.99, "fidelity at w = 1: {}", w1[0]);
+    assert!(w0[0] < 0.8, "fidelity at w = 0: {}", w0[0]);
+    assert!(
+        w1[1] < w0[1],
+        "spread {} at w = 1, {} at w = 0",
+        w1[1],
+        w0[1]
+    );
+    fields
+        .flow_begin_guided(8, "marginal", &noise, &ones, 2.0, "euler", 4)
+        .unwrap();
+    assert_eq!(fields.flow_advance(8, 10).len(), 4 * noise.len());
+    assert!(fields
+        .flow_begin_guided(8, "marginal", &noise, &ones[1..], 2.0, "euler", 4)
+        .is_err());
 }
