@@ -3,7 +3,7 @@
 // Every reported step carries L_CFM and the exact L_FM on the same batch; the chart shows
 // exponential moving averages of both and of their difference.
 import { draw_loss_chart } from './pkg/fmp.js';
-import { $, setIfChanged } from './ui.js';
+import { $, setIfChanged, fitChart } from './ui.js';
 import { fmt } from './render.js';
 
 const MAX_POINTS = 600;
@@ -97,10 +97,7 @@ export class LossChart {
   /** Redraws when something changed and the last draw is old enough (or `force`). */
   draw(now = performance.now(), force = false) {
     if (!this.dirty || (!force && now - this.lastDraw < REDRAW_MS)) return;
-    const dpr = Math.min(2, window.devicePixelRatio || 1);
-    const w = Math.round(this.canvas.clientWidth * dpr), h = Math.round(this.canvas.clientHeight * dpr);
-    if (w < 10 || h < 10) return;
-    if (this.canvas.width !== w || this.canvas.height !== h) { this.canvas.width = w; this.canvas.height = h; }
+    if (!fitChart(this.canvas)) return;
     const [steps, cfm, fm] = [this.steps, this.cfm, this.fm].map((a) => Float32Array.from(a));
     draw_loss_chart(this.canvas, steps, cfm, fm, this.pairing === 'independent' ? this.gap : NaN);
     this.dirty = false;

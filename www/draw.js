@@ -15,11 +15,10 @@ export class Cloud {
    * @param {ArrayLike<number>} [labels] one per point (default all 1)
    */
   constructor(points = new Float32Array(0), labels = undefined) {
-    this.buf = new Float32Array(Math.max(64, points.length));
-    this.buf.set(points);
-    this.len = points.length;
-    this.lab = new Uint8Array(Math.max(32, points.length / 2)).fill(1);
-    if (labels) this.lab.set(labels);
+    this.buf = new Float32Array(0);
+    this.len = 0;
+    this.lab = new Uint8Array(0);
+    this.set(points, labels);
     /** @type {{ points: Float32Array, labels: Uint8Array }[]} */
     this.undoStack = [];
     this.listeners = [];
@@ -55,6 +54,7 @@ export class Cloud {
     this.changed();
   }
   /**
+   * Sets all points and their labels (default all 1), without a checkpoint or a change event.
    * @param {ArrayLike<number>} points
    * @param {ArrayLike<number>} [labels]
    */

@@ -6,7 +6,7 @@
 import { schedule_at, schedule_t_max, beta_min, draw_schedule_chart } from './pkg/fmp.js';
 import { VIEWS, viewOf } from './views.js';
 import { inspect, inspectorNote, heatFor, memorization, lossCaption, scheduleFormula } from './explain.js';
-import { $, $input, $canvas, showMessage, setIfChanged, setLegend, COLORS } from './ui.js';
+import { $, $input, $canvas, showMessage, setIfChanged, setLegend, fitChart, COLORS } from './ui.js';
 import { fmt } from './render.js';
 import { messageOf } from './state.js';
 
@@ -256,9 +256,7 @@ export class FrameLoop {
     const sameSchedule = this.scheduleKey.startsWith(`${schedule}|`);
     this.scheduleKey = key;
     const c = $canvas('schedule-chart');
-    const dpr = Math.min(2, window.devicePixelRatio || 1);
-    c.width = Math.round(c.clientWidth * dpr); c.height = Math.round(c.clientHeight * dpr);
-    if (c.width > 10) draw_schedule_chart(c, schedule, t);
+    if (fitChart(c)) draw_schedule_chart(c, schedule, t);
     if (!sameSchedule) $('schedule-formula').innerHTML = scheduleFormula(schedule);
   }
 }

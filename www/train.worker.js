@@ -186,6 +186,15 @@ async function reflow(m) {
 }
 
 /**
+ * A fresh unlabelled network of configuration `c` on `pts`, with `coupling`.
+ * @param {Float32Array} pts
+ * @param {any} c
+ * @param {string} coupling
+ */
+const plainTrainer = (pts, c, coupling) => new TrainerHandle(pts, c.width, c.depth, c.timeFeatures, c.batch, c.lr,
+  c.schedule, coupling, c.seed);
+
+/**
  * Steps per second of a fresh network of the current configuration on the current cloud,
  * with each coupling: COST_ROUNDS rounds alternate the two (COST_MS each, after two warm-up
  * steps) and the median of each is returned (the trainer's own network is not touched). The
@@ -194,9 +203,7 @@ async function reflow(m) {
  */
 async function measureCost() {
   const couplings = ['independent', 'ot'];
-  const c = config;
-  const handles = couplings.map((coupling) => new TrainerHandle(points, c.width, c.depth, c.timeFeatures,
-    c.batch, c.lr, c.schedule, coupling, c.seed));
+  const handles = couplings.map((coupling) => plainTrainer(points, config, coupling));
   /** @type {number[][]} */
   const rates = couplings.map(() => []);
   try {
@@ -242,8 +249,7 @@ onmessage = async (ev) => {
         trainer = config.labelled
           ? TrainerHandle.labelled(m.points, m.labels, config.width, config.depth, config.timeFeatures,
             config.batch, config.lr, config.schedule, config.seed)
-          : new TrainerHandle(m.points, config.width, config.depth, config.timeFeatures,
-            config.batch, config.lr, config.schedule, config.coupling, config.seed);
+          : plainTrainer(m.points, config, config.coupling);
         rate.value = 0;
         snapshot();
         postMessage({ type: 'progress', generation, steps: 0, cfm: NaN, fm: NaN, cos: NaN, meanCfm: NaN, stepsPerSec: 0 });

@@ -135,6 +135,7 @@ pub struct LearnedGuided<'a> {
     cache: ForwardCache,
     ts: Vec<f64>,
     nulls: Vec<u8>,
+    batch: Vec<u8>,
     cond: Vec<f32>,
 }
 
@@ -149,6 +150,7 @@ impl<'a> LearnedGuided<'a> {
             cache: ForwardCache::new(),
             ts: Vec::new(),
             nulls: Vec::new(),
+            batch: Vec::new(),
             cond: Vec::new(),
         }
     }
@@ -161,12 +163,12 @@ impl VectorField for LearnedGuided<'_> {
         self.ts.resize(n, t);
         self.nulls.clear();
         self.nulls.resize(n, 0);
-        let labels = &self.labels[..n.min(self.labels.len())];
-        let labels: Vec<u8> = (0..n)
-            .map(|i| labels.get(i).copied().unwrap_or(0))
-            .collect();
+        // One label per particle (null beyond the given ones), in a buffer kept across calls.
+        self.batch.clear();
+        self.batch
+            .extend((0..n).map(|i| self.labels.get(i).copied().unwrap_or(0)));
         self.mlp
-            .forward_labelled(xs, &self.ts, Some(&labels), &mut self.cache);
+            .forward_labelled(xs, &self.ts, Some(&self.batch), &mut self.cache);
         self.cond.clear();
         self.cond.extend_from_slice(self.cache.output());
         self.mlp

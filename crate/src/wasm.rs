@@ -82,6 +82,47 @@ fn mlp_of(
     Mlp::from_params(config(classes), weights).map_err(|e| JsError::new(&e))
 }
 
+/// The points and the app-default training configuration of a run (shape `(width, depth,
+/// time_features)`, batch, learning rate, schedule, seed), each checked against [`limits`]
+/// (the independent coupling and no classes: the constructors set those).
+fn checked_run(
+    points: &[f32],
+    (width, depth, time_features): (usize, usize, usize),
+    batch: usize,
+    lr: f32,
+    schedule: &str,
+    seed: u32,
+) -> Result<(Vec<Point>, TrainConfig), JsError> {
+    let data = points_of(points)?;
+    if data.is_empty() {
+        return Err(JsError::new("the cloud is empty: draw some points first"));
+    }
+    check_shape(width, depth, time_features)?;
+    if !limits::BATCH.contains(batch as u64) {
+        return Err(JsError::new(&format!("batch must be in {}", limits::BATCH)));
+    }
+    if !limits::LR.contains_f32(lr) {
+        return Err(JsError::new(&format!(
+            "learning rate must be in {}",
+            limits::LR
+        )));
+    }
+    let mut config = TrainConfig {
+        mlp: MlpConfig {
+            width,
+            depth,
+            time_features,
+            classes: 0,
+        },
+        batch,
+        schedule: schedule_of(schedule)?,
+        seed: u64::from(seed),
+        ..TrainConfig::default()
+    };
+    config.adam.lr = lr;
+    Ok((data, config))
+}
+
 /// Labels checked: exactly `n` of them, each in [`limits::CLASS`].
 fn labels_of(labels: &[u8], n: usize) -> Result<Vec<u8>, JsError> {
     if labels.len() != n {
@@ -527,36 +568,16 @@ impl TrainerHandle {
     ) -> Result<TrainerHandle, JsError> {
         let coupling = Coupling::parse(coupling)
             .ok_or_else(|| JsError::new(&format!("unknown coupling {coupling:?}")))?;
-        let data = points_of(points)?;
-        if data.is_empty() {
-            return Err(JsError::new("the cloud is empty: draw some points first"));
-        }
-        check_shape(width, depth, time_features)?;
-        if !limits::BATCH.contains(batch as u64) {
-            return Err(JsError::new(&format!("batch must be in {}", limits::BATCH)));
-        }
-        if !limits::LR.contains_f32(lr) {
-            return Err(JsError::new(&format!(
-                "learning rate must be in {}",
-                limits::LR
-            )));
-        }
-        let mut config = TrainConfig {
-            mlp: MlpConfig {
-                width,
-                depth,
-                time_features,
-                classes: 0,
-            },
+        let (data, config) = checked_run(
+            points,
+            (width, depth, time_features),
             batch,
-            schedule: schedule_of(schedule)?,
-            seed: u64::from(seed),
-            coupling,
-            ..TrainConfig::default()
-        };
-        config.adam.lr = lr;
+            lr,
+            schedule,
+            seed,
+        )?;
         Ok(TrainerHandle {
-            trainer: Trainer::new(config, data),
+            trainer: Trainer::new(TrainConfig { coupling, ..config }, data),
         })
     }
 
@@ -576,28 +597,26 @@ impl TrainerHandle {
         schedule: &str,
         seed: u32,
     ) -> Result<TrainerHandle, JsError> {
-        let mut handle = TrainerHandle::new(
+        let (data, config) = checked_run(
             points,
-            width,
-            depth,
-            time_features,
+            (width, depth, time_features),
             batch,
             lr,
             schedule,
-            "independent",
             seed,
         )?;
-        let labels = labels_of(labels, points.len() / 2)?;
+        let labels = labels_of(labels, data.len())?;
         let config = TrainConfig {
             mlp: MlpConfig {
                 classes: data::MAX_CLASSES,
-                ..handle.trainer.config().mlp
+                ..config.mlp
             },
             p_uncond: crate::trainer::P_UNCOND,
-            ..handle.trainer.config()
+            ..config
         };
-        handle.trainer = Trainer::new_labelled(config, points_of(points)?, labels);
-        Ok(handle)
+        Ok(TrainerHandle {
+            trainer: Trainer::new_labelled(config, data, labels),
+        })
     }
 
     /// Continues a labelled run on a new labelled cloud (as [`TrainerHandle::set_points`]).

@@ -64,6 +64,24 @@ async function measureFrames(page, seconds) {
   };
 }
 
+/**
+ * The frame intervals of a lesson while it trains (10 s): one JSON line (with `facts` about
+ * the set-up) and its median and p95 rows, named after `lesson`.
+ * @param {any} page
+ * @param {string} lesson
+ * @param {Record<string, any>} facts
+ * @param {any[]} rows
+ */
+async function lessonFrames(page, lesson, facts, rows) {
+  const f = await measureFrames(page, 10);
+  console.log(JSON.stringify({
+    bench: 'frames', where: 'wasm', page: `app page, ${lesson}`, ...facts, training: true,
+    frames: f.intervals.length, median_ms: +f.median.toFixed(2), p95_ms: +f.p95.toFixed(2),
+    train_steps_per_s: +f.stepsPerSec.toFixed(0),
+  }));
+  rows.push([`frame median ms (${lesson})`, f.median, 'ms'], [`frame p95 ms (${lesson})`, f.p95, 'ms']);
+}
+
 const browser = await launch();
 const rows = [];
 try {
@@ -95,13 +113,7 @@ try {
   await app.click('#lesson-picker >> text=Diffusion (SDE)');
   await app.evaluate(() => window.fmp.apply({ sigma: 1, scoreFix: true, langevin: false, field: 'sde' }));
   await app.waitForFunction(() => window.fmp.trajectory('exact_sde')?.complete, null, { timeout: 30000 });
-  const sde = await measureFrames(app, 10);
-  console.log(JSON.stringify({
-    bench: 'frames', where: 'wasm', page: 'app page, diffusion lesson', ...setup, sigma: 1, training: true,
-    frames: sde.intervals.length, median_ms: +sde.median.toFixed(2), p95_ms: +sde.p95.toFixed(2),
-    train_steps_per_s: +sde.stepsPerSec.toFixed(0),
-  }));
-  rows.push(['frame median ms (diffusion lesson)', sde.median, 'ms'], ['frame p95 ms (diffusion lesson)', sde.p95, 'ms']);
+  await lessonFrames(app, 'diffusion lesson', { ...setup, sigma: 1 }, rows);
   const latency = await app.evaluate(() => new Promise((resolve) => {
     const el = /** @type {HTMLInputElement} */ (document.getElementById('sigma'));
     const t0 = performance.now();
@@ -128,13 +140,7 @@ try {
   await app.click('#reflow');
   await app.waitForFunction(() => window.fmp.straight().frozen === 1 && window.fmp.trajectory('frozen0')?.complete,
     null, { timeout: 60000 });
-  const straight = await measureFrames(app, 10);
-  console.log(JSON.stringify({
-    bench: 'frames', where: 'wasm', page: 'app page, straight-paths lesson', ...setup, networks: 2, training: true,
-    frames: straight.intervals.length, median_ms: +straight.median.toFixed(2), p95_ms: +straight.p95.toFixed(2),
-    train_steps_per_s: +straight.stepsPerSec.toFixed(0),
-  }));
-  rows.push(['frame median ms (straight-paths lesson)', straight.median, 'ms'], ['frame p95 ms (straight-paths lesson)', straight.p95, 'ms']);
+  await lessonFrames(app, 'straight-paths lesson', { ...setup, networks: 2 }, rows);
   // 5. The guidance lesson while training its class-conditional network (moons, two
   //    classes): the exact and learned guided flows and the fidelity figures every 3 s.
   await app.click('#lesson-picker >> text=Guidance');
@@ -142,13 +148,7 @@ try {
   await app.waitForFunction(() => window.fmp.guidance().counts[1] > 0 && window.fmp.weightSteps() >= 100, null,
     { timeout: 60000 });
   await app.waitForFunction(() => window.fmp.trajectory('exact_guided')?.complete, null, { timeout: 60000 });
-  const guided = await measureFrames(app, 10);
-  console.log(JSON.stringify({
-    bench: 'frames', where: 'wasm', page: 'app page, guidance lesson', ...setup, classes: 2, training: true,
-    frames: guided.intervals.length, median_ms: +guided.median.toFixed(2), p95_ms: +guided.p95.toFixed(2),
-    train_steps_per_s: +guided.stepsPerSec.toFixed(0),
-  }));
-  rows.push(['frame median ms (guidance lesson)', guided.median, 'ms'], ['frame p95 ms (guidance lesson)', guided.p95, 'ms']);
+  await lessonFrames(app, 'guidance lesson', { ...setup, classes: 2 }, rows);
   await app.click('#lesson-picker >> text=Flow matching');
   // As the reviewer measured it: the app page animating its 2,000 particles with its flow
   // worker, training paused (a training app would also compete for the cores).
