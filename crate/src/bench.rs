@@ -11,6 +11,7 @@
 
 use crate::adam::AdamParams;
 use crate::data::{sample_preset, sample_preset_labelled, Preset};
+use crate::gemm::{self, Kernel, Op};
 use crate::marginal::EmpiricalMarginal;
 use crate::mlp::MlpConfig;
 use crate::path::Schedule;
@@ -159,6 +160,113 @@ fn marginal_evals_per_s(
     }
 }
 
+/// The configuration named `name` of the canonical benchmark (`S`, `L`, `S-OT`, `S-labels`).
+pub fn canonical_config(name: &str) -> Option<TrainConfig> {
+    canonical_configs()
+        .into_iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, c)| c)
+}
+
+/// The canonical benchmark's data: 2,048 two-moons points (seed 0) and their moon labels.
+pub fn canonical_data() -> (Vec<Point>, Vec<u8>) {
+    sample_preset_labelled(Preset::TwoMoons, BENCH_POINTS, &mut rng::seeded(0))
+}
+
+/// The canonical trainer of configuration `name` on [`canonical_data`] (labelled for
+/// `S-labels`), `None` for an unknown name.
+pub fn canonical_trainer(name: &str) -> Option<Trainer> {
+    let config = canonical_config(name)?;
+    let (data, labels) = canonical_data();
+    Some(if config.mlp.classes > 0 {
+        Trainer::new_labelled(config, data, labels)
+    } else {
+        Trainer::new(config, data)
+    })
+}
+
+/// One training figure (a JSON line) of configuration `name`, with the kernel of the process
+/// named in it; `None` for an unknown name.
+pub fn train_figure(
+    place: &str,
+    name: &str,
+    windows: usize,
+    window_s: f64,
+    now: &mut dyn FnMut() -> f64,
+) -> Option<String> {
+    let config = canonical_config(name)?;
+    let r = train_steps_per_s(
+        config,
+        canonical_data(),
+        WARMUP_STEPS,
+        windows,
+        window_s,
+        now,
+    );
+    Some(format!(
+        "{{\"bench\":\"train\",\"where\":\"{place}\",\"config\":\"{name}\",\"kernel\":\"{}\",\"workers\":1,\"steps_per_s\":{:.1},\"windows\":{}}}",
+        gemm::kernel().name(),
+        r.median,
+        json_list(&r.windows)
+    ))
+}
+
+/// A product to time: its name, `(m, n, k)` and the operand forms (see [`crate::gemm`]).
+type Product = (&'static str, (usize, usize, usize), Op, Op);
+
+/// The three matrix products of an L step (width 256, batch 1024).
+pub const L_PRODUCTS: [Product; 3] = [
+    ("forward W A", (256, 1024, 256), Op::N, Op::N),
+    ("weight grad dZ A^T", (256, 256, 1024), Op::N, Op::T),
+    ("input grad W^T dZ", (256, 1024, 256), Op::T, Op::N),
+];
+
+/// GFLOP/s (`2 m n k` per product) of `kernel` on each of [`L_PRODUCTS`], medians of
+/// `windows` windows of `window_s` seconds: one JSON line per product.
+pub fn gemm_figures(
+    place: &str,
+    kernel: Kernel,
+    windows: usize,
+    window_s: f64,
+    now: &mut dyn FnMut() -> f64,
+) -> Vec<String> {
+    let mut rng = rng::seeded(2);
+    let mut scratch = gemm::Scratch::default();
+    L_PRODUCTS
+        .iter()
+        .map(|&(name, (m, n, k), a_op, b_op)| {
+            let mut draw = |len: usize| -> Vec<f32> {
+                (0..len).map(|_| rng::uniform(&mut rng) as f32 - 0.5).collect()
+            };
+            let (a, b) = (draw(m * k), draw(k * n));
+            let mut c = vec![0.0f32; m * n];
+            let mut product = |c: &mut [f32]| {
+                gemm::gemm(kernel, (m, n, k), (&a, a_op), (&b, b_op), c, &mut scratch)
+            };
+            product(&mut c);
+            let rates: Vec<f64> = (0..windows)
+                .map(|_| {
+                    let start = now();
+                    let mut calls = 0u64;
+                    let mut elapsed = 0.0;
+                    while elapsed < window_s {
+                        product(&mut c);
+                        calls += 1;
+                        elapsed = now() - start;
+                    }
+                    calls as f64 * 2.0 * (m * n * k) as f64 / elapsed / 1e9
+                })
+                .collect();
+            format!(
+                "{{\"bench\":\"gemm\",\"where\":\"{place}\",\"kernel\":\"{}\",\"product\":\"{name}\",\"shape\":[{m},{n},{k}],\"gflops\":{:.2},\"windows\":{}}}",
+                kernel.name(),
+                median(&rates),
+                json_list(&rates)
+            )
+        })
+        .collect()
+}
+
 /// A list of rates as JSON, one decimal each.
 fn json_list(values: &[f64]) -> String {
     let items: Vec<String> = values.iter().map(|v| format!("{v:.1}")).collect();
@@ -175,15 +283,16 @@ pub fn run_all(
     now: &mut dyn FnMut() -> f64,
 ) -> Vec<String> {
     let mut lines = Vec::new();
-    let data = sample_preset_labelled(Preset::TwoMoons, BENCH_POINTS, &mut rng::seeded(0));
-    for (name, config) in canonical_configs() {
-        let r = train_steps_per_s(config, data.clone(), WARMUP_STEPS, windows, window_s, now);
-        lines.push(format!(
-            "{{\"bench\":\"train\",\"where\":\"{place}\",\"config\":\"{name}\",\"steps_per_s\":{:.1},\"windows\":{}}}",
-            r.median,
-            json_list(&r.windows)
-        ));
+    for (name, _) in canonical_configs() {
+        lines.extend(train_figure(place, name, windows, window_s, now));
     }
+    lines.extend(gemm_figures(
+        place,
+        gemm::kernel(),
+        windows,
+        window_s.min(1.0),
+        now,
+    ));
     let mut rng = rng::seeded(1);
     let points = sample_preset(Preset::TwoMoons, 1000, &mut rng);
     let queries: Vec<Point> = (0..2000).map(|_| rng::normal_pair(&mut rng)).collect();

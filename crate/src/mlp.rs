@@ -31,25 +31,14 @@
 //! losses can be backpropagated through the same forward pass (CFM and FM gradients).
 //! With `s = sigmoid(z)` and `a = z s`: `SiLU'(z) = s + a (1 - s)`, and for a hidden layer
 //! `dZ = dA * SiLU'(Z)`, `dW = dZ A_prev^T`, `db = dZ 1`, `dA_prev = W^T dZ`.
-//! The big products go through nalgebra's `gemm` (matrixmultiply); the thin first and last
-//! layers and the elementwise SiLU/bias work are fused loops.
-//!
-//! Every left operand handed to `gemm` is a contiguous column-major matrix (`W^T` for
-//! `dA_prev` is copied out, not viewed with strides). nalgebra 0.35's `gemm` multiplies small
-//! shapes (any dimension <= 5) itself, through `axcpy`, whose loop count is the span of a
-//! strided column (`(n - 1) stride + 1`) instead of its length `n`: with a row-strided left
-//! operand it reads and writes past the ends of its buffers (dimforge/nalgebra#1616, open, and
-//! unfixed in 0.35.0). Before this was avoided, training with a batch of 1 to 5, or a width of
-//! at most 5, and two or more hidden layers ended in a segmentation fault or a heap-corruption
-//! abort. Smallest reproduction, safe code only:
-//! `let m = [1.0f32; 4]; let a = DMatrixView::from_slice_with_strides(&m, 2, 2, 2, 1);`
-//! `let mut y = DMatrix::<f32>::zeros(2, 1); y.gemm(1.0, &a, &DMatrix::from_element(2, 1, 1.0), 0.0);`
-//! (with debug assertions: "unsafe precondition(s) violated: slice::get_unchecked_mut requires
-//! that the index is within the slice" in nalgebra's `array_axc`; in release: undefined
-//! behaviour, here an illegal instruction).
+//! The big products (`W A`, `dZ A^T`, `W^T dZ`) go through [`crate::gemm`], with the kernel
+//! of the process ([`crate::gemm::kernel`]: matrixmultiply natively, the packed SIMD kernel on
+//! wasm32); the thin first and last layers and the elementwise SiLU/bias work are fused loops.
+//! (Why a transposed left operand is copied out before nalgebra's `gemm`, and the bug it
+//! avoids, is in the docs of [`crate::gemm`]: before that, training with a batch of 1 to 5 or
+//! a width of at most 5 and two or more hidden layers crashed, dimforge/nalgebra#1616.)
 
-use nalgebra::{DMatrixView, DMatrixViewMut};
-
+use crate::gemm::{self, Op};
 use crate::ode::VectorField;
 use crate::path::GaussianPath;
 use crate::rng::{self, SeededRng};
@@ -163,9 +152,8 @@ pub struct ForwardCache {
     /// Backward scratch (`width x batch` each), ping-pong.
     d_a: Vec<f32>,
     d_b: Vec<f32>,
-    /// Backward scratch: a hidden weight matrix transposed (`width x width`), see
-    /// `Mlp::backward`.
-    w_t: Vec<f32>,
+    /// Packing buffers of the matrix products ([`crate::gemm`]).
+    pack: gemm::Scratch,
 }
 
 impl ForwardCache {
@@ -192,9 +180,6 @@ impl ForwardCache {
         self.output.resize(2 * batch, 0.0);
         self.d_a.resize(hidden, 0.0);
         self.d_b.resize(hidden, 0.0);
-        if depth > 1 {
-            self.w_t.resize(config.width * config.width, 0.0);
-        }
     }
 }
 
@@ -225,16 +210,6 @@ fn sigmoid(z: f32) -> f32 {
     1.0 / (1.0 + exp_approx(-z))
 }
 
-/// Writes the transpose of the square column-major `n x n` matrix `w` to `out` (also
-/// column-major), so column `i` of `out` is row `i` of `w`.
-fn transpose_square(w: &[f32], n: usize, out: &mut [f32]) {
-    for (i, col) in out.chunks_exact_mut(n).enumerate() {
-        for (k, o) in col.iter_mut().enumerate() {
-            *o = w[k * n + i];
-        }
-    }
-}
-
 /// `out += alpha x` (vectorises).
 #[inline(always)]
 fn axpy(out: &mut [f32], alpha: f32, x: &[f32]) {
@@ -259,6 +234,27 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
         s += x * y;
     }
     s
+}
+
+/// One input column: `[x, y, t, sin 2pi t, cos 2pi t, ..., one-hot]` (`label` 0 is the null
+/// label; labels beyond `classes` are taken as null too).
+fn write_column(config: &MlpConfig, col: &mut [f32], x: Point, t: f64, label: u8) {
+    col[0] = x[0] as f32;
+    col[1] = x[1] as f32;
+    col[2] = t as f32;
+    for k in 0..config.time_features {
+        let (s, c) = (std::f64::consts::TAU * (k + 1) as f64 * t).sin_cos();
+        col[3 + 2 * k] = s as f32;
+        col[4 + 2 * k] = c as f32;
+    }
+    let onehot = &mut col[3 + 2 * config.time_features..];
+    onehot.fill(0.0);
+    if let Some(v) = (label as usize)
+        .checked_sub(1)
+        .and_then(|k| onehot.get_mut(k))
+    {
+        *v = 1.0;
+    }
 }
 
 impl Mlp {
@@ -420,23 +416,13 @@ impl Mlp {
     /// (`label` 0 is the null label; labels beyond `classes` are taken as null too).
     fn write_input(&self, cache: &mut ForwardCache, j: usize, x: Point, t: f64, label: u8) {
         let dim = self.config.input_dim();
-        let col = &mut cache.input[j * dim..(j + 1) * dim];
-        col[0] = x[0] as f32;
-        col[1] = x[1] as f32;
-        col[2] = t as f32;
-        for k in 0..self.config.time_features {
-            let (s, c) = (std::f64::consts::TAU * (k + 1) as f64 * t).sin_cos();
-            col[3 + 2 * k] = s as f32;
-            col[4 + 2 * k] = c as f32;
-        }
-        let onehot = &mut col[3 + 2 * self.config.time_features..];
-        onehot.fill(0.0);
-        if let Some(v) = (label as usize)
-            .checked_sub(1)
-            .and_then(|k| onehot.get_mut(k))
-        {
-            *v = 1.0;
-        }
+        write_column(
+            &self.config,
+            &mut cache.input[j * dim..(j + 1) * dim],
+            x,
+            t,
+            label,
+        );
     }
 
     /// Forward pass on a batch, sample `j` at point `xs[j]` and time `ts[j]`; the output
@@ -459,6 +445,33 @@ impl Mlp {
             let label = labels.map_or(0, |l| l[j]);
             self.write_input(cache, j, x, t, label);
         }
+        self.forward_cached_input(cache);
+    }
+
+    /// The network inputs of a batch (`input_dim x batch`, column `j` for sample `j` at
+    /// `xs[j]`, `ts[j]`, label `labels[j]` or null) written to `out`, which is resized.
+    pub(crate) fn write_inputs(
+        &self,
+        xs: &[Point],
+        ts: &[f64],
+        labels: Option<&[u8]>,
+        out: &mut Vec<f32>,
+    ) {
+        assert_eq!(xs.len(), ts.len(), "write_inputs: one time per point");
+        let dim = self.config.input_dim();
+        out.resize(dim * xs.len(), 0.0);
+        for (j, ((&x, &t), col)) in xs.iter().zip(ts).zip(out.chunks_exact_mut(dim)).enumerate() {
+            write_column(&self.config, col, x, t, labels.map_or(0, |l| l[j]));
+        }
+    }
+
+    /// Forward pass on a batch given as its input matrix (`input_dim x batch`, from
+    /// [`Mlp::write_inputs`]); the output is in [`ForwardCache::output`].
+    pub(crate) fn forward_inputs(&self, inputs: &[f32], cache: &mut ForwardCache) {
+        let dim = self.config.input_dim();
+        assert_eq!(inputs.len() % dim, 0, "forward_inputs: whole columns");
+        cache.ensure(&self.config, inputs.len() / dim);
+        cache.input[..inputs.len()].copy_from_slice(inputs);
         self.forward_cached_input(cache);
     }
 
@@ -509,10 +522,15 @@ impl Mlp {
                     }
                 }
             } else {
-                let w = DMatrixView::from_slice(&p[span.w..span.w + width * width], width, width);
-                let prev = DMatrixView::from_slice(&before[l - 1], width, batch);
-                let mut z = DMatrixViewMut::from_slice(&mut act[..width * batch], width, batch);
-                z.gemm(1.0, &w, &prev, 0.0);
+                // Z = W A_prev.
+                gemm::gemm(
+                    gemm::kernel(),
+                    (width, batch, width),
+                    (&p[span.w..span.w + width * width], Op::N),
+                    (&before[l - 1], Op::N),
+                    &mut act[..width * batch],
+                    &mut cache.pack,
+                );
             }
             // Fused bias + SiLU: z += b; s = sigmoid(z); a = z s.
             for (a_col, s_col) in act.chunks_exact_mut(width).zip(sig.chunks_exact_mut(width)) {
@@ -553,7 +571,7 @@ impl Mlp {
             act,
             d_a,
             d_b,
-            w_t,
+            pack,
             ..
         } = cache;
         let (mut d_a, mut d_b) = (&mut d_a[..width * batch], &mut d_b[..width * batch]);
@@ -611,27 +629,25 @@ impl Mlp {
                     }
                 }
             } else {
-                let dz = DMatrixView::from_slice(d_a, width, batch);
-                // A_prev^T as a strided view (batch x width) of the column-major A_prev.
-                let prev_t =
-                    DMatrixView::from_slice_with_strides(&act[l - 1], batch, width, width, 1);
-                let mut gw = DMatrixViewMut::from_slice(
+                let w = &p[span.w..span.w + width * width];
+                // dW = dZ A_prev^T (the inner dimension is the batch).
+                gemm::gemm(
+                    gemm::kernel(),
+                    (width, width, batch),
+                    (d_a, Op::N),
+                    (&act[l - 1], Op::T),
                     &mut grads[span.w..span.w + width * width],
-                    width,
-                    width,
+                    pack,
                 );
-                gw.gemm(1.0, &dz, &prev_t, 0.0);
-                // dA_prev = W^T dZ, with W^T copied out first (width^2 copies against
-                // width^2 batch multiply-adds). Not a strided view of W: on its small-matrix
-                // path (a dimension <= 5: batch <= 5 or width <= 5) nalgebra 0.35's gemm walks
-                // a row-strided left operand past its end, writing out of bounds
-                // (dimforge/nalgebra#1616; see the module docs). Every left operand handed to
-                // gemm in this file is contiguous column-major.
-                let w_t = &mut w_t[..width * width];
-                transpose_square(&p[span.w..span.w + width * width], width, w_t);
-                let w_t = DMatrixView::from_slice(w_t, width, width);
-                let mut d_prev = DMatrixViewMut::from_slice(d_b, width, batch);
-                d_prev.gemm(1.0, &w_t, &dz, 0.0);
+                // dA_prev = W^T dZ.
+                gemm::gemm(
+                    gemm::kernel(),
+                    (width, batch, width),
+                    (w, Op::T),
+                    (d_a, Op::N),
+                    d_b,
+                    pack,
+                );
                 std::mem::swap(&mut d_a, &mut d_b);
             }
         }

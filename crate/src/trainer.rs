@@ -217,9 +217,13 @@ pub struct Trainer {
     xs: Vec<Point>,
     ts: Vec<f64>,
     targets: Vec<f32>,
+    /// The batch's network inputs, `input_dim x batch` (see [`crate::mlp`]).
+    inputs: Vec<f32>,
     d_output: Vec<f32>,
     grads: Vec<f32>,
     grads_fm: Vec<f32>,
+    /// `dL_FM/dY` of a reporting step of a data-parallel run ([`Trainer::report_fm`]).
+    d_fm: Vec<f32>,
 }
 
 impl Trainer {
@@ -247,9 +251,11 @@ impl Trainer {
             xs: vec![[0.0; 2]; batch],
             ts: vec![0.0; batch],
             targets: vec![0.0; 2 * batch],
+            inputs: vec![0.0; config.mlp.input_dim() * batch],
             d_output: vec![0.0; 2 * batch],
             grads: vec![0.0; n],
             grads_fm: vec![0.0; n],
+            d_fm: vec![0.0; 2 * batch],
         };
         // Size the forward cache now, so that the first step allocates nothing either.
         let (xs, ts) = (trainer.xs.clone(), trainer.ts.clone());
@@ -362,9 +368,9 @@ impl Trainer {
         (self.config.adam.lr as f64 / (1.0 + self.lr_clock as f64 / LR_DECAY_STEPS)) as f32
     }
 
-    /// Draw the minibatch, run the forward pass, fill the CFM targets; returns `L_CFM` and
-    /// leaves `dL_CFM/dY` in `d_output`.
-    fn forward_batch(&mut self) -> f64 {
+    /// Draws the minibatch: its points, times, labels and CFM targets, and the network inputs
+    /// (`inputs`).
+    fn draw(&mut self) {
         let schedule = self.config.schedule;
         let t_train = train_t_max(schedule);
         let data = self.marginal.points();
@@ -428,26 +434,27 @@ impl Trainer {
         }
         let labels = self.labels.as_ref().map(|_| self.batch_labels.as_slice());
         self.trained
-            .forward_labelled(&self.xs, &self.ts, labels, &mut self.cache);
-        let scale = 2.0 / self.xs.len() as f32;
-        let mut loss = 0.0f64;
-        for ((d, &y), &u) in self
-            .d_output
-            .iter_mut()
-            .zip(self.cache.output())
-            .zip(&self.targets)
-        {
-            let r = y - u;
-            loss += (r as f64) * (r as f64);
-            *d = scale * r;
-        }
-        loss / self.xs.len() as f64
+            .write_inputs(&self.xs, &self.ts, labels, &mut self.inputs);
     }
 
-    /// Backward of `d_output` into `grads`, then one Adam step.
+    /// Draws the minibatch and computes the CFM gradient on all of it into `grads`, leaving
+    /// the forward pass in `cache` and `dL_CFM/dY` in `d_output`; returns `L_CFM`.
+    fn forward_batch(&mut self) -> f64 {
+        self.draw();
+        let scale = 2.0 / self.xs.len() as f32;
+        let sum = crate::parallel::cfm_gradient(
+            &self.trained,
+            (&self.inputs, &self.targets),
+            scale,
+            &mut self.cache,
+            &mut self.d_output,
+            &mut self.grads,
+        );
+        sum / self.xs.len() as f64
+    }
+
+    /// One Adam step with `grads`, then the moving average.
     fn update(&mut self) {
-        self.trained
-            .backward(&mut self.cache, &self.d_output, &mut self.grads);
         self.adam.params.lr = self.current_lr();
         self.adam.step(self.trained.params_mut(), &self.grads);
         self.steps += 1;
@@ -465,6 +472,103 @@ impl Trainer {
         {
             *e = d * *e + (1.0 - d) * p;
         }
+    }
+
+    /// Data-parallel step ([`crate::parallel`]), part 1: draws the next minibatch (the draws
+    /// of [`Trainer::step`], in the same order). Returns false, drawing nothing, for an empty
+    /// cloud.
+    pub fn begin_step(&mut self) -> bool {
+        if self.marginal.points().is_empty() {
+            return false;
+        }
+        self.draw();
+        true
+    }
+
+    /// The minibatch size `B`.
+    pub fn batch_size(&self) -> usize {
+        self.xs.len()
+    }
+
+    /// The factor `2 / B` of `dL_CFM/dY` (every share of a batch uses the batch's).
+    pub fn loss_scale(&self) -> f32 {
+        2.0 / self.xs.len() as f32
+    }
+
+    /// Samples `lo..hi` of the drawn minibatch: their network inputs (`input_dim x n`) and CFM
+    /// targets (`2 x n`), to hand to a [`crate::parallel::Shard`]. Panics outside `0..=B`.
+    pub fn batch_share(&self, lo: usize, hi: usize) -> (&[f32], &[f32]) {
+        let dim = self.config.mlp.input_dim();
+        (
+            &self.inputs[lo * dim..hi * dim],
+            &self.targets[2 * lo..2 * hi],
+        )
+    }
+
+    /// Part 2: the CFM gradient of samples `lo..hi` of the drawn minibatch (with the batch's
+    /// scale) into the step's gradient, which it overwrites; returns their sum of squared
+    /// residuals (`B L_CFM` over the share).
+    pub fn share_gradient(&mut self, lo: usize, hi: usize) -> f64 {
+        let dim = self.config.mlp.input_dim();
+        let scale = self.loss_scale();
+        crate::parallel::cfm_gradient(
+            &self.trained,
+            (
+                &self.inputs[lo * dim..hi * dim],
+                &self.targets[2 * lo..2 * hi],
+            ),
+            scale,
+            &mut self.cache,
+            &mut self.d_output,
+            &mut self.grads,
+        )
+    }
+
+    /// Part 3: adds another share's gradient to the step's (call in a fixed order, so a run
+    /// reproduces). Panics on a length other than the parameter count.
+    pub fn add_gradient(&mut self, share: &[f32]) {
+        assert_eq!(
+            share.len(),
+            self.grads.len(),
+            "add_gradient: parameter count"
+        );
+        for (g, &s) in self.grads.iter_mut().zip(share) {
+            *g += s;
+        }
+    }
+
+    /// Optional, before part 4: the exact FM loss of the drawn minibatch and the cosine
+    /// between the step's (summed) CFM gradient and the FM gradient, as in
+    /// [`Trainer::step_reporting`] (a full-batch forward and backward here). Meaningful for
+    /// the independent coupling only, as there.
+    pub fn report_fm(&mut self) -> (f64, f64) {
+        self.trained.forward_inputs(&self.inputs, &mut self.cache);
+        self.fm_of_forward()
+    }
+
+    /// The FM loss of the batch's forward pass in `cache` and the cosine between `grads` and
+    /// the FM gradient (into `grads_fm`; the cached forward stays intact).
+    fn fm_of_forward(&mut self) -> (f64, f64) {
+        self.d_fm.resize(2 * self.xs.len(), 0.0);
+        let fm_loss = fm_residuals(
+            (&self.marginal, self.labels.as_ref().map(|(_, m)| m)),
+            (&self.xs, &self.ts, &self.batch_labels),
+            self.cache.output(),
+            &mut self.d_fm,
+        );
+        self.trained
+            .backward(&mut self.cache, &self.d_fm, &mut self.grads_fm);
+        (fm_loss, cosine(&self.grads, &self.grads_fm))
+    }
+
+    /// Part 4: one Adam step with the summed gradient, and the moving average.
+    pub fn finish_step(&mut self) {
+        self.update();
+    }
+
+    /// The weights the gradient steps act on (to broadcast to the shards after part 4).
+    pub fn trained_params(&self) -> &[f32] {
+        self.trained.params()
     }
 
     /// One CFM step; returns the batch CFM loss (before the update). No allocation.
@@ -488,41 +592,44 @@ impl Trainer {
             };
         }
         let cfm_loss = self.forward_batch();
-        // FM: same inputs and outputs, exact marginal targets; d_output holds dL_CFM/dY, so
-        // build dL_FM/dY in `targets` (no longer needed) and backprop it first.
-        let scale = 2.0 / self.xs.len() as f32;
-        let mut fm_loss = 0.0f64;
-        let outputs = self.cache.output();
-        for ((((&x, &t), y), d), &label) in self
-            .xs
-            .iter()
-            .zip(&self.ts)
-            .zip(outputs.chunks_exact(2))
-            .zip(self.targets.chunks_exact_mut(2))
-            .zip(&self.batch_labels)
-        {
-            // A labelled sample's target is its class's exact field (the null label's: all).
-            let class = match &self.labels {
-                Some((_, m)) => m.class(label),
-                None => None,
-            };
-            let u = class.unwrap_or(&self.marginal).u_marg(x, t);
-            let r = [y[0] as f64 - u[0], y[1] as f64 - u[1]];
-            fm_loss += r[0] * r[0] + r[1] * r[1];
-            d[0] = scale * r[0] as f32;
-            d[1] = scale * r[1] as f32;
-        }
-        fm_loss /= self.xs.len() as f64;
-        self.trained
-            .backward(&mut self.cache, &self.targets, &mut self.grads_fm);
+        // FM: the same inputs and outputs, exact marginal targets.
+        let (fm_loss, grad_cosine) = self.fm_of_forward();
         self.update();
         StepReport {
             step: self.steps,
             cfm_loss,
             fm_loss,
-            grad_cosine: cosine(&self.grads, &self.grads_fm),
+            grad_cosine,
         }
     }
+}
+
+/// The FM loss `(1/B) sum_j |y_j - u_t(x_j)|^2` of outputs `ys` (`2 x B`) against the exact
+/// field (a labelled sample's target is its class's field; the null label's, all of the
+/// cloud's), with `dL_FM/dY` written to `d`.
+fn fm_residuals(
+    (marginal, classes): (&EmpiricalMarginal, Option<&ClassMarginals>),
+    (xs, ts, labels): (&[Point], &[f64], &[u8]),
+    ys: &[f32],
+    d: &mut [f32],
+) -> f64 {
+    let scale = 2.0 / xs.len() as f32;
+    let mut fm_loss = 0.0f64;
+    for ((((&x, &t), y), d), &label) in xs
+        .iter()
+        .zip(ts)
+        .zip(ys.chunks_exact(2))
+        .zip(d.chunks_exact_mut(2))
+        .zip(labels)
+    {
+        let class = classes.and_then(|m| m.class(label));
+        let u = class.unwrap_or(marginal).u_marg(x, t);
+        let r = [y[0] as f64 - u[0], y[1] as f64 - u[1]];
+        fm_loss += r[0] * r[0] + r[1] * r[1];
+        d[0] = scale * r[0] as f32;
+        d[1] = scale * r[1] as f32;
+    }
+    fm_loss / xs.len() as f64
 }
 
 /// The gap `C = E[L_CFM] - E[L_FM]` of `marginal`'s cloud and path, by Monte Carlo over the

@@ -8,11 +8,13 @@
 
 use crate::continuity::{Residuals, UniformField};
 use crate::data::{self, Preset};
+use crate::gemm;
 use crate::guidance::{self, ClassMarginals, ExactGuided, LearnedGuided};
 use crate::limits;
 use crate::marginal::EmpiricalMarginal;
 use crate::mlp::{ForwardCache, Mlp, MlpConfig, MlpField};
 use crate::ode::{self, ConditionalField, Integrator, MarginalField, Solver, VectorField};
+use crate::parallel::Shard;
 use crate::path::{GaussianPath, Schedule};
 use crate::sde::{self, Diffusion, SdeDrift};
 use crate::straight;
@@ -544,10 +546,51 @@ pub fn bench_all(windows: usize, window_s: f64) -> String {
     crate::bench::run_all("wasm", windows, window_s, &mut now).join("\n")
 }
 
+/// One training figure of the canonical configuration `config` (`S`, `L`, ...) with this
+/// instance's kernel, timed by `Date.now()`: a JSON line. Only in a build with the `bench`
+/// feature.
+#[cfg(feature = "bench")]
+#[wasm_bindgen]
+pub fn bench_train(config: &str, windows: usize, window_s: f64) -> Result<String, JsError> {
+    let mut now = || js_sys::Date::now() / 1000.0;
+    crate::bench::train_figure("wasm", config, windows, window_s, &mut now)
+        .ok_or_else(|| JsError::new(&format!("no benchmark configuration {config:?}")))
+}
+
+/// The GEMM GFLOP/s of this instance's kernel on the three products of an L step: JSON
+/// lines. Only in a build with the `bench` feature.
+#[cfg(feature = "bench")]
+#[wasm_bindgen]
+pub fn bench_gemm(windows: usize, window_s: f64) -> String {
+    let mut now = || js_sys::Date::now() / 1000.0;
+    crate::bench::gemm_figures("wasm", gemm::kernel(), windows, window_s, &mut now).join("\n")
+}
+
+/// The canonical benchmark trainer of configuration `config` (for the data-parallel
+/// benchmark). Only in a build with the `bench` feature.
+#[cfg(feature = "bench")]
+#[wasm_bindgen]
+pub fn bench_trainer(config: &str) -> Result<TrainerHandle, JsError> {
+    crate::bench::canonical_trainer(config)
+        .map(TrainerHandle::from)
+        .ok_or_else(|| JsError::new(&format!("no benchmark configuration {config:?}")))
+}
+
 /// A trainer (lives in the training worker): CFM steps on the current cloud.
 #[wasm_bindgen]
 pub struct TrainerHandle {
     trainer: Trainer,
+    /// A share's gradient copied in from JavaScript ([`TrainerHandle::add_gradient`]).
+    share: Vec<f32>,
+}
+
+impl From<Trainer> for TrainerHandle {
+    fn from(trainer: Trainer) -> Self {
+        TrainerHandle {
+            trainer,
+            share: Vec::new(),
+        }
+    }
 }
 
 #[wasm_bindgen]
@@ -576,9 +619,7 @@ impl TrainerHandle {
             schedule,
             seed,
         )?;
-        Ok(TrainerHandle {
-            trainer: Trainer::new(TrainConfig { coupling, ..config }, data),
-        })
+        Ok(Trainer::new(TrainConfig { coupling, ..config }, data).into())
     }
 
     /// A class-conditional network (the guidance lesson) for `points` with `labels` (one each,
@@ -614,9 +655,7 @@ impl TrainerHandle {
             p_uncond: crate::trainer::P_UNCOND,
             ..config
         };
-        Ok(TrainerHandle {
-            trainer: Trainer::new_labelled(config, data, labels),
-        })
+        Ok(Trainer::new_labelled(config, data, labels).into())
     }
 
     /// Continues a labelled run on a new labelled cloud (as [`TrainerHandle::set_points`]).
@@ -670,9 +709,7 @@ impl TrainerHandle {
             coupling: Coupling::Independent,
             ..self.trainer.config()
         };
-        Ok(TrainerHandle {
-            trainer: Trainer::with_pairs(config, x0, x1),
-        })
+        Ok(Trainer::with_pairs(config, x0, x1).into())
     }
 
     /// The pairs a reflow round draws (`straight::REFLOW_PAIRS`).
@@ -746,6 +783,211 @@ impl TrainerHandle {
     pub fn steps_done(&self) -> f64 {
         self.trainer.steps_done() as f64
     }
+}
+
+/// Writes `values` to the start of `out` (a JavaScript array, e.g. on a SharedArrayBuffer);
+/// errors when `out` is shorter.
+fn write_to(out: &js_sys::Float32Array, values: &[f32]) -> Result<(), JsError> {
+    if (out.length() as usize) < values.len() {
+        return Err(JsError::new(&format!(
+            "an array of {} floats cannot take {}",
+            out.length(),
+            values.len()
+        )));
+    }
+    out.subarray(0, values.len() as u32).copy_from(values);
+    Ok(())
+}
+
+/// Copies the first `len` floats of `from` into `into` (resized); errors when `from` is shorter.
+fn read_from(from: &js_sys::Float32Array, len: usize, into: &mut Vec<f32>) -> Result<(), JsError> {
+    if (from.length() as usize) < len {
+        return Err(JsError::new(&format!(
+            "expected {len} floats, got an array of {}",
+            from.length()
+        )));
+    }
+    into.resize(len, 0.0);
+    from.subarray(0, len as u32).copy_to(into);
+    Ok(())
+}
+
+/// Data-parallel steps, the leader's side (see `crate::parallel` for the protocol): the
+/// training worker draws each batch, computes share 0, adds the other shares' gradients in
+/// order, and takes the Adam step.
+#[wasm_bindgen]
+impl TrainerHandle {
+    /// Part 1: draws the next minibatch; false (nothing drawn) for an empty cloud.
+    pub fn begin_step(&mut self) -> bool {
+        self.trainer.begin_step()
+    }
+
+    /// The minibatch size.
+    pub fn batch_size(&self) -> usize {
+        self.trainer.batch_size()
+    }
+
+    /// The network's shape for a `GradShard`: `[width, depth, time_features, classes]`.
+    pub fn shape(&self) -> Vec<u32> {
+        let c = self.trainer.model().config();
+        [c.width, c.depth, c.time_features, c.classes]
+            .map(|v| v as u32)
+            .to_vec()
+    }
+
+    /// The number of weights (of a weight or gradient buffer).
+    pub fn num_params(&self) -> usize {
+        self.trainer.trained_params().len()
+    }
+
+    /// The factor `2 / B` every share's gradient is scaled with.
+    pub fn loss_scale(&self) -> f32 {
+        self.trainer.loss_scale()
+    }
+
+    /// Whether a reporting step measures the exact FM loss (independent coupling on drawn
+    /// pairs, as in `train`).
+    pub fn reports_fm(&self) -> bool {
+        self.trainer.config().coupling == Coupling::Independent && !self.trainer.on_pairs()
+    }
+
+    /// Writes samples `lo..hi` of the drawn minibatch to `out`: their network inputs
+    /// (`input_dim x n`), then their targets (`2 x n`). Errors when `out` is too short or the
+    /// range is outside the batch.
+    pub fn write_share(
+        &self,
+        lo: usize,
+        hi: usize,
+        out: &js_sys::Float32Array,
+    ) -> Result<(), JsError> {
+        if lo > hi || hi > self.trainer.batch_size() {
+            return Err(JsError::new(&format!("no share {lo}..{hi} in this batch")));
+        }
+        let (inputs, targets) = self.trainer.batch_share(lo, hi);
+        write_to(out, inputs)?;
+        write_to(&out.subarray(inputs.len() as u32, out.length()), targets)
+    }
+
+    /// Part 2: the gradient of samples `lo..hi` into the step's gradient (overwritten);
+    /// returns their sum of squared residuals.
+    pub fn share_gradient(&mut self, lo: usize, hi: usize) -> Result<f64, JsError> {
+        if lo > hi || hi > self.trainer.batch_size() {
+            return Err(JsError::new(&format!("no share {lo}..{hi} in this batch")));
+        }
+        Ok(self.trainer.share_gradient(lo, hi))
+    }
+
+    /// Part 3: adds a share's gradient (the first `num_params` floats of `share`).
+    pub fn add_gradient(&mut self, share: &js_sys::Float32Array) -> Result<(), JsError> {
+        read_from(share, self.num_params(), &mut self.share)?;
+        self.trainer.add_gradient(&self.share);
+        Ok(())
+    }
+
+    /// Optional, before part 4: `[L_FM, cosine(CFM gradient, FM gradient)]` of the drawn
+    /// minibatch (a full-batch forward and backward).
+    pub fn report_fm(&mut self) -> Vec<f64> {
+        let (fm, cos) = self.trainer.report_fm();
+        vec![fm, cos]
+    }
+
+    /// Part 4: the Adam step with the summed gradient.
+    pub fn finish_step(&mut self) {
+        self.trainer.finish_step();
+    }
+
+    /// Writes the trained weights (what the shards compute with) to `out`.
+    pub fn write_trained(&self, out: &js_sys::Float32Array) -> Result<(), JsError> {
+        write_to(out, self.trainer.trained_params())
+    }
+}
+
+/// A helper training worker's network copy (see `crate::parallel`): the CFM gradient of its
+/// share of every batch, with the weights the leader broadcast.
+#[wasm_bindgen]
+pub struct GradShard {
+    shard: Shard,
+    /// Scratch: weights and a share copied in from JavaScript.
+    params: Vec<f32>,
+    input: Vec<f32>,
+}
+
+#[wasm_bindgen]
+impl GradShard {
+    /// A shard for networks of the shape `TrainerHandle::shape` gives.
+    #[wasm_bindgen(constructor)]
+    pub fn new(shape: &[u32]) -> Result<GradShard, JsError> {
+        let [width, depth, time_features, classes] = <[u32; 4]>::try_from(shape)
+            .map_err(|_| JsError::new("a shape is [width, depth, time features, classes]"))?
+            .map(|v| v as usize);
+        check_shape(width, depth, time_features)?;
+        let config = MlpConfig {
+            width,
+            depth,
+            time_features,
+            classes,
+        };
+        Ok(GradShard {
+            shard: Shard::new(config).map_err(|e| JsError::new(&e))?,
+            params: Vec::new(),
+            input: Vec::new(),
+        })
+    }
+
+    /// The number of weights.
+    pub fn num_params(&self) -> usize {
+        self.shard.num_params()
+    }
+
+    /// Loads the leader's trained weights (the first `num_params` floats of `params`).
+    pub fn set_params(&mut self, params: &js_sys::Float32Array) -> Result<(), JsError> {
+        read_from(params, self.shard.num_params(), &mut self.params)?;
+        self.shard
+            .set_params(&self.params)
+            .map_err(|e| JsError::new(&e))
+    }
+
+    /// The CFM gradient of a share of `n` samples, `share` holding their inputs then their
+    /// targets (as `TrainerHandle::write_share` wrote them), scaled by the batch's `scale`;
+    /// returns the share's sum of squared residuals (the gradient stays in the shard).
+    pub fn gradient(
+        &mut self,
+        share: &js_sys::Float32Array,
+        n: usize,
+        dim: usize,
+        scale: f32,
+    ) -> Result<f64, JsError> {
+        read_from(share, (dim + 2) * n, &mut self.input)?;
+        let (inputs, targets) = self.input.split_at(dim * n);
+        self.shard
+            .gradient(inputs, targets, scale)
+            .map_err(|e| JsError::new(&e))
+    }
+
+    /// Writes the last share's gradient to `out`.
+    pub fn write_grads(&self, out: &js_sys::Float32Array) -> Result<(), JsError> {
+        write_to(out, self.shard.grads())
+    }
+}
+
+/// Selects the matrix kernel of this wasm instance: `"matrixmultiply"` or `"packed"` (the
+/// default: the SIMD kernel of `crate::gemm`). Returns the kernel's name (`matrixmultiply`,
+/// `simd128` or `relaxed-simd`).
+#[wasm_bindgen]
+pub fn set_kernel(name: &str) -> Result<String, JsError> {
+    let kernel = match name {
+        "matrixmultiply" => gemm::Kernel::Matrixmultiply,
+        "packed" => gemm::Kernel::Packed,
+        other => return Err(JsError::new(&format!("unknown kernel {other:?}"))),
+    };
+    gemm::set_kernel(kernel);
+    Ok(kernel.name().into())
+}
+
+/// The name of the matrix kernel this instance uses now.
+#[wasm_bindgen]
+pub fn kernel_name() -> String {
+    gemm::kernel().name().into()
 }
 
 /// Field evaluation for the page and the flow worker: the exact marginal of the cloud, the
