@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import globals from 'globals';
 
 export default [
-  { ignores: ['tests/node_modules/**', 'tests/artifacts/**', 'www/pkg/**', 'target/**'] },
+  { ignores: ['tests/node_modules/**', 'tests/artifacts/**', 'www/pkg/**', 'www/pkg-relaxed/**', 'target/**'] },
   js.configs.recommended,
   {
     files: ['www/**/*.js'],

@@ -15,6 +15,7 @@ import { Clock } from './particles.js';
 import { Stage } from './stage.js';
 import { LossChart } from './chart.js';
 import { Session } from './session.js';
+import { defaultWorkers } from './team.js';
 import { Training } from './training.js';
 import { startupState, attachIo } from './io.js';
 import { Tour } from './tour.js';
@@ -31,7 +32,10 @@ import { announce } from './announce.js';
 const wasm = await init();
 /** @type {import('./state.js').Catalog} */
 const CATALOG = JSON.parse(catalog());
-const PROPS = buildProps(CATALOG, { views: VIEWS.map((v) => v.id), lessons: LESSONS.map((l) => l.id) });
+const PROPS = buildProps(CATALOG, {
+  views: VIEWS.map((v) => v.id), lessons: LESSONS.map((l) => l.id),
+  workers: defaultWorkers(navigator.hardwareConcurrency),
+});
 fillSelect($select('preset'), CATALOG.presets);
 fillSelect($select('schedule'), CATALOG.schedules);
 fillSelect($select('solver'), CATALOG.solvers);
@@ -184,7 +188,8 @@ function checkZ() {
 const apply = (/** @type {Record<string, any>} */ patch) => {
   try { store.apply(patch); } catch (err) { showMessage(`That setting was not applied: ${messageOf(err)}`, 'error'); }
 };
-for (const name of ['lr', 'batch', 'width', 'depth', 'odeSteps', 'particles', 'brushSize', 'brushRate']) {
+for (let n = 1; n <= Math.min(16, Math.max(2, navigator.hardwareConcurrency || 2)); n++) $select('workers').add(new Option(String(n)));
+for (const name of ['lr', 'batch', 'width', 'depth', 'odeSteps', 'particles', 'brushSize', 'brushRate', 'workers']) {
   const show = bindControl(name, S, Number, (n, v) => apply({ [n]: v }));
   store.subscribe([name], show);
 }
@@ -249,6 +254,7 @@ store.subscribe(['schedule', 'memo', 'seed'], (s, changed) => {
 store.subscribe(['width', 'depth', 'batch', 'seed', 'schedule', 'memo', 'coupling'], () => training.reset());
 store.subscribe(['seed', 'solver', 'odeSteps', 'particles'], (s) => session.setupFlows({ particles: s.particles, seed: s.seed, solver: s.solver, steps: s.odeSteps }));
 store.subscribe(['lr'], (s) => training.setLr(s.lr));
+store.subscribe(['workers'], (s) => session.setWorkers(s.workers));
 store.subscribe(['show'], () => layoutStages());
 store.subscribe(['seed'], (s) => { $('seed-out').textContent = String(s.seed); });
 store.subscribe(['field'], (s) => {
@@ -447,6 +453,7 @@ showCount();
 $('hint').hidden = start.points !== null;
 if (start.problem) showMessage(start.problem, 'error');
 session.setupFlows({ particles: S().particles, seed: S().seed, solver: S().solver, steps: S().odeSteps });
+session.setWorkers(S().workers);
 makeSplit();
 sendCloud();
 session.setExtra(viewOf(S().field).extraFlow ?? null);

@@ -159,8 +159,11 @@ export class Session {
       /** @type {SdeSetup} */ sde: { on: false, sigma: 1, correction: true, langevin: null },
       running: false,
     };
+    /** How many training workers share each batch (the leader and its helpers, team.js). */
+    this.workers = 1;
     this.train = new WorkerHandle(new URL('./train.worker.js', import.meta.url), (m) => this.fromTrainer(m), (reason) => {
       this.connect();
+      this.train.post({ type: 'workers', n: this.workers });
       this.events.onRestart('training', reason); // the page resets the network on it
 
     });
@@ -192,6 +195,16 @@ export class Session {
     this.duty = duty;
     this.train.post({ type: 'duty', duty });
     this.flow.post({ type: 'duty', duty });
+  }
+
+  /**
+   * The number of training workers (a data-parallel team from the next step on; the
+   * network is kept).
+   * @param {number} n
+   */
+  setWorkers(n) {
+    this.workers = n;
+    this.train.post({ type: 'workers', n });
   }
 
   /** A new channel from the training worker to the flow worker (each end transferred). */
@@ -285,7 +298,8 @@ export class Session {
   /** Pauses training. */
   pause() { this.last.running = false; this.settled = false; this.train.post({ type: 'pause' }); }
   /** One optimiser step (when paused). */
-  step() { this.train.post({ type: 'step', n: 1 }); }
+  /** @param {number} [n] optimiser steps to take (paused) */
+  step(n = 1) { this.train.post({ type: 'step', n }); }
   /** @param {number} lr a new learning rate, applied without a reset */
   setLr(lr) {
     if (this.last.net) this.last.net.config = { ...this.last.net.config, lr };

@@ -28,12 +28,12 @@ export const MAX_POINTS = 5000;
 /**
  * Builds the property table. Enum choices come from their one source each: presets,
  * schedules, solvers and couplings from the core's catalog, views and lessons from views.js; training
- * defaults from the core.
+ * defaults from the core; the default number of training workers from the machine (team.js).
  * @param {Catalog} catalog
- * @param {{ views: string[], lessons: string[] }} lists
+ * @param {{ views: string[], lessons: string[], workers?: number }} lists
  * @returns {Props}
  */
-export function buildProps(catalog, { views, lessons }) {
+export function buildProps(catalog, { views, lessons, workers = 1 }) {
   const ids = (/** @type {Choice[]} */ list) => list.map((c) => c.id);
   const d = catalog.defaults;
   return {
@@ -66,6 +66,7 @@ export function buildProps(catalog, { views, lessons }) {
     brushSize: { kind: 'number', def: 0.25, min: 0.02, max: 2 },
     brushRate: { kind: 'int', def: 6, min: 1, max: 40 },
     seed: { kind: 'int', def: 1, min: 0, max: 2 ** 31 - 1 },
+    workers: { kind: 'int', def: workers, min: 1, max: 16 },
   };
 }
 

@@ -1,7 +1,8 @@
 // @ts-check
 // The one hook through which end-to-end tests (and a curious person at the console) read the
 // app's state: `window.fmp`. Everything here is read-only except `apply` (the store's own
-// entry) and the two test actions `replacePoints` and `crashTrainer`. Tests use nothing else.
+// entry) and the test actions `replacePoints`, `crashTrainer`, `harmWorker` and `stepTraining`.
+// Tests use nothing else.
 
 /**
  * @param {{ store: import('./store.js').Store, cloud: import('./draw.js').Cloud,
@@ -107,6 +108,10 @@ export function installTestHook(app) {
       const e = exportedSamples();
       return e ? { x0: Array.from(e.x0), x1: Array.from(e.x1) } : null;
     },
+    /** The newest weights the page holds (the averaged network), as a plain array. */
+    weights: () => Array.from(session.last.weights?.weights ?? []),
+    /** Takes `n` optimiser steps while paused (as `n` presses of Step, in one message). */
+    stepTraining: (/** @type {number} */ n) => training.step(n),
     /** The training steps of the newest weights the page holds (0 before any). */
     weightSteps: () => session.last.weights?.steps ?? 0,
     /** How often each worker was replaced. */

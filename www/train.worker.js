@@ -16,15 +16,26 @@
 //      {type:'points', points, labels}            continue training on an edited cloud
 //      {type:'lr', lr} | {type:'play'} | {type:'pause'} | {type:'step', n} | {type:'ping'}
 //      {type:'duty', duty}   the share of the time to compute (the page lowers it when its frames are slow)
+//      {type:'workers', n}   train with n workers from the next chunk on (team.js: n - 1 helpers)
 //      {type:'crash', how?: 'trap'}                 (tests only)
-// Out: {type:'ready'} | {type:'pong'} | {type:'progress', generation, steps, cfm, fm, cos, meanCfm, stepsPerSec}
+// Out: {type:'ready', build, kernel} | {type:'pong'}
+//      {type:'progress', generation, steps, cfm, fm, cos, meanCfm, stepsPerSec, workers, transport}
 //      {type:'weights', generation, steps, config, weights(Float32Array, transferred), paused}
 //      {type:'diverged', generation, steps} | {type:'error', message, fatal}
 //      {type:'frozen', generation, steps, config, weights} (the network a reflow replaced)
 //      {type:'reflow-failed', generation, message}
 //      {type:'cost', generation, batch, rounds, rates: {coupling: steps/s}} (medians of the rounds)
 // Port out: {type:'model', generation, config, weights(Float32Array, transferred)}
-import init, { TrainerHandle, noise_points } from './pkg/fmp.js';
+import { loadCore, buildFor } from './wasm.js';
+import { Team } from './team.js';
+
+/** The core: the relaxed-SIMD build where the browser validates it (wasm.js). */
+/** @type {typeof import('./pkg/fmp.js')} */
+let core;
+const build = buildFor();
+/** The data-parallel team (one worker: the trainer's own loop); `wanted` applies between chunks. */
+let team = new Team(1, build);
+let wanted = 1;
 
 const CHUNK_MS = 20;
 const SNAPSHOT_MS = 200;
@@ -33,8 +44,24 @@ const DIVERGED = 1e4;
 const REPORT_MS = 100;
 let lastReport = -Infinity;
 
-/** @type {TrainerHandle | null} */
+/** @type {import('./pkg/fmp.js').TrainerHandle | null} */
 let trainer = null;
+/** The trainer a step is computing with (a transferred-buffer step awaits its helpers), and
+ * one retired meanwhile, freed when that step ends. */
+/** @type {import('./pkg/fmp.js').TrainerHandle | null} */
+let stepping = null;
+/** @type {import('./pkg/fmp.js').TrainerHandle | null} */
+let retired = null;
+
+/**
+ * Frees a trainer that is no longer current, once no step computes with it.
+ * @param {import('./pkg/fmp.js').TrainerHandle | null} h
+ */
+function retire(h) {
+  if (!h) return;
+  if (h === stepping) retired = h;
+  else h.free();
+}
 let generation = 0; // of the network: the page and the flow worker drop older ones
 /** @type {any} */
 let config = null;
@@ -77,16 +104,37 @@ function snapshot() {
 }
 
 /**
- * Runs n steps; returns false (and stops) when the loss is no longer finite.
+ * Runs n steps (with the team); returns false (and stops) when the loss is no longer finite.
+ * When the network changed meanwhile (a reset while helpers computed), the steps are dropped
+ * and the loop goes on with the new one.
  * @param {number} n
  * @param {boolean} [forceReport]
  */
-function runSteps(n, forceReport = false) {
+async function runSteps(n, forceReport = false) {
   if (!trainer) return false;
   if (trapNext) { trapNext = false; throw new WebAssembly.RuntimeError('unreachable (a trap requested by a test)'); }
+  if (wanted !== team.n) { team.close(); team = new Team(wanted, build); }
   const now0 = performance.now();
   const report = forceReport || now0 - lastReport > REPORT_MS;
-  const [steps, cfm, fm, cos, meanCfm] = trainer.train(n, report);
+  const source = trainer;
+  stepping = source;
+  /** @type {number[]} */
+  let result;
+  try {
+    result = await team.train(source, n, report);
+  } catch (err) {
+    // A helper failed: training goes on with one worker (the failed step is dropped).
+    team.close();
+    team = new Team(1, build);
+    wanted = 1;
+    postMessage({ type: 'error', message: `${String(/** @type {any} */ (err)?.message ?? err)}; training goes on with one worker`, fatal: false });
+    return true;
+  } finally {
+    stepping = null;
+    if (retired === source) { retired = null; source.free(); }
+  }
+  if (trainer !== source) return true;
+  const [steps, cfm, fm, cos, meanCfm] = result;
   const now = performance.now();
   if (report) lastReport = now;
   if (now - rate.t0 > 500) {
@@ -100,7 +148,10 @@ function runSteps(n, forceReport = false) {
     postMessage({ type: 'diverged', generation, steps });
     return false;
   }
-  if (report) postMessage({ type: 'progress', generation, steps, cfm, fm, cos, meanCfm, stepsPerSec: rate.value });
+  if (report) {
+    postMessage({ type: 'progress', generation, steps, cfm, fm, cos, meanCfm, stepsPerSec: rate.value,
+      workers: team.n, transport: team.transport, kernel: core.kernel_name() });
+  }
   return true;
 }
 
@@ -112,7 +163,7 @@ async function loop() {
     rate = { t0: performance.now(), s0: trainer?.steps_done() ?? 0, value: rate.value };
     while (running && trainer) {
       const t0 = performance.now();
-      if (!runSteps(chunk)) break;
+      if (!await runSteps(chunk)) break;
       const spent = performance.now() - t0;
       chunk = Math.max(1, Math.min(2000, Math.round(chunk * (spent > 0 ? CHUNK_MS / spent : 2))));
       if (performance.now() - lastSnapshot > SNAPSHOT_MS) snapshot();
@@ -153,10 +204,12 @@ async function reflow(m) {
   reflowing = true;
   resumeAfterReflow = running;
   running = false;
+  while (stepping) await yieldNow(); // a step in flight finishes first
   const source = trainer;
+  if (!source) { reflowing = false; throw new Error('no network to reflow'); }
   try {
-    const total = TrainerHandle.reflow_pairs();
-    const x0 = noise_points(total, m.seed);
+    const total = core.TrainerHandle.reflow_pairs();
+    const x0 = core.noise_points(total, m.seed);
     const x1 = new Float32Array(x0.length);
     for (let i = 0; i < total; i += REFLOW_SLICE) {
       const end = Math.min(total, i + REFLOW_SLICE);
@@ -168,7 +221,7 @@ async function reflow(m) {
     const next = source.fresh_on_pairs(x0, x1);
     const weights = source.weights();
     postMessage({ type: 'frozen', generation: m.generation, steps: source.steps_done(), config, weights }, [weights.buffer]);
-    source.free();
+    retire(source);
     trainer = next;
     generation = m.generation;
     rate.value = 0;
@@ -191,7 +244,7 @@ async function reflow(m) {
  * @param {any} c
  * @param {string} coupling
  */
-const plainTrainer = (pts, c, coupling) => new TrainerHandle(pts, c.width, c.depth, c.timeFeatures, c.batch, c.lr,
+const plainTrainer = (pts, c, coupling) => new core.TrainerHandle(pts, c.width, c.depth, c.timeFeatures, c.batch, c.lr,
   c.schedule, coupling, c.seed);
 
 /**
@@ -229,7 +282,7 @@ const start = () => {
   if (trainer && !running) { running = true; loop().catch(fail); }
 };
 
-const ready = init();
+const ready = loadCore(build).then((c) => { core = c; });
 onmessage = async (ev) => {
   await ready;
   const m = ev.data;
@@ -241,13 +294,13 @@ onmessage = async (ev) => {
       case 'reset': {
         running = false;
         reflowing = false; // a reflow in progress notices its network is gone and stops
-        trainer?.free();
+        retire(trainer);
         trainer = null;
         config = m.config;
         generation = m.generation;
         points = m.points;
         trainer = config.labelled
-          ? TrainerHandle.labelled(m.points, m.labels, config.width, config.depth, config.timeFeatures,
+          ? core.TrainerHandle.labelled(m.points, m.labels, config.width, config.depth, config.timeFeatures,
             config.batch, config.lr, config.schedule, config.seed)
           : plainTrainer(m.points, config, config.coupling);
         rate.value = 0;
@@ -260,7 +313,7 @@ onmessage = async (ev) => {
         running = false;
         reflowing = false;
         generation = m.generation;
-        trainer?.free();
+        retire(trainer);
         trainer = null;
         break;
       case 'points':
@@ -293,7 +346,10 @@ onmessage = async (ev) => {
         resumeAfterReflow = false;
         break;
       case 'step':
-        if (trainer && !running && !reflowing) { if (runSteps(m.n ?? 1, true)) snapshot(); }
+        if (trainer && !running && !reflowing && !stepping) { if (await runSteps(m.n ?? 1, true)) snapshot(); }
+        break;
+      case 'workers':
+        wanted = Math.max(1, Math.min(16, Math.floor(m.n) || 1));
         break;
       case 'ping':
         postMessage({ type: 'pong' });
@@ -311,4 +367,4 @@ onmessage = async (ev) => {
     fail(err);
   }
 };
-ready.then(() => postMessage({ type: 'ready' }), fail);
+ready.then(() => postMessage({ type: 'ready', build, kernel: core.kernel_name() }), fail);

@@ -8,6 +8,26 @@ import { $, $button, showMessage } from './ui.js';
 /** @typedef {import('./chart.js').LossChart} LossChart */
 /** @typedef {import('./draw.js').Cloud} Cloud */
 
+/**
+ * The line under the training settings: how many workers train, how their numbers travel, the
+ * matrix kernel, and the rate they reach (all as the training worker reported them).
+ * @param {number} workers
+ * @param {string} transport 'one worker', 'shared memory' or 'transferred buffers'
+ * @param {string} kernel
+ * @param {number} rate steps/s
+ */
+export function workersNote(workers, transport, kernel, rate) {
+  const cores = navigator.hardwareConcurrency || 0;
+  const kernelName = { 'relaxed-simd': 'relaxed-SIMD', simd128: 'SIMD' }[kernel] ?? kernel;
+  const who = workers === 1 ? '1 training worker'
+    : `${workers} training workers, each computing its share of every batch, over ${transport}`;
+  const speed = rate > 0 ? `: ${Math.round(rate).toLocaleString('en')} steps/s` : '';
+  const machine = cores ? ` This machine reports ${cores} logical cores; the page and the particle flow take one each.` : '';
+  const isolation = workers > 1 && transport === 'transferred buffers'
+    ? ' (The page is not cross-origin isolated, so the workers exchange messages instead of sharing memory.)' : '';
+  return `${who} (${kernelName} matrix kernel)${speed}.${machine}${isolation}`;
+}
+
 export class Training {
   /**
    * @param {{ session: Session, cloud: Cloud, chart: LossChart, config: () => NetConfig,
@@ -55,8 +75,8 @@ export class Training {
     this.updateButtons();
   }
 
-  /** One optimiser step. */
-  step() { if (!this.running && this.cloud.count > 0 && !this.diverged) this.session.step(); }
+  /** @param {number} [n] optimiser steps (one for the Step button) */
+  step(n = 1) { if (!this.running && this.cloud.count > 0 && !this.diverged) this.session.step(n); }
 
   /** @param {number} lr the learning rate changed: applied without a reset */
   setLr(lr) { this.session.setLr(lr); }
@@ -89,11 +109,15 @@ export class Training {
     train.title = empty ? 'Draw some points first' : this.diverged ? 'Training diverged: press Reset' : 'Train (Space)';
   }
 
-  /** @param {{ steps: number, cfm: number, fm: number, cos: number, stepsPerSec: number }} m */
+  /**
+   * @param {{ steps: number, cfm: number, fm: number, cos: number, stepsPerSec: number,
+   *   workers?: number, transport?: string, kernel?: string }} m
+   */
   onProgress(m) {
     $('steps').textContent = m.steps.toLocaleString('en');
     $('rate').textContent = Math.round(m.stepsPerSec).toLocaleString('en');
     this.chart.push(m.steps, m.cfm, m.fm, m.cos);
+    if (m.workers) $('workers-note').textContent = workersNote(m.workers, m.transport ?? '', m.kernel ?? '', m.stepsPerSec);
   }
 
   /** @param {number} steps */

@@ -67,10 +67,10 @@ impl Kernel {
 
 /// Rows of a micro-kernel tile (two 4-lane vectors).
 pub const MR: usize = 8;
-/// Columns of a micro-kernel tile.
+/// Columns of a micro-kernel tile (the micro-kernels are written for 4).
 pub const NR: usize = 4;
 /// Block of the inner dimension packed at once.
-pub const KC: usize = 256;
+pub const KC: usize = 1024;
 /// Rows of `op(A)` packed at once (a multiple of [`MR`]).
 pub const MC: usize = 64;
 
@@ -173,21 +173,58 @@ fn by_matrixmultiply(
     }
 }
 
-/// `op(a)` at `(i, p)`.
-#[inline(always)]
-fn at_a(a: &[f32], a_op: Op, m: usize, k: usize, i: usize, p: usize) -> f32 {
-    match a_op {
-        Op::N => a[p * m + i],
-        Op::T => a[i * k + p],
+/// Packs rows `r0..r0 + rows` (at most `w`) and inner indices `p0..p0 + kc` of a matrix into
+/// one panel: entry `(r0 + rr, p0 + p)` at `dst[p w + rr]`, rows past `rows` zero. The matrix
+/// entry `(r, p)` is `src[p ld + r]` when `rows_contiguous` (an `A` read as stored, a `B` read
+/// transposed), else `src[r ld + p]`. Each source run is contiguous, so the copy streams.
+#[allow(clippy::too_many_arguments)]
+fn pack_panel(
+    src: &[f32],
+    ld: usize,
+    rows_contiguous: bool,
+    (r0, rows): (usize, usize),
+    (p0, kc): (usize, usize),
+    w: usize,
+    dst: &mut [f32],
+) {
+    if rows_contiguous {
+        for (p, out) in dst.chunks_exact_mut(w).take(kc).enumerate() {
+            let at = (p0 + p) * ld + r0;
+            out[..rows].copy_from_slice(&src[at..at + rows]);
+            out[rows..].fill(0.0);
+        }
+    } else if rows == w && w == MR {
+        interleave::<MR>(src, ld, r0, p0, dst);
+    } else if rows == w && w == NR {
+        interleave::<NR>(src, ld, r0, p0, dst);
+    } else {
+        for rr in 0..w {
+            let lane = dst[rr..].iter_mut().step_by(w).take(kc);
+            if rr < rows {
+                let at = (r0 + rr) * ld + p0;
+                for (o, &v) in lane.zip(&src[at..at + kc]) {
+                    *o = v;
+                }
+            } else {
+                lane.for_each(|o| *o = 0.0);
+            }
+        }
     }
 }
 
-/// `op(b)` at `(p, j)`.
+/// [`pack_panel`] of `W` full rows stored along the inner dimension: the `W` source runs are
+/// read side by side, one entry of each per packed column (`kc` is `dst.len() / W`).
 #[inline(always)]
-fn at_b(b: &[f32], b_op: Op, k: usize, n: usize, p: usize, j: usize) -> f32 {
-    match b_op {
-        Op::N => b[j * k + p],
-        Op::T => b[p * n + j],
+fn interleave<const W: usize>(src: &[f32], ld: usize, r0: usize, p0: usize, dst: &mut [f32]) {
+    let kc = dst.len() / W;
+    let runs: [&[f32]; W] = std::array::from_fn(|rr| {
+        let at = (r0 + rr) * ld + p0;
+        &src[at..at + kc]
+    });
+    for (p, out) in dst.chunks_exact_mut(W).enumerate() {
+        for (o, run) in out.iter_mut().zip(&runs) {
+            *o = run[p];
+        }
     }
 }
 
@@ -199,23 +236,18 @@ fn packed(
     c: &mut [f32],
     scratch: &mut Scratch,
 ) {
+    // op(a) (i, p) is a[p m + i] as stored, a[i k + p] transposed; op(b) (p, j) is b[j k + p]
+    // as stored, b[p n + j] transposed.
+    let (a_ld, a_rows) = if a_op == Op::N { (m, true) } else { (k, false) };
+    let (b_ld, b_rows) = if b_op == Op::T { (n, true) } else { (k, false) };
     let n_panels = n.div_ceil(NR);
     for pc in (0..k).step_by(KC) {
         let kc = KC.min(k - pc);
         // op(b) rows pc..pc+kc as panels of NR columns: panel q holds (p, q NR + c) at p NR + c.
         scratch.b.resize(n_panels * kc * NR, 0.0);
         for (q, panel) in scratch.b.chunks_exact_mut(kc * NR).enumerate() {
-            let j0 = q * NR;
-            let cols = NR.min(n - j0);
-            for (p, row) in panel.chunks_exact_mut(NR).enumerate() {
-                for (cc, v) in row.iter_mut().enumerate() {
-                    *v = if cc < cols {
-                        at_b(b, b_op, k, n, pc + p, j0 + cc)
-                    } else {
-                        0.0
-                    };
-                }
-            }
+            let cols = NR.min(n - q * NR);
+            pack_panel(b, b_ld, b_rows, (q * NR, cols), (pc, kc), NR, panel);
         }
         for ic in (0..m).step_by(MC) {
             let mc = MC.min(m - ic);
@@ -224,24 +256,15 @@ fn packed(
             scratch.a.resize(m_panels * kc * MR, 0.0);
             for (r, panel) in scratch.a.chunks_exact_mut(kc * MR).enumerate() {
                 let i0 = ic + r * MR;
-                let rows = MR.min(m - i0);
-                for (p, col) in panel.chunks_exact_mut(MR).enumerate() {
-                    for (ii, v) in col.iter_mut().enumerate() {
-                        *v = if ii < rows {
-                            at_a(a, a_op, m, k, i0 + ii, pc + p)
-                        } else {
-                            0.0
-                        };
-                    }
-                }
+                pack_panel(a, a_ld, a_rows, (i0, MR.min(m - i0)), (pc, kc), MR, panel);
             }
             for (q, b_panel) in scratch.b.chunks_exact(kc * NR).enumerate() {
                 let j0 = q * NR;
                 let cols = NR.min(n - j0);
                 for (r, a_panel) in scratch.a.chunks_exact(kc * MR).enumerate() {
                     let i0 = ic + r * MR;
-                    let rows = MR.min(m - i0);
                     let tile = micro::tile(a_panel, b_panel);
+                    let rows = MR.min(m - i0);
                     for (jj, t_col) in tile.chunks_exact(MR).take(cols).enumerate() {
                         let c_col = &mut c[(j0 + jj) * m + i0..(j0 + jj) * m + i0 + rows];
                         if pc == 0 {
@@ -280,23 +303,25 @@ mod micro {
     /// Vectors of 4 lanes per tile column.
     const V: usize = MR / 4;
 
-    /// The `MR x NR` tile (column-major) of an `MR x kc` panel times a `kc x NR` panel.
+    /// `acc += a_p b_p^T` for one step `p` of the inner dimension (`ap`: `MR` entries of the
+    /// `A` panel, `bp`: the `NR` entries of `op(B)`'s row `p`).
     #[inline(always)]
-    pub fn tile(a: &[f32], b: &[f32]) -> [f32; MR * NR] {
-        let z = f32x4_splat(0.0);
-        let mut acc = [z; V * NR];
-        for (ap, bp) in a.chunks_exact(MR).zip(b.chunks_exact(NR)) {
-            let mut av = [z; V];
-            for (v, q) in av.iter_mut().zip(ap.chunks_exact(4)) {
-                *v = f32x4(q[0], q[1], q[2], q[3]);
-            }
-            for (col, &bj) in acc.chunks_exact_mut(V).zip(bp) {
-                let s = f32x4_splat(bj);
-                for (c, &v) in col.iter_mut().zip(&av) {
-                    *c = madd(v, s, *c);
-                }
+    fn step(acc: &mut [v128; V * NR], ap: &[f32], bp: [f32; NR]) {
+        let mut av = [f32x4_splat(0.0); V];
+        for (v, q) in av.iter_mut().zip(ap.chunks_exact(4)) {
+            *v = f32x4(q[0], q[1], q[2], q[3]);
+        }
+        for (col, bj) in acc.chunks_exact_mut(V).zip(bp) {
+            let s = f32x4_splat(bj);
+            for (c, &v) in col.iter_mut().zip(&av) {
+                *c = madd(v, s, *c);
             }
         }
+    }
+
+    /// The accumulators as a column-major `MR x NR` tile.
+    #[inline(always)]
+    fn lanes(acc: [v128; V * NR]) -> [f32; MR * NR] {
         let mut out = [0.0f32; MR * NR];
         for (o, v) in out.chunks_exact_mut(4).zip(acc) {
             o[0] = f32x4_extract_lane::<0>(v);
@@ -306,6 +331,16 @@ mod micro {
         }
         out
     }
+
+    /// The `MR x NR` tile (column-major) of an `MR x kc` panel times a packed `kc x NR` panel.
+    #[inline(always)]
+    pub fn tile(a: &[f32], b: &[f32]) -> [f32; MR * NR] {
+        let mut acc = [f32x4_splat(0.0); V * NR];
+        for (ap, bp) in a.chunks_exact(MR).zip(b.chunks_exact(NR)) {
+            step(&mut acc, ap, [bp[0], bp[1], bp[2], bp[3]]);
+        }
+        lanes(acc)
+    }
 }
 
 /// The portable micro-kernel: the same loop on arrays.
@@ -313,16 +348,22 @@ mod micro {
 mod micro {
     use super::{MR, NR};
 
-    /// The `MR x NR` tile (column-major) of an `MR x kc` panel times a `kc x NR` panel.
+    /// `acc += a_p b_p^T` for one step `p` of the inner dimension.
+    #[inline(always)]
+    fn step(acc: &mut [f32; MR * NR], ap: &[f32], bp: [f32; NR]) {
+        for (col, bj) in acc.chunks_exact_mut(MR).zip(bp) {
+            for (o, &ai) in col.iter_mut().zip(ap) {
+                *o += ai * bj;
+            }
+        }
+    }
+
+    /// The `MR x NR` tile (column-major) of an `MR x kc` panel times a packed `kc x NR` panel.
     #[inline(always)]
     pub fn tile(a: &[f32], b: &[f32]) -> [f32; MR * NR] {
         let mut acc = [0.0f32; MR * NR];
         for (ap, bp) in a.chunks_exact(MR).zip(b.chunks_exact(NR)) {
-            for (col, &bj) in acc.chunks_exact_mut(MR).zip(bp) {
-                for (o, &ai) in col.iter_mut().zip(ap) {
-                    *o += ai * bj;
-                }
-            }
+            step(&mut acc, ap, [bp[0], bp[1], bp[2], bp[3]]);
         }
         acc
     }
@@ -332,6 +373,22 @@ mod micro {
 mod tests {
     use super::*;
     use crate::rng;
+
+    /// `op(a)` at `(i, p)`.
+    fn at_a(a: &[f32], a_op: Op, m: usize, k: usize, i: usize, p: usize) -> f32 {
+        match a_op {
+            Op::N => a[p * m + i],
+            Op::T => a[i * k + p],
+        }
+    }
+
+    /// `op(b)` at `(p, j)`.
+    fn at_b(b: &[f32], b_op: Op, k: usize, n: usize, p: usize, j: usize) -> f32 {
+        match b_op {
+            Op::N => b[j * k + p],
+            Op::T => b[p * n + j],
+        }
+    }
 
     /// `op(a) op(b)` in f64, the naive triple loop.
     fn naive(

@@ -568,3 +568,126 @@ fn labels_and_guided_figures() {
         .flow_begin_guided(8, "marginal", &noise, &ones[1..], 2.0, "euler", 4)
         .is_err());
 }
+
+/// The packed kernel of this build (simd128, or relaxed SIMD in the relaxed test run) and
+/// matrixmultiply against a naive f64 product: every shape with dimensions 1 to 9 (all edge
+/// cases of the 8 x 4 tile) and larger ones crossing the blocks, every operand form.
+#[wasm_bindgen_test]
+fn every_kernel_matches_the_naive_product_in_the_browser() {
+    use fmp::gemm::{self, Kernel, Op};
+    let name = gemm::packed_name();
+    assert!(name == "simd128" || name == "relaxed-simd", "{name}");
+    assert_eq!(
+        gemm::kernel(),
+        Kernel::Packed,
+        "wasm32 multiplies with the packed kernel"
+    );
+    let mut shapes = Vec::new();
+    for m in 1..=9 {
+        for n in 1..=9 {
+            for k in 1..=9 {
+                shapes.push((m, n, k));
+            }
+        }
+    }
+    shapes.extend([(67, 130, 300), (256, 33, 1100), (13, 200, 71)]);
+    let mut state = 12345u32;
+    let mut draw = |len: usize| -> Vec<f32> {
+        (0..len)
+            .map(|_| {
+                state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                (state >> 8) as f32 / (1 << 23) as f32 - 1.0
+            })
+            .collect()
+    };
+    let mut scratch = gemm::Scratch::default();
+    for (m, n, k) in shapes {
+        let (a, b) = (draw(m * k), draw(k * n));
+        for a_op in [Op::N, Op::T] {
+            for b_op in [Op::N, Op::T] {
+                let at_a = |i: usize, p: usize| match a_op {
+                    Op::N => a[p * m + i],
+                    Op::T => a[i * k + p],
+                };
+                let at_b = |p: usize, j: usize| match b_op {
+                    Op::N => b[j * k + p],
+                    Op::T => b[p * n + j],
+                };
+                for kernel in [Kernel::Matrixmultiply, Kernel::Packed] {
+                    let mut c = vec![f32::NAN; m * n];
+                    gemm::gemm(
+                        kernel,
+                        (m, n, k),
+                        (&a, a_op),
+                        (&b, b_op),
+                        &mut c,
+                        &mut scratch,
+                    );
+                    for j in 0..n {
+                        for i in 0..m {
+                            let want: f64 =
+                                (0..k).map(|p| at_a(i, p) as f64 * at_b(p, j) as f64).sum();
+                            let got = c[j * m + i] as f64;
+                            assert!(
+                                (got - want).abs() <= 1e-6 * k as f64 + 1e-7,
+                                "{kernel:?} {name} {a_op:?}{b_op:?} {m}x{n}x{k} at ({i}, {j}): {got} vs {want}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The data-parallel surface: a leader and a shard, driven as the page's workers drive them
+/// (shares written to JavaScript arrays and back), give exactly the steps of `train` with one
+/// worker, and the same bits on a second run with two.
+#[wasm_bindgen_test]
+fn data_parallel_steps_through_the_wasm_surface() {
+    let points = fmp::wasm::preset_points("moons", 400, 3).unwrap();
+    let new = || {
+        fmp::wasm::TrainerHandle::new(&points, 32, 2, 2, 64, 1e-3, "linear", "independent", 7)
+            .unwrap()
+    };
+    let run = |workers: usize, steps: usize| -> Vec<f32> {
+        let mut leader = new();
+        let shape = leader.shape();
+        let mut shard = fmp::wasm::GradShard::new(&shape).unwrap();
+        let n_params = leader.num_params();
+        let dim = (3 + 2 * shape[2] + shape[3]) as usize;
+        let params = js_sys::Float32Array::new_with_length(n_params as u32);
+        let grads = js_sys::Float32Array::new_with_length(n_params as u32);
+        let share = js_sys::Float32Array::new_with_length(((dim + 2) * 64) as u32);
+        for _ in 0..steps {
+            assert!(leader.begin_step());
+            let b = leader.batch_size();
+            let half = if workers == 2 { b / 2 } else { b };
+            leader.share_gradient(0, half).unwrap();
+            if workers == 2 {
+                leader.write_trained(&params).unwrap();
+                leader.write_share(half, b, &share).unwrap();
+                shard.set_params(&params).unwrap();
+                shard
+                    .gradient(&share, b - half, dim, leader.loss_scale())
+                    .unwrap();
+                shard.write_grads(&grads).unwrap();
+                leader.add_gradient(&grads).unwrap();
+            }
+            leader.finish_step();
+        }
+        leader.weights().to_vec()
+    };
+    let mut plain = new();
+    plain.train(30, false);
+    assert_eq!(
+        run(1, 30),
+        plain.weights().to_vec(),
+        "one worker is train()"
+    );
+    let two = run(2, 30);
+    assert_eq!(two, run(2, 30), "two workers reproduce bit for bit");
+    assert_ne!(two, plain.weights().to_vec(), "another summation order");
+    assert!(fmp::wasm::GradShard::new(&[32, 2]).is_err());
+    assert!(fmp::wasm::set_kernel("nope").is_err());
+}

@@ -1,7 +1,10 @@
 // In-browser benchmarks, run by `cargo xtask bench` against the served release build:
-// 1. training steps/s (canonical S and L, and S with the OT coupling) and exact-marginal evaluations/s in a Web Worker,
-//    on a bare page (www/bench.html: no app, no animation) and, for comparison, inside the
-//    running app page;
+// 1. training steps/s (canonical S and L, S with the OT coupling, S with labels) and
+//    exact-marginal evaluations/s in a Web Worker, on a bare page (www/bench.html: no app, no
+//    animation) and, for comparison, inside the running app page; on the bare page also S and
+//    L with each matrix kernel (matrixmultiply, the simd128 kernel, the relaxed-SIMD kernel)
+//    and its GEMM GFLOP/s, and S and L with 1 and 2 data-parallel workers (www/team.js), with
+//    the scaling and an estimate for 4 and 8 workers from where a step's time goes;
 // 2. the frame intervals of the real page (default particles, 1,000 drawn points) while
 //    training runs, then the worker benchmark again inside that page (animating, paused).
 // Prints one JSON line per figure, then a table of all figures with targets.
@@ -17,26 +20,52 @@ const TARGETS = {
   'frame median ms (guidance lesson)': ['<=', 18], 'frame p95 ms (guidance lesson)': ['<=', 33],
   'first SDE frames after the slider (ms)': ['<=', 1000],
   'OT step cost / independent, S (bare page)': ['<=', 2],
+  'S, 1 worker / JAX': ['>=', 0.55], 'L, 1 worker / JAX': ['>=', 0.4],
+  'S, 2 workers / JAX': ['>=', 0.75], 'L, 2 workers / JAX': ['>=', 0.6],
 };
+/** The kernels compared: the wasm build each needs and the kernel it sets. */
+const KERNELS = [
+  { build: 'simd128', kernel: 'matrixmultiply' },
+  { build: 'simd128', kernel: 'packed' },
+  { build: 'relaxed', kernel: 'packed' },
+];
 const quantile = (xs, q) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor(q * s.length))];
 };
 
-/** Runs bench.worker.js from `page`; returns its figures as table rows labelled `where`. */
-async function workerBench(page, where) {
-  const text = await page.evaluate(() => new Promise((resolve, reject) => {
+/**
+ * Runs bench.worker.js from `page` with `task` (see that file); returns its JSON lines, each
+ * printed with `where` added.
+ * @param {any} page
+ * @param {string} where
+ * @param {Record<string, any>} task
+ */
+async function runWorker(page, where, task) {
+  const text = await page.evaluate((msg) => new Promise((resolve, reject) => {
     const w = new Worker('./bench.worker.js', { type: 'module' });
     w.onmessage = (ev) => { resolve(ev.data); w.terminate(); };
     w.onerror = (ev) => reject(new Error(ev.message || 'the benchmark worker failed'));
-    w.postMessage({ windows: 3, windowSeconds: 3 });
-  }));
-  const rows = [];
-  for (const line of text.split('\n')) {
+    w.postMessage(msg);
+  }), { windows: 3, windowSeconds: 3, ...task });
+  return text.split('\n').map((line) => {
     const r = JSON.parse(line);
     console.log(JSON.stringify({ ...r, page: where }));
+    return r;
+  });
+}
+
+/**
+ * The core's benchmark figures (the build the app's training worker loads here) as table rows
+ * labelled `where`.
+ * @param {any} page
+ * @param {string} where
+ */
+async function workerBench(page, where) {
+  const rows = [];
+  for (const r of await runWorker(page, where, { task: 'all', build: 'relaxed' })) {
     if (r.bench === 'train') rows.push([`train wasm ${r.config} (${where})`, r.steps_per_s, 'steps/s']);
-    else rows.push([`marginal wasm (${where})`, r.evals_per_s, 'evals/s']);
+    else if (r.bench === 'marginal') rows.push([`marginal wasm (${where})`, r.evals_per_s, 'evals/s']);
   }
   return rows;
 }
@@ -88,13 +117,40 @@ try {
   // 1. The worker benchmark on the bare page.
   const bare = await openPage(browser.context, new URL('bench.html', APP_URL).href);
   rows.push(...await workerBench(bare, 'bare page'));
+  // Each kernel, one worker: S and L, and the GEMM GFLOP/s of the three products of an L step.
+  for (const k of KERNELS) {
+    for (const r of await runWorker(bare, 'bare page', { task: 'kernel', ...k, configs: ['S', 'L'] })) {
+      if (r.bench === 'train') rows.push([`train wasm ${r.config}, ${r.kernel} (bare page)`, r.steps_per_s, 'steps/s']);
+      else rows.push([`GEMM ${r.product}, ${r.kernel}`, r.gflops, 'GFLOP/s']);
+    }
+  }
+  // Data-parallel: 1 and 2 workers with the relaxed kernel (the app's on this browser).
+  const team = await runWorker(bare, 'bare page', { task: 'team', build: 'relaxed', kernel: 'packed', configs: ['S', 'L'] });
+  for (const config of ['S', 'L']) {
+    const [one, two] = [1, 2].map((n) => team.find((r) => r.config === config && r.workers === n));
+    rows.push([`train wasm ${config}, 2 workers, ${two.transport} (bare page)`, two.steps_per_s, 'steps/s'],
+      [`${config}: 2 workers / 1 worker (same loop)`, two.steps_per_s / one.steps_per_s, 'x']);
+    // Where a 2-worker step's time goes: the leader's serial work s, its own half c / 2 of the
+    // batch's gradient work c, and the rest o (waiting for the helper, adding its gradient).
+    // With N workers on N free cores: T(N) = s + c / N + o (N - 1).
+    const t2 = 1000 / two.steps_per_s;
+    const { serial: sMs, own_share: half } = two.ms_per_step;
+    const o = Math.max(0, t2 - sMs - half);
+    for (const n of [4, 8]) {
+      const tn = sMs + (2 * half) / n + o * (n - 1);
+      rows.push([`${config}: ${n} workers, estimated (s ${sMs.toFixed(3)} + c ${(2 * half).toFixed(3)} / N + o ${o.toFixed(3)} (N - 1) ms)`,
+        1000 / tn, 'steps/s']);
+    }
+  }
   await bare.close();
 
   // 2. Frame intervals of the app while it trains (fresh page: two moons, 1,000 points), then
   //    the same worker benchmark inside the animating app, for comparison.
   const app = await openPage(browser.context, APP_URL);
   await app.waitForSelector('body[data-ready="1"]', { timeout: 30000 });
-  const setup = await app.evaluate(() => ({ points: window.fmp.count(), particles: window.fmp.state().particles }));
+  const setup = await app.evaluate(() => ({
+    points: window.fmp.count(), particles: window.fmp.state().particles, workers: window.fmp.state().workers,
+  }));
   await app.click('#train');
   await app.waitForFunction(() => window.fmp.lastStep() > 1000, null, { timeout: 60000 });
   const { intervals, median, p95, stepsPerSec } = await measureFrames(app, 10);
@@ -162,9 +218,23 @@ try {
 // The native figures come from the lines xtask printed before; it passes them in.
 const native = (process.env.FMP_NATIVE_BENCH ?? '').split('\n').filter(Boolean).map((line) => {
   const r = JSON.parse(line);
-  return r.bench === 'train' ? [`train native ${r.config}`, r.steps_per_s, 'steps/s'] : ['marginal native', r.evals_per_s, 'evals/s'];
+  if (r.bench === 'train') return [`train native ${r.config}`, r.steps_per_s, 'steps/s'];
+  if (r.bench === 'gemm') return [`GEMM ${r.product}, native ${r.kernel}`, r.gflops, 'GFLOP/s'];
+  return ['marginal native', r.evals_per_s, 'evals/s'];
 });
 rows.unshift(...native);
+// Native JAX (jit, one thread), run by xtask just before: the reference of the ratios.
+const jax = Object.fromEntries((process.env.FMP_JAX_BENCH ?? '').split('\n').filter(Boolean)
+  .map((line) => JSON.parse(line)).filter((r) => r.where === 'jax').map((r) => [r.config, r.steps_per_s]));
+for (const [config, rate] of Object.entries(jax)) rows.unshift([`train JAX ${config} (native, jit, 1 thread)`, rate, 'steps/s']);
+const figure = (/** @type {string} */ name) => rows.find(([n]) => n === name)?.[1];
+for (const config of ['S', 'L']) {
+  if (!jax[config]) continue;
+  const one = figure(`train wasm ${config}, relaxed-simd (bare page)`) ?? figure(`train wasm ${config}, simd128 (bare page)`);
+  const two = rows.find(([n]) => n.startsWith(`train wasm ${config}, 2 workers`))?.[1];
+  if (one) rows.push([`${config}, 1 worker / JAX`, one / jax[config], 'x']);
+  if (two) rows.push([`${config}, 2 workers / JAX`, two / jax[config], 'x']);
+}
 // The straight-paths lesson's cost of the OT coupling: an S step's time with it over without,
 // natively and on the bare page (the same run, the same machine).
 for (const where of ['native', 'bare page']) {
@@ -182,7 +252,8 @@ for (const [name, value, unit] of rows) {
   const t = TARGETS[name];
   const ok = t ? (t[0] === '>=' ? value >= t[1] : value <= t[1]) : null;
   if (t && !ok) missed += 1;
-  const shown = unit === 'evals/s' ? value.toExponential(2) : value.toFixed(unit === 'ms' ? 1 : unit === 'x' ? 2 : 0);
+  const digits = { ms: 1, x: 2, 'GFLOP/s': 1 }[unit] ?? 0;
+  const shown = unit === 'evals/s' ? value.toExponential(2) : value.toFixed(digits);
   console.log(`| ${name} | ${shown} ${unit} | ${t ? `${t[0]} ${t[1]} ${ok ? 'met' : 'MISSED'}` : ''} |`);
 }
 if (missed > 0) {

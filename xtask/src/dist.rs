@@ -11,11 +11,15 @@
 //! - Precompressed copies: `<file>.gz` beside each HTML, JS, CSS and wasm file (gzip -9), for
 //!   hosts that serve them (nginx `gzip_static`, Caddy `precompressed`).
 //! - Left out: `pkg/*.d.ts` (types for the checks) and the benchmark page.
+//! - `_headers` (the format of Netlify and Cloudflare Pages) asks the host for the
+//!   cross-origin isolation headers of the dev server (`serve::ISOLATION_HEADERS`), under which
+//!   the training workers share memory; a host that does not send them (GitHub Pages) still
+//!   runs the app, with transferred buffers (www/team.js).
 //!
 //! It prints the first-visit transfer size (gzip) of HTML, JS, CSS and wasm together, with
 //! the wasm before and after wasm-opt.
 
-use crate::{root, run, setup, Failure, Result};
+use crate::{root, run, serve, setup, Failure, Result};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -80,24 +84,34 @@ pub fn dist() -> Result<PathBuf> {
     let www = root().join("www");
     let out = root().join("target/dist");
     let _ = std::fs::remove_dir_all(&out);
+    // Both builds through wasm-opt: (the file under www/, the optimised copy, extra features).
+    let wasms = [
+        ("pkg/fmp_bg.wasm", "target/fmp_bg.opt.wasm", None),
+        (
+            "pkg-relaxed/fmp_bg.wasm",
+            "target/fmp_bg.relaxed.opt.wasm",
+            Some("--enable-relaxed-simd"),
+        ),
+    ];
+    for (raw, opt, feature) in wasms {
+        let mut cmd = Command::new(root().join("tests/node_modules/.bin/wasm-opt"));
+        cmd.current_dir(root()).arg("-O3");
+        if let Some(f) = feature {
+            cmd.arg(f);
+        }
+        run(
+            &format!("wasm-opt -O3 {raw} (npm binaryen)"),
+            cmd.arg(www.join(raw)).arg("-o").arg(root().join(opt)),
+        )?;
+    }
     let raw_wasm = www.join("pkg/fmp_bg.wasm");
     let opt_wasm = root().join("target/fmp_bg.opt.wasm");
-    run(
-        "wasm-opt -O3 (npm binaryen)",
-        Command::new(root().join("tests/node_modules/.bin/wasm-opt"))
-            .current_dir(root())
-            .arg("-O3")
-            .arg(&raw_wasm)
-            .arg("-o")
-            .arg(&opt_wasm),
-    )?;
 
     let files = app_files(&www)?;
     let read = |rel: &Path| -> Result<Vec<u8>> {
-        let src = if rel == Path::new("pkg/fmp_bg.wasm") {
-            opt_wasm.clone()
-        } else {
-            www.join(rel)
+        let src = match wasms.iter().find(|(raw, _, _)| rel == Path::new(raw)) {
+            Some((_, opt, _)) => root().join(opt),
+            None => www.join(rel),
         };
         std::fs::read(&src).map_err(|e| Failure(format!("{}: {e}", src.display())))
     };
@@ -144,6 +158,14 @@ pub fn dist() -> Result<PathBuf> {
         };
         written.push(dest);
     }
+
+    let headers: String = serve::ISOLATION_HEADERS
+        .iter()
+        .map(|(name, value)| format!("  {name}: {value}\n"))
+        .collect();
+    let headers_file = out.join("_headers");
+    std::fs::write(&headers_file, format!("/*\n{headers}"))
+        .map_err(|e| Failure(format!("{}: {e}", headers_file.display())))?;
 
     // Precompressed copies and the first-visit transfer size.
     let mut total_gz = 0;

@@ -503,7 +503,14 @@ fn linger(stream: &TcpStream, registration: &Registration) {
     }
 }
 
-/// The status line and headers of an answer.
+/// The headers that make the page cross-origin isolated (so the training workers share
+/// memory, www/team.js); a static host should send the same (`dist` writes them to `_headers`).
+pub const ISOLATION_HEADERS: [(&str, &str); 2] = [
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+    ("Cross-Origin-Embedder-Policy", "require-corp"),
+];
+
+/// The status line and headers of an answer (with [`ISOLATION_HEADERS`]).
 fn response_head(code: u16, content_type: &str, length: usize) -> String {
     let reason = match code {
         200 => "OK",
@@ -520,9 +527,13 @@ fn response_head(code: u16, content_type: &str, length: usize) -> String {
     } else {
         ""
     };
+    let isolation: String = ISOLATION_HEADERS
+        .iter()
+        .map(|(name, value)| format!("{name}: {value}\r\n"))
+        .collect();
     format!(
         "HTTP/1.1 {code} {reason}\r\nContent-Type: {content_type}\r\nContent-Length: {length}\r\n\
-         Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n{retry}\
+         Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n{isolation}{retry}\
          Connection: close\r\n\r\n"
     )
 }
@@ -652,6 +663,9 @@ mod tests {
         let (status, reply) = raw_get(port, "/");
         assert_eq!(status, 200);
         assert!(reply.contains("text/html"));
+        // Cross-origin isolation, for the training workers' shared memory.
+        assert!(reply.contains("Cross-Origin-Opener-Policy: same-origin\r\n"));
+        assert!(reply.contains("Cross-Origin-Embedder-Policy: require-corp\r\n"));
         let (status, reply) = raw_get(port, "/index.html?x=1");
         assert_eq!(status, 200);
         assert!(reply.to_lowercase().contains("<!doctype html>"));

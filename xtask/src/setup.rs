@@ -112,9 +112,22 @@ fn ensure_tools() -> Result {
     )
 }
 
-/// Builds the crate for wasm32 (release, simd128 from .cargo/config.toml) and generates the
-/// JavaScript bindings into `www/pkg`; `with_bench` adds the crate's `bench` feature (the
-/// `bench_all` export), for the benchmarks only.
+/// The two wasm builds of the app: `(label, extra target features, target dir, bindings dir)`.
+/// The first (simd128, from .cargo/config.toml) runs everywhere; the second adds relaxed SIMD,
+/// and the training workers load it where the browser validates it (www/wasm.js).
+const BUILDS: [(&str, &str, &str, &str); 2] = [
+    ("simd128", "", "target", "www/pkg"),
+    (
+        "relaxed SIMD",
+        "-C target-feature=+simd128,+relaxed-simd",
+        "target/relaxed",
+        "www/pkg-relaxed",
+    ),
+];
+
+/// Builds the crate for wasm32 twice (release; simd128, and simd128 with relaxed SIMD) and
+/// generates the JavaScript bindings of each (`www/pkg`, `www/pkg-relaxed`); `with_bench` adds
+/// the crate's `bench` feature (the `bench_*` exports), for the benchmarks only.
 pub fn build_app(with_bench: bool) -> Result {
     ensure_wasm_target()?;
     ensure_tools()?;
@@ -123,31 +136,36 @@ pub fn build_app(with_bench: bool) -> Result {
             "xtask: warning: RUSTFLAGS is set and replaces the simd128 flag of .cargo/config.toml"
         );
     }
-    let mut build = cargo();
-    build.args(["build", "-p", "fmp", "--release", "--target", WASM_TARGET]);
-    if with_bench {
-        build.args(["--features", "bench"]);
-    }
-    run(
+    for (label, flags, target_dir, out_dir) in BUILDS {
+        let mut build = cargo();
+        build.args(["build", "-p", "fmp", "--release", "--target", WASM_TARGET]);
+        build.args(["--target-dir", target_dir]);
+        if !flags.is_empty() {
+            // Replaces the target's rustflags of .cargo/config.toml for this build.
+            build.env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS", flags);
+        }
         if with_bench {
-            "building the crate for wasm32 (release, feature bench)"
-        } else {
-            "building the crate for wasm32 (release)"
-        },
-        &mut build,
-    )?;
-    let wasm = root()
-        .join("target")
-        .join(WASM_TARGET)
-        .join("release/fmp.wasm");
-    run(
-        "generating the JavaScript bindings into www/pkg",
-        Command::new(tools_dir().join("wbg-bindgen"))
-            .current_dir(root())
-            // With TypeScript declarations (www/pkg/fmp.d.ts): tsc checks the page against them.
-            .args(["--target", "web", "--out-dir", "www/pkg"])
-            .arg(&wasm),
-    )
+            build.args(["--features", "bench"]);
+        }
+        let feature = if with_bench { ", feature bench" } else { "" };
+        run(
+            &format!("building the crate for wasm32 ({label}, release{feature})"),
+            &mut build,
+        )?;
+        let wasm = root()
+            .join(target_dir)
+            .join(WASM_TARGET)
+            .join("release/fmp.wasm");
+        run(
+            &format!("generating the JavaScript bindings into {out_dir}"),
+            Command::new(tools_dir().join("wbg-bindgen"))
+                .current_dir(root())
+                // With TypeScript declarations (fmp.d.ts): tsc checks the page against them.
+                .args(["--target", "web", "--out-dir", out_dir])
+                .arg(&wasm),
+        )?;
+    }
+    Ok(())
 }
 
 /// Installs Chromium and ChromeDriver from Debian's packages when absent (root on Debian
@@ -179,30 +197,41 @@ pub fn ensure_chromium() -> Result {
     )
 }
 
-/// Runs the crate's wasm-bindgen tests in headless Chromium through ChromeDriver.
+/// Runs the crate's wasm-bindgen tests in headless Chromium through ChromeDriver, once per
+/// wasm build ([`BUILDS`]).
 pub fn wasm_tests() -> Result {
     ensure_wasm_target()?;
     ensure_tools()?;
     ensure_chromium()?;
-    run(
-        "wasm tests (headless Chromium)",
-        cargo()
-            .args([
-                "test",
-                "-p",
-                "fmp",
-                "--target",
-                WASM_TARGET,
-                "--test",
-                "web",
-            ])
-            .env(
-                "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
-                tools_dir().join("wasm-bindgen-test-runner"),
-            )
-            .env("CHROMEDRIVER", "/usr/bin/chromedriver")
-            .env("WASM_BINDGEN_TEST_TIMEOUT", "120"),
-    )
+    // Once per wasm build of the app (simd128; relaxed SIMD), so each matrix kernel is tested.
+    for (label, flags, target_dir, _) in BUILDS {
+        let mut cmd = cargo();
+        cmd.args([
+            "test",
+            "-p",
+            "fmp",
+            "--target",
+            WASM_TARGET,
+            "--test",
+            "web",
+            "--target-dir",
+            target_dir,
+        ])
+        .env(
+            "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
+            tools_dir().join("wasm-bindgen-test-runner"),
+        )
+        .env("CHROMEDRIVER", "/usr/bin/chromedriver")
+        .env("WASM_BINDGEN_TEST_TIMEOUT", "120");
+        if !flags.is_empty() {
+            cmd.env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS", flags);
+        }
+        run(
+            &format!("wasm tests ({label}, headless Chromium)"),
+            &mut cmd,
+        )?;
+    }
+    Ok(())
 }
 
 /// `npm ci` in tests/ when its packages are missing or older than the lock file.
@@ -313,11 +342,17 @@ pub fn e2e_tests() -> Result {
 /// The Python packages of the export round trip (`python/`), pinned.
 const PYTHON_PACKAGES: [&str; 3] = ["numpy==2.4.6", "safetensors==0.8.0", "scipy==1.17.1"];
 
-/// A virtual environment in `target/pyenv` with [`PYTHON_PACKAGES`] (created and filled from
-/// PyPI when missing; Debian's `python3-venv` is installed first when root needs it); returns
-/// its `python`.
+/// A virtual environment in `target/pyenv` with [`PYTHON_PACKAGES`] (see [`ensure_venv`]);
+/// returns its `python`.
 pub fn ensure_python() -> Result<PathBuf> {
-    let venv = root().join("target/pyenv");
+    ensure_venv("target/pyenv", &PYTHON_PACKAGES)
+}
+
+/// A virtual environment in `dir` (relative to the root) with `packages` (pinned
+/// `name==version`), created and filled from PyPI when missing (Debian's `python3-venv` is
+/// installed first when root needs it); returns its `python`.
+fn ensure_venv(dir: &str, packages: &[&str]) -> Result<PathBuf> {
+    let venv = root().join(dir);
     let python = venv.join("bin/python");
     if !python.exists() {
         let venv_works = Command::new("python3")
@@ -333,7 +368,7 @@ pub fn ensure_python() -> Result<PathBuf> {
             )?;
         }
         run(
-            "python3 -m venv target/pyenv",
+            &format!("python3 -m venv {dir}"),
             Command::new("python3").args(["-m", "venv"]).arg(&venv),
         )?;
     }
@@ -342,13 +377,13 @@ pub fn ensure_python() -> Result<PathBuf> {
             "-c",
             "import importlib.metadata as m, sys; sys.exit(0 if all(m.version(p.split('==')[0]) == p.split('==')[1] for p in sys.argv[1:]) else 1)",
         ])
-        .args(PYTHON_PACKAGES)
+        .args(packages)
         .status()
         .map(|s| s.success())
         .unwrap_or(false);
     if !have {
         run(
-            "pip install numpy, safetensors, scipy (target/pyenv)",
+            &format!("pip install {} ({dir})", packages.join(" ")),
             Command::new(&python)
                 .args([
                     "-m",
@@ -357,7 +392,7 @@ pub fn ensure_python() -> Result<PathBuf> {
                     "--quiet",
                     "--disable-pip-version-check",
                 ])
-                .args(PYTHON_PACKAGES),
+                .args(packages),
         )?;
     }
     Ok(python)
@@ -445,12 +480,48 @@ pub fn bench(check: bool) -> Result {
         eprint!("{}", String::from_utf8_lossy(&out.stderr));
         return Err(Failure("native benchmarks failed".into()));
     }
+    let jax = jax_bench()?;
     let mut node = node_against_served_app(true)?;
-    node.arg("bench/bench.mjs").env("FMP_NATIVE_BENCH", native);
+    node.arg("bench/bench.mjs")
+        .env("FMP_NATIVE_BENCH", native)
+        .env("FMP_JAX_BENCH", jax);
     if check {
         node.env("FMP_BENCH_CHECK", "1");
     }
     run("browser benchmarks (about 60 s)", &mut node)
+}
+
+/// JAX for the reference benchmark, pinned (from PyPI, into `target/jaxenv`; jaxlib is the
+/// CPU build, what `jax[cpu]` installs).
+const JAX_PACKAGES: [&str; 2] = ["jax==0.10.2", "jaxlib==0.10.2"];
+
+/// The canonical training benchmark in JAX (`tests/bench/jax_bench.py`: jit, one thread, on
+/// core 0 through `taskset` where it exists); returns its JSON lines (also printed). JAX is
+/// installed into `target/jaxenv` on first use.
+fn jax_bench() -> Result<String> {
+    let python = ensure_venv("target/jaxenv", &JAX_PACKAGES)?;
+    eprintln!("xtask: JAX benchmark, one thread (about 30 s)");
+    let script = root().join("tests/bench/jax_bench.py");
+    let pinned = Command::new("taskset").arg("-V").output().is_ok();
+    let mut cmd = if pinned {
+        let mut c = Command::new("taskset");
+        c.args(["-c", "0"]).arg(&python);
+        c
+    } else {
+        Command::new(&python)
+    };
+    let out = cmd
+        .arg(&script)
+        .args(["3", "3"])
+        .output()
+        .map_err(|e| Failure(format!("JAX benchmark: {e}")))?;
+    let lines = String::from_utf8_lossy(&out.stdout).to_string();
+    print!("{lines}");
+    if !out.status.success() {
+        eprint!("{}", String::from_utf8_lossy(&out.stderr));
+        return Err(Failure("the JAX benchmark failed".into()));
+    }
+    Ok(lines)
 }
 
 /// The soak run (not in CI): the app at its defaults for 8 minutes, then at the heaviest
