@@ -105,6 +105,8 @@ const session = new Session({
   },
   onDiverged: (steps) => training.onDiverged(steps),
   onTrainError: (message) => training.onError(message),
+  onTrainNotice: (message) => showMessage(message, 'info'),
+  onTeam: (m) => { training.onTeam(m); if (m.fellBack) store.apply({ workers: m.workers }); },
   onTrajectory: (kind) => {
     ui.memo = null;
     if (kind !== 'uniform') ui.fit = null;

@@ -41,6 +41,8 @@ import { Trajectory } from './particles.js';
  *   onWeights: (config: NetConfig, weights: Float32Array) => void,
  *   onDiverged: (steps: number) => void,
  *   onTrainError: (message: string) => void,
+ *   onTrainNotice?: (message: string) => void,
+ *   onTeam?: (m: { workers: number, transport: string, kernel: string, fellBack?: boolean }) => void,
  *   onTrajectory: (kind: FlowKind) => void,
  *   onFlowError: (message: string) => void,
  *   onRestart: (which: 'training' | 'flow', reason: string) => void,
@@ -340,6 +342,8 @@ export class Session {
       case 'reflow-progress': this.events.onReflow?.(m); break;
       case 'reflow-failed': this.reflowing = false; this.events.onReflow?.(m); break;
       case 'cost': this.events.onCost?.(m); break;
+      case 'team': this.events.onTeam?.(m); break;
+      case 'notice': this.events.onTrainNotice?.(m.message); break;
       case 'error':
         if (m.fatal) this.train.restart(m.message);
         else { this.last.running = false; this.events.onTrainError(m.message); }

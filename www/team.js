@@ -14,8 +14,42 @@
 
 /** @typedef {import('./pkg/fmp.js').TrainerHandle} TrainerHandle */
 
-/** How long the leader waits for a helper's gradient before giving up on the team (ms). */
+/** How long the leader waits for a helper (its configuration, a gradient) before giving up on the team (ms). */
 const HELPER_TIMEOUT_MS = 10000;
+/** What a helper stores as its answer (ctrl[1]) when it failed, instead of the step's generation. */
+const FAILED = -1;
+
+/** A helper failed or stopped answering: the team is given up, the network is not harmed. */
+export class HelperError extends Error {}
+
+/**
+ * How `workers` workers exchange their numbers on this page (see Team.transport).
+ * @param {number} workers
+ */
+export const transportFor = (workers) => (workers <= 1 ? 'one worker'
+  : typeof SharedArrayBuffer === 'function' && globalThis.crossOriginIsolated === true ? 'shared memory'
+    : 'transferred buffers');
+
+/**
+ * Rejects with a HelperError after HELPER_TIMEOUT_MS unless `promise` settles first.
+ * @template T
+ * @param {Promise<T>} promise
+ * @param {string} what
+ * @returns {Promise<T>}
+ */
+async function inTime(promise, what) {
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  let timer;
+  const late = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new HelperError(`a training helper did not ${what} in ${HELPER_TIMEOUT_MS / 1000} s`)),
+      HELPER_TIMEOUT_MS);
+  });
+  try {
+    return /** @type {T} */ (await Promise.race([promise, late]));
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 /**
  * The default number of training workers: the logical cores the page can spare while it
@@ -53,7 +87,7 @@ export class Team {
     this.build = build;
     this.kernel = kernel;
     /** Shared memory and Atomics when cross-origin isolated, else transferred buffers. */
-    this.shared = this.n > 1 && typeof SharedArrayBuffer === 'function' && globalThis.crossOriginIsolated === true;
+    this.shared = transportFor(this.n) === 'shared memory';
     /** @type {Helper[]} */
     this.helpers = [];
     this.key = '';
@@ -72,7 +106,7 @@ export class Team {
   }
 
   /** How the numbers travel: 'one worker', 'shared memory' or 'transferred buffers'. */
-  get transport() { return this.n === 1 ? 'one worker' : this.shared ? 'shared memory' : 'transferred buffers'; }
+  get transport() { return transportFor(this.n); }
 
   /**
    * Makes the helpers ready for `trainer`'s network and batch (a new network of the same shape
@@ -115,7 +149,7 @@ export class Team {
       };
       this.helpers.push(h);
     }
-    await Promise.all(this.helpers.map((h, i) => {
+    await inTime(Promise.all(this.helpers.map((h, i) => {
       const k = i + 1;
       h.lo = shareStart(batch, this.n, k);
       h.hi = shareStart(batch, this.n, k + 1);
@@ -130,7 +164,7 @@ export class Team {
         type: 'configure', build: this.build, kernel: this.kernel, shape, n, dim: this.dim, scale,
         shared: this.shared ? shared : null,
       });
-    }));
+    })), 'start');
     this.key = key;
   }
 
@@ -143,9 +177,9 @@ export class Team {
    */
   ask(h, m, transfer = []) {
     return new Promise((resolve, reject) => {
-      if (h.error) { reject(new Error(`a training helper failed: ${h.error}`)); return; }
+      if (h.error) { reject(new HelperError(`a training helper failed: ${h.error}`)); return; }
       h.pending = (reply) => {
-        if (reply.type === 'error') reject(new Error(`a training helper failed: ${reply.message}`));
+        if (reply.type === 'error') reject(new HelperError(`a training helper failed: ${reply.message}`));
         else resolve(reply);
       };
       h.worker.postMessage(m, transfer);
@@ -177,8 +211,11 @@ export class Team {
       const ctrl = /** @type {Int32Array} */ (h.ctrl);
       const t0 = performance.now();
       for (let done = Atomics.load(ctrl, 1); done !== this.gen; done = Atomics.load(ctrl, 1)) {
-        if (h.error) throw new Error(`a training helper failed: ${h.error}`);
-        if (performance.now() - t0 > HELPER_TIMEOUT_MS) throw new Error('a training helper stopped answering');
+        // A helper that failed says so here (its message cannot arrive while this loop runs).
+        if (done === FAILED) throw new HelperError('a training helper failed (its wasm instance stopped)');
+        if (performance.now() - t0 > HELPER_TIMEOUT_MS) {
+          throw new HelperError(`a training helper did not answer in ${HELPER_TIMEOUT_MS / 1000} s`);
+        }
         Atomics.wait(ctrl, 1, done, 100);
       }
       trainer.add_gradient(h.grads);
@@ -209,22 +246,13 @@ export class Team {
       return this.ask(h, { type: 'share', params, share: h.share }, [params.buffer, h.share.buffer]);
     });
     let loss = trainer.share_gradient(0, shareStart(this.batch, this.n, 1));
-    /** @type {ReturnType<typeof setTimeout> | undefined} */
-    let timer;
-    const timeout = new Promise((_, reject) => {
-      timer = setTimeout(() => reject(new Error('a training helper stopped answering')), HELPER_TIMEOUT_MS);
-    });
-    try {
-      for (const [i, reply] of replies.entries()) {
-        const m = await Promise.race([reply, timeout]);
-        const h = this.helpers[i];
-        h.grads = m.grads;
-        h.share = m.share;
-        trainer.add_gradient(h.grads);
-        loss += m.loss;
-      }
-    } finally {
-      clearTimeout(timer);
+    const all = await inTime(Promise.all(replies), 'answer');
+    for (const [i, m] of all.entries()) {
+      const h = this.helpers[i];
+      h.grads = m.grads;
+      h.share = m.share;
+      trainer.add_gradient(h.grads);
+      loss += m.loss;
     }
     return this.finish(trainer, report, loss);
   }
@@ -244,19 +272,23 @@ export class Team {
   }
 
   /**
-   * `n` steps (the trainer's own loop when N = 1), reporting on the last when `report`:
-   * [steps done, L_CFM, L_FM, cosine, mean L_CFM], as TrainerHandle.train returns.
+   * `n` steps (at least 1; the trainer's own loop when N = 1), reporting on the last when
+   * `report`: [steps done, L_CFM, L_FM, cosine, mean L_CFM], as TrainerHandle.train returns.
+   * Stops early (the steps done so far counted) when `current()` turns false: the trainer was
+   * replaced while helpers computed.
    * @param {TrainerHandle} trainer
    * @param {number} n
    * @param {boolean} report
+   * @param {() => boolean} [current]
    * @returns {Promise<number[]>}
    */
-  async train(trainer, n, report) {
+  async train(trainer, n, report, current = () => true) {
     if (this.n === 1) return Array.from(trainer.train(n, report));
+    n = Math.max(1, Math.floor(n));
     await this.prepare(trainer);
     let sum = 0;
     let final = [NaN, NaN, NaN];
-    for (let i = 0; i < n; i++) {
+    for (let i = 0; i < n && current(); i++) {
       const last = report && i === n - 1;
       const r = this.shared ? this.stepShared(trainer, last) : await this.stepTransfer(trainer, last);
       sum += r[0];

@@ -3,9 +3,10 @@
 // the leader's weights and its share of the batch, and returns the share's CFM gradient.
 // In:  {type:'configure', build, kernel, shape, n, dim, scale, shared: {ctrl, share, grads, loss, params} | null}
 //      {type:'share', params, share}  (transferred buffers; the gradient comes back in `params`)
+//      {type:'crash'}  (tests only: the next share traps)
 // Out: {type:'configured'} | {type:'gradient', grads, share, loss} | {type:'error', message}
 // With shared memory it waits on ctrl[0] (the step's generation) and answers by storing it in
-// ctrl[1]; it returns to its event loop whenever no step came for 100 ms, so a new
+// ctrl[1] (-1 when it failed); it returns to its event loop whenever no step came for 100 ms, so a new
 // configuration still gets through.
 import { loadCore } from './wasm.js';
 
@@ -17,10 +18,13 @@ let shard = null;
 let setup = null;
 let seen = 0;
 let serving = false;
+/** A test asked for a trap in the next share (as a Rust panic would end one). */
+let trapNext = false;
 
 /** Computes one share: the weights in `params`, the share in `share`; the gradient stays in the shard. */
 const compute = (/** @type {Float32Array} */ params, /** @type {Float32Array} */ share) => {
   const s = /** @type {import('./pkg/fmp.js').GradShard} */ (shard);
+  if (trapNext) { trapNext = false; throw new WebAssembly.RuntimeError('unreachable (a trap requested by a test)'); }
   s.set_params(params);
   return s.gradient(share, setup.n, setup.dim, setup.scale);
 };
@@ -43,6 +47,9 @@ function serve() {
       Atomics.notify(ctrl, 1);
     }
   } catch (err) {
+    // The leader waits in a loop that no message reaches: it reads the failure from ctrl[1].
+    Atomics.store(ctrl, 1, -1);
+    Atomics.notify(ctrl, 1);
     postMessage({ type: 'error', message: String(/** @type {any} */ (err)?.message ?? err) });
     return;
   } finally {
@@ -63,6 +70,8 @@ onmessage = async (ev) => {
       seen = 0;
       postMessage({ type: 'configured' });
       if (m.shared) serve();
+    } else if (m.type === 'crash') {
+      trapNext = true;
     } else if (m.type === 'share') {
       const loss = compute(m.params, m.share);
       /** @type {import('./pkg/fmp.js').GradShard} */ (shard).write_grads(m.params);

@@ -63,9 +63,10 @@ export function installTestHook(app) {
     trainerRestarts: () => session.train.restarts,
     /**
      * Harms a worker ('train' or 'flow'): 'trap' makes its next piece of work throw a
-     * WebAssembly.RuntimeError (as a Rust panic would); 'terminate' stops it without a word.
+     * WebAssembly.RuntimeError (as a Rust panic would); 'terminate' stops it without a word;
+     * 'helper' makes the training worker's first helper trap in its next share.
      */
-    harmWorker: (/** @type {'train' | 'flow'} */ which, /** @type {'trap' | 'terminate'} */ how) => {
+    harmWorker: (/** @type {'train' | 'flow'} */ which, /** @type {'trap' | 'terminate' | 'helper'} */ how) => {
       if (how === 'terminate') session[which].worker.terminate();
       else session[which].post({ type: 'crash', how });
     },

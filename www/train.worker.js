@@ -17,9 +17,12 @@
 //      {type:'lr', lr} | {type:'play'} | {type:'pause'} | {type:'step', n} | {type:'ping'}
 //      {type:'duty', duty}   the share of the time to compute (the page lowers it when its frames are slow)
 //      {type:'workers', n}   train with n workers from the next chunk on (team.js: n - 1 helpers)
-//      {type:'crash', how?: 'trap'}                 (tests only)
+//      {type:'crash', how?: 'trap' | 'helper'}      (tests only; 'helper': a helper's next share traps)
 // Out: {type:'ready', build, kernel} | {type:'pong'}
-//      {type:'progress', generation, steps, cfm, fm, cos, meanCfm, stepsPerSec, workers, transport}
+//      {type:'progress', generation, steps, cfm, fm, cos, meanCfm, stepsPerSec, workers, transport, kernel}
+//      {type:'team', workers, transport, kernel, fellBack?} (the workers setting arrived, or the
+//        team fell back to one worker: fellBack, and the page's setting follows)
+//      {type:'notice', message} (a helper failed; training goes on with one worker)
 //      {type:'weights', generation, steps, config, weights(Float32Array, transferred), paused}
 //      {type:'diverged', generation, steps} | {type:'error', message, fatal}
 //      {type:'frozen', generation, steps, config, weights} (the network a reflow replaced)
@@ -27,7 +30,7 @@
 //      {type:'cost', generation, batch, rounds, rates: {coupling: steps/s}} (medians of the rounds)
 // Port out: {type:'model', generation, config, weights(Float32Array, transferred)}
 import { loadCore, buildFor } from './wasm.js';
-import { Team } from './team.js';
+import { Team, HelperError, transportFor } from './team.js';
 
 /** The core: the relaxed-SIMD build where the browser validates it (wasm.js). */
 /** @type {typeof import('./pkg/fmp.js')} */
@@ -103,14 +106,32 @@ function snapshot() {
   lastSnapshot = performance.now();
 }
 
+/** The steps in flight: calls of runSteps run one after another (the loop, Step, a reflow's wait). */
+let busy = Promise.resolve(true);
+
 /**
- * Runs n steps (with the team); returns false (and stops) when the loss is no longer finite.
- * When the network changed meanwhile (a reset while helpers computed), the steps are dropped
- * and the loop goes on with the new one.
+ * Runs n steps (with the team) after those already asked for; resolves to false (and stops)
+ * when the loss is no longer finite. When the network changed meanwhile (a reset while helpers
+ * computed), the rest of the steps is dropped and the loop goes on with the new one.
  * @param {number} n
  * @param {boolean} [forceReport]
+ * @returns {Promise<boolean>}
  */
-async function runSteps(n, forceReport = false) {
+function runSteps(n, forceReport = false) {
+  const next = busy.then(() => stepChunk(n, forceReport));
+  busy = next.catch(() => true);
+  return next;
+}
+
+/** What the page shows about the team: how many workers, how they exchange numbers, the kernel. */
+const teamFacts = () => ({ workers: team.n, transport: team.transport, kernel: core.kernel_name() });
+
+/**
+ * One call of runSteps.
+ * @param {number} n
+ * @param {boolean} forceReport
+ */
+async function stepChunk(n, forceReport) {
   if (!trainer) return false;
   if (trapNext) { trapNext = false; throw new WebAssembly.RuntimeError('unreachable (a trap requested by a test)'); }
   if (wanted !== team.n) { team.close(); team = new Team(wanted, build); }
@@ -121,13 +142,18 @@ async function runSteps(n, forceReport = false) {
   /** @type {number[]} */
   let result;
   try {
-    result = await team.train(source, n, report);
+    result = await team.train(source, n, report, () => trainer === source);
   } catch (err) {
-    // A helper failed: training goes on with one worker (the failed step is dropped).
+    // A trap of this worker's own instance is fatal (the page starts a new worker); a helper's
+    // failure only ends the team: training goes on with one worker (the step is dropped).
+    if (!(err instanceof HelperError)) throw err;
+    const workers = team.n;
     team.close();
     team = new Team(1, build);
     wanted = 1;
-    postMessage({ type: 'error', message: `${String(/** @type {any} */ (err)?.message ?? err)}; training goes on with one worker`, fatal: false });
+    const what = err.message.charAt(0).toUpperCase() + err.message.slice(1);
+    postMessage({ type: 'notice', message: `${what}: training goes on with one worker instead of ${workers} (choose ${workers} under Training workers to try again).` });
+    postMessage({ type: 'team', ...teamFacts(), fellBack: true });
     return true;
   } finally {
     stepping = null;
@@ -149,8 +175,7 @@ async function runSteps(n, forceReport = false) {
     return false;
   }
   if (report) {
-    postMessage({ type: 'progress', generation, steps, cfm, fm, cos, meanCfm, stepsPerSec: rate.value,
-      workers: team.n, transport: team.transport, kernel: core.kernel_name() });
+    postMessage({ type: 'progress', generation, steps, cfm, fm, cos, meanCfm, stepsPerSec: rate.value, ...teamFacts() });
   }
   return true;
 }
@@ -204,9 +229,10 @@ async function reflow(m) {
   reflowing = true;
   resumeAfterReflow = running;
   running = false;
-  while (stepping) await yieldNow(); // a step in flight finishes first
+  const before = trainer;
+  await busy; // a step in flight finishes first
+  if (!reflowing || trainer !== before) return; // a reset or a clear came meanwhile
   const source = trainer;
-  if (!source) { reflowing = false; throw new Error('no network to reflow'); }
   try {
     const total = core.TrainerHandle.reflow_pairs();
     const x0 = core.noise_points(total, m.seed);
@@ -226,7 +252,8 @@ async function reflow(m) {
     generation = m.generation;
     rate.value = 0;
     snapshot();
-    postMessage({ type: 'progress', generation, steps: 0, cfm: NaN, fm: NaN, cos: NaN, meanCfm: NaN, stepsPerSec: 0 });
+    postMessage({ type: 'progress', generation, steps: 0, cfm: NaN, fm: NaN, cos: NaN, meanCfm: NaN, stepsPerSec: 0,
+      ...teamFacts() });
   } catch (err) {
     if (trainer !== source) return;
     generation = m.generation;
@@ -305,7 +332,8 @@ onmessage = async (ev) => {
           : plainTrainer(m.points, config, config.coupling);
         rate.value = 0;
         snapshot();
-        postMessage({ type: 'progress', generation, steps: 0, cfm: NaN, fm: NaN, cos: NaN, meanCfm: NaN, stepsPerSec: 0 });
+        postMessage({ type: 'progress', generation, steps: 0, cfm: NaN, fm: NaN, cos: NaN, meanCfm: NaN, stepsPerSec: 0,
+          ...teamFacts() });
         if (m.running) start();
         break;
       }
@@ -346,10 +374,11 @@ onmessage = async (ev) => {
         resumeAfterReflow = false;
         break;
       case 'step':
-        if (trainer && !running && !reflowing && !stepping) { if (await runSteps(m.n ?? 1, true)) snapshot(); }
+        if (trainer && !running && !reflowing) { if (await runSteps(m.n ?? 1, true)) snapshot(); }
         break;
       case 'workers':
         wanted = Math.max(1, Math.min(16, Math.floor(m.n) || 1));
+        postMessage({ type: 'team', workers: wanted, transport: transportFor(wanted), kernel: core.kernel_name() });
         break;
       case 'ping':
         postMessage({ type: 'pong' });
@@ -358,6 +387,7 @@ onmessage = async (ev) => {
         // For the end-to-end tests of worker recovery: an uncaught error kills the worker; a
         // trap is thrown by the next training chunk, inside the running loop.
         if (m.how === 'trap') trapNext = true;
+        else if (m.how === 'helper') team.helpers[0]?.worker.postMessage({ type: 'crash' });
         else setTimeout(() => { throw new Error('crash requested'); });
         break;
       default:

@@ -120,6 +120,12 @@ export class Training {
     if (m.workers) $('workers-note').textContent = workersNote(m.workers, m.transport ?? '', m.kernel ?? '', m.stepsPerSec);
   }
 
+  /**
+   * The team the next steps train with (the setting arrived, or a helper failed).
+   * @param {{ workers: number, transport: string, kernel: string, fellBack?: boolean }} m
+   */
+  onTeam(m) { $('workers-note').textContent = workersNote(m.workers, m.transport, m.kernel, 0); }
+
   /** @param {number} steps */
   onDiverged(steps) {
     this.running = false;

@@ -70,7 +70,7 @@ pub const MR: usize = 8;
 /// Columns of a micro-kernel tile (the micro-kernels are written for 4).
 pub const NR: usize = 4;
 /// Block of the inner dimension packed at once.
-pub const KC: usize = 1024;
+pub const KC: usize = 512;
 /// Rows of `op(A)` packed at once (a multiple of [`MR`]).
 pub const MC: usize = 64;
 

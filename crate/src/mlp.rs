@@ -609,15 +609,19 @@ impl Mlp {
         // Hidden layers, last to first.
         for l in (0..depth).rev() {
             let span = self.spans[l];
-            // dZ = dA * SiLU'(z), SiLU'(z) = s + a (1 - s).
-            for ((d, &s), &a) in d_a.iter_mut().zip(&sig[l]).zip(&act[l]) {
-                *d *= s + a * (1.0 - s);
-            }
-            // db = dZ 1.
+            // dZ = dA * SiLU'(z), SiLU'(z) = s + a (1 - s), and db = dZ 1 (summed over the
+            // samples in order), in one pass.
             let gb = &mut grads[span.b..span.b + width];
             gb.fill(0.0);
-            for dz in d_a.chunks_exact(width) {
-                axpy(gb, 1.0, dz);
+            for ((dz, s), a) in d_a
+                .chunks_exact_mut(width)
+                .zip(sig[l].chunks_exact(width))
+                .zip(act[l].chunks_exact(width))
+            {
+                for (((d, &s), &a), g) in dz.iter_mut().zip(s).zip(a).zip(gb.iter_mut()) {
+                    *d *= s + a * (1.0 - s);
+                    *g += *d;
+                }
             }
             if l == 0 {
                 // dW_0 = dZ X^T, column k of W_0 accumulates dz_j x_kj.

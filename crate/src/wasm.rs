@@ -957,7 +957,11 @@ impl GradShard {
         dim: usize,
         scale: f32,
     ) -> Result<f64, JsError> {
-        read_from(share, (dim + 2) * n, &mut self.input)?;
+        let len = dim
+            .checked_add(2)
+            .and_then(|d| d.checked_mul(n))
+            .ok_or_else(|| JsError::new("a share of that size does not fit in memory"))?;
+        read_from(share, len, &mut self.input)?;
         let (inputs, targets) = self.input.split_at(dim * n);
         self.shard
             .gradient(inputs, targets, scale)

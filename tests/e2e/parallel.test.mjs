@@ -89,6 +89,26 @@ test('a seed and a number of workers reproduce a run bit for bit (shared memory)
   await page.close();
 });
 
+test('a helper that fails ends the team, not the run: a message, and training goes on with one worker', async () => {
+  const page = await openPage(browser.context);
+  await ready(page);
+  await run(page, 2);
+  await page.evaluate(() => window.fmp.harmWorker('train', 'helper'));
+  await page.waitForTimeout(300); // the helper takes the message when it idles (100 ms)
+  await page.evaluate(() => window.fmp.stepTraining(20));
+  await page.waitForSelector('#message:not([hidden])', { timeout: 30000 });
+  assert.match(await page.textContent('#message-text'),
+    /A training helper failed .*: training goes on with one worker instead of 2 \(choose 2 under Training workers/);
+  assert.equal(await page.inputValue('#workers'), '1', 'the setting shows the one worker that trains');
+  await page.waitForFunction(() => /^1 training worker/.test(document.getElementById('workers-note').textContent));
+  const before = await page.evaluate(() => window.fmp.weightSteps());
+  await page.evaluate(() => window.fmp.stepTraining(10));
+  await page.waitForFunction((n) => window.fmp.weightSteps() === n + 10, before, { timeout: 30000 });
+  assert.equal(await page.evaluate(() => window.fmp.restarts().train), 0, 'the training worker was not replaced');
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
 test('without cross-origin isolation the page trains with transferred buffers, to the same bits', async () => {
   const page = await openPage(browser.context, plainUrl);
   await ready(page);
