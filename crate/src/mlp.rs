@@ -210,6 +210,102 @@ fn sigmoid(z: f32) -> f32 {
     1.0 / (1.0 + exp_approx(-z))
 }
 
+/// One column of a hidden layer: `z = a + b; s = sigmoid(z); a = z s` (scalar loop; see
+/// [`simd::bias_silu`] on wasm32).
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+#[inline(always)]
+fn bias_silu(a_col: &mut [f32], s_col: &mut [f32], bias: &[f32]) {
+    for ((a, s), &b) in a_col.iter_mut().zip(s_col.iter_mut()).zip(bias) {
+        let z = *a + b;
+        *s = sigmoid(z);
+        *a = z * *s;
+    }
+}
+
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+use simd::bias_silu;
+
+/// The bias + SiLU column in explicit `f32x4` arithmetic (wasm32): the sigmoid costs about a
+/// tenth of an L step, and LLVM does not fuse its polynomial's multiply-adds. With `simd128`
+/// alone every operation is the scalar one in the same order (the same bits as the scalar
+/// loop); with `relaxed-simd` the multiply-adds are fused (`f32x4_relaxed_madd`).
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod simd {
+    use core::arch::wasm32::*;
+
+    /// `acc + a b` (fused with relaxed SIMD, else a product then a sum, as the scalar code).
+    #[inline(always)]
+    fn madd(a: v128, b: v128, acc: v128) -> v128 {
+        #[cfg(target_feature = "relaxed-simd")]
+        {
+            f32x4_relaxed_madd(a, b, acc)
+        }
+        #[cfg(not(target_feature = "relaxed-simd"))]
+        {
+            f32x4_add(f32x4_mul(a, b), acc)
+        }
+    }
+
+    /// `sigmoid(z)` lane by lane, the steps of `super::exp_approx` and `super::sigmoid`.
+    #[inline(always)]
+    fn sigmoid4(z: v128) -> v128 {
+        let c = f32x4_splat;
+        // x = clamp(-z, -87, 88) (pmax / pmin keep a NaN, as f32::clamp does).
+        let x = f32x4_pmin(f32x4_pmax(f32x4_neg(z), c(-87.0)), c(88.0));
+        let shifted = madd(x, c(std::f32::consts::LOG2_E), c(12_582_912.0));
+        let n = f32x4_sub(shifted, c(12_582_912.0));
+        let r = madd(n, c(-0.693_145_75), x);
+        let r = madd(n, c(-1.428_606_8e-6), r);
+        let mut p = madd(r, c(1.0 / 720.0), c(1.0 / 120.0));
+        for k in [1.0 / 24.0, 1.0 / 6.0, 0.5, 1.0, 1.0] {
+            p = madd(r, p, c(k));
+        }
+        let scale = i32x4_shl(
+            i32x4_add(
+                i32x4_sub(shifted, i32x4_splat(0x4B40_0000)),
+                i32x4_splat(127),
+            ),
+            23,
+        );
+        let e = f32x4_mul(p, scale);
+        f32x4_div(c(1.0), f32x4_add(c(1.0), e))
+    }
+
+    /// Stores the 4 lanes of `v` in `out`.
+    #[inline(always)]
+    fn store(out: &mut [f32], v: v128) {
+        out[0] = f32x4_extract_lane::<0>(v);
+        out[1] = f32x4_extract_lane::<1>(v);
+        out[2] = f32x4_extract_lane::<2>(v);
+        out[3] = f32x4_extract_lane::<3>(v);
+    }
+
+    /// One column of a hidden layer: `z = a + b; s = sigmoid(z); a = z s`.
+    #[inline(always)]
+    pub(super) fn bias_silu(a_col: &mut [f32], s_col: &mut [f32], bias: &[f32]) {
+        let n = a_col.len().min(s_col.len()).min(bias.len());
+        let split = n - n % 4;
+        let (a4, a_rest) = a_col[..n].split_at_mut(split);
+        let (s4, s_rest) = s_col[..n].split_at_mut(split);
+        let (b4, b_rest) = bias[..n].split_at(split);
+        for ((a, s), b) in a4
+            .chunks_exact_mut(4)
+            .zip(s4.chunks_exact_mut(4))
+            .zip(b4.chunks_exact(4))
+        {
+            let z = f32x4_add(f32x4(a[0], a[1], a[2], a[3]), f32x4(b[0], b[1], b[2], b[3]));
+            let sv = sigmoid4(z);
+            store(s, sv);
+            store(a, f32x4_mul(z, sv));
+        }
+        for ((a, s), &b) in a_rest.iter_mut().zip(s_rest.iter_mut()).zip(b_rest) {
+            let z = *a + b;
+            *s = super::sigmoid(z);
+            *a = z * *s;
+        }
+    }
+}
+
 /// `out += alpha x` (vectorises).
 #[inline(always)]
 fn axpy(out: &mut [f32], alpha: f32, x: &[f32]) {
@@ -534,11 +630,7 @@ impl Mlp {
             }
             // Fused bias + SiLU: z += b; s = sigmoid(z); a = z s.
             for (a_col, s_col) in act.chunks_exact_mut(width).zip(sig.chunks_exact_mut(width)) {
-                for ((a, s), &b) in a_col.iter_mut().zip(s_col.iter_mut()).zip(bias) {
-                    let z = *a + b;
-                    *s = sigmoid(z);
-                    *a = z * *s;
-                }
+                bias_silu(a_col, s_col, bias);
             }
         }
         // Thin output layer: y_oj = V[:, o] . a_j + b_o.

@@ -691,3 +691,48 @@ fn data_parallel_steps_through_the_wasm_surface() {
     assert!(fmp::wasm::GradShard::new(&[32, 2]).is_err());
     assert!(fmp::wasm::set_kernel("nope").is_err());
 }
+
+/// The network's forward pass in this build (the explicit f32x4 bias + SiLU, its lanes and its
+/// scalar tail: width 6) against the same network evaluated in f64 with the exact sigmoid,
+/// over pre-activations from -90 to 90 (the clamp of the exponential included).
+#[wasm_bindgen_test]
+fn the_simd_silu_matches_the_exact_forward_pass() {
+    use fmp::mlp::{ForwardCache, Mlp, MlpConfig};
+    let config = MlpConfig {
+        width: 6,
+        depth: 1,
+        time_features: 0,
+        classes: 0,
+    };
+    // Hidden layer W (6 x 3, column-major) and b, then V = W_out^T (6 x 2) and b_out.
+    let w: Vec<f32> = (0..18).map(|i| ((i * 7 % 11) as f32 - 5.0) * 0.9).collect();
+    let b: Vec<f32> = (0..6).map(|i| i as f32 * 0.37 - 1.0).collect();
+    let v: Vec<f32> = (0..12).map(|i| ((i * 5 % 7) as f32 - 3.0) * 0.25).collect();
+    let params = [w.clone(), b.clone(), v.clone(), vec![0.1, -0.2]].concat();
+    let mlp = Mlp::from_params(config, params).unwrap();
+    let xs: Vec<fmp::Point> = (0..40)
+        .map(|i| [(i as f64 - 20.0) * 0.5, (i as f64 * 0.37).sin() * 9.0])
+        .collect();
+    let t = 0.3;
+    let mut out = vec![[0.0; 2]; xs.len()];
+    mlp.predict(&xs, t, &mut out, &mut ForwardCache::new());
+    for (x, got) in xs.iter().zip(&out) {
+        let input = [x[0], x[1], t];
+        let mut y = [0.1f64, -0.2];
+        for i in 0..6 {
+            let z: f64 = b[i] as f64 + (0..3).map(|k| w[k * 6 + i] as f64 * input[k]).sum::<f64>();
+            let a = z / (1.0 + (-z).exp());
+            y[0] += v[i] as f64 * a;
+            y[1] += v[6 + i] as f64 * a;
+        }
+        for o in 0..2 {
+            let tol = 1e-5 * (1.0 + y[o].abs());
+            assert!(
+                (got[o] - y[o]).abs() <= tol,
+                "at {x:?}: {} vs {}",
+                got[o],
+                y[o]
+            );
+        }
+    }
+}
