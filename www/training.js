@@ -9,23 +9,21 @@ import { $, $button, showMessage } from './ui.js';
 /** @typedef {import('./draw.js').Cloud} Cloud */
 
 /**
- * The line under the training settings: how many workers train, how their numbers travel, the
- * matrix kernel, and the rate they reach (all as the training worker reported them).
+ * The line under the training settings: how many workers train, how their numbers travel, and
+ * the matrix kernel (as the training worker reported them; the rate is in the line above).
  * @param {number} workers
  * @param {string} transport 'one worker', 'shared memory' or 'transferred buffers'
  * @param {string} kernel
- * @param {number} rate steps/s
  */
-export function workersNote(workers, transport, kernel, rate) {
+export function workersNote(workers, transport, kernel) {
   const cores = navigator.hardwareConcurrency || 0;
   const kernelName = { 'relaxed-simd': 'relaxed-SIMD', simd128: 'SIMD' }[kernel] ?? kernel;
   const who = workers === 1 ? '1 training worker'
     : `${workers} training workers, each computing its share of every batch, over ${transport}`;
-  const speed = rate > 0 ? `: ${Math.round(rate).toLocaleString('en')} steps/s` : '';
   const machine = cores ? ` This machine reports ${cores} logical cores; the page and the particle flow take one each.` : '';
   const isolation = workers > 1 && transport === 'transferred buffers'
     ? ' (The page is not cross-origin isolated, so the workers exchange messages instead of sharing memory.)' : '';
-  return `${who} (${kernelName} matrix kernel)${speed}.${machine}${isolation}`;
+  return `${who} (${kernelName} matrix kernel).${machine}${isolation}`;
 }
 
 export class Training {
@@ -117,14 +115,14 @@ export class Training {
     $('steps').textContent = m.steps.toLocaleString('en');
     $('rate').textContent = Math.round(m.stepsPerSec).toLocaleString('en');
     this.chart.push(m.steps, m.cfm, m.fm, m.cos);
-    if (m.workers) $('workers-note').textContent = workersNote(m.workers, m.transport ?? '', m.kernel ?? '', m.stepsPerSec);
+    if (m.workers) $('workers-note').textContent = workersNote(m.workers, m.transport ?? '', m.kernel ?? '');
   }
 
   /**
    * The team the next steps train with (the setting arrived, or a helper failed).
    * @param {{ workers: number, transport: string, kernel: string, fellBack?: boolean }} m
    */
-  onTeam(m) { $('workers-note').textContent = workersNote(m.workers, m.transport, m.kernel, 0); }
+  onTeam(m) { $('workers-note').textContent = workersNote(m.workers, m.transport, m.kernel); }
 
   /** @param {number} steps */
   onDiverged(steps) {
