@@ -67,9 +67,6 @@ export const defaultWorkers = (cores) => Math.max(1, Math.min(16, (cores || 2) -
  */
 export const shareStart = (batch, workers, k) => Math.floor((k * batch) / workers);
 
-/** The input dimension of a network of shape [width, depth, timeFeatures, classes]. */
-const inputDim = (/** @type {ArrayLike<number>} */ shape) => 3 + 2 * shape[2] + shape[3];
-
 /**
  * @typedef {{ worker: Worker, lo: number, hi: number, ctrl: Int32Array | null,
  *   share: Float32Array, grads: Float32Array, loss: Float64Array | null,
@@ -92,7 +89,6 @@ export class Team {
     this.helpers = [];
     this.key = '';
     this.gen = 0;
-    this.dim = 0;
     this.batch = 0;
     /** @type {Float32Array} the weights the helpers compute with (shared: one array for all) */
     this.params = new Float32Array(0);
@@ -121,12 +117,13 @@ export class Team {
     const key = `${shape.join(',')}|${batch}`;
     if (key === this.key) return;
     this.key = '';
-    this.dim = inputDim(shape);
+    const dim = trainer.input_dim();
     this.batch = batch;
     const scale = trainer.loss_scale();
     const Buffer = this.shared ? SharedArrayBuffer : ArrayBuffer;
     const buffer = (/** @type {number} */ bytes) => new Buffer(bytes);
     this.params = new Float32Array(buffer(4 * nParams));
+    this.gen = 0; // the new control arrays start at 0
     while (this.helpers.length < this.n - 1) {
       const worker = new Worker(new URL('./team.worker.js', import.meta.url), { type: 'module' });
       /** @type {Helper} */
@@ -134,18 +131,20 @@ export class Team {
         worker, lo: 0, hi: 0, ctrl: null, share: new Float32Array(0), grads: new Float32Array(0), loss: null,
         pending: null, error: null,
       };
-      worker.onmessage = (ev) => {
-        if (ev.data.type === 'error') h.error = ev.data.message;
+      // A reply (or an error) goes to the one request waiting for it.
+      const deliver = (/** @type {any} */ reply) => {
         const p = h.pending;
         h.pending = null;
-        p?.(ev.data);
+        p?.(reply);
+      };
+      worker.onmessage = (ev) => {
+        if (ev.data.type === 'error') h.error = ev.data.message;
+        deliver(ev.data);
       };
       worker.onerror = (ev) => {
         ev.preventDefault();
         h.error = ev.message || 'a training helper failed';
-        const p = h.pending;
-        h.pending = null;
-        p?.({ type: 'error', message: h.error });
+        deliver({ type: 'error', message: h.error });
       };
       this.helpers.push(h);
     }
@@ -154,14 +153,13 @@ export class Team {
       h.lo = shareStart(batch, this.n, k);
       h.hi = shareStart(batch, this.n, k + 1);
       const n = h.hi - h.lo;
-      h.share = new Float32Array(buffer(4 * (this.dim + 2) * n));
+      h.share = new Float32Array(buffer(4 * (dim + 2) * n));
       h.grads = new Float32Array(buffer(4 * nParams));
       h.ctrl = this.shared ? new Int32Array(new SharedArrayBuffer(8)) : null;
       h.loss = this.shared ? new Float64Array(new SharedArrayBuffer(8)) : null;
-      this.gen = 0;
       const shared = { ctrl: h.ctrl, share: h.share, grads: h.grads, loss: h.loss, params: this.params };
       return this.ask(h, {
-        type: 'configure', build: this.build, kernel: this.kernel, shape, n, dim: this.dim, scale,
+        type: 'configure', build: this.build, kernel: this.kernel, shape, n, scale,
         shared: this.shared ? shared : null,
       });
     })), 'start');

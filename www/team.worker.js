@@ -1,7 +1,7 @@
 // @ts-check
 // A training helper (see team.js): its own wasm instance and a GradShard. Per step it takes
 // the leader's weights and its share of the batch, and returns the share's CFM gradient.
-// In:  {type:'configure', build, kernel, shape, n, dim, scale, shared: {ctrl, share, grads, loss, params} | null}
+// In:  {type:'configure', build, kernel, shape, n, scale, shared: {ctrl, share, grads, loss, params} | null}
 //      {type:'share', params, share}  (transferred buffers; the gradient comes back in `params`)
 //      {type:'crash'}  (tests only: the next share traps)
 // Out: {type:'configured'} | {type:'gradient', grads, share, loss} | {type:'error', message}
@@ -26,7 +26,7 @@ const compute = (/** @type {Float32Array} */ params, /** @type {Float32Array} */
   const s = /** @type {import('./pkg/fmp.js').GradShard} */ (shard);
   if (trapNext) { trapNext = false; throw new WebAssembly.RuntimeError('unreachable (a trap requested by a test)'); }
   s.set_params(params);
-  return s.gradient(share, setup.n, setup.dim, setup.scale);
+  return s.gradient(share, setup.n, setup.scale);
 };
 
 /** Serves steps through shared memory until none came for 100 ms. */

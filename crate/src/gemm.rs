@@ -149,7 +149,7 @@ fn by_matrixmultiply(
     let left: &[f32] = match a_op {
         Op::N => &a[..m * k],
         Op::T => {
-            // a is stored k x m: column i of op(a)^T ... copy op(a) out, m x k column-major.
+            // a is stored k x m: copy op(a) out, m x k column-major (op(a) (i, p) = a[i k + p]).
             scratch.a.resize(m * k, 0.0);
             for (p, col) in scratch.a.chunks_exact_mut(m).enumerate() {
                 for (i, o) in col.iter_mut().enumerate() {
@@ -193,10 +193,6 @@ fn pack_panel(
             out[..rows].copy_from_slice(&src[at..at + rows]);
             out[rows..].fill(0.0);
         }
-    } else if rows == w && w == MR {
-        interleave::<MR>(src, ld, r0, p0, dst);
-    } else if rows == w && w == NR {
-        interleave::<NR>(src, ld, r0, p0, dst);
     } else {
         for rr in 0..w {
             let lane = dst[rr..].iter_mut().step_by(w).take(kc);
@@ -208,22 +204,6 @@ fn pack_panel(
             } else {
                 lane.for_each(|o| *o = 0.0);
             }
-        }
-    }
-}
-
-/// [`pack_panel`] of `W` full rows stored along the inner dimension: the `W` source runs are
-/// read side by side, one entry of each per packed column (`kc` is `dst.len() / W`).
-#[inline(always)]
-fn interleave<const W: usize>(src: &[f32], ld: usize, r0: usize, p0: usize, dst: &mut [f32]) {
-    let kc = dst.len() / W;
-    let runs: [&[f32]; W] = std::array::from_fn(|rr| {
-        let at = (r0 + rr) * ld + p0;
-        &src[at..at + kc]
-    });
-    for (p, out) in dst.chunks_exact_mut(W).enumerate() {
-        for (o, run) in out.iter_mut().zip(&runs) {
-            *o = run[p];
         }
     }
 }

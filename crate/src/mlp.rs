@@ -210,11 +210,10 @@ fn sigmoid(z: f32) -> f32 {
     1.0 / (1.0 + exp_approx(-z))
 }
 
-/// One column of a hidden layer: `z = a + b; s = sigmoid(z); a = z s` (scalar loop; see
-/// [`simd::bias_silu`] on wasm32).
-#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+/// One column of a hidden layer: `z = a + b; s = sigmoid(z); a = z s` (the scalar loop; on
+/// wasm32 [`simd::bias_silu`] takes the lanes and leaves the tail to it).
 #[inline(always)]
-fn bias_silu(a_col: &mut [f32], s_col: &mut [f32], bias: &[f32]) {
+fn bias_silu_scalar(a_col: &mut [f32], s_col: &mut [f32], bias: &[f32]) {
     for ((a, s), &b) in a_col.iter_mut().zip(s_col.iter_mut()).zip(bias) {
         let z = *a + b;
         *s = sigmoid(z);
@@ -222,6 +221,8 @@ fn bias_silu(a_col: &mut [f32], s_col: &mut [f32], bias: &[f32]) {
     }
 }
 
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+use bias_silu_scalar as bias_silu;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 use simd::bias_silu;
 
@@ -298,11 +299,7 @@ mod simd {
             store(s, sv);
             store(a, f32x4_mul(z, sv));
         }
-        for ((a, s), &b) in a_rest.iter_mut().zip(s_rest.iter_mut()).zip(b_rest) {
-            let z = *a + b;
-            *s = super::sigmoid(z);
-            *a = z * *s;
-        }
+        super::bias_silu_scalar(a_rest, s_rest, b_rest);
     }
 }
 

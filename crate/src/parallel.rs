@@ -87,6 +87,11 @@ impl Shard {
         self.grads.len()
     }
 
+    /// The network's input dimension (the rows of a share's inputs).
+    pub fn input_dim(&self) -> usize {
+        self.mlp.config().input_dim()
+    }
+
     /// Loads the weights the leader broadcast. Errors on a length other than
     /// [`Shard::num_params`].
     pub fn set_params(&mut self, params: &[f32]) -> Result<(), String> {
@@ -106,7 +111,7 @@ impl Shard {
     /// `scale`) into [`Shard::grads`]; returns the share's sum of squared residuals. Errors
     /// when the lengths do not describe the same `n` samples.
     pub fn gradient(&mut self, inputs: &[f32], targets: &[f32], scale: f32) -> Result<f64, String> {
-        let dim = self.mlp.config().input_dim();
+        let dim = self.input_dim();
         if targets.len() % 2 != 0 || inputs.len() != dim * (targets.len() / 2) {
             return Err(format!(
                 "a share of {} targets needs {} inputs, got {}",

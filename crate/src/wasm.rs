@@ -812,6 +812,16 @@ fn read_from(from: &js_sys::Float32Array, len: usize, into: &mut Vec<f32>) -> Re
     Ok(())
 }
 
+impl TrainerHandle {
+    /// Errors unless `lo..hi` is a range of samples of the drawn minibatch.
+    fn check_share(&self, lo: usize, hi: usize) -> Result<(), JsError> {
+        if lo > hi || hi > self.trainer.batch_size() {
+            return Err(JsError::new(&format!("no share {lo}..{hi} in this batch")));
+        }
+        Ok(())
+    }
+}
+
 /// Data-parallel steps, the leader's side (see `crate::parallel` for the protocol): the
 /// training worker draws each batch, computes share 0, adds the other shares' gradients in
 /// order, and takes the Adam step.
@@ -840,6 +850,12 @@ impl TrainerHandle {
         self.trainer.trained_params().len()
     }
 
+    /// The network's input dimension: a share of `n` samples is `(input_dim + 2) n` floats
+    /// (inputs, then targets).
+    pub fn input_dim(&self) -> usize {
+        self.trainer.model().config().input_dim()
+    }
+
     /// The factor `2 / B` every share's gradient is scaled with.
     pub fn loss_scale(&self) -> f32 {
         self.trainer.loss_scale()
@@ -860,9 +876,7 @@ impl TrainerHandle {
         hi: usize,
         out: &js_sys::Float32Array,
     ) -> Result<(), JsError> {
-        if lo > hi || hi > self.trainer.batch_size() {
-            return Err(JsError::new(&format!("no share {lo}..{hi} in this batch")));
-        }
+        self.check_share(lo, hi)?;
         let (inputs, targets) = self.trainer.batch_share(lo, hi);
         write_to(out, inputs)?;
         write_to(&out.subarray(inputs.len() as u32, out.length()), targets)
@@ -871,9 +885,7 @@ impl TrainerHandle {
     /// Part 2: the gradient of samples `lo..hi` into the step's gradient (overwritten);
     /// returns their sum of squared residuals.
     pub fn share_gradient(&mut self, lo: usize, hi: usize) -> Result<f64, JsError> {
-        if lo > hi || hi > self.trainer.batch_size() {
-            return Err(JsError::new(&format!("no share {lo}..{hi} in this batch")));
-        }
+        self.check_share(lo, hi)?;
         Ok(self.trainer.share_gradient(lo, hi))
     }
 
@@ -954,9 +966,9 @@ impl GradShard {
         &mut self,
         share: &js_sys::Float32Array,
         n: usize,
-        dim: usize,
         scale: f32,
     ) -> Result<f64, JsError> {
+        let dim = self.shard.input_dim();
         let len = dim
             .checked_add(2)
             .and_then(|d| d.checked_mul(n))

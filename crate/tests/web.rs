@@ -655,7 +655,7 @@ fn data_parallel_steps_through_the_wasm_surface() {
         let shape = leader.shape();
         let mut shard = fmp::wasm::GradShard::new(&shape).unwrap();
         let n_params = leader.num_params();
-        let dim = (3 + 2 * shape[2] + shape[3]) as usize;
+        let dim = leader.input_dim();
         let params = js_sys::Float32Array::new_with_length(n_params as u32);
         let grads = js_sys::Float32Array::new_with_length(n_params as u32);
         let share = js_sys::Float32Array::new_with_length(((dim + 2) * 64) as u32);
@@ -669,7 +669,7 @@ fn data_parallel_steps_through_the_wasm_surface() {
                 leader.write_share(half, b, &share).unwrap();
                 shard.set_params(&params).unwrap();
                 shard
-                    .gradient(&share, b - half, dim, leader.loss_scale())
+                    .gradient(&share, b - half, leader.loss_scale())
                     .unwrap();
                 shard.write_grads(&grads).unwrap();
                 leader.add_gradient(&grads).unwrap();

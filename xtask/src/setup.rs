@@ -462,8 +462,9 @@ pub fn dist_smoke() -> Result {
 /// the `bench` feature); `check` sets `FMP_BENCH_CHECK=1` for the browser benchmark script.
 pub fn bench(check: bool) -> Result {
     eprintln!("xtask: native benchmarks (about 40 s)");
-    let out = cargo()
-        .args([
+    let native = printed_output(
+        "native benchmarks",
+        cargo().args([
             "run",
             "--quiet",
             "--release",
@@ -471,15 +472,8 @@ pub fn bench(check: bool) -> Result {
             "fmp",
             "--example",
             "bench",
-        ])
-        .output()
-        .map_err(|e| Failure(format!("native benchmarks: {e}")))?;
-    let native = String::from_utf8_lossy(&out.stdout).to_string();
-    print!("{native}");
-    if !out.status.success() {
-        eprint!("{}", String::from_utf8_lossy(&out.stderr));
-        return Err(Failure("native benchmarks failed".into()));
-    }
+        ]),
+    )?;
     let jax = jax_bench()?;
     let mut node = node_against_served_app(true)?;
     node.arg("bench/bench.mjs")
@@ -510,16 +504,18 @@ fn jax_bench() -> Result<String> {
     } else {
         Command::new(&python)
     };
-    let out = cmd
-        .arg(&script)
-        .args(["3", "3"])
-        .output()
-        .map_err(|e| Failure(format!("JAX benchmark: {e}")))?;
+    printed_output("the JAX benchmark", cmd.arg(&script).args(["3", "3"]))
+}
+
+/// Runs `cmd` for its standard output (JSON lines), which it prints and returns; on failure
+/// prints its standard error and fails, naming `what`.
+fn printed_output(what: &str, cmd: &mut Command) -> Result<String> {
+    let out = cmd.output().map_err(|e| Failure(format!("{what}: {e}")))?;
     let lines = String::from_utf8_lossy(&out.stdout).to_string();
     print!("{lines}");
     if !out.status.success() {
         eprint!("{}", String::from_utf8_lossy(&out.stderr));
-        return Err(Failure("the JAX benchmark failed".into()));
+        return Err(Failure(format!("{what} failed")));
     }
     Ok(lines)
 }
