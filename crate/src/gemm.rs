@@ -173,36 +173,91 @@ fn by_matrixmultiply(
     }
 }
 
-/// Packs rows `r0..r0 + rows` (at most `w`) and inner indices `p0..p0 + kc` of a matrix into
-/// one panel: entry `(r0 + rr, p0 + p)` at `dst[p w + rr]`, rows past `rows` zero. The matrix
+/// Packs rows `r0..r0 + rows` (at most `W`) and inner indices `p0..p0 + kc` of a matrix into
+/// one panel: entry `(r0 + rr, p0 + p)` at `dst[p W + rr]`, rows past `rows` zero. The matrix
 /// entry `(r, p)` is `src[p ld + r]` when `rows_contiguous` (an `A` read as stored, a `B` read
-/// transposed), else `src[r ld + p]`. Each source run is contiguous, so the copy streams.
+/// transposed), else `src[r ld + p]`. Each source run is contiguous, so the copy streams; a full
+/// panel (`rows == W`) moves arrays of a size known when compiling, so no copy is a call.
 #[allow(clippy::too_many_arguments)]
-fn pack_panel(
+fn pack_panel<const W: usize>(
     src: &[f32],
     ld: usize,
     rows_contiguous: bool,
     (r0, rows): (usize, usize),
     (p0, kc): (usize, usize),
-    w: usize,
     dst: &mut [f32],
 ) {
+    let dst = &mut dst[..kc * W];
     if rows_contiguous {
-        for (p, out) in dst.chunks_exact_mut(w).take(kc).enumerate() {
+        for (p, out) in dst.chunks_exact_mut(W).enumerate() {
             let at = (p0 + p) * ld + r0;
-            out[..rows].copy_from_slice(&src[at..at + rows]);
-            out[rows..].fill(0.0);
+            if let (Ok(out), Ok(run)) = (
+                <&mut [f32; W]>::try_from(&mut *out),
+                <&[f32; W]>::try_from(&src[at..at + rows]),
+            ) {
+                *out = *run;
+            } else {
+                out[..rows].copy_from_slice(&src[at..at + rows]);
+                out[rows..].fill(0.0);
+            }
         }
     } else {
-        for rr in 0..w {
-            let lane = dst[rr..].iter_mut().step_by(w).take(kc);
+        // The W source runs, each kc long (an absent row reads as zeros).
+        let zeros = [0.0f32; 1];
+        let runs: [&[f32]; W] = std::array::from_fn(|rr| {
+            let at = (r0 + rr) * ld + p0;
             if rr < rows {
-                let at = (r0 + rr) * ld + p0;
-                for (o, &v) in lane.zip(&src[at..at + kc]) {
-                    *o = v;
-                }
+                &src[at..at + kc]
             } else {
-                lane.for_each(|o| *o = 0.0);
+                &zeros[..]
+            }
+        });
+        if rows == W {
+            for (p, out) in dst.chunks_exact_mut(W).enumerate() {
+                for (o, run) in out.iter_mut().zip(&runs) {
+                    *o = run[p];
+                }
+            }
+        } else {
+            for (p, out) in dst.chunks_exact_mut(W).enumerate() {
+                for (rr, o) in out.iter_mut().enumerate() {
+                    *o = if rr < rows { runs[rr][p] } else { 0.0 };
+                }
+            }
+        }
+    }
+}
+
+/// Writes (`first`) or adds an `MR x NR` tile into `c` (leading dimension `m`) at `(i0, j0)`,
+/// its first `rows` rows and `cols` columns; a full column moves as a fixed-size array.
+#[allow(clippy::too_many_arguments)]
+fn write_tile(
+    tile: &[f32; MR * NR],
+    c: &mut [f32],
+    m: usize,
+    (i0, rows): (usize, usize),
+    (j0, cols): (usize, usize),
+    first: bool,
+) {
+    for (jj, t_col) in tile.chunks_exact(MR).take(cols).enumerate() {
+        let at = (j0 + jj) * m + i0;
+        let c_col = &mut c[at..at + rows];
+        match (<&mut [f32; MR]>::try_from(&mut *c_col), first) {
+            (Ok(full), true) => {
+                for (o, &t) in full.iter_mut().zip(t_col) {
+                    *o = t;
+                }
+            }
+            (Ok(full), false) => {
+                for (o, &t) in full.iter_mut().zip(t_col) {
+                    *o += t;
+                }
+            }
+            (Err(_), true) => c_col.copy_from_slice(&t_col[..rows]),
+            (Err(_), false) => {
+                for (o, &t) in c_col.iter_mut().zip(t_col) {
+                    *o += t;
+                }
             }
         }
     }
@@ -227,7 +282,7 @@ fn packed(
         scratch.b.resize(n_panels * kc * NR, 0.0);
         for (q, panel) in scratch.b.chunks_exact_mut(kc * NR).enumerate() {
             let cols = NR.min(n - q * NR);
-            pack_panel(b, b_ld, b_rows, (q * NR, cols), (pc, kc), NR, panel);
+            pack_panel::<NR>(b, b_ld, b_rows, (q * NR, cols), (pc, kc), panel);
         }
         for ic in (0..m).step_by(MC) {
             let mc = MC.min(m - ic);
@@ -236,7 +291,7 @@ fn packed(
             scratch.a.resize(m_panels * kc * MR, 0.0);
             for (r, panel) in scratch.a.chunks_exact_mut(kc * MR).enumerate() {
                 let i0 = ic + r * MR;
-                pack_panel(a, a_ld, a_rows, (i0, MR.min(m - i0)), (pc, kc), MR, panel);
+                pack_panel::<MR>(a, a_ld, a_rows, (i0, MR.min(m - i0)), (pc, kc), panel);
             }
             for (q, b_panel) in scratch.b.chunks_exact(kc * NR).enumerate() {
                 let j0 = q * NR;
@@ -244,17 +299,7 @@ fn packed(
                 for (r, a_panel) in scratch.a.chunks_exact(kc * MR).enumerate() {
                     let i0 = ic + r * MR;
                     let tile = micro::tile(a_panel, b_panel);
-                    let rows = MR.min(m - i0);
-                    for (jj, t_col) in tile.chunks_exact(MR).take(cols).enumerate() {
-                        let c_col = &mut c[(j0 + jj) * m + i0..(j0 + jj) * m + i0 + rows];
-                        if pc == 0 {
-                            c_col.copy_from_slice(&t_col[..rows]);
-                        } else {
-                            for (o, &t) in c_col.iter_mut().zip(t_col) {
-                                *o += t;
-                            }
-                        }
-                    }
+                    write_tile(&tile, c, m, (i0, MR.min(m - i0)), (j0, cols), pc == 0);
                 }
             }
         }
