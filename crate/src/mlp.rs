@@ -605,17 +605,23 @@ impl Mlp {
             let sig = &mut cache.sig[l];
             let bias = &p[span.b..span.b + width];
             if l == 0 {
-                // Thin first layer: z_j = W x_j (accumulated column by column of W).
+                // Thin first layer: z_j = W x_j (accumulated column by column of W), then
+                // bias + SiLU while the column is in cache.
                 let w0 = &p[span.w..span.w + width * span.n_in];
-                for (j, z) in act.chunks_exact_mut(width).enumerate() {
+                for ((j, z), s_col) in act
+                    .chunks_exact_mut(width)
+                    .enumerate()
+                    .zip(sig.chunks_exact_mut(width))
+                {
                     z.fill(0.0);
                     let x = &cache.input[j * span.n_in..(j + 1) * span.n_in];
                     for (k, &xk) in x.iter().enumerate() {
                         axpy(z, xk, &w0[k * width..(k + 1) * width]);
                     }
+                    bias_silu(z, s_col, bias);
                 }
             } else {
-                // Z = W A_prev.
+                // Z = W A_prev, then bias + SiLU: z += b; s = sigmoid(z); a = z s.
                 gemm::gemm(
                     gemm::kernel(),
                     (width, batch, width),
@@ -624,10 +630,9 @@ impl Mlp {
                     &mut act[..width * batch],
                     &mut cache.pack,
                 );
-            }
-            // Fused bias + SiLU: z += b; s = sigmoid(z); a = z s.
-            for (a_col, s_col) in act.chunks_exact_mut(width).zip(sig.chunks_exact_mut(width)) {
-                bias_silu(a_col, s_col, bias);
+                for (a_col, s_col) in act.chunks_exact_mut(width).zip(sig.chunks_exact_mut(width)) {
+                    bias_silu(a_col, s_col, bias);
+                }
             }
         }
         // Thin output layer: y_oj = V[:, o] . a_j + b_o.
@@ -671,17 +676,27 @@ impl Mlp {
             &p[out.w..out.w + width],
             &p[out.w + width..out.w + 2 * width],
         );
+        let last = depth - 1;
         {
-            let (gv, gb) = grads[out.w..out.b + 2].split_at_mut(2 * width);
+            // Column by column, while it is in cache: the output layer's gradients, then the
+            // last hidden layer's dZ and db (and dW_0 when it is the first layer).
+            let (hidden, out_grads) = grads.split_at_mut(out.w);
+            let (gv, gb) = out_grads[..out.b + 2 - out.w].split_at_mut(2 * width);
             let (gv0, gv1) = gv.split_at_mut(width);
             gv0.fill(0.0);
             gv1.fill(0.0);
+            let mut silu = SiluGrad::new(
+                hidden,
+                (self.spans[last], width),
+                (&sig[last], &act[last]),
+                (last == 0).then_some(&input[..]),
+            );
             let (mut db0, mut db1) = (0.0f32, 0.0f32);
-            let last = &act[depth - 1];
-            for ((dy, a), da) in d_output
+            for (j, ((dy, a), da)) in d_output
                 .chunks_exact(2)
-                .zip(last.chunks_exact(width))
+                .zip(act[last].chunks_exact(width))
                 .zip(d_a.chunks_exact_mut(width))
+                .enumerate()
             {
                 axpy(gv0, dy[0], a);
                 axpy(gv1, dy[1], a);
@@ -690,58 +705,104 @@ impl Mlp {
                 for ((d, &w0), &w1) in da.iter_mut().zip(v0).zip(v1) {
                     *d = w0 * dy[0] + w1 * dy[1];
                 }
+                silu.column(j, da);
             }
             gb[0] = db0;
             gb[1] = db1;
         }
 
-        // Hidden layers, last to first.
-        for l in (0..depth).rev() {
+        // Hidden layers, last to first: dW_l = dZ_l A_{l-1}^T and dA_{l-1} = W_l^T dZ_l, then
+        // column by column dZ_{l-1} and db_{l-1} (and dW_0 below layer 1).
+        for l in (1..depth).rev() {
             let span = self.spans[l];
-            // dZ = dA * SiLU'(z), SiLU'(z) = s + a (1 - s), and db = dZ 1 (summed over the
-            // samples in order), in one pass.
-            let gb = &mut grads[span.b..span.b + width];
-            gb.fill(0.0);
-            for ((dz, s), a) in d_a
-                .chunks_exact_mut(width)
-                .zip(sig[l].chunks_exact(width))
-                .zip(act[l].chunks_exact(width))
-            {
-                for (((d, &s), &a), g) in dz.iter_mut().zip(s).zip(a).zip(gb.iter_mut()) {
-                    *d *= s + a * (1.0 - s);
-                    *g += *d;
-                }
+            gemm::gemm(
+                gemm::kernel(),
+                (width, width, batch),
+                (d_a, Op::N),
+                (&act[l - 1], Op::T),
+                &mut grads[span.w..span.w + width * width],
+                pack,
+            );
+            gemm::gemm(
+                gemm::kernel(),
+                (width, batch, width),
+                (&p[span.w..span.w + width * width], Op::T),
+                (d_a, Op::N),
+                d_b,
+                pack,
+            );
+            std::mem::swap(&mut d_a, &mut d_b);
+            let mut silu = SiluGrad::new(
+                grads,
+                (self.spans[l - 1], width),
+                (&sig[l - 1], &act[l - 1]),
+                (l == 1).then_some(&input[..]),
+            );
+            for (j, col) in d_a.chunks_exact_mut(width).enumerate() {
+                silu.column(j, col);
             }
-            if l == 0 {
-                // dW_0 = dZ X^T, column k of W_0 accumulates dz_j x_kj.
-                let gw = &mut grads[span.w..span.w + width * span.n_in];
-                gw.fill(0.0);
-                for (dz, x) in d_a.chunks_exact(width).zip(input.chunks_exact(span.n_in)) {
-                    for (k, &xk) in x.iter().enumerate() {
-                        axpy(&mut gw[k * width..(k + 1) * width], xk, dz);
-                    }
-                }
-            } else {
-                let w = &p[span.w..span.w + width * width];
-                // dW = dZ A_prev^T (the inner dimension is the batch).
-                gemm::gemm(
-                    gemm::kernel(),
-                    (width, width, batch),
-                    (d_a, Op::N),
-                    (&act[l - 1], Op::T),
-                    &mut grads[span.w..span.w + width * width],
-                    pack,
-                );
-                // dA_prev = W^T dZ.
-                gemm::gemm(
-                    gemm::kernel(),
-                    (width, batch, width),
-                    (w, Op::T),
-                    (d_a, Op::N),
-                    d_b,
-                    pack,
-                );
-                std::mem::swap(&mut d_a, &mut d_b);
+        }
+    }
+}
+
+/// Turns `dA_l` into `dZ_l` column by column for hidden layer `l`: `dZ = dA * SiLU'(z)` with
+/// `SiLU'(z) = s + a (1 - s)`, `db_l += dZ` (sample by sample, in order), and for the first
+/// layer `dW_0 += dZ x^T` (column `k` of `dW_0` accumulates `x_kj dZ_j`).
+struct SiluGrad<'a> {
+    /// `db_l`.
+    gb: &'a mut [f32],
+    /// `dW_0` and the input matrix, for the first layer.
+    first: Option<(&'a mut [f32], &'a [f32])>,
+    n_in: usize,
+    width: usize,
+    sig: &'a [f32],
+    act: &'a [f32],
+}
+
+impl<'a> SiluGrad<'a> {
+    /// For hidden layer `span` (`sig` and `act` its cache; `input` the network's input matrix
+    /// when it is the first layer), writing into `grads` (every parameter's gradient, or a
+    /// prefix holding the layer), whose `db_l` (and `dW_0`) it zeroes.
+    fn new(
+        grads: &'a mut [f32],
+        (span, width): (Span, usize),
+        (sig, act): (&'a [f32], &'a [f32]),
+        input: Option<&'a [f32]>,
+    ) -> Self {
+        let (before, from_b) = grads.split_at_mut(span.b);
+        let gb = &mut from_b[..width];
+        gb.fill(0.0);
+        let first = input.map(|x| {
+            let gw0 = &mut before[span.w..span.b];
+            gw0.fill(0.0);
+            (gw0, x)
+        });
+        SiluGrad {
+            gb,
+            first,
+            n_in: span.n_in,
+            width,
+            sig,
+            act,
+        }
+    }
+
+    /// Column `j` of `dA_l` in, of `dZ_l` out.
+    #[inline(always)]
+    fn column(&mut self, j: usize, dz: &mut [f32]) {
+        let at = j * self.width;
+        let (s, a) = (
+            &self.sig[at..at + self.width],
+            &self.act[at..at + self.width],
+        );
+        for (((d, &s), &a), g) in dz.iter_mut().zip(s).zip(a).zip(self.gb.iter_mut()) {
+            *d *= s + a * (1.0 - s);
+            *g += *d;
+        }
+        if let Some((gw0, input)) = &mut self.first {
+            let x = &input[j * self.n_in..(j + 1) * self.n_in];
+            for (k, &xk) in x.iter().enumerate() {
+                axpy(&mut gw0[k * self.width..(k + 1) * self.width], xk, dz);
             }
         }
     }
