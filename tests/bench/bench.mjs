@@ -9,6 +9,7 @@
 //    training runs, then the worker benchmark again inside that page (animating, paused).
 // Prints one JSON line per figure, then a table of all figures with targets.
 // With FMP_BENCH_CHECK=1 (`cargo xtask bench --check`) it exits non-zero when a target is missed.
+import { loadavg, cpus } from 'node:os';
 import { launch, openPage, APP_URL } from '../e2e/browser.mjs';
 
 const TARGETS = {
@@ -111,6 +112,17 @@ async function lessonFrames(page, lesson, facts, rows) {
   rows.push([`frame median ms (${lesson})`, f.median, 'ms'], [`frame p95 ms (${lesson})`, f.p95, 'ms']);
 }
 
+/**
+ * The machine's load (1-minute average, runnable processes) now, as a JSON line and a row: the
+ * figures of a shared machine are read against it.
+ * @param {string} when
+ */
+const loadRow = (when) => {
+  const load = loadavg()[0];
+  console.log(JSON.stringify({ bench: 'load', when, load_1min: +load.toFixed(2), cores: cpus().length }));
+  return [`machine load, 1-min average, ${when} (${cpus().length} cores)`, load, 'load'];
+};
+const loadAtStart = loadRow('at the start of the browser figures');
 const browser = await launch();
 const rows = [];
 try {
@@ -215,6 +227,8 @@ try {
   await browser.close();
 }
 
+rows.unshift(loadAtStart);
+rows.push(loadRow('at the end'));
 // The native figures come from the lines xtask printed before; it passes them in.
 const native = (process.env.FMP_NATIVE_BENCH ?? '').split('\n').filter(Boolean).map((line) => {
   const r = JSON.parse(line);
@@ -252,7 +266,7 @@ for (const [name, value, unit] of rows) {
   const t = TARGETS[name];
   const ok = t ? (t[0] === '>=' ? value >= t[1] : value <= t[1]) : null;
   if (t && !ok) missed += 1;
-  const digits = { ms: 1, x: 2, 'GFLOP/s': 1 }[unit] ?? 0;
+  const digits = { ms: 1, x: 2, 'GFLOP/s': 1, load: 2 }[unit] ?? 0;
   const shown = unit === 'evals/s' ? value.toExponential(2) : value.toFixed(digits);
   console.log(`| ${name} | ${shown} ${unit} | ${t ? `${t[0]} ${t[1]} ${ok ? 'met' : 'MISSED'}` : ''} |`);
 }
