@@ -176,9 +176,9 @@ fn by_matrixmultiply(
 /// Packs rows `r0..r0 + rows` (at most `W`) and inner indices `p0..p0 + kc` of a matrix into
 /// one panel: entry `(r0 + rr, p0 + p)` at `dst[p W + rr]`, rows past `rows` zero. The matrix
 /// entry `(r, p)` is `src[p ld + r]` when `rows_contiguous` (an `A` read as stored, a `B` read
-/// transposed), else `src[r ld + p]`. Each source run is contiguous, so the copy streams; a full
-/// panel (`rows == W`) moves arrays of a size known when compiling, so no copy is a call.
-#[allow(clippy::too_many_arguments)]
+/// transposed), else `src[r ld + p]`. Each source run is contiguous, so the copy streams. Where
+/// a run is one panel row (`rows_contiguous`) and the panel is full (`rows == W`), it moves as an
+/// array of a size known when compiling, so no copy is a call (`memory.copy` in wasm).
 fn pack_panel<const W: usize>(
     src: &[f32],
     ld: usize,
@@ -202,7 +202,8 @@ fn pack_panel<const W: usize>(
             }
         }
     } else {
-        // The W source runs, each kc long (an absent row reads as zeros).
+        // The source runs of the panel's rows, each kc long; a row past `rows` gets a
+        // placeholder that is never read (its panel entries are written as zeros below).
         let zeros = [0.0f32; 1];
         let runs: [&[f32]; W] = std::array::from_fn(|rr| {
             let at = (r0 + rr) * ld + p0;

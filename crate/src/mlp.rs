@@ -681,7 +681,7 @@ impl Mlp {
             // Column by column, while it is in cache: the output layer's gradients, then the
             // last hidden layer's dZ and db (and dW_0 when it is the first layer).
             let (hidden, out_grads) = grads.split_at_mut(out.w);
-            let (gv, gb) = out_grads[..out.b + 2 - out.w].split_at_mut(2 * width);
+            let (gv, gb) = out_grads.split_at_mut(2 * width);
             let (gv0, gv1) = gv.split_at_mut(width);
             gv0.fill(0.0);
             gv1.fill(0.0);
@@ -892,7 +892,8 @@ mod tests {
             .collect();
         let mut cache = ForwardCache::new();
         mlp.forward_labelled(&xs, &ts, Some(&labels), &mut cache);
-        let mut grads = vec![0.0f32; mlp.num_params()];
+        // NaN first: backward must overwrite every entry (callers reuse their buffers).
+        let mut grads = vec![f32::NAN; mlp.num_params()];
         mlp.backward(&mut cache, &c, &mut grads);
         // Check every parameter of small networks (each tensor is covered), and report the
         // worst one. NaN must count as the worst (`f64::max` would skip it).
