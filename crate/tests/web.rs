@@ -11,6 +11,11 @@ use fmp::wasm::Fields;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
+mod common {
+    pub mod gemm_check;
+}
+use common::gemm_check;
+
 wasm_bindgen_test_configure!(run_in_browser);
 
 #[wasm_bindgen_test]
@@ -574,7 +579,7 @@ fn labels_and_guided_figures() {
 /// cases of the 8 x 4 tile) and larger ones crossing the blocks, every operand form.
 #[wasm_bindgen_test]
 fn every_kernel_matches_the_naive_product_in_the_browser() {
-    use fmp::gemm::{self, Kernel, Op};
+    use fmp::gemm::{self, Kernel};
     let name = gemm::packed_name();
     assert!(name == "simd128" || name == "relaxed-simd", "{name}");
     assert_eq!(
@@ -582,62 +587,9 @@ fn every_kernel_matches_the_naive_product_in_the_browser() {
         Kernel::Packed,
         "wasm32 multiplies with the packed kernel"
     );
-    let mut shapes = Vec::new();
-    for m in 1..=9 {
-        for n in 1..=9 {
-            for k in 1..=9 {
-                shapes.push((m, n, k));
-            }
-        }
-    }
+    let mut shapes = gemm_check::edge_shapes();
     shapes.extend([(67, 130, 300), (256, 33, 1100), (13, 200, 71)]);
-    let mut state = 12345u32;
-    let mut draw = |len: usize| -> Vec<f32> {
-        (0..len)
-            .map(|_| {
-                state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-                (state >> 8) as f32 / (1 << 23) as f32 - 1.0
-            })
-            .collect()
-    };
-    let mut scratch = gemm::Scratch::default();
-    for (m, n, k) in shapes {
-        let (a, b) = (draw(m * k), draw(k * n));
-        for a_op in [Op::N, Op::T] {
-            for b_op in [Op::N, Op::T] {
-                let at_a = |i: usize, p: usize| match a_op {
-                    Op::N => a[p * m + i],
-                    Op::T => a[i * k + p],
-                };
-                let at_b = |p: usize, j: usize| match b_op {
-                    Op::N => b[j * k + p],
-                    Op::T => b[p * n + j],
-                };
-                for kernel in [Kernel::Matrixmultiply, Kernel::Packed] {
-                    let mut c = vec![f32::NAN; m * n];
-                    gemm::gemm(
-                        kernel,
-                        (m, n, k),
-                        (&a, a_op),
-                        (&b, b_op),
-                        &mut c,
-                        &mut scratch,
-                    );
-                    for j in 0..n {
-                        for i in 0..m {
-                            let want: f64 =
-                                (0..k).map(|p| at_a(i, p) as f64 * at_b(p, j) as f64).sum();
-                            let got = c[j * m + i] as f64;
-                            assert!(
-                                (got - want).abs() <= 1e-6 * k as f64 + 1e-7,
-                                "{kernel:?} {name} {a_op:?}{b_op:?} {m}x{n}x{k} at ({i}, {j}): {got} vs {want}"
-                            );
-                        }
-                    }
-                }
-            }
-        }
-    }
+    gemm_check::every_kernel_matches_the_naive_product(&shapes, 12345);
 }
 
 /// The data-parallel surface: a leader and a shard, driven as the page's workers drive them
