@@ -183,24 +183,40 @@ impl ForwardCache {
     }
 }
 
+/// The range `exp_approx` clamps its argument to.
+const EXP_MIN: f32 = -87.0;
+const EXP_MAX: f32 = 88.0;
+/// `ln 2` in two parts (Cody-Waite): `n LN2_HI` is exact for the `n` of the range.
+const LN2_HI: f32 = 0.693_145_75;
+const LN2_LO: f32 = 1.428_606_8e-6;
+/// `1.5 * 2^23`: adding it rounds to an integer, which its low mantissa bits then hold.
+const MAGIC: f32 = 12_582_912.0;
+/// The Taylor coefficients of `e^r` to degree 6, highest first (Horner's order).
+const EXP_TAYLOR: [f32; 7] = [
+    1.0 / 720.0,
+    1.0 / 120.0,
+    1.0 / 24.0,
+    1.0 / 6.0,
+    0.5,
+    1.0,
+    1.0,
+];
+
 /// `e^x` to about 2 ulp for `x` in `[-87, 88]` (clamped outside): range reduction
 /// `x = n ln 2 + r`, a degree-6 Taylor polynomial for `e^r`, and `2^n` built from its bits.
-/// Branch-free, so the SiLU loops vectorise (unlike a libm call).
+/// Branch-free, so the SiLU loops vectorise (unlike a libm call). The SIMD lanes of
+/// `simd::sigmoid4` take the same steps with the same constants.
 #[inline(always)]
 fn exp_approx(x: f32) -> f32 {
-    const LOG2E: f32 = std::f32::consts::LOG2_E;
-    const LN2_HI: f32 = 0.693_145_75;
-    const LN2_LO: f32 = 1.428_606_8e-6;
-    const MAGIC: f32 = 12_582_912.0; // 1.5 * 2^23: adding it rounds to an integer
-    let x = x.clamp(-87.0, 88.0);
-    let shifted = x * LOG2E + MAGIC;
+    let x = x.clamp(EXP_MIN, EXP_MAX);
+    let shifted = x * std::f32::consts::LOG2_E + MAGIC;
     let n = shifted - MAGIC;
-    let n_int = shifted.to_bits() as i32 - 0x4B40_0000;
+    let n_int = shifted.to_bits() as i32 - MAGIC.to_bits() as i32;
     let r = x - n * LN2_HI - n * LN2_LO;
-    let p = 1.0
-        + r * (1.0
-            + r * (0.5
-                + r * (1.0 / 6.0 + r * (1.0 / 24.0 + r * (1.0 / 120.0 + r * (1.0 / 720.0))))));
+    let mut p = EXP_TAYLOR[0];
+    for &c in &EXP_TAYLOR[1..] {
+        p = c + r * p;
+    }
     p * f32::from_bits(((n_int + 127) << 23) as u32)
 }
 
@@ -250,20 +266,21 @@ mod simd {
     /// `sigmoid(z)` lane by lane, the steps of `super::exp_approx` and `super::sigmoid`.
     #[inline(always)]
     fn sigmoid4(z: v128) -> v128 {
+        use super::{EXP_MAX, EXP_MIN, EXP_TAYLOR, LN2_HI, LN2_LO, MAGIC};
         let c = f32x4_splat;
-        // x = clamp(-z, -87, 88) (pmax / pmin keep a NaN, as f32::clamp does).
-        let x = f32x4_pmin(f32x4_pmax(f32x4_neg(z), c(-87.0)), c(88.0));
-        let shifted = madd(x, c(std::f32::consts::LOG2_E), c(12_582_912.0));
-        let n = f32x4_sub(shifted, c(12_582_912.0));
-        let r = madd(n, c(-0.693_145_75), x);
-        let r = madd(n, c(-1.428_606_8e-6), r);
-        let mut p = madd(r, c(1.0 / 720.0), c(1.0 / 120.0));
-        for k in [1.0 / 24.0, 1.0 / 6.0, 0.5, 1.0, 1.0] {
+        // x = clamp(-z, EXP_MIN, EXP_MAX) (pmax / pmin keep a NaN, as f32::clamp does).
+        let x = f32x4_pmin(f32x4_pmax(f32x4_neg(z), c(EXP_MIN)), c(EXP_MAX));
+        let shifted = madd(x, c(std::f32::consts::LOG2_E), c(MAGIC));
+        let n = f32x4_sub(shifted, c(MAGIC));
+        let r = madd(n, c(-LN2_HI), x);
+        let r = madd(n, c(-LN2_LO), r);
+        let mut p = c(EXP_TAYLOR[0]);
+        for &k in &EXP_TAYLOR[1..] {
             p = madd(r, p, c(k));
         }
         let scale = i32x4_shl(
             i32x4_add(
-                i32x4_sub(shifted, i32x4_splat(0x4B40_0000)),
+                i32x4_sub(shifted, i32x4_splat(MAGIC.to_bits() as i32)),
                 i32x4_splat(127),
             ),
             23,
