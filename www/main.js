@@ -23,9 +23,9 @@ import { FrameLoop } from './frame.js';
 import { fmt } from './render.js';
 import { $, $input, $select, $canvas, showMessage, hideMessage, clearMessage, bindControl } from './ui.js';
 import { installTestHook } from './testhook.js';
-import { DiffusionLesson } from './lessons/diffusion.js';
-import { StraightLesson } from './lessons/straight.js';
-import { GuidanceLesson } from './lessons/guidance.js';
+import { DiffusionLesson } from './lessons/diffusion/page.js';
+import { StraightLesson } from './lessons/straight/page.js';
+import { GuidanceLesson } from './lessons/guidance/page.js';
 import { attachModelExport, exportedSamples } from './export.js';
 import { announce } from './announce.js';
 

@@ -10,9 +10,9 @@
  *   training: import('./training.js').Training, tour: import('./tour.js').Tour,
  *   ui: { frames: number, lastFrame: { field: string, t: number, modelVersion: number, pending: number, ms: number } },
  *   urlCurrent: () => boolean, wasmMemory: () => number,
- *   diffusion: import('./lessons/diffusion.js').DiffusionLesson, fields: any,
- *   straight: import('./lessons/straight.js').StraightLesson,
- *   guidance: import('./lessons/guidance.js').GuidanceLesson,
+ *   diffusion: import('./lessons/diffusion/page.js').DiffusionLesson, fields: any,
+ *   straight: import('./lessons/straight/page.js').StraightLesson,
+ *   guidance: import('./lessons/guidance/page.js').GuidanceLesson,
  *   exportedSamples: () => ({ x0: Float32Array, x1: Float32Array } | null) }} app
  */
 export function installTestHook(app) {

@@ -189,7 +189,7 @@ pub fn schedule_chart(
     root.present().map_err(err)
 }
 
-/// The colours of the W2 chart's noise levels (the HTML legend in `www/lessons/diffusion.js`
+/// The colours of the W2 chart's noise levels (the HTML legend in `www/lessons/diffusion/page.js`
 /// uses the same, in the same order): grey for the ODE, then blue, green, purple.
 pub const SIGMA_COLORS: [RGBColor; 4] = [
     RGBColor(90, 90, 90),

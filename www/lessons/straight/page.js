@@ -7,10 +7,10 @@
 // of each network's paths, the NFE chart (W2 after 1..64 Euler steps) and the cost of an OT
 // step. Every caption is worded from the numbers it shows. The workers compute (session.js);
 // this module reads the store and the session and writes only the coupling setting.
-import { draw_nfe_chart, nfe_steps, ot_block } from '../pkg/fmp.js';
-import { F, inline, block } from '../math.js';
-import { $, $button, $canvas, setIfChanged, showMessage, clearMessage, fitChart } from '../ui.js';
-import { fmt, COLORS } from '../render.js';
+import { draw_nfe_chart, nfe_steps, ot_block } from '../../pkg/fmp.js';
+import { F, inline, block } from '../../math.js';
+import { $, $button, $canvas, setIfChanged, showMessage, clearMessage, fitChart } from '../../ui.js';
+import { fmt, COLORS } from '../../render.js';
 
 /** Colours of the frozen networks, by their place in the chain (the current one is orange). */
 export const FROZEN_COLORS = ['#7048e8', '#2b8a3e', '#c2255c', '#8c5a28', '#495057'];
@@ -29,9 +29,9 @@ const COST_NOISE = 0.1;
 
 /**
  * What the lesson reads and calls.
- * @typedef {{ store: import('../store.js').Store, session: import('../session.js').Session,
- *   training: import('../training.js').Training, apply: (patch: Record<string, any>) => void,
- *   count: () => number, chart: import('../chart.js').LossChart,
+ * @typedef {{ store: import('../../store.js').Store, session: import('../../session.js').Session,
+ *   training: import('../../training.js').Training, apply: (patch: Record<string, any>) => void,
+ *   count: () => number, chart: import('../../chart.js').LossChart,
  *   couplings: { id: string, label: string }[] }} StraightApp
  */
 /**
@@ -251,7 +251,7 @@ export class StraightLesson {
    * and the exact ones (or the straight reference in the 'ot' view), and each frozen
    * network's in its colour.
    * @param {Record<string, any>} s
-   * @returns {import('../frame.js').LessonParticles | null}
+   * @returns {import('../../frame.js').LessonParticles | null}
    */
   particles(s) {
     if (s.lesson !== 'straight') return null;

@@ -7,17 +7,17 @@
 // class y whose nearest data point is of class y (fidelity) and their spread, exact and
 // learned. Every caption is worded from the numbers it shows. The flow worker computes; this
 // module reads the store and writes only the lesson's own settings.
-import { F, inline, block } from '../math.js';
-import { $, $select, setIfChanged, showMessage, bindControl } from '../ui.js';
-import { fmt, CLASS_STYLES } from '../render.js';
+import { F, inline, block } from '../../math.js';
+import { $, $select, setIfChanged, showMessage, bindControl } from '../../ui.js';
+import { fmt, CLASS_STYLES } from '../../render.js';
 
 /** A fidelity this close to 1 reads as "all". */
 const ALL = 0.995;
 
 /**
  * What the lesson reads and calls.
- * @typedef {{ store: import('../store.js').Store, session: import('../session.js').Session,
- *   fields: any, apply: (patch: Record<string, any>) => void, cloud: import('../draw.js').Cloud,
+ * @typedef {{ store: import('../../store.js').Store, session: import('../../session.js').Session,
+ *   fields: any, apply: (patch: Record<string, any>) => void, cloud: import('../../draw.js').Cloud,
  *   labels: () => Uint8Array }} GuidanceApp
  *   labels(): the labels of the points the exact field is made of (the training share while
  *   some are held out)
@@ -137,7 +137,7 @@ export class GuidanceLesson {
    * The particles the stage shows in this lesson (null outside it): the guided flows of the
    * sampled class, in its colour (rings learned, squares exact).
    * @param {Record<string, any>} s
-   * @returns {import('../frame.js').LessonParticles | null}
+   * @returns {import('../../frame.js').LessonParticles | null}
    */
   particles(s) {
     if (s.lesson !== 'guidance') return null;
@@ -260,7 +260,7 @@ function pct(v) {
 
 /**
  * The RMS distance of class y's points to their centroid (as the figures' spread).
- * @param {import('../draw.js').Cloud} cloud
+ * @param {import('../../draw.js').Cloud} cloud
  * @param {number} y
  */
 function classSpread(cloud, y) {

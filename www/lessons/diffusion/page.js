@@ -7,11 +7,11 @@
 // learned SDE samples for several noise levels as training goes on. Every caption is worded
 // from the numbers it shows. The flow worker computes everything (session.js); this module
 // reads the store and writes only the lesson's own settings.
-import { draw_w2_sigma_chart, draw_density_chart } from '../pkg/fmp.js';
-import { Trajectory } from '../particles.js';
-import { F, inline, block } from '../math.js';
-import { $, $canvas, setIfChanged, bindControl, fitChart } from '../ui.js';
-import { fmt } from '../render.js';
+import { draw_w2_sigma_chart, draw_density_chart } from '../../pkg/fmp.js';
+import { Trajectory } from '../../particles.js';
+import { F, inline, block } from '../../math.js';
+import { $, $canvas, setIfChanged, bindControl, fitChart } from '../../ui.js';
+import { fmt } from '../../render.js';
 
 /** Colours of the W2 chart's lines, in the order of the probe's sigmas (crate/src/plot.rs). */
 const SIGMA_COLORS = ['rgb(90,90,90)', 'rgb(25,113,194)', 'rgb(47,158,68)', 'rgb(132,94,247)'];
@@ -28,7 +28,7 @@ const ODE_MARGIN = 1.25;
 const TIE = 0.05;
 
 /**
- * @typedef {{ store: import('../store.js').Store, session: import('../session.js').Session,
+ * @typedef {{ store: import('../../store.js').Store, session: import('../../session.js').Session,
  *   fields: any, apply: (patch: Record<string, any>) => void, count: () => number }} DiffusionApp
  */
 
@@ -36,7 +36,7 @@ export class DiffusionLesson {
   /** @param {DiffusionApp} app */
   constructor(app) {
     this.app = app;
-    /** @type {import('../session.js').MatchRow[] | null} */
+    /** @type {import('../../session.js').MatchRow[] | null} */
     this.rows = null;
     /** W2 history: steps, and 4 values per step. */
     /** @type {number[]} */ this.w2Steps = [];
@@ -104,7 +104,7 @@ export class DiffusionLesson {
 
   /**
    * The marginal-match table of the current settings (the session drops those of older ones).
-   * @param {{ rows: import('../session.js').MatchRow[] }} m
+   * @param {{ rows: import('../../session.js').MatchRow[] }} m
    */
   onMatch(m) {
     const s = this.app.store.state;
@@ -245,7 +245,7 @@ export class DiffusionLesson {
 
 /**
  * The marginal-match caption, worded from the table.
- * @param {import('../session.js').MatchRow[]} rows
+ * @param {import('../../session.js').MatchRow[]} rows
  * @param {number} sigma
  * @param {boolean} correction
  */
