@@ -4,7 +4,7 @@
 // the caption, the legends, the stage's text alternative, the loss chart and its values, and
 // the schedule chart. It reads the store and writes only t (through the store) and the DOM.
 import { schedule_at, schedule_t_max, beta_min, draw_schedule_chart } from './pkg/fmp.js';
-import { VIEWS, viewOf } from './views.js';
+import { allViews, viewOf } from './views.js';
 import { inspect, inspectorNote, heatFor, memorization, lossCaption, scheduleFormula } from './explain.js';
 import { $, $input, $canvas, showMessage, setIfChanged, setLegend, fitChart, COLORS } from './ui.js';
 import { fmt } from './render.js';
@@ -15,24 +15,17 @@ import { messageOf } from './state.js';
  * @typedef {{ store: import('./store.js').Store, cloud: import('./draw.js').Cloud, fields: any,
  *   clock: import('./particles.js').Clock, chart: import('./chart.js').LossChart,
  *   stages: import('./stage.js').Stage[], session: import('./session.js').Session, ui: any,
- *   solverLabel: (id: string) => string, split: () => any, lesson: Lessons }} FrameApp
+ *   solverLabel: (id: string) => string, split: () => any, lesson: import('./pages.js').LessonPages }} FrameApp
  */
 /**
- * The particles a lesson shows instead of the first lesson's (null outside it): its learned
- * and exact flows, the flow time may not outrun (`reach`), labels for the stages and the
- * legend, and further learned flows (`more`, each in its own colour, drawn as rings).
- * @typedef {{ learned: any, exact: any, reach: any, langevin: boolean, label: string,
+ * The particles a lesson shows instead of the ODE's (null when it shows those): its learned
+ * and exact flows, the flow time may not outrun (`reach`), whether they move at a fixed time
+ * (`fixedTime`: time does not wait for them, and they leave no trails), labels for the stages
+ * and the legend, and further learned flows (`more`, each in its own colour, drawn as rings).
+ * @typedef {{ learned: any, exact: any, reach: any, fixedTime: boolean, label: string,
  *   side: { learned: any, exact: any, label: string }, labels: { learned: string, exact: string },
  *   more?: { traj: any, color: string, label: string }[],
  *   colors?: { learned: string, exact: string } }} LessonParticles
- */
-/**
- * The lessons beyond the first, as the frame loop sees them: their particles, their drawing
- * (charts, captions of their cards) and the measured facts their views' captions quote.
- * @typedef {{ particles: (s: Record<string, any>) => LessonParticles | null,
- *   draw: (now: number, s: Record<string, any>) => void,
- *   facts: (s: Record<string, any>) => Record<string, string>,
- *   inspectNote: (s: Record<string, any>, hover: any) => string }} Lessons
  */
 
 /** A frame interval longer than this (ms) is a missed frame (at 60 Hz: 16.7 ms a frame). */
@@ -100,13 +93,13 @@ export class FrameLoop {
     else if (longShare <= 0.01 && this.intervalEma < 28) this.duty = Math.min(1, this.duty + 0.002);
     session.setDuty(Math.round(this.duty * 20) / 20);
     let t1 = clock.tick(now, store.state.t, store.state.play);
-    // The lesson may show other particles (the diffusion lesson: SDE or Langevin ones).
+    // The open lesson may show other particles (SDE or Langevin ones, guided ones, ...).
     const lesson = this.app.lesson.particles(store.state);
     // While the exact flow is still being computed (or not yet begun), playing time does not
     // run ahead of it: the particles shown are those of time t. The slider's track shows how
     // far it is computed.
     const exact = lesson ? lesson.reach : session.traj.exact;
-    const reach = cloud.count === 0 || lesson?.langevin ? 1 : exact ? (exact.complete() ? 1 : exact.reach()) : 0;
+    const reach = cloud.count === 0 || lesson?.fixedTime ? 1 : exact ? (exact.complete() ? 1 : exact.reach()) : 0;
     if (store.state.play && t1 > reach) t1 = reach;
     if (t1 !== store.state.t) store.apply({ t: t1 });
     setIfChanged($('time'), 'style', `--reach: ${(100 * reach).toFixed(1)}%`);
@@ -120,17 +113,17 @@ export class FrameLoop {
     const [alpha, beta] = schedule_at(s.schedule, t);
     const view = viewOf(s.field);
     const usable = cloud.count > 0 && !(view.needs.model && !fields.has_model()) && !(view.needs.z && !s.z);
-    const shown = usable ? view : VIEWS[0];
+    const shown = usable ? view : allViews()[0];
     const heat = cloud.count === 0 ? null : heatFor(shown.heat, s.heat);
     const extra = view.extraFlow ? session.traj[view.extraFlow] : null;
     const hover = ui.hover && cloud.count > 0 ? inspect(fields, cloud, ui.hover, t) : null;
     const base = {
       t, cloud: pts, cloudCount: cloud.count,
-      versions: { cloud: s.cloudVersion, model: s.modelVersion, sde: `${s.sigma}|${s.scoreFix}`, guide: `${s.sampleClass}|${s.guidance}` },
-      // The guidance lesson draws each class in its colour and shape, and its particles in the sampled class's colour.
-      cloudLabels: s.lesson === 'guidance' ? cloud.labelsView() : null,
+      versions: { cloud: s.cloudVersion, model: s.modelVersion, lesson: this.app.lesson.settingsKey(s) },
+      // A lesson may draw each class in its colour and shape, and its particles in their own colours.
+      cloudLabels: this.app.lesson.showsClasses(s) ? cloud.labelsView() : null,
       learnedColor: lesson?.colors?.learned, guideColor: lesson?.colors?.exact,
-      trails: s.trails && !this.lite && !lesson?.langevin, alphaBeta: [alpha, beta], arrows: shown.arrows, heat, z: shown.arrows === 'conditional' ? s.z : null,
+      trails: s.trails && !this.lite && !lesson?.fixedTime, alphaBeta: [alpha, beta], arrows: shown.arrows, heat, z: shown.arrows === 'conditional' ? s.z : null,
       learned: cloud.count > 0 ? (lesson ? lesson.learned : session.traj.learned) : null,
       more: cloud.count > 0 ? lesson?.more ?? [] : [],
       exact: cloud.count > 0 ? (lesson ? lesson.exact : view.extraFlow ? extra : session.traj.exact) : null,
@@ -139,15 +132,14 @@ export class FrameLoop {
       heldOut: s.memo ? this.app.split()?.heldout ?? null : null,
       cursor: ui.cursor.shown && document.activeElement === $('stage') ? [ui.cursor.x, ui.cursor.y] : null,
     };
-    // Side by side: the first stage shows the learned particles, or in a lesson that compares
-    // two flows (diffusion: SDE against ODE) both of that lesson's particles.
+    // Side by side: the first stage shows the learned particles, or in a lesson that shows
+    // its own particles both of them (the second stage: the lesson's comparison, e.g. the ODE's).
     const sideBoth = s.show === 'side' && lesson !== null;
     stages[0].draw({ ...base, showLearned: s.show !== 'exact', showExact: s.show === 'both' || s.show === 'exact' || sideBoth });
     if (s.show === 'side' && lesson) {
-      // The diffusion lesson compares with the ODE: its particles on the second stage.
       const any = cloud.count > 0;
       const side = { learned: any ? lesson.side.learned : null, exact: any ? lesson.side.exact : null };
-      const trails = s.trails && !this.lite; // the ODE's smooth paths, also beside Langevin
+      const trails = s.trails && !this.lite; // the ODE's smooth paths, also beside fixed-time ones
       stages[1].draw({ ...base, ...side, trails, showLearned: true, showExact: true, inspector: null, cursor: null });
       setIfChanged($('stage-label'), 'textContent', lesson.label);
       setIfChanged($('stage2-label'), 'textContent', lesson.side.label);
@@ -179,8 +171,8 @@ export class FrameLoop {
     ui.fit ??= this.fitNote();
     const status = exact && !exact.complete() ? `exact flow: computed to t = ${exact.reach().toFixed(2)}` : '';
     setIfChanged($('flow-status'), 'textContent', status || (this.lite && s.trails ? 'trails paused: frames are slow' : ''));
-    // The guidance lesson shows guided flows only (its table measures them): no unguided fit.
-    setIfChanged($('fit'), 'textContent', s.lesson === 'guidance' ? '' : ui.fit);
+    // A lesson that shows other flows may hide the fit of the ODE's (learned vs exact).
+    setIfChanged($('fit'), 'textContent', this.app.lesson.hidesFit(s) ? '' : ui.fit);
     chart.draw(now);
     const latest = chart.latest();
     setIfChanged($('loss-caption'), 'textContent', lossCaption(latest, chart.gap, chart.gapErr, chart.pairing));

@@ -2,14 +2,14 @@
 // Wiring only: creates the modules and connects them to the store. The store owns all state;
 // the session owns the workers; persist.js keeps drawings; the page's own wasm Fields
 // evaluates arrows, heatmaps and the inspector; frame.js composes each frame and the stage
-// plays everything back at time t; views.js says what each view needs.
-import init, {
-  Fields, preset_points, preset_labels, catalog, fresh_seed, holdout_split, median_nn_spacing,
-} from './pkg/fmp.js';
+// plays everything back at time t; views.js says what each view needs. The lessons are found
+// through their registry (lessons/index.js): each lesson's definition brings its views, tour
+// steps, settings and page module, and its page is asked through pages.js's generic hooks.
+import init, { Fields, preset_points, preset_labels, catalog, fresh_seed } from './pkg/fmp.js';
 import { MAX_POINTS, buildProps, toHash, messageOf } from './state.js';
 import { Persistence, attachRecent } from './persist.js';
 import { Store } from './store.js';
-import { VIEWS, LESSONS, viewOf, viewsOf, nextView, fillSelect } from './views.js';
+import { registerViews, allViews, viewOf, viewsOf, nextView, fillSelect } from './views.js';
 import { Cloud, attachPointer } from './draw.js';
 import { Clock } from './particles.js';
 import { Stage } from './stage.js';
@@ -23,18 +23,23 @@ import { FrameLoop } from './frame.js';
 import { fmt } from './render.js';
 import { $, $input, $select, $canvas, showMessage, hideMessage, clearMessage, bindControl } from './ui.js';
 import { installTestHook } from './testhook.js';
-import { DiffusionLesson } from './lessons/diffusion/page.js';
-import { StraightLesson } from './lessons/straight/page.js';
-import { GuidanceLesson } from './lessons/guidance/page.js';
+import { LESSON_IDS } from './lessons/index.js';
+import { LessonPages } from './pages.js';
+import { HoldOut } from './split.js';
+import { attachKeys } from './keys.js';
 import { attachModelExport, exportedSamples } from './export.js';
 import { announce } from './announce.js';
 
 const wasm = await init();
+/** The lessons' definitions, in the registry's order. @type {import('./pages.js').LessonDef[]} */
+const DEFS = await Promise.all(LESSON_IDS.map((id) => import(`./lessons/${id}/lesson.js`).then((m) => m.default)));
+registerViews(DEFS);
 /** @type {import('./state.js').Catalog} */
 const CATALOG = JSON.parse(catalog());
 const PROPS = buildProps(CATALOG, {
-  views: VIEWS.map((v) => v.id), lessons: LESSONS.map((l) => l.id),
+  views: allViews().map((v) => v.id), lessons: DEFS.map((l) => l.id),
   workers: defaultWorkers(navigator.hardwareConcurrency),
+  settings: DEFS.map((l) => l.settings?.(CATALOG) ?? {}),
 });
 fillSelect($select('preset'), CATALOG.presets);
 fillSelect($select('schedule'), CATALOG.schedules);
@@ -113,66 +118,41 @@ const session = new Session({
   },
   onFlowError: (message) => showMessage(`Could not compute the particle flow: ${message}`, 'error'),
   onGap: (c, stderr) => chart.setGap(c, stderr),
-  onMatch: (m) => diffusion.onMatch(m),
-  onW2Sigma: (m) => diffusion.onW2Sigma(m),
-  onLangevin: (m) => diffusion.onLangevin(m),
-  onStraight: (m) => straight.onStraight(m),
-  onNfe: (m) => straight.onNfe(m),
-  onCost: (m) => straight.onCost(m),
-  onReflow: (m) => straight.onReflow(m),
-  onGuideFig: (m) => guidance.onGuideFig(m),
+  // The workers' messages for the lessons, to their pages. (Until session.js forwards them
+  // as one event, each of its per-type events passes the message on.)
+  onMatch: (m) => pages.onMessage(m),
+  onW2Sigma: (m) => pages.onMessage(m),
+  onLangevin: (m) => pages.onMessage(m),
+  onStraight: (m) => pages.onMessage(m),
+  onNfe: (m) => pages.onMessage(m),
+  onCost: (m) => pages.onMessage(m),
+  onReflow: (m) => pages.onMessage(m),
+  onGuideFig: (m) => pages.onMessage(m),
   onRestart: (which, reason) => {
     if (which === 'training') training.onRestart(reason);
     else showMessage(`The flow worker stopped (${reason}); restarted.`, 'error');
   },
 });
 const training = new Training({
-  session, cloud, chart, points: () => trainingPoints(), labels: () => trainingLabels(),
+  session, cloud, chart, points: () => holdOut.points(), labels: () => holdOut.labels(),
   config: () => {
     const s = S();
     const { width, depth, batch, lr, schedule, seed } = s;
-    // The guidance lesson's network is class-conditional (with the independent coupling).
-    const labelled = s.lesson === 'guidance';
-    const coupling = labelled ? 'independent' : s.coupling;
+    // The open lesson chooses the coupling and whether the network is class-conditional.
+    const { coupling, labelled } = pages.network(s);
     const timeFeatures = CATALOG.defaults.time_features;
     return { width, depth, timeFeatures, batch, lr, schedule, coupling, seed, labelled };
   },
 });
 
-/**
- * While the memorization check is on, a fifth of the drawn points (seeded) is held out from
- * training and from the exact field: `split` holds the training points, as many of them as
- * are held out (compared like with like), the held-out points and the radius.
- * @type {{ trainAll: Float32Array, trainLabels: Uint8Array, train: Float32Array, heldout: Float32Array,
- *   radius: number, heldCount: number, total: number } | null}
- */
-let split = null;
-function makeSplit() {
-  split = null;
-  if (!S().memo || cloud.count < 10) return;
-  const flags = holdout_split(cloud.count, 0.2, S().seed);
-  const pts = cloud.view();
-  const train = [], held = [], trainLabels = [];
-  for (let i = 0; i < cloud.count; i++) {
-    (flags[i] ? held : train).push(pts[2 * i], pts[2 * i + 1]);
-    if (!flags[i]) trainLabels.push(cloud.labelAt(i));
-  }
-  const heldCount = held.length / 2;
-  split = {
-    trainAll: Float32Array.from(train), trainLabels: Uint8Array.from(trainLabels),
-    train: Float32Array.from(train.slice(0, 2 * heldCount)),
-    heldout: Float32Array.from(held), radius: median_nn_spacing(pts) / 2, heldCount, total: cloud.count,
-  };
-}
-/** The points the network trains on and the exact field is made of. */
-const trainingPoints = () => (split ? split.trainAll.slice() : cloud.points());
-/** Their labels (one each). */
-const trainingLabels = () => (split ? split.trainLabels.slice() : cloud.labels());
+// The memorization check's held-out split (split.js).
+const holdOut = new HoldOut(cloud);
+const makeSplit = () => holdOut.update(S().memo, S().seed);
 
 /** Sends the cloud, its labels and the schedule to the page's Fields and the flow worker. */
 function sendCloud() {
-  const pts = trainingPoints();
-  const labels = trainingLabels();
+  const pts = holdOut.points();
+  const labels = holdOut.labels();
   fields.set_points(pts);
   fields.set_labels(pts.length ? labels : new Uint8Array(0));
   fields.set_schedule(S().schedule);
@@ -200,7 +180,7 @@ for (const name of ['schedule', 'solver', 'show', 'field', 'preset', 'heat', 'tr
   store.subscribe([name], show);
 }
 // The lesson picker: one radio button per lesson; a lesson opens on its first view.
-$('lesson-picker').replaceChildren(...LESSONS.map((l) => {
+$('lesson-picker').replaceChildren(...DEFS.map((l) => {
   const label = document.createElement('label');
   const input = Object.assign(document.createElement('input'), { type: 'radio', name: 'lesson', value: l.id });
   input.addEventListener('change', () => { if (input.checked) apply({ lesson: l.id, field: viewsOf(l.id)[0].id }); });
@@ -224,27 +204,10 @@ store.subscribe(['lesson'], (s) => fillSelect($select('embed-field'), viewsOf(s.
 store.subscribe(['field', 'lesson'], (s) => { $select('embed-field').value = s.field; });
 /** The embed's link to the whole app: the current state without embed=1. */
 const embedLink = () => toHash(PROPS, { ...store.settings(), embed: false }, cloud.view(), cloud.labelsView());
-const diffusion = new DiffusionLesson({ store, session, fields, apply, count: () => cloud.count });
-const straight = new StraightLesson({
-  store, session, training, apply, chart, count: () => cloud.count, couplings: CATALOG.couplings,
-});
-const guidance = new GuidanceLesson({ store, session, fields, apply, cloud, labels: () => trainingLabels() });
-/** The lessons beyond the first, for the frame loop: one shows its particles at a time. */
-const lessons = {
-  particles: (/** @type {Record<string, any>} */ s) =>
-    diffusion.particles(s) ?? straight.particles(s) ?? guidance.particles(s),
-  draw: (/** @type {number} */ now, /** @type {Record<string, any>} */ s) => {
-    diffusion.draw(now, s);
-    straight.draw(now, s);
-    guidance.draw(now, s);
-  },
-  facts: (/** @type {Record<string, any>} */ s) => ({ ...straight.facts(s), ...guidance.facts(s) }),
-  inspectNote: (/** @type {Record<string, any>} */ s, /** @type {any} */ hover) => (s.lesson === 'guidance' ? guidance.inspectNote(hover) : ''),
-};
-// The guidance lesson trains a class-conditional network: entering or leaving it starts a new one.
-let labelledLesson = S().lesson === 'guidance';
-store.subscribe(['lesson'], (s) => {
-  if ((s.lesson === 'guidance') !== labelledLesson) { labelledLesson = s.lesson === 'guidance'; training.reset(); }
+// The lessons' pages, in the registry's order.
+const pages = new LessonPages(DEFS, {
+  store, session, fields, training, chart, cloud, apply, count: () => cloud.count, labels: () => holdOut.labels(),
+  catalog: CATALOG,
 });
 // The held-out split follows the memorization check and the seed; it changes what is trained
 // on and what the exact field is made of, so it comes before the cloud is sent and the network
@@ -253,7 +216,15 @@ store.subscribe(['memo', 'seed'], () => makeSplit());
 store.subscribe(['schedule', 'memo', 'seed'], (s, changed) => {
   if (changed.has('schedule') || changed.has('memo') || s.memo) sendCloud();
 });
-store.subscribe(['width', 'depth', 'batch', 'seed', 'schedule', 'memo', 'coupling'], () => training.reset());
+// A new network for new training settings, or when the open lesson trains another kind of
+// network (entering or leaving a lesson whose network differs, or a change of its settings).
+let network = JSON.stringify(pages.network(S()));
+store.subscribe(['width', 'depth', 'batch', 'seed', 'schedule', 'memo', 'lesson', ...pages.allSettingNames()], (s, changed) => {
+  const now = JSON.stringify(pages.network(s));
+  const retrain = ['width', 'depth', 'batch', 'seed', 'schedule', 'memo'].some((k) => changed.has(k));
+  if (retrain || now !== network) training.reset();
+  network = now;
+});
 store.subscribe(['seed', 'solver', 'odeSteps', 'particles'], (s) => session.setupFlows({ particles: s.particles, seed: s.seed, solver: s.solver, steps: s.odeSteps }));
 store.subscribe(['lr'], (s) => training.setLr(s.lr));
 store.subscribe(['workers'], (s) => session.setWorkers(s.workers));
@@ -370,26 +341,16 @@ function layoutStages() {
   $('stage-label').hidden = !side;
 }
 
-// Keyboard: Space trains, T plays time, V cycles the field view, Ctrl+Z undoes.
-document.addEventListener('keydown', (ev) => {
-  const tag = /** @type {HTMLElement} */ (ev.target).tagName;
-  const typing = tag === 'INPUT' || tag === 'SELECT' || tag === 'TEXTAREA' || tag === 'BUTTON';
-  if (ev.key === ' ' && !typing) { ev.preventDefault(); toggleTraining(); }
-  else if ((ev.key === 't' || ev.key === 'T') && !typing) toggleTime();
-  else if ((ev.key === 'v' || ev.key === 'V') && !typing) apply({ field: nextView(S().field) });
-  else if ((ev.ctrlKey || ev.metaKey) && ev.key === 'z' && !typing) { ev.preventDefault(); cloud.undo(); }
+attachKeys({
+  toggleTraining, toggleTime, nextView: () => apply({ field: nextView(S().field) }), undo: () => cloud.undo(),
 });
 
 attachPointer($canvas('stage'), {
   view: stages[0].view,
   cloud,
   tool: () => ui.tool,
-  // In the guidance lesson strokes draw and erase one class (brushClass); elsewhere class 1, and
-  // the eraser takes any point.
-  brush: () => ({
-    size: S().brushSize, rate: S().brushRate,
-    label: S().lesson === 'guidance' ? S().brushClass : 1, only: S().lesson === 'guidance' ? S().brushClass : 0,
-  }),
+  // The open lesson says which class a stroke draws and which the eraser takes.
+  brush: () => ({ size: S().brushSize, rate: S().brushRate, ...pages.brush(S()) }),
   onPick: (i) => apply(i >= 0 ? { z: cloud.at(i), field: 'conditional' } : { z: null }),
   onHover: (x, y) => { ui.hover = ui.tool === 'inspect' && x !== null && y !== null ? { x, y } : null; },
   onFull: () => showMessage(`The cloud holds at most ${MAX_POINTS.toLocaleString('en')} points; erase some to draw more.`),
@@ -426,7 +387,7 @@ attachIo({
 // ---- the guided tour sets up the stage for each step ----
 const tour = new Tour({
   snapshot: () => ({ settings: store.settings(), tool: ui.tool }),
-  lesson: () => S().lesson,
+  steps: () => DEFS.find((l) => l.id === S().lesson)?.tour ?? DEFS[0].tour,
   restore: ({ settings, tool }) => {
     apply(settings);
     checkZ();
@@ -444,7 +405,7 @@ const tour = new Tour({
 // ---- the frame loop (frame.js composes each frame from the state) ----
 const solverLabel = (/** @type {string} */ id) => CATALOG.solvers.find((c) => c.id === id)?.label ?? id;
 const frameLoop = new FrameLoop({
-  store, cloud, fields, clock, chart, stages, session, ui, solverLabel, split: () => split, lesson: lessons,
+  store, cloud, fields, clock, chart, stages, session, ui, solverLabel, split: () => holdOut.split, lesson: pages,
 });
 
 // ---- start ----
@@ -463,7 +424,7 @@ training.reset();
 frameLoop.start();
 if (!Tour.seen() && !start.fromLink) tour.open();
 installTestHook({
-  store, cloud, chart, session, training, tour, ui, diffusion, straight, guidance, fields, exportedSamples,
+  store, cloud, chart, session, training, tour, ui, pages, fields, exportedSamples,
   wasmMemory: () => wasm.memory.buffer.byteLength,
   urlCurrent: () => location.hash === currentHash(),
 });

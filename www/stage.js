@@ -125,9 +125,9 @@ export class Stage {
   }
 
   /**
-   * Draws a frame. s: { t, cloud (Float32Array), versions: {cloud, model}, settings,
-   * learned/exact Trajectory or null, more: [{ traj, color }] (further learned flows), showLearned,
-   * showExact, z: [x, y] | null,
+   * Draws a frame. s: { t, cloud (Float32Array), versions: {cloud, model, lesson (the values of
+   * the open lesson's settings)}, settings, learned/exact Trajectory or null,
+   * more: [{ traj, color }] (further learned flows), showLearned, showExact, z: [x, y] | null,
    * alphaBeta: [alpha, beta], inspector: {x, y, weights, top} | null, heat: {what, lo, hi, map} | null }
    */
   draw(s) {
@@ -141,7 +141,7 @@ export class Stage {
     if (s.heat) {
       // Heatmaps cost a few ms each: re-evaluated every 0.02 in t.
       const th = Math.round(s.t * 50) / 50;
-      const key = `${s.heat.what}|${th}|${s.versions.cloud}|${s.heat.what.includes('learned') || s.heat.what === 'error' ? s.versions.model : ''}|${s.heat.what === 'fokker_planck' ? s.versions.sde : ''}`;
+      const key = `${s.heat.what}|${th}|${s.versions.cloud}|${s.heat.what.includes('learned') || s.heat.what === 'error' ? s.versions.model : ''}|${s.heat.what === 'fokker_planck' ? s.versions.lesson : ''}`;
       const what = s.heat.what;
       const grid = this.progressive(`heat:${what}`, key, HEAT_GRID * HEAT_GRID, 1,
         (start, count) => this.fields.grid_cells(what, th, HEAT_GRID, view.half, start, count));
@@ -194,7 +194,7 @@ export class Stage {
       const kind = s.arrows;
       const usesModel = kind === 'learned' || kind === 'error' || kind === 'score_learned' || kind === 'learned_guided';
       const guided = kind === 'class' || kind === 'guided' || kind === 'learned_guided';
-      const key = `${kind}|${tq}|${s.versions.cloud}|${usesModel ? s.versions.model : ''}|${kind === 'conditional' ? s.z : ''}|${kind === 'sde_drift' ? s.versions.sde : ''}|${guided ? s.versions.guide : ''}`;
+      const key = `${kind}|${tq}|${s.versions.cloud}|${usesModel ? s.versions.model : ''}|${kind === 'conditional' ? s.z : ''}|${kind === 'sde_drift' ? s.versions.lesson : ''}|${guided ? s.versions.lesson : ''}`;
       const z = s.z;
       const field = kind === 'error' ? 'marginal' : kind;
       const vs = kind === 'conditional'

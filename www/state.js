@@ -27,16 +27,19 @@ export const MAX_POINTS = 5000;
 
 /**
  * Builds the property table. Enum choices come from their one source each: presets,
- * schedules, solvers and couplings from the core's catalog, views and lessons from views.js; training
- * defaults from the core; the default number of training workers from the machine (team.js).
+ * schedules and solvers from the core's catalog, views and lessons from the lessons' registry
+ * (views.js); training defaults from the core; the default number of training workers from
+ * the machine (team.js). The lessons' own settings (lessons/<id>/settings.js, made from the
+ * same catalog) join the table after the time t; a name given twice is an error.
  * @param {Catalog} catalog
- * @param {{ views: string[], lessons: string[], workers?: number }} lists
+ * @param {{ views: string[], lessons: string[], workers?: number, settings?: Props[] }} lists
  * @returns {Props}
  */
-export function buildProps(catalog, { views, lessons, workers = 1 }) {
+export function buildProps(catalog, { views, lessons, workers = 1, settings = [] }) {
   const ids = (/** @type {Choice[]} */ list) => list.map((c) => c.id);
   const d = catalog.defaults;
-  return {
+  /** @type {Props} */
+  const before = {
     lesson: { kind: 'enum', def: lessons[0], values: lessons },
     preset: { kind: 'enum', def: 'moons', values: ids(catalog.presets) },
     lr: { kind: 'number', def: Math.round(d.lr * 1e6) / 1e6, min: 1e-5, max: 10 },
@@ -45,7 +48,6 @@ export function buildProps(catalog, { views, lessons, workers = 1 }) {
     depth: { kind: 'int', def: d.depth, min: 1, max: 8 },
     schedule: { kind: 'enum', def: catalog.schedules[0].id, values: ids(catalog.schedules) },
     solver: { kind: 'enum', def: catalog.solvers[0].id, values: ids(catalog.solvers) },
-    coupling: { kind: 'enum', def: catalog.couplings[0].id, values: ids(catalog.couplings) },
     odeSteps: { kind: 'int', def: 50, min: 2, max: 400 },
     particles: { kind: 'int', def: 2000, min: 100, max: 5000 },
     show: { kind: 'enum', def: 'both', values: ['both', 'learned', 'exact', 'side'] },
@@ -54,12 +56,9 @@ export function buildProps(catalog, { views, lessons, workers = 1 }) {
     trails: { kind: 'bool', def: true },
     memo: { kind: 'bool', def: false },
     t: { kind: 'number', def: 0, min: 0, max: 1 },
-    sigma: { kind: 'number', def: 1, min: 0, max: 3 },
-    scoreFix: { kind: 'bool', def: true },
-    langevin: { kind: 'bool', def: false },
-    guidance: { kind: 'number', def: 1, min: 0, max: 8 },
-    sampleClass: { kind: 'int', def: 1, min: 1, max: 4 },
-    brushClass: { kind: 'int', def: 1, min: 1, max: 4 },
+  };
+  /** @type {Props} */
+  const after = {
     embed: { kind: 'bool', def: false },
     play: { kind: 'bool', def: true },
     z: { kind: 'point', def: null },
@@ -68,6 +67,14 @@ export function buildProps(catalog, { views, lessons, workers = 1 }) {
     seed: { kind: 'int', def: 1, min: 0, max: 2 ** 31 - 1 },
     workers: { kind: 'int', def: workers, min: 1, max: 16 },
   };
+  const props = { ...before };
+  for (const own of settings) {
+    for (const [name, p] of Object.entries(own)) {
+      if (name in props || name in after) throw new Error(`the setting "${name}" is defined twice`);
+      props[name] = p;
+    }
+  }
+  return { ...props, ...after };
 }
 
 /**

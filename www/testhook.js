@@ -2,7 +2,8 @@
 // The one hook through which end-to-end tests (and a curious person at the console) read the
 // app's state: `window.fmp`. Everything here is read-only except `apply` (the store's own
 // entry) and the test actions `replacePoints`, `crashTrainer`, `harmWorker` and `stepTraining`.
-// Tests use nothing else.
+// Tests use nothing else. A lesson's measures are `lesson(id)`, and, for each lesson with a
+// page that measures, `fmp[id]()` as a short name (`fmp.diffusion()`, ...).
 
 /**
  * @param {{ store: import('./store.js').Store, cloud: import('./draw.js').Cloud,
@@ -10,14 +11,14 @@
  *   training: import('./training.js').Training, tour: import('./tour.js').Tour,
  *   ui: { frames: number, lastFrame: { field: string, t: number, modelVersion: number, pending: number, ms: number } },
  *   urlCurrent: () => boolean, wasmMemory: () => number,
- *   diffusion: import('./lessons/diffusion/page.js').DiffusionLesson, fields: any,
- *   straight: import('./lessons/straight/page.js').StraightLesson,
- *   guidance: import('./lessons/guidance/page.js').GuidanceLesson,
+ *   pages: import('./pages.js').LessonPages, fields: any,
  *   exportedSamples: () => ({ x0: Float32Array, x1: Float32Array } | null) }} app
  */
 export function installTestHook(app) {
   const { store, cloud, chart, session, training, ui, urlCurrent, wasmMemory } = app;
-  const { diffusion, straight, guidance, fields, exportedSamples } = app;
+  const { pages, fields, exportedSamples } = app;
+  /** A lesson's measures (null when it has no page that measures). */
+  const lesson = (/** @type {string} */ id) => pages.measures(id);
   /** @type {any} */ (window).fmp = {
     /** A copy of the store's state (settings, t, play, z, versions). */
     state: () => ({ ...store.state }),
@@ -72,22 +73,8 @@ export function installTestHook(app) {
     },
     /** The share of the time the workers compute (lowered while frames are slow). */
     duty: () => session.duty,
-    /**
-     * The diffusion lesson's measures: the marginal-match rows, the W2 history (steps and
-     * values per sigma), the Langevin step and its first and last measured distances.
-     */
-    diffusion: () => diffusion.measures(),
-    /**
-     * The straight-paths lesson's measures: each network of the chain (id, name, colour,
-     * steps, S, crossings, NFE values), the straight reference's, the cost of a step with
-     * each coupling, the chain's round and whether a reflow is computing.
-     */
-    straight: () => JSON.parse(JSON.stringify(straight.measures())),
-    /**
-     * The guidance lesson's measures: the newest figures (w, exact and learned [fidelity,
-     * spread]), the points per class, the class sampled.
-     */
-    guidance: () => JSON.parse(JSON.stringify(guidance.measures())),
+    /** A lesson's measures, as its page gives them (its `measures()`; null without one). */
+    lesson,
     /** The page's own u_theta (the newest weights) at interleaved points `xs` and time t. */
     learnedVelocity: (/** @type {number[]} */ xs, /** @type {number} */ t) =>
       Array.from(fields.velocity('learned', Float32Array.from(xs), t)),
@@ -101,7 +88,7 @@ export function installTestHook(app) {
       try {
         return Array.from(fields.velocity('learned_class', Float32Array.from(xs), t));
       } finally {
-        fields.set_guidance(guidance.measures().sampled || 1, s.guidance);
+        fields.set_guidance(lesson('guidance')?.sampled || 1, s.guidance);
       }
     },
     /** The noise and samples (interleaved) that the last model export measured its W2 on. */
@@ -118,4 +105,7 @@ export function installTestHook(app) {
     /** How often each worker was replaced. */
     restarts: () => ({ train: session.train.restarts, flow: session.flow.restarts }),
   };
+  // Each measured lesson's short name: fmp.<id>() is fmp.lesson(id) (never over another entry).
+  const fmp = /** @type {any} */ (window).fmp;
+  for (const id of pages.measured()) if (!(id in fmp)) fmp[id] = () => lesson(id);
 }

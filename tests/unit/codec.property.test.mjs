@@ -6,9 +6,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
-  buildProps, toHash, fromHash, encodePoints, decodePoints, encodeDrawing, decodeDrawing, sanitize, WORLD, MAX_POINTS,
+  toHash, fromHash, encodePoints, decodePoints, encodeDrawing, decodeDrawing, sanitize, WORLD, MAX_POINTS,
 } from '../../www/state.js';
-import { VIEWS, LESSONS } from '../../www/views.js';
+import { propsOf } from './lessons.mjs';
 
 // persist.js runs in a page: give it the two browser globals it touches.
 const storage = new Map();
@@ -27,7 +27,7 @@ const CATALOG = {
   couplings: [{ id: 'independent', label: 'independent' }, { id: 'ot', label: 'minibatch OT' }],
   defaults: { width: 64, depth: 3, time_features: 2, batch: 512, lr: 0.01 },
 };
-const props = buildProps(CATALOG, { views: VIEWS.map((v) => v.id), lessons: LESSONS.map((l) => l.id) });
+const props = propsOf(CATALOG);
 const QUANTUM = (2 * WORLD) / 65535;
 
 /** An arbitrary valid value of each property. */

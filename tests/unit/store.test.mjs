@@ -3,9 +3,10 @@
 // link codec round-trips every kind of setting, z included.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildProps, defaults, toHash, fromHash, sanitize, WORLD } from '../../www/state.js';
+import { defaults, toHash, fromHash, sanitize, WORLD } from '../../www/state.js';
 import { Store } from '../../www/store.js';
-import { VIEWS, LESSONS, nextView, viewsOf } from '../../www/views.js';
+import { nextView, viewsOf } from '../../www/views.js';
+import { VIEWS, propsOf } from './lessons.mjs';
 
 const CATALOG = {
   presets: [{ id: 'moons', label: 'Two moons' }, { id: 'circles', label: 'Circles' }],
@@ -14,7 +15,7 @@ const CATALOG = {
   couplings: [{ id: 'independent', label: 'independent' }, { id: 'ot', label: 'minibatch OT' }],
   defaults: { width: 64, depth: 3, time_features: 4, batch: 512, lr: 0.01 },
 };
-const props = buildProps(CATALOG, { views: VIEWS.map((v) => v.id), lessons: LESSONS.map((l) => l.id) });
+const props = propsOf(CATALOG);
 
 test('the table takes its choices and training defaults from the catalog and the views', () => {
   assert.deepEqual(props.schedule.values, ['linear', 'cosine']);

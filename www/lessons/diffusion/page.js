@@ -27,10 +27,7 @@ const ODE_MARGIN = 1.25;
 /** W2 values within this share of each other are called a tie (500 samples: a few per cent apart by chance). */
 const TIE = 0.05;
 
-/**
- * @typedef {{ store: import('../../store.js').Store, session: import('../../session.js').Session,
- *   fields: any, apply: (patch: Record<string, any>) => void, count: () => number }} DiffusionApp
- */
+/** @typedef {import('../../pages.js').PageApp} DiffusionApp */
 
 export class DiffusionLesson {
   /** @param {DiffusionApp} app */
@@ -160,7 +157,21 @@ export class DiffusionLesson {
     this.histDirty = true;
   }
 
-  /** The measures as plain data (for the test hook). */
+  /**
+   * A message of the flow worker for this lesson: the marginal-match table, the W2 of
+   * learned SDE samples, a Langevin frame.
+   * @param {any} m
+   */
+  onMessage(m) {
+    if (m.type === 'match') this.onMatch(m);
+    else if (m.type === 'w2sigma') this.onW2Sigma(m);
+    else if (m.type === 'langevin') this.onLangevin(m);
+  }
+
+  /**
+   * The measures as plain data (for the test hook): the marginal-match rows, the W2 history
+   * (steps and values per sigma), the Langevin step and its first and last measured distances.
+   */
   measures() {
     return {
       rows: this.rows,
@@ -175,8 +186,7 @@ export class DiffusionLesson {
    * The particles the stage shows in this lesson (null outside it): SDE particles, or the
    * Langevin ones at the frozen time; the side-by-side layout's second stage shows the ODE's.
    * @param {Record<string, any>} s
-   * @returns {null | { learned: any, exact: any, reach: any, langevin: boolean, label: string,
-   *   side: { learned: any, exact: any, label: string }, labels: { learned: string, exact: string } }}
+   * @returns {import('../../frame.js').LessonParticles | null}
    */
   particles(s) {
     if (s.lesson !== 'diffusion') return null;
@@ -184,13 +194,13 @@ export class DiffusionLesson {
     const noise = `Euler–Maruyama, σ = ${s.sigma}${s.scoreFix ? '' : ', no score correction'}, ${s.odeSteps} steps`;
     if (s.langevin) {
       return {
-        learned: null, exact: this.langevin, reach: null, langevin: true, label: `Langevin at t = ${s.t.toFixed(2)}`,
+        learned: null, exact: this.langevin, reach: null, fixedTime: true, label: `Langevin at t = ${s.t.toFixed(2)}`,
         side: { learned: traj.learned, exact: traj.exact, label: 'ODE (σ = 0) particles at this t' },
         labels: { learned: '', exact: `Langevin particles at frozen t (squares; exact score, σ = ${s.sigma}, step ${this.langevinStep.toLocaleString('en')})` },
       };
     }
     return {
-      learned: traj.learned_sde, exact: traj.exact_sde, reach: traj.exact_sde, langevin: false,
+      learned: traj.learned_sde, exact: traj.exact_sde, reach: traj.exact_sde, fixedTime: false,
       label: `SDE (σ = ${s.sigma}): rough paths`,
       side: { learned: traj.learned, exact: traj.exact, label: 'ODE (σ = 0): same noise, smooth paths' },
       labels: {

@@ -15,12 +15,9 @@ import { fmt, CLASS_STYLES } from '../../render.js';
 const ALL = 0.995;
 
 /**
- * What the lesson reads and calls.
- * @typedef {{ store: import('../../store.js').Store, session: import('../../session.js').Session,
- *   fields: any, apply: (patch: Record<string, any>) => void, cloud: import('../../draw.js').Cloud,
- *   labels: () => Uint8Array }} GuidanceApp
- *   labels(): the labels of the points the exact field is made of (the training share while
- *   some are held out)
+ * What the lesson reads and calls; its labels() are the labels of the points the exact field
+ * is made of (the training share while some are held out).
+ * @typedef {import('../../pages.js').PageApp} GuidanceApp
  */
 /**
  * The figures of one measurement.
@@ -128,9 +125,47 @@ export class GuidanceLesson {
     }));
   }
 
-  /** The measures as plain data (for the test hook). */
+  /**
+   * A message of the flow worker for this lesson: the figures of a measurement.
+   * @param {any} m
+   */
+  onMessage(m) {
+    if (m.type === 'guidefig') this.onGuideFig(m);
+  }
+
+  /**
+   * The measures as plain data, through JSON (for the test hook): the newest figures (w,
+   * exact and learned [fidelity, spread]), the points per class, the class sampled.
+   */
   measures() {
-    return { fig: this.fig, counts: this.counts(), sampled: this.sampled(this.app.store.state) };
+    const plain = { fig: this.fig, counts: this.counts(), sampled: this.sampled(this.app.store.state) };
+    return JSON.parse(JSON.stringify(plain));
+  }
+
+  /**
+   * The network this lesson trains: class-conditional (with the independent coupling).
+   * @param {Record<string, any>} _s
+   */
+  network(_s) {
+    return { labelled: true, coupling: 'independent' };
+  }
+
+  /**
+   * Strokes draw in the chosen class, and the eraser takes only that class.
+   * @param {Record<string, any>} s
+   */
+  brush(s) {
+    return { label: s.brushClass, only: s.brushClass };
+  }
+
+  /** The drawing is shown in its classes (each class in its colour and shape). */
+  showsClasses() {
+    return true;
+  }
+
+  /** The lesson shows guided flows only (its table measures them): no unguided fit note. */
+  hidesFit() {
+    return true;
   }
 
   /**
@@ -145,7 +180,7 @@ export class GuidanceLesson {
     const klass = this.sampled(s) || 1;
     const style = CLASS_STYLES[klass - 1];
     return {
-      learned: traj.learned_guided, exact: traj.exact_guided, reach: traj.exact_guided, langevin: false,
+      learned: traj.learned_guided, exact: traj.exact_guided, reach: traj.exact_guided, fixedTime: false,
       label: `Guided: ${style.name}, w = ${s.guidance}`,
       side: { learned: null, exact: traj.exact_guided, label: `Exact guided particles of ${style.name}` },
       labels: {

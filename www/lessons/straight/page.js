@@ -27,13 +27,7 @@ const NEAR = 0.1;
 /** Cost ratios below 1 + COST_NOISE are within the noise of the timing (a busy page). */
 const COST_NOISE = 0.1;
 
-/**
- * What the lesson reads and calls.
- * @typedef {{ store: import('../../store.js').Store, session: import('../../session.js').Session,
- *   training: import('../../training.js').Training, apply: (patch: Record<string, any>) => void,
- *   count: () => number, chart: import('../../chart.js').LossChart,
- *   couplings: { id: string, label: string }[] }} StraightApp
- */
+/** What the lesson reads and calls. @typedef {import('../../pages.js').PageApp} StraightApp */
 /**
  * The measured figures of one network (or of the straight reference, id 'ot').
  * @typedef {{ steps: number, s: number, crossings: number, particles: number,
@@ -69,7 +63,8 @@ export class StraightLesson {
     /** @type {ReturnType<typeof setTimeout> | undefined} */
     this.costTimer = undefined;
     this.nfe = Array.from(nfe_steps());
-    const { store, apply, couplings } = app;
+    const { store, apply } = app;
+    const couplings = app.catalog.couplings;
 
     // The coupling: one radio button each (a change resets the network, as width does).
     $('coupling-picker').replaceChildren(...couplings.map((c) => {
@@ -232,8 +227,37 @@ export class StraightLesson {
     ];
   }
 
-  /** The measures as plain data (for the test hook). */
+  /**
+   * A message of the workers for this lesson: a network's straightness and crossings, its NFE
+   * figures, the cost of a step with each coupling, a reflow's progress or result.
+   * @param {any} m
+   */
+  onMessage(m) {
+    if (m.type === 'straight') this.onStraight(m);
+    else if (m.type === 'nfe') this.onNfe(m);
+    else if (m.type === 'cost') this.onCost(m);
+    else if (m.type === 'frozen' || m.type === 'reflow-progress' || m.type === 'reflow-failed') this.onReflow(m);
+  }
+
+  /**
+   * The network this lesson trains: with the chosen coupling.
+   * @param {Record<string, any>} s
+   */
+  network(s) {
+    return { coupling: s.coupling };
+  }
+
+  /**
+   * The measures as plain data, through JSON (for the test hook): each network of the chain
+   * (id, name, colour, steps, S, crossings, NFE values), the straight reference's, the cost of
+   * a step with each coupling, the chain's round and whether a reflow is computing.
+   */
   measures() {
+    return JSON.parse(JSON.stringify(this.plainMeasures()));
+  }
+
+  /** The measures (nets, reference, cost, chain). */
+  plainMeasures() {
     const { session } = this.app;
     return {
       nets: this.nets().map((n) => ({ id: n.id, name: n.name, color: n.color, ...(n.figures ?? {}) })),
@@ -263,7 +287,7 @@ export class StraightLesson {
     const current = nets[nets.length - 1];
     const otLabel = session.otOf > (traj.ot?.n ?? 0) ? `; the first ${traj.ot?.n.toLocaleString('en')} of ${session.otOf.toLocaleString('en')} particles: the assignment costs up to n³` : '';
     return {
-      learned: traj.learned, exact, reach: exact, langevin: false,
+      learned: traj.learned, exact, reach: exact, fixedTime: false,
       label: 'The networks',
       side: { learned: null, exact, label: ot ? 'Straight reference: OT pairs' : 'Exact marginal u_t^target' },
       labels: {
