@@ -151,7 +151,7 @@ export class FrameLoop {
     let note = '';
     if (s.memo) {
       const split = this.app.split();
-      ui.memo ??= split ? memorization(session.traj, split) : 'Draw at least 10 points to measure memorization.';
+      ui.memo ??= split ? memorization({ exact: session.full.exact ?? null, learned: session.full.learned ?? null }, split) : 'Draw at least 10 points to measure memorization.';
       note = ui.memo;
     } else if (hover) note = inspectorNote(hover) + this.app.lesson.inspectNote(s, hover);
     else if (heat?.note) note = heat.note(heat.summary?.kind === stages[0].summary?.kind ? stages[0].summary : null);

@@ -118,16 +118,10 @@ const session = new Session({
   },
   onFlowError: (message) => showMessage(`Could not compute the particle flow: ${message}`, 'error'),
   onGap: (c, stderr) => chart.setGap(c, stderr),
-  // The workers' messages for the lessons, to their pages. (Until session.js forwards them
-  // as one event, each of its per-type events passes the message on.)
-  onMatch: (m) => pages.onMessage(m),
-  onW2Sigma: (m) => pages.onMessage(m),
-  onLangevin: (m) => pages.onMessage(m),
-  onStraight: (m) => pages.onMessage(m),
-  onNfe: (m) => pages.onMessage(m),
-  onCost: (m) => pages.onMessage(m),
-  onReflow: (m) => pages.onMessage(m),
-  onGuideFig: (m) => pages.onMessage(m),
+  // The workers' messages for the lessons, to their pages: the flow worker's name their lesson,
+  // the training worker's go to every page (each takes the types it knows).
+  onLesson: (lesson, m) => pages.onMessage({ ...m, lesson }),
+  onTrainer: (m) => pages.onMessage(m),
   onRestart: (which, reason) => {
     if (which === 'training') training.onRestart(reason);
     else showMessage(`The flow worker stopped (${reason}); restarted.`, 'error');
@@ -209,6 +203,16 @@ const pages = new LessonPages(DEFS, {
   store, session, fields, training, chart, cloud, apply, count: () => cloud.count, labels: () => holdOut.labels(),
   catalog: CATALOG,
 });
+/**
+ * What the stage shows, for the flow worker (it computes those flows first, and runs the open
+ * lesson's jobs): the open lesson's flows, else the learned flow and the exact one (or the
+ * view's extra flow in its place).
+ * @param {Record<string, any>} s
+ */
+function showStage(s) {
+  session.setStage(pages.shows(s) ?? ['learned', viewOf(s.field).extraFlow ?? 'exact'], s.lesson);
+}
+store.subscribe('*', (s) => showStage(s));
 // The held-out split follows the memorization check and the seed; it changes what is trained
 // on and what the exact field is made of, so it comes before the cloud is sent and the network
 // reset (once each, whichever keys changed).
@@ -233,7 +237,6 @@ store.subscribe(['seed'], (s) => { $('seed-out').textContent = String(s.seed); }
 store.subscribe(['field'], (s) => {
   const view = viewOf(s.field);
   announce(`Field view: ${view.label}`);
-  session.setExtra(view.extraFlow ?? null);
   if (view.needs.z && !s.z) {
     setTool('pick');
     showMessage('Click a data point on the stage to choose z (or move the stage cursor with the arrow keys and press Enter).', 'info', 'pick-z');
@@ -419,7 +422,7 @@ session.setupFlows({ particles: S().particles, seed: S().seed, solver: S().solve
 session.setWorkers(S().workers);
 makeSplit();
 sendCloud();
-session.setExtra(viewOf(S().field).extraFlow ?? null);
+showStage(S());
 training.reset();
 frameLoop.start();
 if (!Tour.seen() && !start.fromLink) tour.open();

@@ -29,6 +29,7 @@
  * - brush(s): the class a stroke draws and the class the eraser takes (0: any).
  * - showsClasses(s): whether the drawing is shown in its classes' colours and shapes.
  * - hidesFit(s): whether the note on learned against exact particles is hidden.
+ * - shows(s): the keys of the flows its stage shows (the flow worker computes them first).
  * - onMessage(m): a message of the workers for this lesson.
  * - measures(): its measures as plain data, for the test hook.
  * @typedef {{ particles?: (s: Record<string, any>) => import('./frame.js').LessonParticles | null,
@@ -39,6 +40,7 @@
  *   brush?: (s: Record<string, any>) => { label: number, only: number },
  *   showsClasses?: (s: Record<string, any>) => boolean,
  *   hidesFit?: (s: Record<string, any>) => boolean,
+ *   shows?: (s: Record<string, any>) => string[],
  *   onMessage?: (m: any) => void,
  *   measures?: () => any }} LessonPage
  */
@@ -81,6 +83,16 @@ export class LessonPages {
   /** @param {Record<string, any>} s */
   particles(s) {
     return this.open(s)?.particles?.(s) ?? null;
+  }
+
+  /**
+   * The keys of the flows the open lesson's stage shows, or null when it shows the first
+   * lesson's (the learned and exact ones).
+   * @param {Record<string, any>} s
+   * @returns {string[] | null}
+   */
+  shows(s) {
+    return this.open(s)?.shows?.(s) ?? null;
   }
 
   /** @param {number} now @param {Record<string, any>} s */

@@ -7,6 +7,13 @@
 //
 // Generations: every new network (and every clear) has a new generation number; messages
 // about older networks are dropped on both sides, so no old weights outlive a reset or a clear.
+//
+// Lessons: the session knows none. A lesson's page posts to its jobs in the flow worker with
+// `post(lesson, msg)`; each such message, and every new drawing or flow set-up, advances a
+// counter, and every result carries the stamp of the counters it was begun under, so one check
+// (`current`) drops what older settings produced. What the flow worker posts for a lesson
+// reaches `onLesson(lesson, msg)`, and trajectories (a coarse first pass, then the full one)
+// are kept by key in `traj`.
 import { Trajectory } from './particles.js';
 
 /**
@@ -17,10 +24,9 @@ import { Trajectory } from './particles.js';
  */
 /** @typedef {{ particles: number, seed: number, solver: string, steps: number }} FlowSetup */
 /**
- * A flow: the learned, exact and uniform ODE flows, the SDE flows, the guided flows, the
- * straight reference 'ot', and `frozen<id>`, the flow of a network a reflow froze.
- * @typedef {'learned' | 'exact' | 'uniform' | 'learned_sde' | 'exact_sde' | 'learned_guided' | 'exact_guided'
- *   | 'ot' | `frozen${number}`} FlowKind
+ * A flow's key: the core's 'learned' and 'exact', or one a lesson's jobs post (its jobs.js
+ * lists them).
+ * @typedef {string} FlowKind
  */
 /**
  * A network a reflow froze (the straight-paths lesson compares it with the newer ones):
@@ -28,12 +34,6 @@ import { Trajectory } from './particles.js';
  * @typedef {{ id: number, coupling: string, round: number, steps: number, config: NetConfig,
  *   weights: Float32Array }} FrozenNet
  */
-/**
- * The diffusion lesson's settings for the flow worker: SDE flows when `on`, Langevin at the
- * frozen time `langevin` (or null).
- * @typedef {{ on: boolean, sigma: number, correction: boolean, langevin: number | null }} SdeSetup
- */
-/** @typedef {{ t: number, tUsed: number, ode: number, sde: number, floor: number }} MatchRow */
 /**
  * What the session reports to the page.
  * @typedef {{
@@ -47,18 +47,8 @@ import { Trajectory } from './particles.js';
  *   onFlowError: (message: string) => void,
  *   onRestart: (which: 'training' | 'flow', reason: string) => void,
  *   onGap: (c: number, stderr: number) => void,
- *   onMatch?: (m: { rows: MatchRow[] }) => void,
- *   onW2Sigma?: (m: { generation: number, steps: number, sigmas: number[], values: number[] }) => void,
- *   onLangevin?: (m: { t: number, step: number, data: Float32Array, ed: number, floor: number,
- *     moved: number, done?: boolean }) => void,
- *   onStraight?: (m: { id: number | 'current' | 'ot', steps: number, s: number, crossings: number,
- *     particles: number }) => void,
- *   onNfe?: (m: { id: number | 'current', steps: number, values: number[], particles: number }) => void,
- *   onCost?: (m: { batch: number, rounds: number, rates: Record<string, number> }) => void,
- *   onGuideFig?: (m: { klass: number, steps: number, w: number[], exact: number[][], learned: number[][],
- *     particles: number }) => void,
- *   onReflow?: (m: { type: 'frozen' | 'reflow-progress' | 'reflow-failed', done?: number, total?: number,
- *     message?: string }) => void,
+ *   onLesson: (lesson: string, m: any) => void,
+ *   onTrainer?: (m: any) => void,
  * }} SessionEvents
  */
 
@@ -127,38 +117,43 @@ export class Session {
     this.events = events;
     this.generation = 0;
     this.duty = 1;
-    /** The number of the latest diffusion inputs (SDE settings, cloud, flow set-up): SDE,
-     * Langevin, match and probe messages begun under an older one are dropped. */
-    this.sdeSerial = 0;
     /** Whether the newest weights are those of a paused (or never started) trainer. */
     this.settled = true;
-    /** @typedef {Trajectory | null} Traj */
-    /** By FlowKind. @type {{ [kind: string]: Traj, learned: Traj, exact: Traj }} */
-    this.traj = { learned: null, exact: null, uniform: null, learned_sde: null, exact_sde: null, ot: null };
-    /** The straight-paths lesson: the current network's place in its reflow chain (its base
-     * coupling, how many reflow rounds made it), the networks reflows froze, and whether a
-     * reflow is computing its pairs. */
+    /** The counter of the flow worker's inputs (drawings and set-ups) and of each lesson's
+     * messages: a result is current when its stamp is theirs now. */
+    this.inputs = 0;
+    /** @type {Record<string, number>} */
+    this.versions = {};
+    /** The complete (or streaming) full trajectories by key, and the coarse first passes.
+     * @type {Record<string, Trajectory | null>} */
+    this.full = {};
+    /** @type {Record<string, Trajectory | null>} */
+    this.coarse = {};
+    /** By key, the trajectory to show: the full one once it reaches as far as the coarse one. */
+    this.traj = /** @type {Record<string, Trajectory | null>} */ (new Proxy({}, {
+      get: (_, key) => (typeof key === 'string' ? this.shown(key) : null),
+    }));
+    /** What the stage shows (the flow worker computes it first). */
+    this.stage = { keys: /** @type {string[]} */ ([]), lesson: '' };
+    /** The straight-paths lesson's chain, kept here while its reflows run in the training
+     * worker: the current network's base coupling and reflow round, the networks reflows
+     * froze, and whether a reflow is computing its pairs. */
     this.chain = { coupling: 'independent', round: 0 };
     /** @type {FrozenNet[]} */
     this.frozen = [];
     this.reflowing = false;
-    this.straightOn = false;
     /** How many particles the straight reference's flow stands for (it pairs at most 1,000). */
     this.otOf = 0;
-    /** The guidance lesson's flows: on, the sampled class and the scale. */
-    this.guide = { on: false, klass: 1, w: 1 };
-    /** The energy distance of the learned particles at t = 1 to the exact ones (the flow
-     * worker measures it when both are complete), or null. */
+    /** The energy distance of the learned particles at t = 1 to the exact ones, or null. */
     /** @type {number | null} */
     this.fit = null;
-    /** The last inputs, replayed to a new worker. */
+    /** The last inputs, replayed to a new worker; `lessons`: each lesson's last message of each type. */
     this.last = {
       /** @type {{ config: NetConfig, points: Float32Array, labels: Uint8Array } | null} */ net: null,
       /** @type {FlowSetup | null} */ setup: null,
       /** @type {{ points: Float32Array, schedule: string, labels: Uint8Array } | null} */ cloud: null,
-      /** @type {FlowKind | null} */ extra: null,
       /** @type {{ config: NetConfig, weights: Float32Array, steps?: number } | null} */ weights: null,
-      /** @type {SdeSetup} */ sde: { on: false, sigma: 1, correction: true, langevin: null },
+      /** @type {Map<string, { lesson: string, msg: any }>} */ lessons: new Map(),
       running: false,
     };
     /** How many training workers share each batch (the leader and its helpers, team.js). */
@@ -167,19 +162,18 @@ export class Session {
       this.connect();
       this.train.post({ type: 'workers', n: this.workers });
       this.events.onRestart('training', reason); // the page resets the network on it
-
     });
     this.flow = new WorkerHandle(new URL('./flow.worker.js', import.meta.url), (m) => this.fromFlow(m), (reason) => {
       this.connect();
       this.flow.post({ type: 'generation', generation: this.generation });
-      if (this.last.setup) this.flow.post({ type: 'setup', ...this.last.setup, serial: this.sdeSerial });
-      if (this.last.cloud) this.flow.post({ type: 'cloud', ...this.last.cloud, serial: this.sdeSerial });
-      this.flow.post({ type: 'extra', kind: this.last.extra });
-      this.flow.post({ type: 'sde', ...this.last.sde, serial: this.sdeSerial });
+      if (this.last.setup) this.flow.post({ type: 'setup', ...this.last.setup, inputs: this.inputs });
+      if (this.last.cloud) this.flow.post({ type: 'cloud', ...this.last.cloud, inputs: this.inputs });
+      this.flow.post({ type: 'stage', ...this.stage });
+      for (const { lesson, msg } of this.last.lessons.values()) {
+        this.flow.post({ type: 'lesson', lesson, version: this.versions[lesson] ?? 0, msg: structuredClone(msg) });
+      }
       const w = this.last.weights;
-      if (w) this.flow.post({ type: 'model', generation: this.generation, config: w.config, weights: w.weights.slice() });
-      this.flow.post({ type: 'straight', on: this.straightOn });
-      this.flow.post({ type: 'guide', ...this.guide });
+      if (w) this.flow.post({ type: 'model', generation: this.generation, config: w.config, weights: w.weights.slice(), steps: w.steps });
       this.postFrozen();
       this.events.onRestart('flow', reason);
     });
@@ -241,8 +235,7 @@ export class Session {
     this.last.net = null;
     this.last.weights = null;
     this.last.running = false;
-    this.traj.learned = null;
-    this.traj.learned_sde = null;
+    this.dropFlows((key) => key.startsWith('learned'));
     this.fit = null;
     this.flow.post({ type: 'generation', generation: this.generation });
     this.train.post({ type: 'clear', generation: this.generation });
@@ -255,13 +248,12 @@ export class Session {
     this.chain = { coupling, round: 0 };
     this.reflowing = false;
     if (this.frozen.length) { this.frozen = []; this.postFrozen(); }
-    for (const key of Object.keys(this.traj)) if (key.startsWith('frozen')) delete this.traj[key];
+    this.dropFlows((key) => key.startsWith('frozen'));
   }
-  /** The frozen networks to the flow worker (copies of their weights). */
+  /** The frozen networks to their lesson's jobs (copies of their weights). */
   postFrozen() {
-    this.flow.post({
-      type: 'frozen', models: this.frozen.map((f) => ({ id: f.id, steps: f.steps, config: f.config, weights: f.weights.slice() })),
-    });
+    const models = this.frozen.map((f) => ({ id: f.id, steps: f.steps, config: f.config, weights: f.weights.slice() }));
+    this.post('straight', { type: 'frozen', models });
   }
   /**
    * A reflow round (a new generation): the training worker computes pairs from the current
@@ -274,32 +266,12 @@ export class Session {
     this.flow.post({ type: 'generation', generation: this.generation });
     this.train.post({ type: 'reflow', generation: this.generation, seed });
   }
-  /** @param {boolean} on whether the straight-paths lesson is open (its flows and measures) */
-  setStraight(on) {
-    if (on === this.straightOn) return;
-    this.straightOn = on;
-    this.flow.post({ type: 'straight', on });
-  }
-  /**
-   * The guidance lesson's guided flows (class `klass`, scale `w`) and figures, while `on`; a
-   * change drops the guided trajectories (they are recomputed).
-   * @param {{ on: boolean, klass: number, w: number }} g
-   */
-  setGuide(g) {
-    const old = this.guide;
-    if (old.on === g.on && old.klass === g.klass && old.w === g.w) return;
-    this.guide = { ...g };
-    this.traj.exact_guided = null;
-    this.traj.learned_guided = null;
-    this.flow.post({ type: 'guide', ...g });
-  }
   /** Asks the training worker to time a step with each coupling. */
   measureCost() { this.train.post({ type: 'cost' }); }
   /** Starts training. */
   play() { this.last.running = true; this.train.post({ type: 'play' }); }
   /** Pauses training. */
   pause() { this.last.running = false; this.settled = false; this.train.post({ type: 'pause' }); }
-  /** One optimiser step (when paused). */
   /** @param {number} [n] optimiser steps to take (paused) */
   step(n = 1) { this.train.post({ type: 'step', n }); }
   /** @param {number} lr a new learning rate, applied without a reset */
@@ -335,20 +307,18 @@ export class Session {
           config: m.config, weights: m.weights,
         });
         this.chain = { ...this.chain, round: this.chain.round + 1 };
-        this.traj.learned = null;
+        this.dropFlows((key) => key === 'learned');
         this.postFrozen();
-        this.events.onReflow?.(m);
+        this.events.onTrainer?.(m);
         break;
-      case 'reflow-progress': this.events.onReflow?.(m); break;
-      case 'reflow-failed': this.reflowing = false; this.events.onReflow?.(m); break;
-      case 'cost': this.events.onCost?.(m); break;
+      case 'reflow-failed': this.reflowing = false; this.events.onTrainer?.(m); break;
       case 'team': this.events.onTeam?.(m); break;
       case 'notice': this.events.onTrainNotice?.(m.message); break;
       case 'error':
         if (m.fatal) this.train.restart(m.message);
         else { this.last.running = false; this.events.onTrainError(m.message); }
         break;
-      default: break;
+      default: this.events.onTrainer?.(m); break;
     }
   }
 
@@ -357,8 +327,8 @@ export class Session {
   /** @param {FlowSetup} setup particle count, seed, solver and steps: everything is recomputed */
   setupFlows(setup) {
     this.last.setup = setup;
-    this.sdeSerial += 1;
-    this.flow.post({ type: 'setup', ...setup, serial: this.sdeSerial });
+    this.inputs += 1;
+    this.flow.post({ type: 'setup', ...setup, inputs: this.inputs });
   }
   /**
    * The cloud, its labels (one per point) and the schedule of the exact flows.
@@ -369,54 +339,86 @@ export class Session {
   setCloud(points, schedule, labels) {
     this.last.cloud = { points, schedule, labels };
     // No cloud, nothing to flow to: drop the particles of the old one.
-    if (points.length === 0) {
-      this.traj = { learned: null, exact: null, uniform: null, learned_sde: null, exact_sde: null, ot: null };
-    }
-    this.sdeSerial += 1;
+    if (points.length === 0) this.dropFlows(() => true);
+    this.inputs += 1;
     this.fit = null;
-    this.flow.post({ type: 'cloud', points, schedule, labels, serial: this.sdeSerial });
+    this.flow.post({ type: 'cloud', points, schedule, labels, inputs: this.inputs });
   }
   /**
-   * The diffusion lesson: SDE flows, their noise, and Langevin at a frozen time. A change of
-   * the noise drops the SDE trajectories (they are recomputed).
-   * @param {SdeSetup} sde
+   * What the stage shows: the keys of its flows (computed first) and the lesson open (its
+   * jobs run while it is).
+   * @param {string[]} keys
+   * @param {string} lesson
    */
-  setSde(sde) {
-    const old = this.last.sde;
-    const noise = old.sigma !== sde.sigma || old.correction !== sde.correction;
-    if (!noise && old.on === sde.on && old.langevin === sde.langevin) return;
-    if (noise || !sde.on) { this.traj.exact_sde = null; this.traj.learned_sde = null; }
-    this.last.sde = { ...sde };
-    this.sdeSerial += 1;
-    this.flow.post({ type: 'sde', ...sde, serial: this.sdeSerial });
+  setStage(keys, lesson) {
+    const same = keys.length === this.stage.keys.length && keys.every((k, i) => k === this.stage.keys[i]);
+    if (same && lesson === this.stage.lesson) return;
+    this.stage = { keys: [...keys], lesson };
+    this.flow.post({ type: 'stage', keys: this.stage.keys, lesson });
   }
-  /** @param {FlowKind | null} kind a further flow to compute ('uniform'), or none */
-  setExtra(kind) {
-    this.last.extra = kind;
-    this.flow.post({ type: 'extra', kind });
+  /**
+   * A lesson's message to its jobs in the flow worker (kept, by type, for a new worker).
+   * Results the jobs began under older messages of the lesson are dropped from now on; `drop`
+   * names the lesson's flows this message makes stale (dropped at once from the stage).
+   * @param {string} lesson
+   * @param {any} msg
+   * @param {string[]} [drop]
+   */
+  post(lesson, msg, drop = []) {
+    this.versions[lesson] = (this.versions[lesson] ?? 0) + 1;
+    this.last.lessons.set(`${lesson}|${msg.type}`, { lesson, msg });
+    this.dropFlows((key) => drop.includes(key));
+    this.flow.post({ type: 'lesson', lesson, version: this.versions[lesson], msg });
+  }
+  /**
+   * Whether a result begun under `stamp` is of the current inputs (and, for a lesson's, of
+   * its current settings).
+   * @param {string} lesson
+   * @param {string} stamp
+   */
+  current(lesson, stamp) {
+    return stamp === (lesson ? `${this.inputs}.${this.versions[lesson] ?? 0}` : `${this.inputs}`);
+  }
+  /** Forgets the trajectories whose key passes `test`. @param {(key: string) => boolean} test */
+  dropFlows(test) {
+    for (const store of [this.full, this.coarse]) {
+      for (const key of Object.keys(store)) if (test(key)) delete store[key];
+    }
+  }
+  /**
+   * The trajectory of `key` to show: the full one once it reaches as far as its coarse first
+   * pass, else that pass.
+   * @param {string} key
+   */
+  shown(key) {
+    const full = this.full[key] ?? null, coarse = this.coarse[key] ?? null;
+    if (!coarse || (full && full.reach() >= coarse.reach())) return full;
+    return coarse;
   }
 
   /** @param {any} m */
   fromFlow(m) {
     if (m.generation !== undefined && m.generation !== this.generation) return;
-    if (m.serial !== undefined && m.serial !== this.sdeSerial) return; // of older diffusion inputs
     if (m.type === 'error' && m.fatal) { this.flow.restart(m.message); return; }
     if (m.type === 'error') { this.events.onFlowError(m.message); return; }
+    if (m.stamp !== undefined && !this.current(m.lesson ?? '', m.stamp)) return; // of older inputs
+    const store = m.coarse ? this.coarse : this.full;
+    if (m.type === 'traj' || m.type === 'begin' || m.type === 'frames') {
+      if (this.last.cloud?.points.length === 0) return; // frames of a cloud that is gone
+      if (m.type === 'traj') {
+        store[m.key] = new Trajectory(m.frames, m.n, m.steps);
+        if (m.of !== undefined) this.otOf = m.of;
+      } else if (m.type === 'begin') store[m.key] = Trajectory.streamed(m.first, m.n, m.steps);
+      else store[m.key]?.append(m.start, m.data);
+      // A coarse pass begins when the flow's settings changed: the old full one is stale. A
+      // full pass supersedes the coarse one once it reaches as far (`shown`).
+      if (m.coarse && m.type !== 'frames') delete this.full[m.key];
+      if (!m.coarse && this.full[m.key]?.complete()) delete this.coarse[m.key];
+      this.events.onTrajectory(m.key);
+      return;
+    }
     if (m.type === 'gap') { this.events.onGap(m.c, m.stderr); return; }
     if (m.type === 'fit') { this.fit = m.ed; this.events.onTrajectory('learned'); return; }
-    if (m.type === 'match') { this.events.onMatch?.(m); return; }
-    if (m.type === 'w2sigma') { this.events.onW2Sigma?.(m); return; }
-    if (m.type === 'langevin') { this.events.onLangevin?.(m); return; }
-    if (m.type === 'straight') { this.events.onStraight?.(m); return; }
-    if (m.type === 'nfe') { this.events.onNfe?.(m); return; }
-    if (m.type === 'guidefig') { this.events.onGuideFig?.(m); return; }
-    if (this.last.cloud?.points.length === 0) return; // frames of a cloud that is gone
-    if (m.type === 'traj') {
-      this.traj[/** @type {FlowKind} */ (m.kind)] = new Trajectory(m.frames, m.n, m.steps);
-      if (m.kind === 'ot') this.otOf = m.of;
-    } else if (m.type === 'begin') this.traj[/** @type {FlowKind} */ (m.kind)] = Trajectory.streamed(m.first, m.n, m.steps);
-    else if (m.type === 'frames') this.traj[/** @type {FlowKind} */ (m.kind)]?.append(m.start, m.data);
-    else return;
-    this.events.onTrajectory(m.kind);
+    if (m.lesson !== undefined) this.events.onLesson(m.lesson, m);
   }
 }

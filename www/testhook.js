@@ -43,9 +43,10 @@ export function installTestHook(app) {
     /** Whether training runs; whether the page holds the weights a paused trainer ended with. */
     isTraining: () => training.running,
     trainingSettled: () => session.settled,
-    /** Whether a trajectory of `kind` exists: its particle count, whether it is complete. */
+    /** Whether a full trajectory of `kind` exists (not a coarse first pass): its particle
+     * count, whether it is complete. */
     trajectory: (/** @type {import('./session.js').FlowKind} */ kind) => {
-      const tr = session.traj[kind];
+      const tr = session.full[kind];
       return tr ? { complete: tr.complete(), reach: tr.reach(), n: tr.n } : null;
     },
     /** Bytes of the page's own wasm memory (the soak script watches it for growth). */

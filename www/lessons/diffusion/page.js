@@ -52,6 +52,11 @@ export class DiffusionLesson {
     this.lastHistDraw = 0;
     this.histKey = '';
     /** @type {Float32Array | null} */ this.curve = null;
+    /**
+     * The settings last sent to the lesson's jobs.
+     * @type {{ sigma: number, correction: boolean, langevin: number | null } | null}
+     */
+    this.sent = null;
 
     const { store, apply } = app;
     const S = () => store.state;
@@ -96,7 +101,14 @@ export class DiffusionLesson {
       this.rows = null;
       /** @type {HTMLTableElement} */ ($('match-table')).tBodies[0].replaceChildren();
     }
-    this.app.session.setSde({ on, sigma: s.sigma, correction: s.scoreFix, langevin });
+    // To the lesson's jobs in the flow worker (which run while the lesson is open); a new
+    // noise makes the SDE particles shown stale at once.
+    const msg = { type: 'settings', sigma: s.sigma, correction: s.scoreFix, langevin };
+    const old = this.sent;
+    if (old && old.sigma === msg.sigma && old.correction === msg.correction && old.langevin === msg.langevin) return;
+    const noise = !old || old.sigma !== msg.sigma || old.correction !== msg.correction;
+    this.sent = msg;
+    this.app.session.post('diffusion', msg, noise ? ['exact_sde', 'learned_sde'] : []);
   }
 
   /**
@@ -180,6 +192,16 @@ export class DiffusionLesson {
         step: this.langevinStep, first: this.langevinFirst, last: this.langevinLast, shown: this.langevin !== null,
       },
     };
+  }
+
+  /**
+   * The flows the stage shows (the flow worker computes them first): the SDE ones, and the
+   * ODE's on the second stage of side by side (Langevin's frames are the lesson's own).
+   * @param {Record<string, any>} s
+   */
+  shows(s) {
+    const ode = s.show === 'side' || s.langevin ? ['learned', 'exact'] : [];
+    return s.langevin ? ode : ['exact_sde', 'learned_sde', ...ode];
   }
 
   /**

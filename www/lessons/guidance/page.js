@@ -28,6 +28,8 @@ const ALL = 0.995;
 export class GuidanceLesson {
   /** @param {GuidanceApp} app */
   constructor(app) {
+    /** The settings last sent to the lesson's jobs. @type {{ klass: number, w: number } | null} */
+    this.sent = null;
     this.app = app;
     /** @type {GuideFig | null} */
     this.fig = null;
@@ -106,7 +108,12 @@ export class GuidanceLesson {
       this.lastKey = key;
       /** @type {HTMLTableElement} */ ($('guide-table')).tBodies[0].replaceChildren();
     }
-    this.app.session.setGuide({ on: on && klass > 0, klass: klass || 1, w: s.guidance });
+    // To the lesson's jobs in the flow worker (klass 0: no class to sample); a new class or
+    // scale makes the guided particles shown stale at once.
+    const msg = { type: 'settings', klass: on ? klass : 0, w: s.guidance };
+    if (this.sent && this.sent.klass === msg.klass && this.sent.w === msg.w) return;
+    this.sent = msg;
+    this.app.session.post('guidance', msg, ['exact_guided', 'learned_guided']);
   }
 
   /** @param {GuideFig} m */
@@ -166,6 +173,14 @@ export class GuidanceLesson {
   /** The lesson shows guided flows only (its table measures them): no unguided fit note. */
   hidesFit() {
     return true;
+  }
+
+  /**
+   * The flows the stage shows (the flow worker computes them first): the guided ones.
+   * @returns {string[]}
+   */
+  shows() {
+    return ['exact_guided', 'learned_guided'];
   }
 
   /**

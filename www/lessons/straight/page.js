@@ -93,7 +93,6 @@ export class StraightLesson {
   sync(s) {
     const on = s.lesson === 'straight';
     $('straight-card').hidden = !on;
-    this.app.session.setStraight(on);
     this.dirty = true;
   }
 
@@ -268,6 +267,16 @@ export class StraightLesson {
       reflowing: session.reflowing,
       frozen: session.frozen.length,
     };
+  }
+
+  /**
+   * The flows the stage shows (the flow worker computes them first): the straight reference
+   * in its view, else every network's and the exact field's.
+   * @param {Record<string, any>} s
+   */
+  shows(s) {
+    const frozen = this.app.session.frozen.map((f) => `frozen${f.id}`);
+    return s.field === 'ot' ? ['ot', 'learned'] : ['learned', 'exact', ...frozen];
   }
 
   /**
