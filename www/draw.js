@@ -7,7 +7,7 @@ const UNDO_DEPTH = 60;
 
 /**
  * The user's point cloud: interleaved [x0, y0, x1, y1, ...] in data coordinates, each point
- * with a class label 1..4 (1 unless drawn in another class: the guidance lesson), with undo.
+ * with a class label 1..4 (1 unless drawn in another class), with undo.
  */
 export class Cloud {
   /**

@@ -21,9 +21,11 @@ export const exportedSamples = () => lastSamples;
 
 /**
  * @param {{ session: import('./session.js').Session, cloud: import('./draw.js').Cloud,
- *   store: import('./store.js').Store, fields: any }} app
+ *   store: import('./store.js').Store, fields: any, usage: (name: string) => string | null }} app
+ *   usage(name): how Python uses the exported network, when the open lesson says (a
+ *   class-conditional network is sampled for a class)
  */
-export function attachModelExport({ session, cloud, store, fields }) {
+export function attachModelExport({ session, cloud, store, fields, usage: lessonUsage }) {
   $('export-model').addEventListener('click', () => {
     const w = session.last.weights;
     if (!w) {
@@ -58,7 +60,7 @@ export function attachModelExport({ session, cloud, store, fields }) {
       const w2Text = Number.isFinite(w2)
         ? ` The page's ${w2Samples.toLocaleString('en')} learned samples at t = 1 (${s.solver}, ${s.odeSteps} steps) are at W2 ${w2.toFixed(4)} from the drawing; Python's samples should be too.`
         : ' (The learned samples were not finite, so no W2 was recorded: the network diverged.)';
-      const usage = c.labelled ? `m = load("${name}"); m.sample(1000, y=${s.sampleClass}, w=${s.guidance}) for guided samples of class ${s.sampleClass}` : `m = load("${name}")`;
+      const usage = lessonUsage(name) ?? `m = load("${name}")`;
       showMessage(`Exported ${name}: model.safetensors, config.json and drawing.csv.${w2Text} In Python: from fmp_model import load; ${usage}.`);
       announce(`Exported the network as ${name}`);
     } catch (err) {

@@ -93,7 +93,7 @@ export class FrameLoop {
     else if (longShare <= 0.01 && this.intervalEma < 28) this.duty = Math.min(1, this.duty + 0.002);
     session.setDuty(Math.round(this.duty * 20) / 20);
     let t1 = clock.tick(now, store.state.t, store.state.play);
-    // The open lesson may show other particles (SDE or Langevin ones, guided ones, ...).
+    // The open lesson may show other particles than the ODE flows (its own flows).
     const lesson = this.app.lesson.particles(store.state);
     // While the exact flow is still being computed (or not yet begun), playing time does not
     // run ahead of it: the particles shown are those of time t. The slider's track shows how

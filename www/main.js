@@ -122,6 +122,7 @@ const session = new Session({
   // the training worker's go to every page (each takes the types it knows).
   onLesson: (lesson, m) => pages.onMessage({ ...m, lesson }),
   onTrainer: (m) => pages.onMessage(m),
+  onNetwork: (why, config) => pages.onNetwork(why, config),
   onRestart: (which, reason) => {
     if (which === 'training') training.onRestart(reason);
     else showMessage(`The flow worker stopped (${reason}); restarted.`, 'error');
@@ -129,6 +130,7 @@ const session = new Session({
 });
 const training = new Training({
   session, cloud, chart, points: () => holdOut.points(), labels: () => holdOut.labels(),
+  resetOnEdit: () => pages.resetOnEdit(),
   config: () => {
     const s = S();
     const { width, depth, batch, lr, schedule, seed } = s;
@@ -380,7 +382,7 @@ function openDrawing(settings, points, why, labels = undefined) {
   sendCloud();
   training.reset();
 }
-attachModelExport({ session, cloud, store, fields });
+attachModelExport({ session, cloud, store, fields, usage: (name) => pages.pythonUsage(S(), name) });
 attachIo({
   props: PROPS, store, cloud, stageCanvas: $canvas('stage'),
   open: openDrawing,

@@ -25,23 +25,31 @@
  * - draw(now, s): per frame: the lesson's charts, tables and captions.
  * - facts(s): measured sentences its views' captions quote, keyed by name.
  * - inspectNote(hover): a sentence the inspector adds at the hovered point.
- * - network(s): its network's configuration patch (the default: independent, unlabelled).
+ * - network(s): its network's configuration patch while it is open (the default: independent,
+ *   unlabelled); sharedNetwork(s): a patch its settings make to every lesson's network.
  * - brush(s): the class a stroke draws and the class the eraser takes (0: any).
  * - showsClasses(s): whether the drawing is shown in its classes' colours and shapes.
  * - hidesFit(s): whether the note on learned against exact particles is hidden.
  * - shows(s): the keys of the flows its stage shows (the flow worker computes them first).
  * - onMessage(m): a message of the workers for this lesson.
+ * - onNetwork(why, config): the network was reset, cleared or replaced (every page is told).
+ * - pythonUsage(s, name): how Python uses the exported network (its Python line).
+ * - resetOnEdit(): why an edited drawing needs a fresh network (every page is asked), or null.
  * - measures(): its measures as plain data, for the test hook.
  * @typedef {{ particles?: (s: Record<string, any>) => import('./frame.js').LessonParticles | null,
  *   draw?: (now: number, s: Record<string, any>) => void,
  *   facts?: (s: Record<string, any>) => Record<string, string>,
  *   inspectNote?: (hover: any) => string,
  *   network?: (s: Record<string, any>) => NetworkPatch,
+ *   sharedNetwork?: (s: Record<string, any>) => NetworkPatch,
  *   brush?: (s: Record<string, any>) => { label: number, only: number },
  *   showsClasses?: (s: Record<string, any>) => boolean,
  *   hidesFit?: (s: Record<string, any>) => boolean,
  *   shows?: (s: Record<string, any>) => string[],
  *   onMessage?: (m: any) => void,
+ *   onNetwork?: (why: 'reset' | 'clear' | 'replace', config: import('./session.js').NetConfig | null) => void,
+ *   resetOnEdit?: () => string | null,
+ *   pythonUsage?: (s: Record<string, any>, name: string) => string,
  *   measures?: () => any }} LessonPage
  */
 /**
@@ -111,12 +119,15 @@ export class LessonPages {
   }
 
   /**
-   * The open lesson's network configuration: the default patched by the lesson.
+   * The network's configuration: the default, patched by every lesson's shared settings
+   * (`sharedNetwork`: a coupling chosen in one lesson holds in the others), then by the open
+   * lesson's own network (`network`).
    * @param {Record<string, any>} s
    * @returns {{ coupling: string, labelled: boolean }}
    */
   network(s) {
-    return { ...NETWORK, ...this.open(s)?.network?.(s) };
+    const shared = [...this.pages.values()].map((p) => p.sharedNetwork?.(s));
+    return Object.assign({ ...NETWORK }, ...shared, this.open(s)?.network?.(s));
   }
 
   /** @param {Record<string, any>} s */
@@ -146,6 +157,34 @@ export class LessonPages {
   /** The names of every lesson's own settings. */
   allSettingNames() {
     return [...this.settingNames.values()].flat();
+  }
+
+  /**
+   * The network was replaced: every page is told (`onNetwork`), with the new network's
+   * configuration (null: none).
+   * @param {'reset' | 'clear' | 'replace'} why
+   * @param {import('./session.js').NetConfig | null} config
+   */
+  onNetwork(why, config) {
+    for (const page of this.pages.values()) page.onNetwork?.(why, config);
+  }
+
+  /**
+   * How Python uses the exported network, if the open lesson says (else null).
+   * @param {Record<string, any>} s
+   * @param {string} name
+   */
+  pythonUsage(s, name) {
+    return this.open(s)?.pythonUsage?.(s, name) ?? null;
+  }
+
+  /** Why an edited drawing needs a fresh network, if a page says so (else null). */
+  resetOnEdit() {
+    for (const page of this.pages.values()) {
+      const why = page.resetOnEdit?.();
+      if (why) return why;
+    }
+    return null;
   }
 
   /**

@@ -5,8 +5,16 @@
 
 /** Trajectories of one field; a streamed one fills up frame by frame. */
 export class Trajectory {
-  constructor(frames, n, steps, filled = steps + 1) {
+  /**
+   * @param {Float32Array} frames
+   * @param {number} n
+   * @param {number} steps
+   * @param {number} [filled] frames filled so far
+   * @param {number} [of] how many particles it stands for (a flow of the first n of them)
+   */
+  constructor(frames, n, steps, filled = steps + 1, of = n) {
     this.frames = frames;
+    this.of = of;
     this.n = n;
     this.steps = steps;
     this.filled = filled;

@@ -120,7 +120,7 @@ export function drawHeatmap(ctx, values, n, map, lo, hi, w, h, alpha = 0.85, mas
 
 /** Draws interleaved points as dots of radius r (in device pixels). */
 /**
- * The classes of a labelled drawing (the guidance lesson): a name, a colour and a shape each,
+ * The classes of a labelled drawing: a name, a colour and a shape each,
  * so that no class is told apart by colour alone (contrast at least 3:1 on the stage).
  */
 export const CLASS_STYLES = [

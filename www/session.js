@@ -17,7 +17,7 @@
 import { Trajectory } from './particles.js';
 
 /**
- * A network's settings; `labelled`: class-conditional (the guidance lesson), learning the
+ * A network's settings; `labelled`: class-conditional, learning the
  * labels with label dropout.
  * @typedef {{ width: number, depth: number, timeFeatures: number, batch: number, lr: number,
  *   schedule: string, coupling: string, seed: number, labelled: boolean }} NetConfig
@@ -27,12 +27,6 @@ import { Trajectory } from './particles.js';
  * A flow's key: the core's 'learned' and 'exact', or one a lesson's jobs post (its jobs.js
  * lists them).
  * @typedef {string} FlowKind
- */
-/**
- * A network a reflow froze (the straight-paths lesson compares it with the newer ones):
- * its id (its place in the chain), what it was (base coupling and reflow round), its steps.
- * @typedef {{ id: number, coupling: string, round: number, steps: number, config: NetConfig,
- *   weights: Float32Array }} FrozenNet
  */
 /**
  * What the session reports to the page.
@@ -49,6 +43,7 @@ import { Trajectory } from './particles.js';
  *   onGap: (c: number, stderr: number) => void,
  *   onLesson: (lesson: string, m: any) => void,
  *   onTrainer?: (m: any) => void,
+ *   onNetwork?: (why: 'reset' | 'clear' | 'replace', config: NetConfig | null) => void,
  * }} SessionEvents
  */
 
@@ -135,15 +130,6 @@ export class Session {
     }));
     /** What the stage shows (the flow worker computes it first). */
     this.stage = { keys: /** @type {string[]} */ ([]), lesson: '' };
-    /** The straight-paths lesson's chain, kept here while its reflows run in the training
-     * worker: the current network's base coupling and reflow round, the networks reflows
-     * froze, and whether a reflow is computing its pairs. */
-    this.chain = { coupling: 'independent', round: 0 };
-    /** @type {FrozenNet[]} */
-    this.frozen = [];
-    this.reflowing = false;
-    /** How many particles the straight reference's flow stands for (it pairs at most 1,000). */
-    this.otOf = 0;
     /** The energy distance of the learned particles at t = 1 to the exact ones, or null. */
     /** @type {number | null} */
     this.fit = null;
@@ -156,6 +142,8 @@ export class Session {
       /** @type {Map<string, { lesson: string, msg: any }>} */ lessons: new Map(),
       running: false,
     };
+    /** Tests only: how often a helper's trap was armed (harmWorker('train', 'helper')). */
+    this.armed = 0;
     /** How many training workers share each batch (the leader and its helpers, team.js). */
     this.workers = 1;
     this.train = new WorkerHandle(new URL('./train.worker.js', import.meta.url), (m) => this.fromTrainer(m), (reason) => {
@@ -174,7 +162,6 @@ export class Session {
       }
       const w = this.last.weights;
       if (w) this.flow.post({ type: 'model', generation: this.generation, config: w.config, weights: w.weights.slice(), steps: w.steps });
-      this.postFrozen();
       this.events.onRestart('flow', reason);
     });
     this.connect();
@@ -221,17 +208,16 @@ export class Session {
    */
   reset(config, points, running, labels) {
     this.generation += 1;
-    this.dropChain(config.coupling);
     this.last.net = { config, points, labels };
     this.last.weights = null;
     this.last.running = running;
     this.flow.post({ type: 'generation', generation: this.generation });
     this.train.post({ type: 'reset', config, points, labels, generation: this.generation, running });
+    this.events.onNetwork?.('reset', config);
   }
   /** No network (the cloud is empty): the trainer is dropped and learned particles vanish. */
   clear() {
     this.generation += 1;
-    this.dropChain(this.chain.coupling);
     this.last.net = null;
     this.last.weights = null;
     this.last.running = false;
@@ -239,35 +225,24 @@ export class Session {
     this.fit = null;
     this.flow.post({ type: 'generation', generation: this.generation });
     this.train.post({ type: 'clear', generation: this.generation });
+    this.events.onNetwork?.('clear', null);
   }
   /**
-   * A new network starts a new chain: the frozen ones go.
-   * @param {string} coupling
+   * The training worker replaces the network by what `msg` asks (for example pairs from the
+   * current network's ODE, and a fresh network trained on them), as a new generation.
+   * @param {any} msg
    */
-  dropChain(coupling) {
-    this.chain = { coupling, round: 0 };
-    this.reflowing = false;
-    if (this.frozen.length) { this.frozen = []; this.postFrozen(); }
-    this.dropFlows((key) => key.startsWith('frozen'));
-  }
-  /** The frozen networks to their lesson's jobs (copies of their weights). */
-  postFrozen() {
-    const models = this.frozen.map((f) => ({ id: f.id, steps: f.steps, config: f.config, weights: f.weights.slice() }));
-    this.post('straight', { type: 'frozen', models });
-  }
-  /**
-   * A reflow round (a new generation): the training worker computes pairs from the current
-   * network's ODE, freezes it, and trains a fresh one on the pairs.
-   * @param {number} seed of the reflow noise
-   */
-  reflow(seed) {
+  replace(msg) {
     this.generation += 1;
-    this.reflowing = true;
     this.flow.post({ type: 'generation', generation: this.generation });
-    this.train.post({ type: 'reflow', generation: this.generation, seed });
+    this.train.post({ ...msg, generation: this.generation });
+    this.events.onNetwork?.('replace', this.last.net?.config ?? null);
   }
-  /** Asks the training worker to time a step with each coupling. */
-  measureCost() { this.train.post({ type: 'cost' }); }
+  /**
+   * A lesson's message to the training worker (its answer comes back through `onTrainer`).
+   * @param {any} msg
+   */
+  toTrainer(msg) { this.train.post(msg); }
   /** Starts training. */
   play() { this.last.running = true; this.train.post({ type: 'play' }); }
   /** Pauses training. */
@@ -300,19 +275,8 @@ export class Session {
         this.events.onWeights(m.config, m.weights);
         break;
       case 'diverged': this.last.running = false; this.events.onDiverged(m.steps); break;
-      case 'frozen':
-        this.reflowing = false;
-        this.frozen.push({
-          id: this.frozen.length, coupling: this.chain.coupling, round: this.chain.round, steps: m.steps,
-          config: m.config, weights: m.weights,
-        });
-        this.chain = { ...this.chain, round: this.chain.round + 1 };
-        this.dropFlows((key) => key === 'learned');
-        this.postFrozen();
-        this.events.onTrainer?.(m);
-        break;
-      case 'reflow-failed': this.reflowing = false; this.events.onTrainer?.(m); break;
       case 'team': this.events.onTeam?.(m); break;
+      case 'armed': this.armed += 1; break;
       case 'notice': this.events.onTrainNotice?.(m.message); break;
       case 'error':
         if (m.fatal) this.train.restart(m.message);
@@ -406,8 +370,7 @@ export class Session {
     if (m.type === 'traj' || m.type === 'begin' || m.type === 'frames') {
       if (this.last.cloud?.points.length === 0) return; // frames of a cloud that is gone
       if (m.type === 'traj') {
-        store[m.key] = new Trajectory(m.frames, m.n, m.steps);
-        if (m.of !== undefined) this.otOf = m.of;
+        store[m.key] = new Trajectory(m.frames, m.n, m.steps, undefined, m.of);
       } else if (m.type === 'begin') store[m.key] = Trajectory.streamed(m.first, m.n, m.steps);
       else store[m.key]?.append(m.start, m.data);
       // A coarse pass begins when the flow's settings changed: the old full one is stale. A

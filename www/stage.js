@@ -181,7 +181,7 @@ export class Stage {
     }
 
     const dataR = Math.max(1.5, 1.6 * dpr * (s.cloudCount > 2000 ? 0.8 : 1));
-    // A labelled drawing in the guidance lesson: each class in its colour and shape.
+    // A labelled drawing (a lesson that shows classes): each class in its colour and shape.
     if (s.cloudLabels) drawClassDots(ctx, view, s.cloud, s.cloudLabels, dataR * 1.2, w, h, s.inspector ? 0.3 : 0.7);
     else drawDots(ctx, view, s.cloud, s.inspector ? 'rgba(31,41,55,0.25)' : 'rgba(31,41,55,0.55)', dataR, w, h);
     // Held-out points (memorization): hollow, white inside, over the dots.

@@ -3,7 +3,7 @@
 // the leader's weights and its share of the batch, and returns the share's CFM gradient.
 // In:  {type:'configure', build, kernel, shape, n, scale, shared: {ctrl, share, grads, loss, params} | null}
 //      {type:'share', params, share}  (transferred buffers; the gradient comes back in `params`)
-//      {type:'crash'}  (tests only: the next share traps)
+//      {type:'crash'}  (tests only: the next share traps; answered with {type:'armed'})
 // Out: {type:'configured'} | {type:'gradient', grads, share, loss} | {type:'error', message}
 // With shared memory it waits on ctrl[0] (the step's generation) and answers by storing it in
 // ctrl[1] (-1 when it failed); it returns to its event loop whenever no step came for 100 ms, so a new
@@ -72,6 +72,7 @@ onmessage = async (ev) => {
       if (m.shared) serve();
     } else if (m.type === 'crash') {
       trapNext = true;
+      postMessage({ type: 'armed' });
     } else if (m.type === 'share') {
       const loss = compute(m.params, m.share);
       /** @type {import('./pkg/fmp.js').GradShard} */ (shard).write_grads(m.params);

@@ -49,6 +49,11 @@ export function installTestHook(app) {
       const tr = session.full[kind];
       return tr ? { complete: tr.complete(), reach: tr.reach(), n: tr.n } : null;
     },
+    /** The trajectory of `kind` the stage shows (a coarse first pass until the full one reaches as far). */
+    shownTrajectory: (/** @type {string} */ kind) => {
+      const tr = session.traj[kind];
+      return tr ? { complete: tr.complete(), reach: tr.reach(), n: tr.n } : null;
+    },
     /** Bytes of the page's own wasm memory (the soak script watches it for growth). */
     wasmMemory,
     /** Whether the address bar holds the current state (it follows it, debounced). */
@@ -72,6 +77,8 @@ export function installTestHook(app) {
       if (how === 'terminate') session[which].worker.terminate();
       else session[which].post({ type: 'crash', how });
     },
+    /** How often a training helper confirmed that its next share traps (harmWorker 'helper'). */
+    helperArmed: () => session.armed,
     /** The share of the time the workers compute (lowered while frames are slow). */
     duty: () => session.duty,
     /** A lesson's measures, as its page gives them (its `measures()`; null without one). */
@@ -79,19 +86,8 @@ export function installTestHook(app) {
     /** The page's own u_theta (the newest weights) at interleaved points `xs` and time t. */
     learnedVelocity: (/** @type {number[]} */ xs, /** @type {number} */ t) =>
       Array.from(fields.velocity('learned', Float32Array.from(xs), t)),
-    /**
-     * The page's class-conditional u_theta(x, t, y) at interleaved points (the guidance
-     * lesson's network; the arrows' class and scale are put back after).
-     */
-    learnedClassVelocity: (/** @type {number[]} */ xs, /** @type {number} */ t, /** @type {number} */ y) => {
-      const s = store.state;
-      fields.set_guidance(y, 1);
-      try {
-        return Array.from(fields.velocity('learned_class', Float32Array.from(xs), t));
-      } finally {
-        fields.set_guidance(lesson('guidance')?.sampled || 1, s.guidance);
-      }
-    },
+    /** A lesson's page module itself (tests call its own methods), or null. */
+    page: (/** @type {string} */ id) => pages.pages.get(id) ?? null,
     /** The noise and samples (interleaved) that the last model export measured its W2 on. */
     exportedSamples: () => {
       const e = exportedSamples();

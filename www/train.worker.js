@@ -23,6 +23,7 @@
 //      {type:'team', workers, transport, kernel, fellBack?} (the workers setting arrived, or the
 //        team fell back to one worker: fellBack, and the page's setting follows)
 //      {type:'notice', message} (a helper failed; training goes on with one worker)
+//      {type:'armed'} (tests only: the first helper's next share will trap)
 //      {type:'weights', generation, steps, config, weights(Float32Array, transferred), paused}
 //      {type:'diverged', generation, steps} | {type:'error', message, fatal}
 //      {type:'frozen', generation, steps, config, weights} (the network a reflow replaced)
@@ -387,7 +388,11 @@ onmessage = async (ev) => {
         // For the end-to-end tests of worker recovery: an uncaught error kills the worker; a
         // trap is thrown by the next training chunk, inside the running loop.
         if (m.how === 'trap') trapNext = true;
-        else if (m.how === 'helper') team.helpers[0]?.worker.postMessage({ type: 'crash' });
+        else if (m.how === 'helper' && team.helpers[0]) {
+          // The helper answers when it next idles; the page hears of it (tests wait for it).
+          await team.ask(team.helpers[0], { type: 'crash' });
+          postMessage({ type: 'armed' });
+        }
         else setTimeout(() => { throw new Error('crash requested'); });
         break;
       default:

@@ -29,12 +29,15 @@ export function workersNote(workers, transport, kernel) {
 export class Training {
   /**
    * @param {{ session: Session, cloud: Cloud, chart: LossChart, config: () => NetConfig,
-   *   points: () => Float32Array, labels: () => Uint8Array }} opts
+   *   points: () => Float32Array, labels: () => Uint8Array, resetOnEdit?: () => string | null }} opts
    *   config(): the network and training settings of the current state; points(): the points
    *   to train on (the drawing, or its training share while some are held out); labels():
-   *   theirs (a labelled network, the guidance lesson's, learns them)
+   *   theirs (a labelled network learns them); resetOnEdit(): why an edited drawing needs a
+   *   fresh network (a lesson's network that learned something else than the drawing), or null
    */
-  constructor({ session, cloud, chart, config, points, labels }) {
+  constructor(opts) {
+    const { session, cloud, chart, config, points, labels } = opts;
+    this.app = opts;
     this.session = session;
     this.cloud = cloud;
     this.points = points;
@@ -86,11 +89,11 @@ export class Training {
       showMessage('The cloud is empty: draw some points (or load a preset) to train.', 'info', 'empty');
     } else if (!this.started) {
       this.reset();
-    } else if (this.session.chain.round > 0 || this.session.reflowing) {
-      // A reflow network learned pairs of the old drawing's network, not the drawing: the
-      // chain starts again from a fresh network on the new drawing.
+    } else if (this.app.resetOnEdit?.()) {
+      // A network that did not learn the drawing itself (a lesson says why) starts afresh.
+      const why = this.app.resetOnEdit?.() ?? '';
       this.reset();
-      showMessage('The drawing changed: the reflow networks learned pairs of the old drawing, so the chain starts again with a fresh network on this one.', 'info');
+      showMessage(why, 'info');
     } else {
       this.session.setPoints(this.points(), this.labels());
     }

@@ -11,6 +11,7 @@
 // With FMP_BENCH_CHECK=1 (`cargo xtask bench --check`) it exits non-zero when a target is missed.
 import { loadavg, cpus } from 'node:os';
 import { launch, openPage, APP_URL } from '../e2e/browser.mjs';
+import { CASES, controlLatency } from './latency.mjs';
 
 const TARGETS = {
   'train native S': ['>=', 4500], 'train native L': ['>=', 150],
@@ -20,6 +21,11 @@ const TARGETS = {
   'frame median ms (straight-paths lesson)': ['<=', 18], 'frame p95 ms (straight-paths lesson)': ['<=', 33],
   'frame median ms (guidance lesson)': ['<=', 18], 'frame p95 ms (guidance lesson)': ['<=', 33],
   'first SDE frames after the slider (ms)': ['<=', 1000],
+  ...Object.fromEntries(CASES.flatMap((c) => [
+    [`${c.control}: new particles at the shown t, median (ms)`, ['<=', 300]],
+    [`${c.control}: new particles at the shown t, worst (ms)`, ['<=', 1000]],
+    [`${c.control}: all particles at the shown t, median (ms)`, ['<=', 2000]],
+  ])),
   'OT step cost / independent, S (bare page)': ['<=', 2],
   'S, 1 worker / JAX': ['>=', 0.55], 'L, 1 worker / JAX': ['>=', 0.4],
   'S, 2 workers / JAX': ['>=', 0.75], 'L, 2 workers / JAX': ['>=', 0.6],
@@ -217,6 +223,16 @@ try {
     { timeout: 60000 });
   await app.waitForFunction(() => window.fmp.trajectory('exact_guided')?.complete, null, { timeout: 60000 });
   await lessonFrames(app, 'guidance lesson', { ...setup, classes: 2 }, rows);
+  // 6. How soon the stage shows a lesson's main control at the shown t, while training
+  //    (tests/bench/latency.mjs): a coarse first pass, then every particle.
+  for (const c of CASES) {
+    const r = await controlLatency(app, c);
+    console.log(JSON.stringify({ bench: 'latency', where: 'wasm', page: 'app page', training: true, ...setup, ...r }));
+    rows.push([`${c.control}: new particles at the shown t, median (ms)`, r.first_median_ms, 'ms'],
+      [`${c.control}: new particles at the shown t, worst (ms)`, r.first_worst_ms, 'ms'],
+      [`${c.control}: all particles at the shown t, median (ms)`, r.full_median_ms, 'ms']);
+  }
+  await app.evaluate(() => window.fmp.apply({ play: true }));
   await app.click('#lesson-picker >> text=Flow matching');
   // As the reviewer measured it: the app page animating its 2,000 particles with its flow
   // worker, training paused (a training app would also compete for the cores).

@@ -114,7 +114,7 @@ test('training: samples land in their class at w = 1, fidelity rises and spread 
   const zip = join(work, 'guided.zip');
   await download.saveAs(zip);
   const xs = [0.3, -0.2, 1.1, 0.4, -0.9, 0.7];
-  const page2 = await page.evaluate((q) => window.fmp.learnedClassVelocity(q, 0.6, 2), xs);
+  const page2 = await page.evaluate((q) => window.fmp.page('guidance').classVelocity(q, 0.6, 2), xs);
   const out = execFileSync(PYTHON, ['-c', `
 import sys, json; sys.path.insert(0, ${JSON.stringify(PYDIR)})
 import numpy as np
@@ -203,8 +203,10 @@ test('bad input: an empty sampled class, labels out of range in a file and in a 
   // A new drawing in the class-field view: its arrows are drawn before its labels arrive
   // (they follow the points), without an error.
   await page.evaluate(() => window.fmp.apply({ field: 'class_field', sampleClass: 1, play: false, t: 0.5 }));
+  const version = await page.evaluate(() => window.fmp.state().cloudVersion);
   await page.evaluate(() => window.fmp.replacePoints([]));
-  await page.waitForTimeout(400); // the empty drawing reaches the fields (after a 120 ms debounce)
+  // The empty drawing reaches the fields (after the edit's debounce): a new cloud version.
+  await page.waitForFunction((v) => window.fmp.state().cloudVersion > v, version);
   await page.evaluate(() => window.fmp.replacePoints([0.5, 0.5, -0.5, 0.2]));
   await nextFrames(page, 3);
   assert.equal(await page.textContent('#message-text').then((t) => /Drawing failed/.test(t)), false);

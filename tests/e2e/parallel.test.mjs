@@ -94,7 +94,8 @@ test('a helper that fails ends the team, not the run: a message, and training go
   await ready(page);
   await run(page, 2);
   await page.evaluate(() => window.fmp.harmWorker('train', 'helper'));
-  await page.waitForTimeout(300); // the helper takes the message when it idles (100 ms)
+  // The helper takes the message when it idles, and confirms it.
+  await page.waitForFunction(() => window.fmp.helperArmed() > 0, null, { timeout: 10000 });
   await page.evaluate(() => window.fmp.stepTraining(20));
   await page.waitForSelector('#message:not([hidden])', { timeout: 30000 });
   assert.match(await page.textContent('#message-text'),

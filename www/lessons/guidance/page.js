@@ -73,6 +73,33 @@ export class GuidanceLesson {
   }
 
   /**
+   * The page's class-conditional u_theta(x, t, y) at interleaved points (the arrows' class and
+   * scale are put back after).
+   * @param {number[]} xs
+   * @param {number} t
+   * @param {number} y
+   */
+  classVelocity(xs, t, y) {
+    const s = this.app.store.state;
+    this.app.fields.set_guidance(y, 1);
+    try {
+      return Array.from(this.app.fields.velocity('learned_class', Float32Array.from(xs), t));
+    } finally {
+      this.app.fields.set_guidance(this.sampled(s) || 1, s.guidance);
+    }
+  }
+
+  /**
+   * How Python samples the exported class-conditional network: the sampled class, at the
+   * page's scale.
+   * @param {Record<string, any>} s
+   * @param {string} name the exported file's name
+   */
+  pythonUsage(s, name) {
+    return `m = load("${name}"); m.sample(1000, y=${s.sampleClass}, w=${s.guidance}) for guided samples of class ${s.sampleClass}`;
+  }
+
+  /**
    * The class the flows sample: the chosen one, or (when it has no points) the first class
    * that has some, with a message; 0 when the drawing is empty.
    * @param {Record<string, any>} s

@@ -35,6 +35,13 @@ const COST_NOISE = 0.1;
  */
 
 /**
+ * A network a reflow froze (compared with the newer ones): its id (its place in the chain),
+ * what it was (base coupling and reflow round), its steps and weights.
+ * @typedef {{ id: number, coupling: string, round: number, steps: number,
+ *   config: import('../../session.js').NetConfig, weights: Float32Array }} FrozenNet
+ */
+
+/**
  * The name of a network of a chain.
  * @param {string} coupling its base network's coupling
  * @param {number} round how many reflows made it (0: the base network)
@@ -63,6 +70,12 @@ export class StraightLesson {
     /** @type {ReturnType<typeof setTimeout> | undefined} */
     this.costTimer = undefined;
     this.nfe = Array.from(nfe_steps());
+    /** The chain: the current network's base coupling and reflow round, the networks reflows
+     * froze (their weights, for the flow worker's jobs), and whether a reflow is computing its pairs. */
+    this.chain = { coupling: 'independent', round: 0 };
+    /** @type {FrozenNet[]} */
+    this.frozen = [];
+    this.reflowing = false;
     const { store, apply } = app;
     const couplings = app.catalog.couplings;
 
@@ -99,7 +112,7 @@ export class StraightLesson {
   /** Asks the training worker to time both couplings (debounced: settings come in bursts). */
   askCost() {
     clearTimeout(this.costTimer);
-    this.costTimer = setTimeout(() => { if (this.app.count() > 0) this.app.session.measureCost(); }, 400);
+    this.costTimer = setTimeout(() => { if (this.app.count() > 0) this.app.session.toTrainer({ type: 'cost' }); }, 400);
   }
 
   /** The figures of the current network belong to its generation: a new one starts afresh. */
@@ -107,12 +120,12 @@ export class StraightLesson {
     const { session } = this.app;
     // A reflow in progress has a new generation already; its network's figures carry over
     // when the old one is frozen (onReflow).
-    if (session.reflowing) return;
+    if (this.reflowing) return;
     if (session.generation !== this.generation) {
       this.generation = session.generation;
       this.figures.delete('current');
       // A new chain (reset, clear): the frozen networks' figures go with them.
-      for (const key of [...this.figures.keys()]) if (typeof key === 'number' && !session.frozen.some((f) => f.id === key)) this.figures.delete(key);
+      for (const key of [...this.figures.keys()]) if (typeof key === 'number' && !this.frozen.some((f) => f.id === key)) this.figures.delete(key);
       this.dirty = true;
     }
   }
@@ -162,21 +175,23 @@ export class StraightLesson {
    */
   onReflow(m) {
     const { session } = this.app;
+    if (m.type === 'reflow-failed') this.reflowing = false;
+    if (m.type === 'frozen') this.freeze(m);
     if (m.type === 'reflow-progress') {
-      this.reflowNote = `Reflow ${session.chain.round + 1}: carrying noise along the network's ODE (RK4, 100 steps): ${(m.done ?? 0).toLocaleString('en')} of ${(m.total ?? 0).toLocaleString('en')} pairs…`;
+      this.reflowNote = `Reflow ${this.chain.round + 1}: carrying noise along the network's ODE (RK4, 100 steps): ${(m.done ?? 0).toLocaleString('en')} of ${(m.total ?? 0).toLocaleString('en')} pairs…`;
     } else if (m.type === 'reflow-failed') {
       this.reflowNote = '';
       showMessage(`Reflow not made: ${m.message}. The network is kept as it was.`, 'error');
     } else {
       // The frozen network is the one whose figures were 'current' until now.
-      const frozen = session.frozen[session.frozen.length - 1];
+      const frozen = this.frozen[this.frozen.length - 1];
       const figures = this.figures.get('current');
       if (figures) this.figures.set(frozen.id, figures);
       this.figures.delete('current');
       this.generation = session.generation;
       this.app.chart.reset();
       this.app.chart.setPairing('pairs');
-      this.reflowNote = `Reflow ${session.chain.round} made: a fresh network learns the straight paths between pairs (x₀, ODE_θ(x₀)) of ${netName(frozen.coupling, frozen.round)}; that network stays for comparison (${colorName(frozen.id)} rings).`;
+      this.reflowNote = `Reflow ${this.chain.round} made: a fresh network learns the straight paths between pairs (x₀, ODE_θ(x₀)) of ${netName(frozen.coupling, frozen.round)}; that network stays for comparison (${colorName(frozen.id)} rings).`;
     }
     this.dirty = true;
   }
@@ -185,12 +200,12 @@ export class StraightLesson {
   reflow() {
     const { session, training, count } = this.app;
     if (count() === 0) { showMessage('The drawing is empty: draw some points (or load a preset), train, then reflow.', 'info'); return; }
-    if (session.reflowing) return;
+    if (this.reflowing) return;
     if (training.diverged) {
       showMessage('The network diverged: a reflow would copy paths that go nowhere. Lower the learning rate, press Reset and train again; your drawing is kept.', 'error');
       return;
     }
-    if (session.frozen.length >= MAX_REFLOWS) {
+    if (this.frozen.length >= MAX_REFLOWS) {
       showMessage(`At most ${MAX_REFLOWS} reflows in one chain (each keeps its network for comparison). Press Reset to start a new chain.`, 'info');
       return;
     }
@@ -207,9 +222,52 @@ export class StraightLesson {
       return;
     }
     clearMessage('reflow');
-    this.reflowNote = `Reflow ${session.chain.round + 1}: starting…`;
-    session.reflow(this.app.store.state.seed + 7 + session.chain.round);
+    this.reflowNote = `Reflow ${this.chain.round + 1}: starting…`;
+    this.reflowing = true;
+    session.replace({ type: 'reflow', seed: this.app.store.state.seed + 7 + this.chain.round });
     this.dirty = true;
+  }
+
+  /**
+   * The network a reflow replaced: kept in the chain (its flow and figures computed by the
+   * lesson's jobs, which get copies of every frozen network's weights).
+   * @param {{ steps: number, config: import('../../session.js').NetConfig, weights: Float32Array }} m
+   */
+  freeze(m) {
+    this.reflowing = false;
+    this.frozen.push({
+      id: this.frozen.length, coupling: this.chain.coupling, round: this.chain.round, steps: m.steps,
+      config: m.config, weights: m.weights,
+    });
+    this.chain = { ...this.chain, round: this.chain.round + 1 };
+    this.app.session.dropFlows((key) => key === 'learned');
+    this.postFrozen();
+  }
+
+  /** The frozen networks to the lesson's jobs (copies of their weights). */
+  postFrozen() {
+    const models = this.frozen.map((f) => ({ id: f.id, steps: f.steps, config: f.config, weights: f.weights.slice() }));
+    this.app.session.post('straight', { type: 'frozen', models });
+  }
+
+  /**
+   * A new network (reset, clear) starts a new chain: the frozen ones go. A reflow's own new
+   * network continues the chain.
+   * @param {'reset' | 'clear' | 'replace'} why
+   * @param {import('../../session.js').NetConfig | null} config
+   */
+  onNetwork(why, config) {
+    if (why === 'replace') return;
+    this.chain = { coupling: config?.coupling ?? this.chain.coupling, round: 0 };
+    this.reflowing = false;
+    if (this.frozen.length) { this.frozen = []; this.postFrozen(); }
+    this.app.session.dropFlows((key) => key.startsWith('frozen'));
+  }
+
+  /** A reflow network learned pairs of the old drawing's network: an edit starts a new chain. */
+  resetOnEdit() {
+    if (this.chain.round === 0 && !this.reflowing) return null;
+    return 'The drawing changed: the reflow networks learned pairs of the old drawing, so the chain starts again with a fresh network on this one.';
   }
 
   /**
@@ -217,12 +275,11 @@ export class StraightLesson {
    * @returns {{ id: number | 'current', name: string, color: string, figures: Figures | undefined }[]}
    */
   nets() {
-    const { session } = this.app;
     return [
-      ...session.frozen.map((f) => ({
+      ...this.frozen.map((f) => ({
         id: f.id, name: netName(f.coupling, f.round), color: FROZEN_COLORS[f.id], figures: this.figures.get(f.id),
       })),
-      { id: /** @type {'current'} */ ('current'), name: netName(session.chain.coupling, session.chain.round), color: COLORS.learned, figures: this.figures.get('current') },
+      { id: /** @type {'current'} */ ('current'), name: netName(this.chain.coupling, this.chain.round), color: COLORS.learned, figures: this.figures.get('current') },
     ];
   }
 
@@ -239,10 +296,11 @@ export class StraightLesson {
   }
 
   /**
-   * The network this lesson trains: with the chosen coupling.
+   * The coupling chosen here is the network's in every lesson (a network trained with OT
+   * pairs keeps training when another lesson opens), unless that lesson's network differs.
    * @param {Record<string, any>} s
    */
-  network(s) {
+  sharedNetwork(s) {
     return { coupling: s.coupling };
   }
 
@@ -257,15 +315,14 @@ export class StraightLesson {
 
   /** The measures (nets, reference, cost, chain). */
   plainMeasures() {
-    const { session } = this.app;
     return {
       nets: this.nets().map((n) => ({ id: n.id, name: n.name, color: n.color, ...(n.figures ?? {}) })),
       ot: this.figures.get('ot') ?? null,
       cost: this.cost,
       nfeSteps: this.nfe,
-      round: session.chain.round,
-      reflowing: session.reflowing,
-      frozen: session.frozen.length,
+      round: this.chain.round,
+      reflowing: this.reflowing,
+      frozen: this.frozen.length,
     };
   }
 
@@ -275,7 +332,7 @@ export class StraightLesson {
    * @param {Record<string, any>} s
    */
   shows(s) {
-    const frozen = this.app.session.frozen.map((f) => `frozen${f.id}`);
+    const frozen = this.frozen.map((f) => `frozen${f.id}`);
     return s.field === 'ot' ? ['ot', 'learned'] : ['learned', 'exact', ...frozen];
   }
 
@@ -294,7 +351,8 @@ export class StraightLesson {
     const exact = ot ? traj.ot : traj.exact;
     const nets = this.nets();
     const current = nets[nets.length - 1];
-    const otLabel = session.otOf > (traj.ot?.n ?? 0) ? `; the first ${traj.ot?.n.toLocaleString('en')} of ${session.otOf.toLocaleString('en')} particles: the assignment costs up to n³` : '';
+    const of = traj.ot?.of ?? 0;
+    const otLabel = of > (traj.ot?.n ?? 0) ? `; the first ${traj.ot?.n.toLocaleString('en')} of ${of.toLocaleString('en')} particles: the assignment costs up to n³` : '';
     return {
       learned: traj.learned, exact, reach: exact, fixedTime: false,
       label: 'The networks',
@@ -304,7 +362,7 @@ export class StraightLesson {
         exact: ot ? `OT pairs on their paths (squares${otLabel})` : `exact u_t^target particles (squares, ${s.odeSteps} steps)`,
       },
       // The 'ot' view compares the current network with the reference alone.
-      more: ot ? [] : session.frozen.map((f) => ({ traj: traj[`frozen${f.id}`], color: FROZEN_COLORS[f.id], label: `${netName(f.coupling, f.round)} (rings, frozen at ${f.steps.toLocaleString('en')} steps)` })),
+      more: ot ? [] : this.frozen.map((f) => ({ traj: traj[`frozen${f.id}`], color: FROZEN_COLORS[f.id], label: `${netName(f.coupling, f.round)} (rings, frozen at ${f.steps.toLocaleString('en')} steps)` })),
     };
   }
 
@@ -394,12 +452,11 @@ export class StraightLesson {
   draw(now, s) {
     if (s.lesson !== 'straight') return;
     this.follow();
-    const { session } = this.app;
     const button = $button('reflow');
-    const label = `Reflow (${session.chain.round + 1})`;
-    setIfChanged(button, 'textContent', session.reflowing ? 'Reflowing…' : label);
-    button.disabled = session.reflowing || this.app.count() === 0;
-    setIfChanged($('reflow-status'), 'textContent', session.reflowing || this.reflowNote ? this.reflowNote : `${netName(session.chain.coupling, session.chain.round)} is training; Reflow freezes it and trains a fresh network on pairs from its ODE.`);
+    const label = `Reflow (${this.chain.round + 1})`;
+    setIfChanged(button, 'textContent', this.reflowing ? 'Reflowing…' : label);
+    button.disabled = this.reflowing || this.app.count() === 0;
+    setIfChanged($('reflow-status'), 'textContent', this.reflowing || this.reflowNote ? this.reflowNote : `${netName(this.chain.coupling, this.chain.round)} is training; Reflow freezes it and trains a fresh network on pairs from its ODE.`);
     if (!this.dirty || now - this.lastDraw < REDRAW_MS) return;
     this.dirty = false;
     this.lastDraw = now;

@@ -1,0 +1,84 @@
+// How soon the stage shows a lesson's main control (issue 23's latency figures), while the
+// network trains at the default settings: the lesson open on the view that shows its flows,
+// time paused at T, then CHANGES moves of the control, each followed by a wait. For each
+// move: the time until the stage's flow of the new setting reaches T (a coarse first pass
+// counts) and until its full flow (every particle) does. Medians and the worst are printed.
+// Used by bench.mjs; also runs alone against any served build, for the figures of an older
+// commit beside the new ones: `FMP_URL=http://127.0.0.1:PORT/ node tests/bench/latency.mjs`.
+import { launch, openPage, APP_URL } from '../e2e/browser.mjs';
+
+/** The time the stage is paused at, and how many moves are measured per lesson. */
+const T = 0.7;
+const CHANGES = 10;
+
+/** The lessons measured: how to open each, the control moved (two values in turn), the flow. */
+export const CASES = [
+  { lesson: 'Diffusion (SDE)', setup: { field: 'sde', langevin: false }, key: 'exact_sde', control: 'sigma', values: [1.5, 1] },
+  { lesson: 'Guidance', setup: { field: 'guided' }, key: 'exact_guided', control: 'guidance', values: [2, 1] },
+];
+
+const quantile = (/** @type {number[]} */ xs, /** @type {number} */ q) => {
+  const s = [...xs].filter(Number.isFinite).sort((a, b) => a - b);
+  return s.length ? s[Math.min(s.length - 1, Math.floor(q * s.length))] : NaN;
+};
+
+/**
+ * The latencies of one lesson's control on an open app page (training runs).
+ * @param {any} page
+ * @param {typeof CASES[number]} c
+ */
+export async function controlLatency(page, c) {
+  await page.click(`#lesson-picker >> text=${c.lesson}`);
+  await page.evaluate((patch) => window.fmp.apply(patch), { ...c.setup, play: false, t: T });
+  await page.waitForFunction((key) => window.fmp.trajectory(key)?.complete, c.key, { timeout: 60000 });
+  const times = await page.evaluate(async ({ key, control, values, t, changes }) => {
+    // Older builds have no shownTrajectory: their stage shows the (only) trajectory.
+    const shown = (/** @type {string} */ k) => (window.fmp.shownTrajectory ?? window.fmp.trajectory)(k);
+    const out = [];
+    for (let i = 0; i < changes; i++) {
+      const t0 = performance.now();
+      window.fmp.apply({ [control]: values[i % values.length] });
+      let first = NaN, full = NaN;
+      while (performance.now() - t0 < 15000 && Number.isNaN(full)) {
+        await new Promise((r) => requestAnimationFrame(r));
+        const s = shown(key), f = window.fmp.trajectory(key);
+        // The page drops the old setting's particles at once, so a flow that reaches t now is new.
+        if (Number.isNaN(first) && s && s.reach >= t) first = performance.now() - t0;
+        if (f && f.reach >= t) full = performance.now() - t0;
+      }
+      out.push({ first, full });
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    return out;
+  }, { key: c.key, control: c.control, values: c.values, t: T, changes: CHANGES });
+  const first = times.map((x) => x.first), full = times.map((x) => x.full);
+  return {
+    lesson: c.lesson, control: c.control, t: T, changes: CHANGES,
+    first_median_ms: Math.round(quantile(first, 0.5)), first_worst_ms: Math.round(Math.max(...first)),
+    full_median_ms: Math.round(quantile(full, 0.5)), full_worst_ms: Math.round(Math.max(...full)),
+  };
+}
+
+/**
+ * Opens the app, trains, and measures every case; one JSON line each.
+ * @param {any} context a browser context
+ */
+export async function measureAll(context) {
+  const page = await openPage(context, APP_URL);
+  await page.waitForSelector('body[data-ready="1"]', { timeout: 30000 });
+  await page.click('#train');
+  await page.waitForFunction(() => window.fmp.lastStep() > 300, null, { timeout: 60000 });
+  const results = [];
+  for (const c of CASES) {
+    const r = await controlLatency(page, c);
+    console.log(JSON.stringify({ bench: 'latency', where: 'wasm', page: 'app page', training: true, ...r }));
+    results.push(r);
+  }
+  await page.close();
+  return results;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const browser = await launch();
+  try { await measureAll(browser.context); } finally { await browser.close(); }
+}
