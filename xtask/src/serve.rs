@@ -18,18 +18,20 @@
 //! cap drops to a few below the connections held then, so requests can still open files.
 //!
 //! A request head must arrive whole within `head_deadline` of the accept or of the previous
-//! answer, however slowly it trickles in (`408` otherwise, or, after an answer, just a
-//! close, as for any kept-alive connection that has gone quiet). hyper answers a head over [`MAX_HEAD`] bytes or
-//! [`MAX_HEADERS`] lines with `431`. Before closing, the server shuts down its sending side
-//! and briefly reads and discards what the client still sends, so an error answer (such as
-//! that `431`) is not lost to a TCP reset.
+//! answer, however slowly it trickles in (`408` otherwise; after an answer, just a close, as
+//! for any kept-alive connection gone quiet), and an answer must be taken within
+//! [`RESPONSE_TIME`]. hyper answers a head over [`MAX_HEAD`] bytes or [`MAX_HEADERS`] lines
+//! with `431`. Before closing, the server shuts down its sending side and briefly reads and
+//! discards what the client still sends, so an error answer (such as that `431`) is not lost
+//! to a TCP reset.
 
 use std::convert::Infallible;
 use std::fs;
+use std::future::{poll_fn, Future};
 use std::io;
 use std::net::TcpListener as StdListener;
 use std::path::{Path, PathBuf};
-use std::pin::Pin;
+use std::pin::{pin, Pin};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -487,12 +489,12 @@ async fn connection(
         .header_read_timeout(None);
     let mut conn = http.serve_connection(TokioIo::new(stream), service);
     let ending = loop {
-        let deadline = handle.deadline(limits.head_deadline);
-        tokio::select! {
-            _ = &mut conn => break Ending::Finished,
-            () = evict.notified() => break handle.evicted(),
-            () = sleep_until(deadline) => {
-                // The phase may have moved on since the deadline was taken.
+        let deadline = sleep_until(handle.deadline(limits.head_deadline));
+        match race(&mut conn, race(evict.notified(), deadline)).await {
+            Ok(_) => break Ending::Finished,
+            Err(Ok(())) => break handle.evicted(),
+            // The phase may have moved on since the deadline was taken.
+            Err(Err(())) => {
                 if let Some(ending) = handle.past_deadline(limits.head_deadline) {
                     break ending;
                 }
@@ -510,14 +512,22 @@ async fn connection(
         Ending::Quietly => false,
     };
     if linger && handle.linger() {
-        tokio::select! {
-            () = discard(&mut stream) => {}
-            () = evict.notified() => {}
-        }
+        let _ = race(discard(&mut stream), evict.notified()).await;
     }
     // The socket closes before the registration wakes the accept loop.
     drop(stream);
     drop(registration);
+}
+
+/// Waits for the first of `a` and `b` to finish (`a` first if both can): `Ok` with `a`'s
+/// output, `Err` with `b`'s.
+async fn race<A: Future, B: Future>(a: A, b: B) -> Result<A::Output, B::Output> {
+    let (mut a, mut b) = (pin!(a), pin!(b));
+    poll_fn(|cx| match a.as_mut().poll(cx) {
+        Poll::Ready(output) => Poll::Ready(Ok(output)),
+        Poll::Pending => b.as_mut().poll(cx).map(Err),
+    })
+    .await
 }
 
 /// Reads and discards what the client still sends, for a bounded time and amount, until it
