@@ -93,8 +93,9 @@ fn serve(args: &[String]) -> Result {
         "Flow Matching Playground: http://127.0.0.1:{}/",
         server.port()
     );
-    server.run();
-    Ok(())
+    server
+        .run()
+        .map_err(|e| Failure(format!("the server stopped: {e}")))
 }
 
 /// One named step of `cargo xtask test`.

@@ -259,7 +259,11 @@ fn start_server() -> Result<u16> {
     let server = serve::Server::bind(&root().join("www"), 0)
         .map_err(|e| Failure(format!("cannot start the test server: {e}")))?;
     let port = server.port();
-    std::thread::spawn(move || server.run());
+    std::thread::spawn(move || {
+        if let Err(e) = server.run() {
+            eprintln!("the test server stopped: {e}");
+        }
+    });
     Ok(port)
 }
 
