@@ -1482,7 +1482,7 @@ impl Fields {
     /// field, divergence by central differences; see `continuity::Residuals`), "fokker_planck"
     /// (the Fokker-Planck residual of the exact `p_t` under the SDE of [`Fields::set_diffusion`]:
     /// about 0 with the score correction, `-(sigma_t^2 / 2) Lap p / p` without;
-    /// `EmpiricalMarginal::fokker_planck_residual`).
+    /// `sde::fokker_planck_residual`).
     pub fn grid(&mut self, what: &str, t: f64, n: usize, half: f64) -> Result<Vec<f32>, JsError> {
         self.grid_cells(what, t, n, half, 0, n * n)
     }
@@ -1528,7 +1528,7 @@ impl Fields {
                 .collect(),
             "fokker_planck" => points
                 .iter()
-                .map(|x| self.marginal.fokker_planck_residual(*x, t, self.diffusion))
+                .map(|x| sde::fokker_planck_residual(&self.marginal, *x, t, self.diffusion))
                 .collect(),
             "error" => {
                 self.xs = points.clone();
