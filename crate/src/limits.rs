@@ -3,8 +3,10 @@
 //! `www/train.worker.js`) and those only the command line has. The command line (`cli`,
 //! native only) checks each flag against this table and prints its usage from it; the wasm
 //! trainer and field constructors check the network shape (and the trainer the batch and
-//! learning rate) against it; a native test (`tests/limits.rs`) reads the page's sources and
-//! asserts that its numbers are these.
+//! learning rate) against it. The page can read the whole table from the core's catalog
+//! (`catalog()`, key `"limits"`: [`crate::catalog::catalog_json`]); while it still writes its own
+//! numbers, a native test (`tests/limits.rs`) reads the page's sources and asserts that they are
+//! these.
 //!
 //! | setting            | range                | page          | why (when not the page's number)              |
 //! |--------------------|----------------------|---------------|-----------------------------------------------|
