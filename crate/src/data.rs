@@ -192,9 +192,9 @@ pub fn sample_preset_labelled(
     (standardize(&raw), labels)
 }
 
-/// The most classes a labelled drawing has (the page's class picker; the conditional
-/// network's one-hot input).
-pub const MAX_CLASSES: usize = 4;
+/// The most classes a labelled drawing has: defined with the other limits
+/// ([`crate::limits::MAX_CLASSES`]), named here too because the labels are data's.
+pub use crate::limits::MAX_CLASSES;
 
 /// Per-axis mean and (population) standard deviation.
 fn mean_std(points: &[Point]) -> (Point, Point) {

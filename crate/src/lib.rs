@@ -75,6 +75,7 @@ pub mod export;
 pub mod gemm;
 pub mod guidance;
 mod json;
+pub mod kinds;
 pub mod limits;
 pub mod marginal;
 pub mod metrics;

@@ -3,8 +3,10 @@
 //! `www/train.worker.js`) and those only the command line has. The command line (`cli`,
 //! native only) checks each flag against this table and prints its usage from it; the wasm
 //! trainer and field constructors check the network shape (and the trainer the batch and
-//! learning rate) against it; a native test (`tests/limits.rs`) reads the page's sources and
-//! asserts that its numbers are these.
+//! learning rate) against it. The page can read the whole table from the core's catalog
+//! (`catalog()`, key `"limits"`: [`crate::catalog::catalog_json`]); while it still writes its own
+//! numbers, a native test (`tests/limits.rs`) reads the page's sources and asserts that they are
+//! these.
 //!
 //! | setting            | range                | page          | why (when not the page's number)              |
 //! |--------------------|----------------------|---------------|-----------------------------------------------|
@@ -220,15 +222,16 @@ pub const TIME: RealLimit = RealLimit {
     max: 1.0,
 };
 
-/// The noise level of the diffusion lesson (the page's `sigma`; `fmp flow --sigma`):
-/// `sigma_t = sigma beta_t` (see [`crate::sde`]). Past 3 the Euler-Maruyama steps of the
+/// The noise level of the diffusion lesson (the page's `sigma`; `fmp flow --sigma`; the
+/// lesson's `Fields::set_diffusion` and its SDE flows): `sigma_t = sigma beta_t` (see
+/// [`crate::sde`]). Past 3 the Euler-Maruyama steps of the
 /// page's grid (50 steps) and Langevin's `ds = 0.01` lose accuracy (bias of order
 /// `ds sigma^2`), and the paths are noise with little left to see.
 pub const SIGMA: RealLimit = RealLimit {
     name: "sigma",
     page: Some("sigma"),
     min: 0.0,
-    max: crate::sde::SIGMA_MAX,
+    max: 3.0,
 };
 
 /// The guidance scale `w` of the guidance lesson (the page's `guidance`; `fmp flow --guidance`):
@@ -241,13 +244,17 @@ pub const GUIDANCE: RealLimit = RealLimit {
     max: 8.0,
 };
 
-/// The class a guided flow samples (the page's `klass`; `fmp flow --class`), and the labels a
-/// drawing may carry (`crate::data::MAX_CLASSES`).
+/// The most classes a labelled drawing has (the page's class picker; the conditional
+/// network's one-hot input). [`crate::data`] re-exports it beside the labels it bounds.
+pub const MAX_CLASSES: usize = 4;
+
+/// The class a guided flow samples (the page's `sampleClass`; `fmp flow --class`), and the
+/// labels a drawing may carry ([`MAX_CLASSES`]).
 pub const CLASS: IntLimit = IntLimit {
     name: "class",
     page: Some("sampleClass"),
     min: 1,
-    max: crate::data::MAX_CLASSES as u64,
+    max: MAX_CLASSES as u64,
 };
 
 /// Every integer limit, for documentation and tests.

@@ -372,36 +372,6 @@ impl EmpiricalMarginal {
         e.dlogp_dt + e.u[0] * e.score[0] + e.u[1] * e.score[1] + e.divergence
     }
 
-    /// The Fokker-Planck residual, in log form, of the exact `p_t` under the SDE of
-    /// [`crate::sde`] with drift `v` and diffusion `sigma_t = sigma beta_t`:
-    /// `d/dt log p + v . s + div v - (sigma_t^2 / 2)(Lap log p + |s|^2)` (`s = grad log p`; it is
-    /// `(d/dt p + div(p v) - (sigma_t^2 / 2) Lap p) / p`). With the score correction,
-    /// `v = u + (sigma_t^2 / 2) s` and `div v = div u + (sigma_t^2 / 2) Lap log p`: the noise
-    /// terms cancel and it is the continuity residual, about 0. Without it, `v = u`, and it is
-    /// `-(sigma_t^2 / 2)(Lap log p + |s|^2) = -(sigma_t^2 / 2) Lap p / p`, clearly not 0: the
-    /// noise spreads mass that no drift takes back. 0 with no points.
-    pub fn fokker_planck_residual(
-        &self,
-        x: Point,
-        t: f64,
-        diffusion: crate::sde::Diffusion,
-    ) -> f64 {
-        if self.points.is_empty() {
-            return 0.0;
-        }
-        let e = self.eval(x, t);
-        let half_sig2 = {
-            let s = diffusion.sigma_t(self.path.schedule, t);
-            0.5 * s * s
-        };
-        let c = diffusion.score_weight(self.path.schedule, t);
-        let v = [e.u[0] + c * e.score[0], e.u[1] + c * e.score[1]];
-        let div_v = e.divergence + c * e.lap_log_density;
-        let s2 = e.score[0] * e.score[0] + e.score[1] * e.score[1];
-        e.dlogp_dt + v[0] * e.score[0] + v[1] * e.score[1] + div_v
-            - half_sig2 * (e.lap_log_density + s2)
-    }
-
     /// The probability that the first coordinate of `x ~ p_t` falls in `[a, b]`:
     /// `(1/N) sum_i [Phi((b - alpha_t z_i1) / beta_t) - Phi((a - alpha_t z_i1) / beta_t)]`
     /// (`t` clamped to `[0, t_max]`; 0 with no points). Divided by `b - a` it is what a

@@ -174,6 +174,47 @@ fn catalog_is_json_listing_what_the_core_parses() {
     let defaults = get(&value, "defaults");
     assert_eq!(get(&defaults, "width").as_f64(), Some(64.0));
     assert!(get(&defaults, "lr").as_f64().unwrap() > 0.0);
+    // Every field kind, flow kind and grid it lists is one that Fields takes: without a
+    // network, exactly the learned ones are refused.
+    let mut fields = Fields::new();
+    fields
+        .set_points(&fmp::wasm::preset_points("moons", 50, 1).unwrap())
+        .unwrap();
+    let xs = [0.5f32, -0.25, 1.0, 2.0];
+    let ids = |key: &str| -> Vec<String> {
+        let list: js_sys::Array = get(&value, key).dyn_into().unwrap();
+        list.iter()
+            .map(|e| {
+                e.as_string()
+                    .unwrap_or_else(|| get(&e, "id").as_string().unwrap())
+            })
+            .collect()
+    };
+    let kinds = ids("fields");
+    assert_eq!(kinds.len(), 11);
+    for id in &kinds {
+        let learned = id.contains("learned");
+        assert_eq!(fields.velocity(id, &xs, 0.5).is_ok(), !learned, "{id}");
+    }
+    for id in ids("flow_fields") {
+        assert_eq!(
+            fields.flow_begin(0, &id, &xs, "euler", 4).is_ok(),
+            id != "learned",
+            "{id}"
+        );
+    }
+    for id in ids("grids") {
+        let learned = id == "error" || id == "residual_learned";
+        assert_eq!(fields.grid(&id, 0.5, 4, 3.0).is_ok(), !learned, "{id}");
+    }
+    assert!(fields.velocity("curl", &xs, 0.5).is_err());
+    assert!(fields.grid("curl", 0.5, 4, 3.0).is_err());
+    // The limits: the page's ranges, as the core checks them.
+    let limits = get(&value, "limits");
+    let width = get(&limits, "width");
+    assert_eq!(get(&width, "min").as_f64(), Some(4.0));
+    assert_eq!(get(&width, "max").as_f64(), Some(512.0));
+    assert_eq!(get(&limits, "world").as_f64(), Some(3.5));
 }
 
 #[wasm_bindgen_test]

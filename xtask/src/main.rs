@@ -152,6 +152,48 @@ fn test() -> Result {
             },
         },
         Step {
+            // The `bench` feature adds the in-browser benchmark exports: lint that build too.
+            name: "clippy (native, feature bench)",
+            run: || {
+                run(
+                    "clippy (native, feature bench)",
+                    cargo().args([
+                        "clippy",
+                        "-p",
+                        "fmp",
+                        "--all-targets",
+                        "--features",
+                        "bench",
+                        "--",
+                        "-D",
+                        "warnings",
+                    ]),
+                )
+            },
+        },
+        Step {
+            name: "clippy (wasm32, feature bench)",
+            run: || {
+                setup::ensure_wasm_target()?;
+                run(
+                    "clippy (wasm32, feature bench)",
+                    cargo().args([
+                        "clippy",
+                        "-p",
+                        "fmp",
+                        "--all-targets",
+                        "--features",
+                        "bench",
+                        "--target",
+                        "wasm32-unknown-unknown",
+                        "--",
+                        "-D",
+                        "warnings",
+                    ]),
+                )
+            },
+        },
+        Step {
             // Also runs the crate's doctests (its library is an rlib).
             name: "native tests",
             run: || run("native tests", cargo().args(["test", "--workspace"])),
@@ -181,7 +223,7 @@ fn test() -> Result {
         },
         Step {
             name: "static build (cargo xtask dist) behind a plain server: smoke test",
-            run: setup::dist_smoke,
+            run: dist::dist_smoke,
         },
     ];
     let mut results = Vec::new();

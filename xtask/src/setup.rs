@@ -411,57 +411,6 @@ pub fn build_cli() -> Result<PathBuf> {
     Ok(root().join("target/release/examples/fmp"))
 }
 
-/// The smoke test of the static build: `cargo xtask dist`, served by Python's plain
-/// `http.server` (no special headers, no precompressed copies used), then
-/// `tests/e2e/smoke.test.mjs` against it.
-pub fn dist_smoke() -> Result {
-    let dist = crate::dist::dist()?;
-    ensure_chromium()?;
-    // A free port: bind one, let it go, hand it to Python.
-    let port = std::net::TcpListener::bind(("127.0.0.1", 0))
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .map_err(|e| Failure(format!("no free port: {e}")))?;
-    let mut server = Command::new("python3")
-        .args([
-            "-m",
-            "http.server",
-            "--bind",
-            "127.0.0.1",
-            &port.to_string(),
-        ])
-        .current_dir(&dist)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .map_err(|e| Failure(format!("python3 -m http.server: {e}")))?;
-    // Wait until it answers (at most 10 s).
-    let started = std::time::Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        if started.elapsed().as_secs() > 10 {
-            let _ = server.kill();
-            return Err(Failure("python3 -m http.server did not start".into()));
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
-    let outcome = run(
-        "smoke test of target/dist behind python3 -m http.server",
-        Command::new("node")
-            .current_dir(root().join("tests"))
-            .env("FMP_URL", format!("http://127.0.0.1:{port}/"))
-            .args([
-                "--test",
-                "--test-reporter=spec",
-                "--test-timeout=180000",
-                "--test-force-exit",
-            ])
-            .arg("e2e/smoke.test.mjs"),
-    );
-    let _ = server.kill();
-    let _ = server.wait();
-    outcome
-}
-
 /// Native benchmarks, then the in-browser benchmarks against the served release build (with
 /// the `bench` feature); `check` sets `FMP_BENCH_CHECK=1` for the browser benchmark script.
 pub fn bench(check: bool) -> Result {
