@@ -647,15 +647,7 @@ impl TrainerHandle {
             seed,
         )?;
         let labels = labels_of(labels, data.len())?;
-        let config = TrainConfig {
-            mlp: MlpConfig {
-                classes: data::MAX_CLASSES,
-                ..config.mlp
-            },
-            p_uncond: crate::trainer::P_UNCOND,
-            ..config
-        };
-        Ok(Trainer::new_labelled(config, data, labels).into())
+        Ok(Trainer::new_labelled(config.labelled(), data, labels).into())
     }
 
     /// Continues a labelled run on a new labelled cloud (as [`TrainerHandle::set_points`]).
