@@ -191,11 +191,10 @@ fn parse(args: &[String]) -> Result<Command, Failure> {
     }
     let cmd = clap_command();
     let names: Vec<&str> = cmd.get_subcommands().map(clap::Command::get_name).collect();
-    let expected = format!(
-        "expected {} or {}; fmp --help lists the flags",
-        names[..names.len() - 1].join(", "),
-        names[names.len() - 1]
-    );
+    let expected = match names.split_last() {
+        Some((last, rest)) => format!("expected {} or {last}", rest.join(", ")),
+        None => "expected a command".to_string(),
+    } + "; fmp --help lists the flags";
     let sub = match args.first() {
         None => return Err(format!("missing command ({expected})").into()),
         Some(a) if !names.contains(&a.as_str()) => {
