@@ -174,6 +174,22 @@ impl Default for TrainConfig {
     }
 }
 
+impl TrainConfig {
+    /// This configuration for a labelled run (classifier-free guidance, the guidance lesson's
+    /// and `fmp`'s on labelled data): a class-conditional network with one one-hot input per
+    /// class ([`crate::data::MAX_CLASSES`]) and label dropout [`P_UNCOND`].
+    pub fn labelled(self) -> Self {
+        TrainConfig {
+            mlp: MlpConfig {
+                classes: crate::data::MAX_CLASSES,
+                ..self.mlp
+            },
+            p_uncond: P_UNCOND,
+            ..self
+        }
+    }
+}
+
 /// What [`Trainer::step_reporting`] measured on one batch (losses before the update).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct StepReport {

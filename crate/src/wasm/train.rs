@@ -5,7 +5,6 @@
 use super::convert::{
     check_shape, checked_run, interleave, js_error, labels_of, points_of, read_from, write_to,
 };
-use crate::data;
 use crate::gemm;
 use crate::mlp::MlpConfig;
 use crate::parallel::Shard;
@@ -84,15 +83,7 @@ impl TrainerHandle {
             seed,
         )?;
         let labels = labels_of(labels, data.len())?;
-        let config = TrainConfig {
-            mlp: MlpConfig {
-                classes: data::MAX_CLASSES,
-                ..config.mlp
-            },
-            p_uncond: crate::trainer::P_UNCOND,
-            ..config
-        };
-        Ok(Trainer::new_labelled(config, data, labels).into())
+        Ok(Trainer::new_labelled(config.labelled(), data, labels).into())
     }
 
     /// Continues a labelled run on a new labelled cloud (as [`TrainerHandle::set_points`]).

@@ -1,0 +1,433 @@
+//! `fmp flow`: carries noise from `t = 0` to the clamp through the exact marginal field of a
+//! cloud or a network (trained here with the app defaults, or saved by `train --save`), along
+//! the ODE, the SDE (`--sigma`) or a class's guided field (`--class`); writes the particles and
+//! prints one JSON line ([`FlowReport`]).
+
+use serde::Serialize;
+
+use super::args::{
+    file_shown, name, required, CsvFile, Expect, FlowSetup, Int, Named, OutFile, Real, Switch,
+    Times, TimesList,
+};
+use super::files::{self, load_model, read_labelled};
+use super::train::{train_default, DEFAULT_ODE_STEPS, DEFAULT_STEPS};
+use super::{json_line, Failure};
+use crate::data;
+use crate::guidance::{ClassMarginals, ExactGuided, LearnedGuided};
+use crate::limits;
+use crate::marginal::EmpiricalMarginal;
+use crate::metrics;
+use crate::mlp::MlpField;
+use crate::ode::{self, Integrator, Solver};
+use crate::path::{GaussianPath, Schedule};
+use crate::rng;
+use crate::sde::{self, Diffusion};
+use crate::trainer::TrainConfig;
+use crate::Point;
+
+/// Default `--particles` (the page's default).
+const DEFAULT_PARTICLES: u64 = 2000;
+/// Radius of `near_share`.
+const NEAR_RADIUS: f64 = 0.01;
+
+/// The field `flow` follows: `--field exact|learned`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum FieldKind {
+    /// The exact marginal field of the cloud.
+    Exact,
+    /// A network's.
+    Learned,
+}
+
+impl Named for FieldKind {
+    fn all() -> Vec<Self> {
+        vec![FieldKind::Exact, FieldKind::Learned]
+    }
+    fn name(self) -> &'static str {
+        match self {
+            FieldKind::Exact => "exact",
+            FieldKind::Learned => "learned",
+        }
+    }
+}
+
+/// The flags of `fmp flow`, as given (`None`: not given).
+#[derive(clap::Args, Clone, Debug)]
+#[command(
+    about = "carries noise to t = 1 (the clamp) through the exact or a trained field, writes \
+             the particles, prints one JSON line (share within 0.01 of a data point, W2).",
+    override_usage = "fmp flow --data FILE.csv --field exact|learned --out OUT.csv [FLAGS]"
+)]
+pub(super) struct FlowFlags {
+    /// The cloud (required).
+    #[arg(long, value_name = "FILE.csv", value_parser = CsvFile(limits::POINTS),
+          help = CsvFile(limits::POINTS).help("required; rescaled into the stage as by train"))]
+    data: Option<String>,
+    /// The field (required).
+    #[arg(long, value_name = "NAME", value_parser = name::<FieldKind>(),
+          help = name::<FieldKind>()
+              .help("required: the exact marginal field or a trained network"))]
+    field: Option<FieldKind>,
+    /// Where to write the particles (required).
+    #[arg(long, value_name = "OUT.csv", value_parser = OutFile,
+          help = OutFile.help("required; the particles at t = 1 (the clamp)"))]
+    out: Option<String>,
+    /// `--schedule`, `--solver`, `--seed`.
+    #[command(flatten)]
+    setup: FlowSetup,
+    /// Steps on the time grid.
+    #[arg(long, value_name = "N", value_parser = Int(limits::ODE_STEPS),
+          help = Int(limits::ODE_STEPS)
+              .help(format!("default {DEFAULT_ODE_STEPS}; on the page's time grid")))]
+    steps: Option<u64>,
+    /// Particles.
+    #[arg(long, value_name = "M", value_parser = Int(limits::PARTICLES),
+          help = Int(limits::PARTICLES).help(format!("default {DEFAULT_PARTICLES}")))]
+    particles: Option<u64>,
+    /// Training steps of the learned field.
+    #[arg(long, value_name = "N", value_parser = Int(limits::TRAIN_STEPS),
+          help = Int(limits::TRAIN_STEPS)
+              .help(format!("default {DEFAULT_STEPS}; learned only, app defaults")))]
+    train_steps: Option<u64>,
+    /// The SDE's noise level.
+    #[arg(long, value_name = "S", value_parser = Real(limits::SIGMA),
+          help = Real(limits::SIGMA).help(
+              "the SDE with sigma_t = S beta_t by Euler-Maruyama on the same grid (0: Euler's \
+               ODE), noise seeded with --seed + 1 as on the page; not with --solver"
+          ))]
+    sigma: Option<f64>,
+    /// The SDE's drift without the score term.
+    #[arg(long, help = Switch.help(
+        "with --sigma: the drift is u_t alone, without (sigma_t^2 / 2) grad log p_t"
+    ))]
+    no_score_correction: bool,
+    /// The class of a guided flow.
+    #[arg(long, value_name = "Y", value_parser = Int(limits::CLASS),
+          help = Int(limits::CLASS)
+              .help("sample class Y of a labelled CSV (a third column) along the guided field"))]
+    class: Option<u64>,
+    /// The guidance scale.
+    #[arg(long, value_name = "W", value_parser = Real(limits::GUIDANCE),
+          help = Real(limits::GUIDANCE)
+              .help("with --class; default 1: (1 - W) u_t(x) + W u_t(x|Y), exact or learned"))]
+    guidance: Option<f64>,
+    /// A saved network instead of training one.
+    #[arg(long, value_name = "PATH", value_parser = OutFile,
+          help = OutFile.help(
+              "with --field learned: a folder written by train --save (or its \
+               model.safetensors) instead of training; its schedule must be --schedule's"
+          ))]
+    model: Option<String>,
+    /// Times at which to keep the particles.
+    #[arg(long, value_name = "T1,T2,..", value_parser = TimesList,
+          help = TimesList.help(
+              "write the particles at the grid times nearest these (CSV t,x,y) and report the \
+               energy distance to fresh samples of p_t there"
+          ))]
+    at_times: Option<Times>,
+}
+
+/// A checked `flow` command.
+#[derive(Clone, Debug, PartialEq)]
+pub(super) struct FlowArgs {
+    pub data: String,
+    pub out: String,
+    pub learned: bool,
+    pub schedule: Schedule,
+    pub solver: Solver,
+    pub steps: usize,
+    pub particles: usize,
+    pub seed: u64,
+    pub train_steps: usize,
+    /// `--model`: a saved network to flow with instead of training one.
+    pub model: Option<String>,
+    /// `--class Y --guidance W`: the guided flow of class `Y`.
+    pub guided: Option<(u8, f64)>,
+    /// The SDE's noise (`--sigma`, `--no-score-correction`), or `None` for the ODE.
+    pub diffusion: Option<Diffusion>,
+    /// `--at-times`: write the particles at the grid times nearest these.
+    pub at_times: Option<Vec<f64>>,
+}
+
+impl FlowFlags {
+    /// The command, with every required flag and no contradiction.
+    pub(super) fn check(self) -> Result<FlowArgs, Failure> {
+        let learned = required(self.field, "flow", "--field exact|learned")? == FieldKind::Learned;
+        let rules: [(bool, &str); 7] = [
+            (
+                !learned && self.train_steps.is_some(),
+                "--train-steps is for --field learned",
+            ),
+            (
+                !learned && self.model.is_some(),
+                "--model is for --field learned",
+            ),
+            (
+                self.guidance.is_some() && self.class.is_none(),
+                "--guidance needs --class",
+            ),
+            (
+                self.class.is_some() && self.sigma.is_some(),
+                "--class samples the guided ODE: give --class or --sigma, not both",
+            ),
+            (
+                self.model.is_some() && self.train_steps.is_some(),
+                "--model flows with a saved network: give --model or --train-steps, not both",
+            ),
+            (
+                self.sigma.is_some() && self.setup.solver.is_some(),
+                "--sigma integrates by Euler-Maruyama: give --sigma or --solver, not both",
+            ),
+            (
+                self.no_score_correction && self.sigma.is_none(),
+                "--no-score-correction needs --sigma",
+            ),
+        ];
+        if let Some((_, message)) = rules.into_iter().find(|(broken, _)| *broken) {
+            return Err(message.into());
+        }
+        let default_solver = if learned {
+            Solver::Rk4
+        } else {
+            Solver::PosteriorStep
+        };
+        Ok(FlowArgs {
+            data: required(self.data, "flow", "--data FILE.csv")?,
+            out: required(self.out, "flow", "--out OUT.csv")?,
+            learned,
+            schedule: self.setup.schedule.get(),
+            solver: self.setup.solver.unwrap_or(default_solver),
+            steps: self.steps.unwrap_or(DEFAULT_ODE_STEPS) as usize,
+            particles: self.particles.unwrap_or(DEFAULT_PARTICLES) as usize,
+            seed: self.setup.seed(),
+            train_steps: self.train_steps.unwrap_or(DEFAULT_STEPS) as usize,
+            model: self.model,
+            guided: self.class.map(|y| (y as u8, self.guidance.unwrap_or(1.0))),
+            diffusion: self.sigma.map(|sigma| Diffusion {
+                sigma,
+                score_correction: !self.no_score_correction,
+            }),
+            at_times: self.at_times.map(|t| t.0),
+        })
+    }
+}
+
+/// The JSON line of `flow`.
+#[derive(Serialize)]
+struct FlowReport<'a> {
+    command: &'static str,
+    data: &'a str,
+    data_points: usize,
+    data_rescaled: bool,
+    field: &'static str,
+    schedule: &'static str,
+    solver: &'static str,
+    steps: usize,
+    particles: usize,
+    seed: u64,
+    /// `null` unless a network was trained here.
+    train_steps: Option<usize>,
+    t_end: f64,
+    beta_end: f64,
+    near_radius: f64,
+    near_share: f64,
+    w2: f64,
+    w2_points: usize,
+    /// `null` for the ODE.
+    sigma: Option<f64>,
+    score_correction: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    at_times: Option<Vec<AtTime>>,
+    #[serde(flatten)]
+    guided: Option<GuidedFlow>,
+}
+
+/// The particles at a `--at-times` time against fresh samples of `p_t` there
+/// ([`sde::marginal_match`]).
+#[derive(Serialize)]
+struct AtTime {
+    /// The time asked for.
+    t: f64,
+    /// The grid time nearest it.
+    t_used: f64,
+    energy_distance: f64,
+    /// The energy distance between two fresh samples.
+    floor: f64,
+}
+
+/// The class, the scale, and the samples' fidelity and spread ([`crate::guidance::measure`]).
+#[derive(Serialize)]
+struct GuidedFlow {
+    class: u8,
+    guidance: f64,
+    fidelity: f64,
+    spread: f64,
+}
+
+/// Runs `fmp flow`: writes the particles, returns the JSON line.
+pub(super) fn run(a: &FlowArgs) -> Result<String, Failure> {
+    let (points, labels) = read_labelled(&a.data, limits::POINTS, true)?;
+    let (data, rescaled) = data::fit_to_stage(points);
+    let path = GaussianPath::new(a.schedule);
+    // --class Y --guidance W: the class fields of the labelled cloud, every particle of class Y.
+    let guided = match a.guided {
+        Some((y, w)) => {
+            let labels = labels.as_ref().ok_or_else(|| {
+                format!(
+                    "--class needs labels: {} has no third column",
+                    file_shown(&a.data)
+                )
+            })?;
+            let m = ClassMarginals::new(&data, labels, data::MAX_CLASSES, path);
+            if m.class(y).is_none() {
+                return Err(format!("{}: class {y} has no points", file_shown(&a.data)).into());
+            }
+            Some((y, w, m, vec![y; a.particles]))
+        }
+        None => None,
+    };
+    // The page's noise_points(particles, seed).
+    let mut noise_rng = rng::seeded(a.seed);
+    let mut xs: Vec<Point> = (0..a.particles)
+        .map(|_| rng::normal_pair(&mut noise_rng))
+        .collect();
+    let times = ode::time_grid(a.schedule, a.steps);
+    let marginal = EmpiricalMarginal::new(data.clone(), path);
+    let network = match (&a.model, a.learned) {
+        (Some(file), _) => Some(load_model(file)?),
+        (None, true) => {
+            let config = TrainConfig {
+                schedule: a.schedule,
+                seed: a.seed,
+                ..TrainConfig::default()
+            };
+            let labels = guided.as_ref().and(labels.clone());
+            Some(
+                train_default(config, data.clone(), labels, a.train_steps)?
+                    .model()
+                    .clone(),
+            )
+        }
+        (None, false) => None,
+    };
+    if guided.is_some() && network.as_ref().is_some_and(|n| n.config().classes == 0) {
+        return Err("--class with --field learned needs a class-conditional network (--model of one trained on labels)".into());
+    }
+    let mut learned = network.as_ref().map(|m| MlpField::with_path(m, path));
+    let mut exact = ode::MarginalField {
+        marginal: &marginal,
+    };
+    let mut learned_guided = guided
+        .as_ref()
+        .zip(network.as_ref())
+        .map(|((_, w, _, l), n)| LearnedGuided::new(n, path, l, *w));
+    let mut exact_guided = guided
+        .as_ref()
+        .map(|(_, w, m, l)| ExactGuided::new(m, l, *w));
+    let field: &mut dyn ode::VectorField = match (
+        learned_guided.as_mut(),
+        exact_guided.as_mut(),
+        learned.as_mut(),
+    ) {
+        (Some(f), _, _) => f,
+        (None, Some(f), None) => f,
+        (None, _, Some(f)) => f,
+        (None, None, None) => &mut exact,
+    };
+    // The frames to keep: the grid indices nearest the --at-times (the end when none).
+    let keep: Vec<usize> = match &a.at_times {
+        Some(ts) => ts.iter().map(|&t| sde::nearest_time(&times, t)).collect(),
+        None => vec![times.len() - 1],
+    };
+    let mut kept: Vec<(usize, Vec<Point>)> = Vec::new();
+    let mut integrator = Integrator::new();
+    // The page's SDE noise: seeded with the flow seed + 1 (the particles' noise has the seed).
+    let mut sde_rng = rng::seeded(a.seed.wrapping_add(1));
+    let mut buf = Vec::new();
+    for k in 0..times.len() {
+        if k > 0 {
+            let step = &times[k - 1..=k];
+            match a.diffusion {
+                Some(d) => {
+                    sde::euler_maruyama(field, path, d, &mut xs, step, &mut sde_rng, &mut buf)
+                }
+                None => integrator.integrate_on(field, a.solver, &mut xs, step),
+            }
+        }
+        if keep.contains(&k) {
+            kept.push((k, xs.clone()));
+        }
+    }
+    if a.learned && xs.iter().flatten().any(|v| !v.is_finite()) {
+        return Err(Failure::diverged(format!(
+            "training diverged: after {} steps the learned field sends particles to infinity",
+            a.train_steps
+        )));
+    }
+    let near = metrics::near_fraction(&xs, &data, NEAR_RADIUS);
+    let w2 = metrics::w2_capped(&xs, &data).map_err(|e| format!("w2: {e}"))?;
+    let guided_report = match (&guided, &labels) {
+        (Some((y, w, _, particle_labels)), Some(data_labels)) => {
+            let (fidelity, spread) =
+                crate::guidance::measure(&xs, particle_labels, &data, data_labels);
+            Some(GuidedFlow {
+                class: *y,
+                guidance: *w,
+                fidelity,
+                spread,
+            })
+        }
+        _ => None,
+    };
+    let (csv, at_times) = match &a.at_times {
+        None => (data::points_to_csv(&xs), None),
+        Some(wanted) => {
+            let mut csv = String::from("t,x,y\n");
+            let mut rows = Vec::new();
+            for (&tau, &k) in wanted.iter().zip(&keep) {
+                let frame = kept
+                    .iter()
+                    .find(|(i, _)| *i == k)
+                    .map(|(_, frame)| frame)
+                    .ok_or("a kept frame is missing")?;
+                for p in frame {
+                    csv.push_str(&format!("{},{},{}\n", times[k], p[0], p[1]));
+                }
+                let (energy_distance, floor) =
+                    sde::marginal_match(&marginal, frame, times[k], a.seed);
+                rows.push(AtTime {
+                    t: tau,
+                    t_used: times[k],
+                    energy_distance,
+                    floor,
+                });
+            }
+            (csv, Some(rows))
+        }
+    };
+    files::write(&a.out, csv)?;
+    let t_end = times.last().copied().unwrap_or(0.0);
+    json_line(&FlowReport {
+        command: "flow",
+        data: &a.data,
+        data_points: data.len(),
+        data_rescaled: rescaled,
+        field: if a.learned { "learned" } else { "exact" },
+        schedule: a.schedule.name(),
+        solver: a.solver.name(),
+        steps: a.steps,
+        particles: a.particles,
+        seed: a.seed,
+        train_steps: (a.learned && a.model.is_none()).then_some(a.train_steps),
+        t_end,
+        beta_end: a.schedule.beta(t_end),
+        near_radius: NEAR_RADIUS,
+        near_share: near,
+        w2,
+        w2_points: xs.len().min(data.len()).min(metrics::W2_MAX_POINTS),
+        sigma: a.diffusion.map(|d| d.sigma),
+        score_correction: a.diffusion.map(|d| d.score_correction),
+        at_times,
+        guided: guided_report,
+    })
+}
