@@ -8,9 +8,6 @@ import { $, download, showMessage } from './ui.js';
 import { messageOf } from './state.js';
 import { announce } from './announce.js';
 
-/** The flow slot of the page's Fields that the export's samples use. */
-const SLOT = 0;
-
 /**
  * The samples the last export measured: its noise `x0` and their ends `x1` (interleaved).
  * @type {{ x0: Float32Array, x1: Float32Array } | null}
@@ -44,8 +41,9 @@ export function attachModelExport({ session, cloud, store, fields, usage: lesson
       // should reproduce.
       const n = Math.min(s.particles, cloud.count, 2048);
       const x0 = noise_points(n, s.seed);
-      fields.flow_begin(SLOT, 'learned', x0, s.solver, s.odeSteps);
-      const all = fields.flow_advance(SLOT, s.odeSteps);
+      const flow = fields.flow_begin('learned', x0, s.solver, s.odeSteps);
+      let all;
+      try { all = fields.flow_advance(flow, s.odeSteps); } finally { flow.free(); }
       const x1 = all.slice(all.length - 2 * n);
       let w2 = NaN;
       if (x1.every(Number.isFinite)) w2 = w2_to(x1, cloud.view());

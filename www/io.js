@@ -2,7 +2,8 @@
 // Getting drawings in and out: the start-up state (a shared link, else the last visit, else a
 // preset), Share links, CSV import and export, PNG export. Bad input never replaces the drawing.
 import { parse_labelled_csv, to_csv, to_labelled_csv, fit_to_box } from './pkg/fmp.js';
-import { WORLD, MAX_POINTS, defaults, toHash, fromHash, messageOf } from './state.js';
+import { MAX_POINTS, LIMITS } from './limits.js';
+import { defaults, toHash, fromHash, messageOf } from './state.js';
 import { $, $input, showMessage, download } from './ui.js';
 
 /** @typedef {import('./state.js').Props} Props */
@@ -98,7 +99,7 @@ export function attachIo(app) {
  */
 export async function importCsv(app, name, readText, size) {
   try {
-    if (size > 5e6) throw new Error('the file is larger than 5 MB');
+    if (size > LIMITS.max_file_bytes) throw new Error(`the file is larger than ${LIMITS.max_file_bytes / 1e6} MB`);
     const triples = parse_labelled_csv(await readText());
     const n = triples.length / 3;
     /** @type {Float32Array} */
@@ -110,8 +111,8 @@ export async function importCsv(app, name, readText, size) {
       labels[i] = triples[3 * i + 2] || 1; // 0: the file has no labels
     }
     if (pts.length / 2 > MAX_POINTS) throw new Error(`it holds ${pts.length / 2} points; the most is ${MAX_POINTS}`);
-    const outside = pts.some((v) => Math.abs(v) > WORLD * 0.95);
-    if (outside) pts = fit_to_box(pts, WORLD * 0.85);
+    const outside = pts.some((v) => Math.abs(v) > LIMITS.rescale_above);
+    if (outside) pts = fit_to_box(pts, LIMITS.rescale_to);
     app.replacePoints(pts, `replaced by ${name}`, labels);
     const classes = new Set(labels).size;
     const labelled = triples.some((v, i) => i % 3 === 2 && v > 0);

@@ -6,7 +6,8 @@
 // through their registry (lessons/index.js): each lesson's definition brings its views, tour
 // steps, settings and page module, and its page is asked through pages.js's generic hooks.
 import init, { Fields, preset_points, preset_labels, catalog, fresh_seed } from './pkg/fmp.js';
-import { MAX_POINTS, buildProps, toHash, messageOf } from './state.js';
+import { buildProps, toHash, messageOf } from './state.js';
+import { MAX_POINTS, installLimits } from './limits.js';
 import { Persistence, attachRecent } from './persist.js';
 import { Store } from './store.js';
 import { registerViews, allViews, viewOf, viewsOf, nextView, fillSelect } from './views.js';
@@ -36,6 +37,8 @@ const DEFS = await Promise.all(LESSON_IDS.map((id) => import(`./lessons/${id}/le
 registerViews(DEFS);
 /** @type {import('./state.js').Catalog} */
 const CATALOG = JSON.parse(catalog());
+// The limits of every setting come from the core (one source with the command line).
+installLimits(CATALOG.limits);
 const PROPS = buildProps(CATALOG, {
   views: allViews().map((v) => v.id), lessons: DEFS.map((l) => l.id),
   workers: defaultWorkers(navigator.hardwareConcurrency),

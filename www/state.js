@@ -5,10 +5,10 @@
 // keeps them in localStorage. Points travel in a compact form: each coordinate
 // quantised to 16 bits over [-WORLD, WORLD], packed little-endian, base64url.
 
-/** Half-width of the world box that the stage shows, in data coordinates. */
-export const WORLD = 3.5;
-/** Most points a cloud may hold. */
-export const MAX_POINTS = 5000;
+import { WORLD, MAX_POINTS, MAX_CLASSES, bounds } from './limits.js';
+
+// The limits are the core's (limits.js): re-exported for the modules that read them here.
+export { WORLD, MAX_POINTS, MAX_CLASSES };
 
 /**
  * One property: its kind, default, and bounds or choices. A 'point' is [x, y] or null.
@@ -42,20 +42,20 @@ export function buildProps(catalog, { views, lessons, workers = 1, settings = []
   const before = {
     lesson: { kind: 'enum', def: lessons[0], values: lessons },
     preset: { kind: 'enum', def: 'moons', values: ids(catalog.presets) },
-    lr: { kind: 'number', def: Math.round(d.lr * 1e6) / 1e6, min: 1e-5, max: 10 },
-    batch: { kind: 'int', def: d.batch, min: 1, max: 4096 },
-    width: { kind: 'int', def: d.width, min: 4, max: 512 },
-    depth: { kind: 'int', def: d.depth, min: 1, max: 8 },
+    lr: { kind: 'number', def: Math.round(d.lr * 1e6) / 1e6, ...bounds('lr') },
+    batch: { kind: 'int', def: d.batch, ...bounds('batch') },
+    width: { kind: 'int', def: d.width, ...bounds('width') },
+    depth: { kind: 'int', def: d.depth, ...bounds('depth') },
     schedule: { kind: 'enum', def: catalog.schedules[0].id, values: ids(catalog.schedules) },
     solver: { kind: 'enum', def: catalog.solvers[0].id, values: ids(catalog.solvers) },
-    odeSteps: { kind: 'int', def: 50, min: 2, max: 400 },
-    particles: { kind: 'int', def: 2000, min: 100, max: 5000 },
+    odeSteps: { kind: 'int', def: 50, ...bounds('ode_steps') },
+    particles: { kind: 'int', def: 2000, ...bounds('particles') },
     show: { kind: 'enum', def: 'both', values: ['both', 'learned', 'exact', 'side'] },
     field: { kind: 'enum', def: views[0], values: views },
     heat: { kind: 'bool', def: false },
     trails: { kind: 'bool', def: true },
     memo: { kind: 'bool', def: false },
-    t: { kind: 'number', def: 0, min: 0, max: 1 },
+    t: { kind: 'number', def: 0, ...bounds('t') },
   };
   /** @type {Props} */
   const after = {
@@ -64,7 +64,7 @@ export function buildProps(catalog, { views, lessons, workers = 1, settings = []
     z: { kind: 'point', def: null },
     brushSize: { kind: 'number', def: 0.25, min: 0.02, max: 2 },
     brushRate: { kind: 'int', def: 6, min: 1, max: 40 },
-    seed: { kind: 'int', def: 1, min: 0, max: 2 ** 31 - 1 },
+    seed: { kind: 'int', def: 1, ...bounds('seed') },
     workers: { kind: 'int', def: workers, min: 1, max: 16 },
   };
   const props = { ...before };
@@ -232,9 +232,6 @@ export function decodePoints(text, what = 'the link') {
   for (let i = 0; i < n; i++) out[i] = (view.getUint16(2 * i, true) / 65535) * 2 * WORLD - WORLD;
   return out;
 }
-
-/** The most classes a drawing's points may carry (the core's data::MAX_CLASSES). */
-export const MAX_CLASSES = 4;
 
 /**
  * Encodes class labels (1..4, one per point) in 2 bits each, four to a byte, base64url; ''

@@ -43,7 +43,7 @@ let wanted = 1;
 
 const CHUNK_MS = 20;
 const SNAPSHOT_MS = 200;
-const DIVERGED = 1e4;
+let DIVERGED = Infinity; // the core's limit (catalog().limits.diverged_loss), set when it loads
 // The exact FM loss costs batch x data points: measure it every REPORT_MS, not every chunk.
 const REPORT_MS = 100;
 let lastReport = -Infinity;
@@ -310,7 +310,10 @@ const start = () => {
   if (trainer && !running) { running = true; loop().catch(fail); }
 };
 
-const ready = loadCore(build).then((c) => { core = c; });
+const ready = loadCore(build).then((c) => {
+  core = c;
+  DIVERGED = JSON.parse(c.catalog()).limits.diverged_loss;
+});
 onmessage = async (ev) => {
   await ready;
   const m = ev.data;

@@ -139,7 +139,7 @@ impl FromStr for FieldKind {
     }
 }
 
-/// The vector fields a flow carries particles along (`Fields::flow_begin(slot, kind, ...)`),
+/// The vector fields a flow carries particles along (`Fields::flow_begin(kind, ...)`),
 /// a part of [`FieldKind`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FlowKind {

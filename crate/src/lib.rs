@@ -84,6 +84,7 @@ pub mod ode;
 pub mod parallel;
 pub mod path;
 pub mod rng;
+pub mod sampling;
 pub mod sde;
 pub mod straight;
 pub mod trainer;

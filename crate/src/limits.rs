@@ -1,12 +1,12 @@
-//! The limits of every setting, in one table: the page's (`www/state.js` `buildProps`,
-//! `MAX_POINTS`, `WORLD`, the CSV import in `www/io.js`, the divergence test in
-//! `www/train.worker.js`) and those only the command line has. The command line (`cli`,
-//! native only) checks each flag against this table and prints its usage from it; the wasm
-//! trainer and field constructors check the network shape (and the trainer the batch and
-//! learning rate) against it. The page can read the whole table from the core's catalog
-//! (`catalog()`, key `"limits"`: [`crate::catalog::catalog_json`]); while it still writes its own
-//! numbers, a native test (`tests/limits.rs`) reads the page's sources and asserts that they are
-//! these.
+//! The limits of every setting, in one table: the page's and those only the command line has.
+//! The command line (`cli`, native only) checks each flag against this table and prints its
+//! usage from it; the wasm trainer and field constructors check the network shape (and the
+//! trainer the batch and learning rate) against it. The page reads the whole table from the
+//! core's catalog (`catalog()`, key `"limits"`: [`crate::catalog::catalog_json`]; `www/limits.js`
+//! installs it): its property table's ranges (`www/state.js` `buildProps` and the lessons'
+//! settings), `MAX_POINTS`, `WORLD`, the CSV import's bounds (`www/io.js`) and the divergence
+//! test (`www/train.worker.js`) are these numbers, so the page and the command line cannot
+//! disagree.
 //!
 //! | setting            | range                | page          | why (when not the page's number)              |
 //! |--------------------|----------------------|---------------|-----------------------------------------------|

@@ -198,7 +198,7 @@ fn catalog_is_json_listing_what_the_core_parses() {
     }
     for id in ids("flow_fields") {
         assert_eq!(
-            fields.flow_begin(0, &id, &xs, "euler", 4).is_ok(),
+            fields.flow_begin(&id, &xs, "euler", 4).is_ok(),
             id != "learned",
             "{id}"
         );
@@ -233,7 +233,7 @@ fn conditional_velocity_is_the_core_conditional_field() {
     // No cloud is needed, a non-finite z is refused, and velocity() points to this method.
     assert!(fields.conditional_velocity(&xs, t, f64::NAN, 0.0).is_err());
     assert!(fields.velocity("conditional", &xs, t).is_err());
-    assert!(fields.flow_begin(0, "conditional", &xs, "rk4", 4).is_err());
+    assert!(fields.flow_begin("conditional", &xs, "rk4", 4).is_err());
     assert!(fields.velocity("uniform", &xs, t).is_ok());
 }
 
@@ -257,14 +257,29 @@ fn set_model_takes_trainer_weights_and_checks_their_length() {
     let u = fields.velocity("learned", &xs, 0.5).unwrap();
     assert_eq!(u.len(), 4);
     assert!(u.iter().all(|v| v.is_finite()));
-    // Nine flow slots (the flow worker's: three ODE flows, two SDE flows, Langevin, a probe,
-    // and the learned and exact guided flows).
-    for (slot, kind) in ["learned", "marginal", "uniform"].iter().enumerate() {
-        fields.flow_begin(slot, kind, &xs, "euler", 2).unwrap();
-        assert_eq!(fields.flow_advance(slot, 5).len(), 2 * xs.len());
+    // Flows are handles, as many at once as the worker wants: each kind advances, and flows
+    // advanced in turn do not disturb each other (twelve interleaved flows of one start give
+    // the frames of one flow advanced alone).
+    for kind in ["learned", "marginal", "uniform"] {
+        let mut flow = fields.flow_begin(kind, &xs, "euler", 2).unwrap();
+        assert_eq!(fields.flow_advance(&mut flow, 5).len(), 2 * xs.len());
+        assert!(flow.done());
+        assert_eq!(fields.flow_advance(&mut flow, 5).len(), 0);
     }
-    fields.flow_begin(8, "marginal", &xs, "euler", 2).unwrap();
-    assert!(fields.flow_begin(9, "marginal", &xs, "euler", 2).is_err());
+    let mut alone = fields.flow_begin("marginal", &xs, "rk4", 6).unwrap();
+    let want = fields.flow_advance(&mut alone, 6);
+    let mut many: Vec<_> = (0..12)
+        .map(|_| fields.flow_begin("marginal", &xs, "rk4", 6).unwrap())
+        .collect();
+    let mut got = vec![Vec::new(); many.len()];
+    for _ in 0..6 {
+        for (flow, frames) in many.iter_mut().zip(got.iter_mut()) {
+            frames.extend(fields.flow_advance(flow, 1));
+        }
+    }
+    assert!(got.iter().all(|frames| *frames == want));
+    assert_eq!(many[0].particles(), 2);
+    assert_eq!(many[0].steps_done(), 6);
 }
 
 #[wasm_bindgen_test]
@@ -274,10 +289,10 @@ fn sde_flows_are_seeded_checked_and_sigma_zero_is_euler() {
     fields.set_points(&cloud).unwrap();
     let xs = fmp::wasm::noise_points(200, 5);
     let run = |fields: &mut Fields, sigma: f64, correction: bool, seed: u32| {
-        fields
-            .flow_begin_sde(4, "marginal", &xs, 20, sigma, correction, seed)
+        let mut flow = fields
+            .flow_begin_sde("marginal", &xs, 20, sigma, correction, seed)
             .unwrap();
-        fields.flow_advance(4, 100)
+        fields.flow_advance(&mut flow, 100)
     };
     // The same seed gives the same paths; another seed other paths.
     let a = run(&mut fields, 1.0, true, 9);
@@ -285,25 +300,29 @@ fn sde_flows_are_seeded_checked_and_sigma_zero_is_euler() {
     assert_eq!(a, run(&mut fields, 1.0, true, 9));
     assert_ne!(a, run(&mut fields, 1.0, true, 10));
     // sigma = 0 is the Euler ODE on the same grid.
-    fields.flow_begin(1, "marginal", &xs, "euler", 20).unwrap();
-    assert_eq!(run(&mut fields, 0.0, true, 9), fields.flow_advance(1, 100));
+    let mut ode = fields.flow_begin("marginal", &xs, "euler", 20).unwrap();
+    assert_eq!(
+        run(&mut fields, 0.0, true, 9),
+        fields.flow_advance(&mut ode, 100)
+    );
     // The noise level is checked.
     for sigma in [-0.1, 3.01, f64::NAN] {
         assert!(fields
-            .flow_begin_sde(4, "marginal", &xs, 20, sigma, true, 1)
+            .flow_begin_sde("marginal", &xs, 20, sigma, true, 1)
             .is_err());
         assert!(fields.set_diffusion(sigma, true).is_err());
     }
     // The learned SDE needs a network.
     assert!(fields
-        .flow_begin_sde(3, "learned", &xs, 20, 1.0, true, 1)
+        .flow_begin_sde("learned", &xs, 20, 1.0, true, 1)
         .is_err());
     // Langevin has no end, and its particles keep the law: compare with fresh samples.
     let start = fields.sample_marginal(0.5, 400, 3).unwrap();
-    fields
-        .langevin_begin(5, "marginal", &start, 0.5, 1.0, 3)
+    let mut langevin = fields
+        .langevin_begin("marginal", &start, 0.5, 1.0, 3)
         .unwrap();
-    let frames = fields.flow_advance(5, 150);
+    let frames = fields.flow_advance(&mut langevin, 150);
+    assert!(!langevin.done());
     assert_eq!(frames.len(), 150 * start.len());
     let last = &frames[frames.len() - start.len()..];
     let [ed, floor] = fields.marginal_match(last, 0.5, 1).unwrap()[..] else {
@@ -322,7 +341,7 @@ fn sde_flows_are_seeded_checked_and_sigma_zero_is_euler() {
         "Langevin moved the particles {moved} on average"
     );
     assert!(fields
-        .langevin_begin(5, "marginal", &start, 1.5, 1.0, 3)
+        .langevin_begin("marginal", &start, 1.5, 1.0, 3)
         .is_err());
     // The Fokker-Planck grid: tiny with the correction, large without.
     fields.set_diffusion(1.0, true).unwrap();
@@ -390,10 +409,8 @@ fn the_clamp_and_the_flow_grid_are_exported() {
     assert_eq!(*times.last().unwrap(), Schedule::Sqrt.t_max());
     let noise = fmp::wasm::noise_points(200, 1);
     for solver in ["euler", "midpoint", "rk4", "exact-step"] {
-        fields
-            .flow_begin(1, "marginal", &noise, solver, 20)
-            .unwrap();
-        let frames = fields.flow_advance(1, 100);
+        let mut flow = fields.flow_begin("marginal", &noise, solver, 20).unwrap();
+        let frames = fields.flow_advance(&mut flow, 100);
         assert_eq!(frames.len(), 20 * noise.len(), "{solver}");
         let last = as_points(&frames[19 * noise.len()..]);
         let near = fmp::metrics::near_fraction(&last, &as_points(&cloud), 0.01);
@@ -543,7 +560,7 @@ fn score_denoiser_and_divergence_views() {
         let l = fields.velocity("score_learned", &xs, t).unwrap();
         assert!(l.iter().all(|v| v.is_finite()), "t={t}");
     }
-    assert!(fields.flow_begin(0, "score", &xs, "euler", 2).is_err());
+    assert!(fields.flow_begin("score", &xs, "euler", 2).is_err());
     assert!(fields.velocity("nope", &xs, 0.5).is_err());
     // The divergence grid: the closed form, against central differences of the field.
     let (n, half, t) = (6, 2.0, 0.6);
@@ -606,12 +623,12 @@ fn labels_and_guided_figures() {
         w1[1],
         w0[1]
     );
-    fields
-        .flow_begin_guided(8, "marginal", &noise, &ones, 2.0, "euler", 4)
+    let mut guided = fields
+        .flow_begin_guided("marginal", &noise, &ones, 2.0, "euler", 4)
         .unwrap();
-    assert_eq!(fields.flow_advance(8, 10).len(), 4 * noise.len());
+    assert_eq!(fields.flow_advance(&mut guided, 10).len(), 4 * noise.len());
     assert!(fields
-        .flow_begin_guided(8, "marginal", &noise, &ones[1..], 2.0, "euler", 4)
+        .flow_begin_guided("marginal", &noise, &ones[1..], 2.0, "euler", 4)
         .is_err());
 }
 

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { defaults, toHash, fromHash, sanitize, WORLD } from '../../www/state.js';
 import { Store } from '../../www/store.js';
 import { nextView, viewsOf } from '../../www/views.js';
-import { VIEWS, propsOf } from './lessons.mjs';
+import { VIEWS, propsOf, CORE_CATALOG } from './lessons.mjs';
 
 const CATALOG = {
   presets: [{ id: 'moons', label: 'Two moons' }, { id: 'circles', label: 'Circles' }],
@@ -22,6 +22,24 @@ test('the table takes its choices and training defaults from the catalog and the
   assert.deepEqual(props.field.values, VIEWS.map((v) => v.id));
   assert.equal(props.batch.def, 512);
   assert.equal(props.lr.def, 0.01);
+});
+
+test("the table's ranges are the core's limits (one source with the command line)", () => {
+  const limits = CORE_CATALOG.limits;
+  const full = propsOf(CORE_CATALOG);
+  // Every range the core says the page uses (its `page` key) is the page's.
+  let checked = 0;
+  for (const r of Object.values(limits)) {
+    if (typeof r !== 'object' || r.page === null || !(r.page in full)) continue;
+    assert.equal(full[r.page].min, r.min, r.name);
+    assert.equal(full[r.page].max, r.max, r.name);
+    checked += 1;
+  }
+  assert.ok(checked >= 10, `${checked} ranges checked`);
+  // Beyond a bound, apply refuses with the range in the message.
+  const store = new Store(full, {});
+  assert.throws(() => store.apply({ width: limits.width.max + 1 }), new RegExp(`width must be within 4..${limits.width.max}`));
+  assert.throws(() => store.apply({ sigma: limits.sigma.max + 0.5 }), /sigma must be within/);
 });
 
 test('the state is frozen: only apply changes it', () => {

@@ -21,9 +21,9 @@ import { FlowJob } from './flow.js';
  */
 /**
  * A flow to start: the key its trajectory is posted under and the lesson it belongs to ('' for
- * the core's), how it begins on a slot; the rest defaults to the main Fields, the set-up's
+ * the core's), how it begins (its flow handle); the rest defaults to the main Fields, the set-up's
  * noise and steps (see flow.js).
- * @typedef {{ key: string, lesson: string, begin: (fields: any, slot: number, noise: Float32Array) => void,
+ * @typedef {{ key: string, lesson: string, begin: (fields: any, noise: Float32Array) => any,
  *   fields?: any, noise?: Float32Array, steps?: number, stream?: boolean, coarse?: boolean,
  *   holdsModel?: boolean, tags?: Record<string, any> }} FlowRequest
  */
@@ -93,7 +93,7 @@ export class Context {
    */
   flow(r) {
     this.finished.delete(r.key);
-    this.scheduler.remove(r.key); // its slot is free for the new one
+    this.scheduler.remove(r.key); // the old flow of this key is freed
     const job = new FlowJob({
       key: r.key, fields: r.fields ?? this.fields, noise: r.noise ?? this.noise, steps: r.steps ?? this.setup.steps,
       begin: r.begin, shown: () => this.shown(r.key), stamp: this.stamp(r.lesson), post: this.post,

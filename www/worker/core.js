@@ -31,12 +31,12 @@ export default function core(ctx) {
   /** The exact flow: the chosen solver on the core's time grid, streamed. */
   const exact = (/** @type {boolean} */ coarse) => ctx.flow({
     key: 'exact', lesson: '', coarse,
-    begin: (f, slot, noise) => f.flow_begin(slot, 'marginal', noise, ctx.setup.solver, ctx.setup.steps),
+    begin: (f, noise) => f.flow_begin('marginal', noise, ctx.setup.solver, ctx.setup.steps),
   });
   /** The learned flow: posted whole, from one set of weights. */
   const learned = (/** @type {boolean} */ coarse) => ctx.flow({
     key: 'learned', lesson: '', coarse, stream: false, holdsModel: true, tags: { generation: ctx.model.generation },
-    begin: (f, slot, noise) => f.flow_begin(slot, 'learned', noise, ctx.setup.solver, ctx.setup.steps),
+    begin: (f, noise) => f.flow_begin('learned', noise, ctx.setup.solver, ctx.setup.steps),
   });
 
   ctx.scheduler.add({

@@ -1,6 +1,6 @@
 // @ts-check
-// A particle flow as a scheduler job: the particles' trajectories from t = 0 to t = 1 on one
-// of a Fields' flow slots, one solver step a turn. A flow whose settings changed may first run
+// A particle flow as a scheduler job: the particles' trajectories from t = 0 to t = 1, one
+// solver step a turn, on a flow handle of the core (ParticleFlow, freed when done). A flow whose settings changed may first run
 // a coarse pass (the first COARSE particles of the same noise, a prefix of the full set) so
 // that the stage shows the new setting at once, then the full pass. Streamed flows post their
 // frames as they are computed ('begin', then 'frames'); the others post the whole trajectory
@@ -16,40 +16,10 @@ import { PRIORITY } from './scheduler.js';
 
 /** Particles of a coarse first pass. */
 export const COARSE = 250;
-/** How many flows a Fields holds at once (the core's FLOW_SLOTS). */
-const SLOTS = 9;
-/** A streamed flow posts its new frames at most this often (ms). */
-const POST_MS = 100;
-
-/** The slots in use, per Fields. @type {WeakMap<object, Set<number>>} */
-const used = new WeakMap();
-
-/**
- * A free slot of `fields` (taken until `releaseSlot`), or an Error.
- * @param {object} fields
- */
-export function takeSlot(fields) {
-  let set = used.get(fields);
-  if (!set) { set = new Set(); used.set(fields, set); }
-  for (let slot = 0; slot < SLOTS; slot++) {
-    if (!set.has(slot)) { set.add(slot); return slot; }
-  }
-  throw new Error(`more than ${SLOTS} flows at once`);
-}
-
-/**
- * Gives a slot back.
- * @param {object} fields
- * @param {number} slot
- */
-export function releaseSlot(fields, slot) {
-  used.get(fields)?.delete(slot);
-}
-
 /**
  * What a flow is.
  * @typedef {{ key: string, fields: any, noise: Float32Array, steps: number,
- *   begin: (fields: any, slot: number, noise: Float32Array) => void,
+ *   begin: (fields: any, noise: Float32Array) => any,
  *   shown: () => boolean, stamp: string, post: (msg: any, transfer?: Transferable[]) => void,
  *   stream?: boolean, coarse?: boolean, holdsModel?: boolean, tags?: Record<string, any>,
  *   onDone?: (frames: Float32Array, n: number, steps: number) => void }} FlowSpec
@@ -65,7 +35,10 @@ export class FlowJob {
     this.n = spec.noise.length / 2;
     /** The pass running: the coarse one first when asked for and smaller than the full one. */
     this.coarse = (spec.coarse ?? false) && COARSE < this.n;
-    this.slot = takeSlot(spec.fields);
+    /** A flow of a changed setting (asked for a coarse pass) is urgent while the stage shows it. */
+    this.recomputed = spec.coarse ?? false;
+    /** @type {any} the running pass's flow handle */
+    this.flow = null;
     /** The running pass: its particles, frames, frames filled and posted, and the last post. */
     this.passN = 0;
     this.frames = new Float32Array(0);
@@ -75,12 +48,13 @@ export class FlowJob {
     this.start();
   }
 
-  /** Begins the current pass on the slot. */
+  /** Begins the current pass (a new flow handle). */
   start() {
     const { spec } = this;
     const n = this.coarse ? COARSE : this.n;
     const noise = this.coarse ? spec.noise.subarray(0, 2 * n) : spec.noise;
-    spec.begin(spec.fields, this.slot, noise);
+    this.release();
+    this.flow = spec.begin(spec.fields, noise);
     this.passN = n;
     this.frames = new Float32Array((spec.steps + 1) * n * 2);
     this.frames.set(noise, 0);
@@ -92,6 +66,9 @@ export class FlowJob {
     }
   }
 
+  /** Whether the scheduler should not hold it back for the page's frames (see scheduler.js). */
+  get urgent() { return this.recomputed && this.spec.shown(); }
+
   priority() {
     if (!this.spec.shown()) return PRIORITY.FLOW;
     return this.coarse ? PRIORITY.COARSE : PRIORITY.STAGE;
@@ -100,7 +77,7 @@ export class FlowJob {
   /** One solver step; the pass's end posts it, and the coarse pass hands over to the full one. */
   step() {
     const { spec } = this;
-    const chunk = spec.fields.flow_advance(this.slot, 1);
+    const chunk = spec.fields.flow_advance(this.flow, 1);
     const stride = 2 * this.passN;
     if (chunk.length >= stride) {
       this.frames.set(chunk.subarray(0, stride), this.filled * stride);
@@ -135,15 +112,17 @@ export class FlowJob {
     this.lastPost = performance.now();
   }
 
-  /** The full pass is complete: the slot is free, and whoever waits for it is told. */
+  /** The full pass is complete: its handle is freed, and whoever waits for it is told. */
   finish() {
     this.done = true;
     this.release();
     this.spec.onDone?.(this.frames, this.passN, this.spec.steps);
   }
 
+  /** Frees the flow handle (once). */
   release() {
-    releaseSlot(this.spec.fields, this.slot);
+    this.flow?.free();
+    this.flow = null;
   }
 
   cancel() {

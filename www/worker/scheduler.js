@@ -7,7 +7,9 @@
 // So what the stage shows at its current time is computed first, then the rest of what it
 // shows, then flows it does not show, then measures (tables, charts, probes).
 // Between slices it yields (new messages preempt) and, when the page lowers the duty (its
-// frames are slow), it waits in proportion.
+// frames are slow), it waits in proportion, except while an urgent job is ready: the flows
+// the stage shows right after the learner changed a setting (for a second or two, the
+// learner's change comes before the smoothness of the animation).
 
 /** Priorities, best first. */
 export const PRIORITY = Object.freeze({
@@ -28,7 +30,7 @@ const SLICE_MS = 25;
  * A unit of work.
  * @typedef {{ key: string, priority: () => number, step: () => void, done: boolean,
  *   ready?: () => boolean, wake?: () => number, holdsModel?: boolean, keep?: boolean,
- *   cancel?: () => void }} Job
+ *   urgent?: boolean, cancel?: () => void }} Job
  * (`keep`: a job that lives as long as the worker, such as the loading of weights; `clear`
  * leaves it.)
  */
@@ -68,7 +70,7 @@ export class Scheduler {
   has(key) { return this.jobs.has(key); }
 
   /**
-   * Drops a job (it is cancelled: a flow frees its slot).
+   * Drops a job (it is cancelled: a flow frees its handle).
    * @param {string} key
    */
   remove(key) {
@@ -131,8 +133,10 @@ export class Scheduler {
         if (job.done && this.jobs.get(job.key) === job) this.jobs.delete(job.key);
       }
     }
-    if (busy && this.best().length) {
-      this.kick(this.duty < 1 ? (performance.now() - started) * (1 / this.duty - 1) : 0);
+    const next = busy ? this.best() : [];
+    if (next.length) {
+      const urgent = next.some((job) => job.urgent);
+      this.kick(this.duty < 1 && !urgent ? (performance.now() - started) * (1 / this.duty - 1) : 0);
       return;
     }
     // Idle: come back when the first waiting job is due.

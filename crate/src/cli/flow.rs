@@ -13,14 +13,15 @@ use super::files::{self, load_model, read_labelled};
 use super::train::{train_default, DEFAULT_ODE_STEPS, DEFAULT_STEPS};
 use super::{json_line, Failure};
 use crate::data;
-use crate::guidance::{ClassMarginals, ExactGuided, LearnedGuided};
+use crate::guidance::ClassMarginals;
+use crate::kinds::FlowKind;
 use crate::limits;
 use crate::marginal::EmpiricalMarginal;
 use crate::metrics;
-use crate::mlp::MlpField;
-use crate::ode::{self, Integrator, Solver};
+use crate::ode::{self, Solver};
 use crate::path::{GaussianPath, Schedule};
 use crate::rng;
+use crate::sampling::{Flow, Motion, Scratch, Sources};
 use crate::sde::{self, Diffusion};
 use crate::trainer::TrainConfig;
 use crate::Point;
@@ -288,7 +289,7 @@ pub(super) fn run(a: &FlowArgs) -> Result<String, Failure> {
     };
     // The page's noise_points(particles, seed).
     let mut noise_rng = rng::seeded(a.seed);
-    let mut xs: Vec<Point> = (0..a.particles)
+    let xs: Vec<Point> = (0..a.particles)
         .map(|_| rng::normal_pair(&mut noise_rng))
         .collect();
     let times = ode::time_grid(a.schedule, a.steps);
@@ -313,26 +314,26 @@ pub(super) fn run(a: &FlowArgs) -> Result<String, Failure> {
     if guided.is_some() && network.as_ref().is_some_and(|n| n.config().classes == 0) {
         return Err("--class with --field learned needs a class-conditional network (--model of one trained on labels)".into());
     }
-    let mut learned = network.as_ref().map(|m| MlpField::with_path(m, path));
-    let mut exact = ode::MarginalField {
-        marginal: &marginal,
+    // The field and the stepping are the page's (crate::sampling): the network's field when
+    // there is one, else the exact one; guided to the class when --class is given.
+    let kind = if network.is_some() {
+        FlowKind::Learned
+    } else {
+        FlowKind::Marginal
     };
-    let mut learned_guided = guided
-        .as_ref()
-        .zip(network.as_ref())
-        .map(|((_, w, _, l), n)| LearnedGuided::new(n, path, l, *w));
-    let mut exact_guided = guided
-        .as_ref()
-        .map(|(_, w, m, l)| ExactGuided::new(m, l, *w));
-    let field: &mut dyn ode::VectorField = match (
-        learned_guided.as_mut(),
-        exact_guided.as_mut(),
-        learned.as_mut(),
-    ) {
-        (Some(f), _, _) => f,
-        (None, Some(f), None) => f,
-        (None, _, Some(f)) => f,
-        (None, None, None) => &mut exact,
+    // The page's SDE noise: seeded with the flow seed + 1 (the particles' noise has the seed).
+    let motion = match a.diffusion {
+        Some(d) => Motion::Sde(d, rng::seeded(a.seed.wrapping_add(1))),
+        None => Motion::Ode(a.solver),
+    };
+    let mut flow = Flow::new(kind, motion, xs, times.clone());
+    if let Some((_, w, _, particle_labels)) = &guided {
+        flow = flow.guided(particle_labels.clone(), *w);
+    }
+    let sources = Sources {
+        marginal: &marginal,
+        classes: guided.as_ref().map(|(_, _, m, _)| m),
+        network: network.as_ref(),
     };
     // The frames to keep: the grid indices nearest the --at-times (the end when none).
     let keep: Vec<usize> = match &a.at_times {
@@ -340,24 +341,16 @@ pub(super) fn run(a: &FlowArgs) -> Result<String, Failure> {
         None => vec![times.len() - 1],
     };
     let mut kept: Vec<(usize, Vec<Point>)> = Vec::new();
-    let mut integrator = Integrator::new();
-    // The page's SDE noise: seeded with the flow seed + 1 (the particles' noise has the seed).
-    let mut sde_rng = rng::seeded(a.seed.wrapping_add(1));
-    let mut buf = Vec::new();
+    let mut scratch = Scratch::new();
     for k in 0..times.len() {
         if k > 0 {
-            let step = &times[k - 1..=k];
-            match a.diffusion {
-                Some(d) => {
-                    sde::euler_maruyama(field, path, d, &mut xs, step, &mut sde_rng, &mut buf)
-                }
-                None => integrator.integrate_on(field, a.solver, &mut xs, step),
-            }
+            flow.step(sources, &mut scratch);
         }
         if keep.contains(&k) {
-            kept.push((k, xs.clone()));
+            kept.push((k, flow.points().to_vec()));
         }
     }
+    let xs = flow.points().to_vec();
     if a.learned && xs.iter().flatten().any(|v| !v.is_finite()) {
         return Err(Failure::diverged(format!(
             "training diverged: after {} steps the learned field sends particles to infinity",

@@ -1,68 +1,50 @@
-//! The particle integrator of [`Fields`]: flows in slots, advanced a few steps a frame by the
-//! flow worker (ODE, SDE, Langevin, guided), and the straight reference paths.
+//! The particle integrator of [`Fields`]: a running flow is a [`ParticleFlow`] handle that
+//! JavaScript holds (ODE, SDE, Langevin, guided), begun and advanced a few steps at a time by
+//! the flow worker against the Fields' current field, and the straight reference paths. Any
+//! number of flows can run at once; JavaScript frees a handle when its flow is done.
 
 use super::convert::{diffusion_of, interleave, js_error, points_of, solver_of};
 use super::fields::Fields;
-use crate::continuity::UniformField;
-use crate::guidance::{ExactGuided, LearnedGuided};
 use crate::kinds::FlowKind;
-use crate::limits;
-use crate::mlp::MlpField;
-use crate::ode::{self, Integrator, MarginalField, Solver, VectorField};
-use crate::sde::{self, Diffusion};
-use crate::{rng, straight, Point};
+use crate::sampling::{Flow, Motion, Scratch, Sources};
+use crate::{limits, ode, rng, straight};
 use wasm_bindgen::prelude::*;
 
-/// How many trajectory computations a [`Fields`] can hold at once (the page's flow worker:
-/// learned, exact and uniform ODE flows, learned and exact SDE flows, Langevin, one for
-/// measurements, and the learned and exact guided flows).
-const FLOW_SLOTS: usize = 9;
+/// A running flow, held by JavaScript ([`crate::sampling::Flow`]: its particles, the field
+/// kind it follows, how it moves them and where on its time grid it is). The field itself is
+/// the [`Fields`]' at each [`Fields::flow_advance`] (the cloud, the schedule and the network
+/// loaded then). JavaScript frees it (`free()`) when it is done with it.
+#[wasm_bindgen]
+pub struct ParticleFlow(Flow);
 
-/// Langevin steps per frame of [`Fields::flow_advance`] (each of `ds = LANGEVIN_DS`).
-const LANGEVIN_SUBSTEPS: usize = 4;
+#[wasm_bindgen]
+impl ParticleFlow {
+    /// How many particles it moves.
+    pub fn particles(&self) -> usize {
+        self.0.points().len()
+    }
 
-/// The Langevin step `ds` (see `sde::langevin`: the bias is of order `ds sigma^2`).
-const LANGEVIN_DS: f64 = 0.01;
+    /// Steps taken so far (a Langevin flow counts frames, without end).
+    pub fn steps_done(&self) -> usize {
+        self.0.steps_done()
+    }
 
-/// How a flow moves its particles.
-enum Motion {
-    /// An ODE solver on the time grid.
-    Ode(Solver),
-    /// Euler-Maruyama on the time grid, with its own seeded noise.
-    Sde(Diffusion, rng::SeededRng),
-    /// Langevin dynamics at a frozen time (no end: every advance is a frame).
-    Langevin {
-        t: f64,
-        sigma: f64,
-        rng: rng::SeededRng,
-    },
+    /// Whether every step of its time grid is taken (never for Langevin).
+    pub fn done(&self) -> bool {
+        self.0.done()
+    }
 }
 
-/// A trajectory computation in progress.
-struct Flow {
-    kind: FlowKind,
-    motion: Motion,
-    xs: Vec<Point>,
-    step: usize,
-    /// `ode::time_grid` of the schedule at `flow_begin`: `steps + 1` times from 0 to `t_max`.
-    times: Vec<f64>,
-    /// A guided flow ([`Fields::flow_begin_guided`]): each particle's label, and the scale.
-    guide: Option<(Vec<u8>, f64)>,
-}
-
-/// The flows of a [`Fields`]: [`FLOW_SLOTS`] slots, each empty or holding one computation, and
-/// the ODE integrator's scratch space.
+/// What the flows of a [`Fields`] share: the steps' scratch space.
 pub(super) struct Flows {
-    slots: [Option<Flow>; FLOW_SLOTS],
-    integrator: Integrator,
+    scratch: Scratch,
 }
 
 impl Flows {
-    /// Every slot empty.
+    /// The scratch space, empty.
     pub(super) fn new() -> Flows {
         Flows {
-            slots: Default::default(),
-            integrator: Integrator::new(),
+            scratch: Scratch::new(),
         }
     }
 }
@@ -72,35 +54,23 @@ impl Fields {
     /// Starts integrating field `kind` ("learned", "marginal" or "uniform") from interleaved
     /// `xs` from `t = 0` to the clamp `t_max` (shown as `t = 1`) in `steps` steps (at least 1)
     /// of `solver` ("euler", "midpoint", "rk4" or "exact-step", the closed-form step: the one
-    /// for the exact field), in `slot` (`0..9`: `FLOW_SLOTS = 9` slots; each holds one
-    /// computation, so several can interleave; beginning a flow in a busy slot replaces it). The steps follow `ode::time_grid` of the current schedule (finer near
-    /// the data; the times: [`Fields::flow_times`]), the same grid as the command line's.
+    /// for the exact field); returns the running flow, which [`Fields::flow_advance`] moves.
+    /// The steps follow `ode::time_grid` of the current schedule (finer near the data; the
+    /// times: [`Fields::flow_times`]), the same grid as the command line's.
     pub fn flow_begin(
-        &mut self,
-        slot: usize,
+        &self,
         kind: &str,
         xs: &[f32],
         solver: &str,
         steps: usize,
-    ) -> Result<(), JsError> {
+    ) -> Result<ParticleFlow, JsError> {
         let kind: FlowKind = kind.parse().map_err(js_error)?;
         if kind == FlowKind::Learned && self.mlp.is_none() {
             return Err(JsError::new("no network yet"));
         }
-        let slot = self
-            .flows
-            .slots
-            .get_mut(slot)
-            .ok_or_else(|| JsError::new("flow slot out of range"))?;
-        *slot = Some(Flow {
-            kind,
-            motion: Motion::Ode(solver_of(solver)?),
-            xs: points_of(xs)?,
-            step: 0,
-            times: ode::time_grid(self.marginal.path().schedule, steps.max(1)),
-            guide: None,
-        });
-        Ok(())
+        let times = ode::time_grid(self.marginal.path().schedule, steps.max(1));
+        let motion = Motion::Ode(solver_of(solver)?);
+        Ok(ParticleFlow(Flow::new(kind, motion, points_of(xs)?, times)))
     }
 
     /// Like [`Fields::flow_begin`] for the guided field of scale `w` (guidance lesson): kind
@@ -109,14 +79,13 @@ impl Fields {
     #[allow(clippy::too_many_arguments)]
     pub fn flow_begin_guided(
         &mut self,
-        slot: usize,
         kind: &str,
         xs: &[f32],
         labels: &[u8],
         w: f64,
         solver: &str,
         steps: usize,
-    ) -> Result<(), JsError> {
+    ) -> Result<ParticleFlow, JsError> {
         if !limits::GUIDANCE.contains(w) {
             return Err(JsError::new(&format!("w must be in {}", limits::GUIDANCE)));
         }
@@ -126,11 +95,8 @@ impl Fields {
         if kind.parse::<FlowKind>() == Ok(FlowKind::Marginal) {
             self.class_marginals()?;
         }
-        self.flow_begin(slot, kind, xs, solver, steps)?;
-        if let Some(Some(flow)) = self.flows.slots.get_mut(slot) {
-            flow.guide = Some((labels.to_vec(), w));
-        }
-        Ok(())
+        let flow = self.flow_begin(kind, xs, solver, steps)?;
+        Ok(ParticleFlow(flow.0.guided(labels.to_vec(), w)))
     }
 
     /// Like [`Fields::flow_begin`], but the particles follow the SDE of `sde` by Euler-Maruyama
@@ -138,23 +104,19 @@ impl Fields {
     /// `sigma_t = sigma beta_t` (`sigma` in `0..=3`), the score `s` converted from the field
     /// (exact for "marginal", the network's own for "learned"); without `score_correction` the
     /// drift is `u` alone. The noise is seeded with `seed`: the same call gives the same paths.
-    #[allow(clippy::too_many_arguments)]
     pub fn flow_begin_sde(
-        &mut self,
-        slot: usize,
+        &self,
         kind: &str,
         xs: &[f32],
         steps: usize,
         sigma: f64,
         score_correction: bool,
         seed: u32,
-    ) -> Result<(), JsError> {
+    ) -> Result<ParticleFlow, JsError> {
         let diffusion = diffusion_of(sigma, score_correction)?;
-        self.flow_begin(slot, kind, xs, "euler", steps)?;
-        if let Some(Some(flow)) = self.flows.slots.get_mut(slot) {
-            flow.motion = Motion::Sde(diffusion, rng::seeded(u64::from(seed)));
-        }
-        Ok(())
+        let ode = self.flow_begin(kind, xs, "euler", steps)?;
+        let motion = Motion::Sde(diffusion, rng::seeded(u64::from(seed)));
+        Ok(ParticleFlow(ode.0.moved_by(motion)))
     }
 
     /// Starts Langevin dynamics at the frozen time `t` for field `kind` ("marginal": the exact
@@ -162,27 +124,24 @@ impl Fields {
     /// (`sigma` in `0..=3`), seeded: every [`Fields::flow_advance`] step is one frame of
     /// `LANGEVIN_SUBSTEPS = 4` steps of `ds = 0.01` (`sde::langevin`), without end.
     pub fn langevin_begin(
-        &mut self,
-        slot: usize,
+        &self,
         kind: &str,
         xs: &[f32],
         t: f64,
         sigma: f64,
         seed: u32,
-    ) -> Result<(), JsError> {
+    ) -> Result<ParticleFlow, JsError> {
         diffusion_of(sigma, true)?;
         if !limits::TIME.contains(t) {
             return Err(JsError::new(&format!("t must be in {}", limits::TIME)));
         }
-        self.flow_begin(slot, kind, xs, "euler", 1)?;
-        if let Some(Some(flow)) = self.flows.slots.get_mut(slot) {
-            flow.motion = Motion::Langevin {
-                t,
-                sigma,
-                rng: rng::seeded(u64::from(seed)),
-            };
-        }
-        Ok(())
+        let start = self.flow_begin(kind, xs, "euler", 1)?;
+        let motion = Motion::Langevin {
+            t,
+            sigma,
+            rng: rng::seeded(u64::from(seed)),
+        };
+        Ok(ParticleFlow(start.0.moved_by(motion)))
     }
 
     /// The times of the flow grid of `steps` steps (at least 1) for the current schedule:
@@ -192,73 +151,21 @@ impl Fields {
         ode::time_grid(self.marginal.path().schedule, steps.max(1))
     }
 
-    /// Advances the flow in `slot` by up to `max_steps` steps; returns the positions after
-    /// each step, concatenated (empty when that flow is done or was never begun).
-    pub fn flow_advance(&mut self, slot: usize, max_steps: usize) -> Vec<f32> {
-        let Some(Some(flow)) = self.flows.slots.get_mut(slot) else {
-            return Vec::new();
+    /// Advances `flow` by up to `max_steps` steps along the current field; returns the
+    /// positions after each step, concatenated (empty when the flow is done, or when it
+    /// follows the network and none is loaded).
+    pub fn flow_advance(&mut self, flow: &mut ParticleFlow, max_steps: usize) -> Vec<f32> {
+        let sources = Sources {
+            marginal: &self.marginal,
+            classes: self.classes.as_ref(),
+            network: self.mlp.as_ref(),
         };
         let mut frames = Vec::new();
-        let mlp = self.mlp.as_ref();
-        let path = self.marginal.path();
         for _ in 0..max_steps {
-            let endless = matches!(flow.motion, Motion::Langevin { .. });
-            if !endless && flow.step + 1 >= flow.times.len() {
+            if !flow.0.step(sources, &mut self.flows.scratch) {
                 break;
             }
-            let times = &flow.times[flow.step.min(flow.times.len() - 1)..];
-            let times = &times[..times.len().min(2)];
-            let xs = &mut flow.xs;
-            let mut marginal = MarginalField {
-                marginal: &self.marginal,
-            };
-            let mut uniform = UniformField(&self.marginal);
-            let mut learned = mlp.map(|mlp| MlpField::with_path(mlp, path));
-            let guide = flow.guide.as_ref();
-            let mut exact_guided = guide
-                .zip(self.classes.as_ref())
-                .map(|((labels, w), m)| ExactGuided::new(m, labels, *w));
-            let mut learned_guided = guide
-                .zip(mlp)
-                .map(|((labels, w), mlp)| LearnedGuided::new(mlp, path, labels, *w));
-            let field: &mut dyn VectorField = match (flow.kind, guide.is_some()) {
-                (FlowKind::Marginal, false) => &mut marginal,
-                (FlowKind::Uniform, _) => &mut uniform,
-                (FlowKind::Learned, false) => match learned.as_mut() {
-                    Some(f) => f,
-                    None => break,
-                },
-                (FlowKind::Marginal, true) => match exact_guided.as_mut() {
-                    Some(f) => f,
-                    None => break,
-                },
-                (FlowKind::Learned, true) => match learned_guided.as_mut() {
-                    Some(f) => f,
-                    None => break,
-                },
-            };
-            match &mut flow.motion {
-                Motion::Ode(solver) => self
-                    .flows
-                    .integrator
-                    .integrate_on(field, *solver, xs, times),
-                Motion::Sde(diffusion, rng) => {
-                    sde::euler_maruyama(field, path, *diffusion, xs, times, rng, &mut self.aux)
-                }
-                Motion::Langevin { t, sigma, rng } => sde::langevin(
-                    field,
-                    path,
-                    *sigma,
-                    xs,
-                    *t,
-                    LANGEVIN_DS,
-                    LANGEVIN_SUBSTEPS,
-                    rng,
-                    &mut self.aux,
-                ),
-            }
-            flow.step += 1;
-            frames.extend(interleave(xs));
+            frames.extend(interleave(flow.0.points()));
         }
         frames
     }

@@ -30,5 +30,6 @@ pub use bench::*;
 pub use charts::*;
 pub use data::*;
 pub use fields::Fields;
+pub use flows::ParticleFlow;
 pub use metrics::*;
 pub use train::*;

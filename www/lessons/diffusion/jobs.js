@@ -17,7 +17,6 @@
 // and their noise is seed + 4.
 import { noise_points, w2_to, nearest_time } from '../../pkg/fmp.js';
 import { PRIORITY } from '../../worker/scheduler.js';
-import { takeSlot, releaseSlot } from '../../worker/flow.js';
 
 /** The times of the marginal-match table. */
 const MATCH_TIMES = [0.25, 0.5, 0.75, 1];
@@ -66,7 +65,7 @@ export default function diffusionJobs(ctx, lesson) {
     ctx.flow({
       key, lesson, coarse, stream: !learned, holdsModel: learned,
       tags: learned ? { generation: ctx.model.generation } : {},
-      begin: (f, slot, noise) => f.flow_begin_sde(slot, learned ? 'learned' : 'marginal', noise, ctx.setup.steps, sigma, correction, ctx.setup.seed + 1),
+      begin: (f, noise) => f.flow_begin_sde(learned ? 'learned' : 'marginal', noise, ctx.setup.steps, sigma, correction, ctx.setup.seed + 1),
     });
   };
   const restartAll = () => {
@@ -83,8 +82,8 @@ export default function diffusionJobs(ctx, lesson) {
     if (!open || t === null || !ctx.cloud.has) return;
     const { fields } = ctx;
     const start = fields.sample_marginal(t, Math.min(ctx.setup.particles, LANGEVIN_PARTICLES), ctx.setup.seed + 2);
-    const slot = takeSlot(fields);
-    fields.langevin_begin(slot, 'marginal', start, t, sde.sigma, ctx.setup.seed + 5);
+    let flow = fields.langevin_begin('marginal', start, t, sde.sigma, ctx.setup.seed + 5);
+    const free = () => { flow?.free(); flow = null; };
     const [ed0, floor0] = fields.marginal_match(start, t, ctx.setup.seed);
     post({ type: 'langevin', t, step: 0, data: start.slice(), ed: ed0, floor: floor0, moved: 0 });
     let frame = 0;
@@ -94,7 +93,7 @@ export default function diffusionJobs(ctx, lesson) {
       key: 'langevin', done: false,
       priority: () => PRIORITY.STAGE,
       step() {
-        const data = fields.flow_advance(slot, 1);
+        const data = fields.flow_advance(flow, 1);
         frame += 1;
         const done = frame >= LANGEVIN_FRAMES;
         const measure = frame % LANGEVIN_MEASURE_EVERY === 0 || done;
@@ -104,9 +103,9 @@ export default function diffusionJobs(ctx, lesson) {
           ctx.post({ type: 'langevin', lesson, stamp, t, step: 4 * frame, data, ed, floor, moved, done }, [data.buffer]);
           lastPost = performance.now();
         }
-        if (done) { this.done = true; releaseSlot(fields, slot); }
+        if (done) { this.done = true; free(); }
       },
-      cancel() { releaseSlot(fields, slot); },
+      cancel: free,
     });
   };
 
@@ -129,14 +128,14 @@ export default function diffusionJobs(ctx, lesson) {
         this.steps = ctx.model.steps;
       }
       const { fields, setup } = ctx;
-      const slot = takeSlot(fields);
+      const start = noise_points(PROBE_PARTICLES, setup.seed + 3);
+      const flow = fields.flow_begin_sde('learned', start, setup.steps, PROBE_SIGMAS[this.index], true, setup.seed + 4);
       let last;
       try {
-        fields.flow_begin_sde(slot, 'learned', noise_points(PROBE_PARTICLES, setup.seed + 3), setup.steps, PROBE_SIGMAS[this.index], true, setup.seed + 4);
-        const all = fields.flow_advance(slot, setup.steps);
+        const all = fields.flow_advance(flow, setup.steps);
         last = all.subarray(all.length - 2 * PROBE_PARTICLES);
       } finally {
-        releaseSlot(fields, slot);
+        flow.free();
       }
       this.values.push(last.every(Number.isFinite) ? w2_to(last, ctx.cloud.points) : NaN);
       this.index += 1;

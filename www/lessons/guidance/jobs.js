@@ -39,9 +39,9 @@ export default function guidanceJobs(ctx, lesson) {
     ctx.flow({
       key, lesson, coarse, stream: !learned, holdsModel: learned,
       tags: learned ? { generation: ctx.model.generation } : {},
-      begin: (f, slot, noise) => {
+      begin: (f, noise) => {
         const classes = new Uint8Array(noise.length / 2).fill(klass);
-        f.flow_begin_guided(slot, learned ? 'learned' : 'marginal', noise, classes, w, ctx.setup.solver, ctx.setup.steps);
+        return f.flow_begin_guided(learned ? 'learned' : 'marginal', noise, classes, w, ctx.setup.solver, ctx.setup.steps);
       },
     });
   };

@@ -64,7 +64,7 @@ export default function straightJobs(ctx, lesson) {
     if (!open || !entry || !ctx.cloud.has) return;
     ctx.flow({
       key: `frozen${id}`, lesson, stream: false, fields: entry.fields, tags: { generation: ctx.model.current },
-      begin: (f, slot, noise) => f.flow_begin(slot, 'learned', noise, ctx.setup.solver, ctx.setup.steps),
+      begin: (f, noise) => f.flow_begin('learned', noise, ctx.setup.solver, ctx.setup.steps),
     });
   };
 
