@@ -3,9 +3,11 @@
 //   { key, priority(), step(), done, ready?(), wake?(), holdsModel?, cancel?() }
 // and the scheduler runs it in slices of about SLICE_MS, highest priority first (the lowest
 // number): within one slice it steps every ready job of the best priority in turn (one step
-// each, round robin), and only when none of them is ready does a lower priority get a turn.
-// So what the stage shows at its current time is computed first, then the rest of what it
-// shows, then flows it does not show, then measures (tables, charts, probes).
+// each, round robin), and a lower priority gets a turn when none of them is ready, or when one
+// of its jobs has waited STARVE_MS (one step, then the best again: while training restarts the
+// learned flows without pause, the tables still fill). So what the stage shows at its current
+// time is computed first, then the rest of what it shows, then flows it does not show, then
+// measures (tables, charts, probes).
 // Between slices it yields (new messages preempt) and, when the page lowers the duty (its
 // frames are slow), it waits in proportion, except while an urgent job is ready: the flows
 // the stage shows right after the learner changed a setting (for a second or two, the
@@ -25,6 +27,8 @@ export const PRIORITY = Object.freeze({
 
 /** The time a slice of work may take before the worker looks at its messages again (ms). */
 const SLICE_MS = 25;
+/** A ready job of a lower priority than the running ones gets one step after waiting this long (ms). */
+const STARVE_MS = 500;
 
 /**
  * A unit of work.
@@ -48,6 +52,8 @@ export class Scheduler {
     this.timer = undefined;
     /** Where the round robin of each priority continues. */
     this.turn = 0;
+    /** Since when each ready job has waited for a turn (ms), by key. @type {Map<string, number>} */
+    this.waiting = new Map();
   }
 
   /**
@@ -77,6 +83,7 @@ export class Scheduler {
     const job = this.jobs.get(key);
     if (!job) return;
     this.jobs.delete(key);
+    this.waiting.delete(key);
     job.cancel?.();
   }
 
@@ -98,17 +105,33 @@ export class Scheduler {
     this.timer = setTimeout(() => this.work(), delay);
   }
 
-  /** The ready jobs of the best priority among them. */
+  /**
+   * The ready jobs of the best priority among them, then (alone, for one step) the ready job
+   * of a lower priority that has waited longest, if longer than STARVE_MS.
+   */
   best() {
     /** @type {Job[]} */
     let group = [];
     let top = Infinity;
+    /** @type {Job[]} */
+    const ready = [];
     for (const job of this.jobs.values()) {
-      if (job.done || (job.ready && !job.ready())) continue;
+      if (job.done || (job.ready && !job.ready())) { this.waiting.delete(job.key); continue; }
+      ready.push(job);
       const p = job.priority();
       if (p < top) { top = p; group = [job]; } else if (p === top) group.push(job);
     }
-    return group;
+    const now = performance.now();
+    /** @type {Job | null} */
+    let starved = null;
+    let since = now - STARVE_MS;
+    for (const job of ready) {
+      if (group.includes(job)) continue;
+      const waited = this.waiting.get(job.key);
+      if (waited === undefined) this.waiting.set(job.key, now);
+      else if (waited < since) { since = waited; starved = job; }
+    }
+    return starved ? [starved] : group;
   }
 
   /** One slice of work, then the next is scheduled (or a wake-up for a job that waits). */
@@ -123,6 +146,7 @@ export class Scheduler {
       this.turn = (this.turn + 1) % group.length;
       for (let i = 0; i < group.length; i++) {
         const job = group[(this.turn + i) % group.length];
+        this.waiting.delete(job.key);
         try {
           job.step();
         } catch (err) {
