@@ -15,7 +15,7 @@ use crate::guidance::{ClassMarginals, ExactGuided, LearnedGuided};
 use crate::kinds::FlowKind;
 use crate::marginal::EmpiricalMarginal;
 use crate::mlp::{Mlp, MlpField};
-use crate::ode::{self, Integrator, MarginalField, Solver, VectorField};
+use crate::ode::{Integrator, MarginalField, Solver, VectorField};
 use crate::rng::SeededRng;
 use crate::sde::{self, Diffusion};
 use crate::Point;
@@ -190,7 +190,7 @@ impl Flow {
 mod tests {
     use super::*;
     use crate::path::{GaussianPath, Schedule};
-    use crate::rng;
+    use crate::{ode, rng};
 
     fn cloud() -> EmpiricalMarginal {
         let points = vec![[1.0, 0.5], [-1.0, -0.5], [0.2, 1.2]];
