@@ -16,6 +16,8 @@ import { PRIORITY } from './scheduler.js';
 
 /** Particles of a coarse first pass. */
 export const COARSE = 250;
+/** A streamed flow posts its new frames at most this often (ms). */
+const POST_MS = 100;
 /**
  * What a flow is.
  * @typedef {{ key: string, fields: any, noise: Float32Array, steps: number,
