@@ -20,9 +20,11 @@ export { WORLD, MAX_POINTS, MAX_CLASSES };
 /** @typedef {Record<string, Prop>} Props */
 /** @typedef {{ id: string, label: string }} Choice */
 /**
- * What the wasm core's `catalog()` reports: the names it knows and its training defaults.
+ * What the wasm core's `catalog()` reports: the names it knows, its training defaults and the
+ * limits of every setting (limits.js).
  * @typedef {{ presets: Choice[], schedules: Choice[], solvers: Choice[], couplings: Choice[],
- *   defaults: { width: number, depth: number, time_features: number, batch: number, lr: number } }} Catalog
+ *   defaults: { width: number, depth: number, time_features: number, batch: number, lr: number },
+ *   limits: import('./limits.js').Limits }} Catalog
  */
 
 /**
