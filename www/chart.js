@@ -81,13 +81,15 @@ export class LossChart {
    * @param {{ cfm: number, fm: number, diff: number } | null} latest
    */
   showValues(latest) {
-    const show = (/** @type {string} */ id, /** @type {number | undefined} */ v) => setIfChanged($(id), 'textContent', v === undefined ? '–' : fmt(v));
+    const show = (/** @type {string} */ id, /** @type {number | undefined} */ v) =>
+      setIfChanged($(id), 'textContent', v === undefined ? '–' : fmt(v));
     show('lv-cfm', latest?.cfm);
     show('lv-fm', latest?.fm);
     show('lv-diff', latest?.diff);
     const step = this.steps.at(-1);
     setIfChanged(this.canvas, 'ariaLabel', latest && step !== undefined
-      ? `Loss chart, log scale, at step ${step.toLocaleString('en')}: L_CFM ${fmt(latest.cfm)}, L_FM ${fmt(latest.fm)}, their difference ${fmt(latest.diff)}`
+      ? `Loss chart, log scale, at step ${step.toLocaleString('en')}: L_CFM ${fmt(latest.cfm)}, L_FM `
+        + `${fmt(latest.fm)}, their difference ${fmt(latest.diff)}`
       : 'Loss chart: no training yet');
   }
   /** The latest smoothed values, or null. */

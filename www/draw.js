@@ -177,7 +177,11 @@ export function attachPointer(canvas, opts) {
     if (tool === 'inspect') {
       // Mouse users hover; touch and pen users hold a finger down and move it.
       opts.onHover?.(x, y);
-      if (ev.pointerType !== 'mouse') { ev.preventDefault(); canvas.setPointerCapture(ev.pointerId); inspecting = ev.pointerId; }
+      if (ev.pointerType !== 'mouse') {
+        ev.preventDefault();
+        canvas.setPointerCapture(ev.pointerId);
+        inspecting = ev.pointerId;
+      }
       return;
     }
     // On a touch screen the stage scrolls the page unless drawing is switched on.

@@ -36,8 +36,10 @@ export function inspect(fields, cloud, { x, y }, t) {
 /** The caption note of the inspector: where it looks, and how much weight the arrows hold. */
 export function inspectorNote({ x, y, weights, top }) {
   const held = top.reduce((a, i) => a + weights[i], 0);
-  return `Inspecting x = (${x.toFixed(2)}, ${y.toFixed(2)}): data points shaded by their posterior weight ${inline(F.weights)}; `
-    + `the ${top.length} green arrows (largest weights) hold ${(100 * held).toFixed(0)}% of it, the blue arrow is the whole weighted sum u<sub>t</sub><sup>target</sup>(x).`;
+  return `Inspecting x = (${x.toFixed(2)}, ${y.toFixed(2)}): data points shaded by their posterior weight `
+    + `${inline(F.weights)}; `
+    + `the ${top.length} green arrows (largest weights) hold ${(100 * held).toFixed(0)}% of it, the blue arrow is the `
+    + `whole weighted sum u<sub>t</sub><sup>target</sup>(x).`;
 }
 
 /** Summary statistics of a heatmap grid (of the cells where `mask` is 1, when given). */
@@ -66,7 +68,10 @@ export function heatFor(field, density) {
       what: field, map: 'diverging',
       transform: signedLog,
       range(grid) { h.stats = stats(grid); return [-RESIDUAL_DECADES, RESIDUAL_DECADES]; },
-      legend: () => ({ gradient: gradientCss('diverging'), lo: -(10 ** RESIDUAL_DECADES), hi: 10 ** RESIDUAL_DECADES, label: 'divergence: sink − / source + (signed log scale)' }),
+      legend: () => ({
+        gradient: gradientCss('diverging'), lo: -(10 ** RESIDUAL_DECADES), hi: 10 ** RESIDUAL_DECADES,
+        label: 'divergence: sink − / source + (signed log scale)',
+      }),
     };
     return h;
   }
@@ -80,10 +85,14 @@ export function heatFor(field, density) {
       summary: { kind, pieces: 8, per: 50 },
       transform: signedLog,
       range(grid, mask) { h.stats = stats(grid, mask); return [-RESIDUAL_DECADES, RESIDUAL_DECADES]; },
-      legend: () => ({ gradient: gradientCss('diverging'), lo: -(10 ** RESIDUAL_DECADES), hi: 10 ** RESIDUAL_DECADES, label: 'residual (signed log scale)' }),
+      legend: () => ({
+        gradient: gradientCss('diverging'), lo: -(10 ** RESIDUAL_DECADES), hi: 10 ** RESIDUAL_DECADES,
+        label: 'residual (signed log scale)',
+      }),
       /** @param {{ samples: number, value: number } | null} summary */
       note: (summary) => (summary
-        ? `Mean |residual| on ${summary.samples} samples of p<sub>t</sub>: ${fmt(summary.value)}. Shading only where log p<sub>t</sub> is within 8 of its maximum.`
+        ? `Mean |residual| on ${summary.samples} samples of p<sub>t</sub>: ${fmt(summary.value)}. Shading only where `
+          + `log p<sub>t</sub> is within 8 of its maximum.`
         : ''),
     };
     return h;
@@ -95,7 +104,10 @@ export function heatFor(field, density) {
       what: field, map: 'diverging', masked: true,
       transform: signedLog,
       range(grid, mask) { h.stats = stats(grid, mask); return [-RESIDUAL_DECADES, RESIDUAL_DECADES]; },
-      legend: () => ({ gradient: gradientCss('diverging'), lo: -(10 ** RESIDUAL_DECADES), hi: 10 ** RESIDUAL_DECADES, label: 'Fokker–Planck residual (signed log scale)' }),
+      legend: () => ({
+        gradient: gradientCss('diverging'), lo: -(10 ** RESIDUAL_DECADES), hi: 10 ** RESIDUAL_DECADES,
+        label: 'Fokker–Planck residual (signed log scale)',
+      }),
       note: () => (h.stats ? `Mean |residual| over the shaded cells: ${fmt(h.stats.meanAbs)}.` : ''),
     };
     return h;
@@ -108,7 +120,8 @@ export function heatFor(field, density) {
       legend: () => ({ gradient: gradientCss('error'), lo: 0, hi: h.stats?.hi ?? NaN, label: '|u_t^θ − u_t^target|' }),
       /** @param {{ samples: number, value: number } | null} summary */
       note: (summary) => (summary
-        ? `Median error on ${summary.samples} samples of p<sub>t</sub>: ${fmt(summary.value)}. Shading only where log p<sub>t</sub> is within 8 of its maximum.`
+        ? `Median error on ${summary.samples} samples of p<sub>t</sub>: ${fmt(summary.value)}. Shading only where log `
+          + `p<sub>t</sub> is within 8 of its maximum.`
         : ''),
     };
     return h;
@@ -117,7 +130,9 @@ export function heatFor(field, density) {
     const h = {
       what: 'logp', map: 'density', note: () => `Shading: log of ${inline(F.density)}.`,
       range(grid) { h.stats = stats(grid); return [h.stats.hi - 8, h.stats.hi]; },
-      legend: () => ({ gradient: gradientCss('density'), lo: (h.stats?.hi ?? NaN) - 8, hi: h.stats?.hi ?? NaN, label: 'log p_t' }),
+      legend: () => ({
+        gradient: gradientCss('density'), lo: (h.stats?.hi ?? NaN) - 8, hi: h.stats?.hi ?? NaN, label: 'log p_t',
+      }),
     };
     return h;
   }
@@ -134,8 +149,10 @@ export function heatFor(field, density) {
  */
 export function memorization(traj, split) {
   const { train, heldout, radius, heldCount, total } = split;
-  const head = `Held out ${heldCount.toLocaleString('en')} of ${total.toLocaleString('en')} drawn points (hollow): not used for training or for the exact field. `
-    + `At t = 1, share of samples within ${fmt(radius)} (half the median spacing) of ${heldCount} training points and of the ${heldCount} held-out ones: `;
+  const head = `Held out ${heldCount.toLocaleString('en')} of ${total.toLocaleString('en')} drawn points (hollow): not `
+    + `used for training or for the exact field. `
+    + `At t = 1, share of samples within ${fmt(radius)} (half the median spacing) of ${heldCount} training points and `
+    + `of the ${heldCount} held-out ones: `;
   if (heldCount === 0) return 'Draw more points to measure memorization (a share of them is held out).';
   const shares = (tr) => (tr?.complete() ? Array.from(nearShares(tr.final(), train, heldout, radius)) : null);
   const ex = shares(traj.exact);
@@ -146,8 +163,12 @@ export function memorization(traj, split) {
   let verdict = '';
   if (ex && le) {
     const exactGap = ex[0] - ex[1], learnedGap = le[0] - le[1];
-    verdict = ` The exact field ${exactGap > 2 * Math.max(0.01, ex[1]) ? 'memorizes: its samples land on the points it was given far more than on unseen ones' : 'does not separate seen from unseen points here'}; `
-      + `the network ${Math.abs(learnedGap) < Math.max(0.01, exactGap / 4) ? 'treats seen and unseen points alike: it generalizes' : learnedGap > 0 ? 'leans towards the points it was trained on' : 'lands nearer the unseen points'}.`;
+    verdict = ` The exact field ${exactGap > 2 * Math.max(0.01, ex[1])
+      ? 'memorizes: its samples land on the points it was given far more than on unseen ones'
+      : 'does not separate seen from unseen points here'}; `
+      + `the network ${Math.abs(learnedGap) < Math.max(0.01, exactGap / 4)
+        ? 'treats seen and unseen points alike: it generalizes'
+        : learnedGap > 0 ? 'leans towards the points it was trained on' : 'lands nearer the unseen points'}.`;
   }
   return `${head}${exText}, ${leText}.${verdict}`;
 }
@@ -162,21 +183,32 @@ export function memorization(traj, split) {
  */
 export function lossCaption(latest, gap = NaN, gapErr = NaN, pairing = 'independent') {
   if (pairing === 'labels') {
-    if (!latest) return 'Press Train: the chart shows L_CFM, and L_FM against the exact field of each sample\'s class (the unconditional field for a dropped label).';
-    return `L_CFM − L_FM = ${fmt(latest.diff)}: L_FM here is against each sample's class field (the unconditional one for a dropped label), and for each class the difference is again a constant, so minimizing L_CFM minimizes L_FM. Cosine between their gradients on a batch: ${fmt(latest.cos)}. (The C of the unlabelled drawing does not apply: a class field is more specific, so the floor is no higher.)`;
+    if (!latest) return 'Press Train: the chart shows L_CFM, and L_FM against the exact field of each sample\'s class '
+      + '(the unconditional field for a dropped label).';
+    return `L_CFM − L_FM = ${fmt(latest.diff)}: L_FM here is against each sample's class field (the unconditional one `
+      + `for a dropped label), and for each class the difference is again a constant, so minimizing L_CFM minimizes `
+      + `L_FM. Cosine between their gradients on a batch: ${fmt(latest.cos)}. (The C of the unlabelled drawing does `
+      + `not apply: a class field is more specific, so the floor is no higher.)`;
   }
   if (pairing !== 'independent') {
-    const what = pairing === 'ot' ? 'noise re-paired with data by exact assignment in each batch (minibatch OT)' : 'the fixed pairs of a reflow';
+    const what = pairing === 'ot'
+      ? 'noise re-paired with data by exact assignment in each batch (minibatch OT)'
+      : 'the fixed pairs of a reflow';
     const now = latest ? `L_CFM = ${fmt(latest.cfm)}. ` : 'Press Train: the chart shows L_CFM. ';
-    return `${now}This network trains on ${what}: its target is the marginal field of that coupling, which has no closed form here, so L_FM, the difference and C (which hold for independent pairs) are not shown.`;
+    return `${now}This network trains on ${what}: its target is the marginal field of that coupling, which has no `
+      + `closed form here, so L_FM, the difference and C (which hold for independent pairs) are not shown.`;
   }
-  if (!latest) return 'Press Train: the chart shows L_CFM (what the network is trained on), L_FM (the loss against the exact field, estimated on the same batch) and their difference.';
+  if (!latest) return 'Press Train: the chart shows L_CFM (what the network is trained on), L_FM (the loss against the '
+    + 'exact field, estimated on the same batch) and their difference.';
   const c = Number.isFinite(gap)
-    ? ` For this drawing C = ${fmt(gap)} ± ${fmt(gapErr)} (Monte Carlo, the dashed line): L_CFM bottoms out there, not at zero.`
+    ? ` For this drawing C = ${fmt(gap)} ± ${fmt(gapErr)} (Monte Carlo, the dashed line): L_CFM bottoms out there, not `
+      + `at zero.`
     : '';
-  return `L_CFM − L_FM = ${fmt(latest.diff)}: level, because in expectation the difference is a constant C that does not depend on θ, `
+  return `L_CFM − L_FM = ${fmt(latest.diff)}: level, because in expectation the difference is a constant C that does `
+    + `not depend on θ, `
     + 'so E[∇L_CFM] = ∇L_FM and minimizing L_CFM minimizes L_FM. On one batch the two gradients only roughly agree: '
-    + `Cosine between their gradients on a batch: ${fmt(latest.cos)}.${c} (Losses of the trained weights; particles and arrows use their moving average.)`;
+    + `Cosine between their gradients on a batch: ${fmt(latest.cos)}.${c} (Losses of the trained weights; particles `
+    + `and arrows use their moving average.)`;
 }
 
 /** The schedule (alpha_t, beta_t) and its conditional vector field, as MathML. */

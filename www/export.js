@@ -26,7 +26,8 @@ export function attachModelExport({ session, cloud, store, fields, usage: lesson
   $('export-model').addEventListener('click', () => {
     const w = session.last.weights;
     if (!w) {
-      showMessage('There is no trained network to export yet: press Train (or Step) first. Your drawing is unchanged.', 'error');
+      showMessage('There is no trained network to export yet: press Train (or Step) first. Your drawing is '
+        + 'unchanged.', 'error');
       return;
     }
     if (cloud.count === 0) {
@@ -56,10 +57,12 @@ export function attachModelExport({ session, cloud, store, fields, usage: lesson
       const name = `fmp-model-${c.schedule}-${w.steps ?? 0}-steps.zip`;
       download(new Blob([/** @type {Uint8Array<ArrayBuffer>} */ (bytes)], { type: 'application/zip' }), name);
       const w2Text = Number.isFinite(w2)
-        ? ` The page's ${w2Samples.toLocaleString('en')} learned samples at t = 1 (${s.solver}, ${s.odeSteps} steps) are at W2 ${w2.toFixed(4)} from the drawing; Python's samples should be too.`
+        ? ` The page's ${w2Samples.toLocaleString('en')} learned samples at t = 1 (${s.solver}, ${s.odeSteps} steps) `
+          + `are at W2 ${w2.toFixed(4)} from the drawing; Python's samples should be too.`
         : ' (The learned samples were not finite, so no W2 was recorded: the network diverged.)';
       const usage = lessonUsage(name) ?? `m = load("${name}")`;
-      showMessage(`Exported ${name}: model.safetensors, config.json and drawing.csv.${w2Text} In Python: from fmp_model import load; ${usage}.`);
+      showMessage(`Exported ${name}: model.safetensors, config.json and drawing.csv.${w2Text} In Python: from `
+        + `fmp_model import load; ${usage}.`);
       announce(`Exported the network as ${name}`);
     } catch (err) {
       showMessage(`Could not export the network: ${messageOf(err)}. Your drawing is unchanged.`, 'error');

@@ -103,7 +103,9 @@ onmessage = async (ev) => {
         onSnapshot(m);
         break;
       case 'port':
-        m.port.onmessage = (/** @type {MessageEvent} */ e) => { try { if (e.data.type === 'model') onSnapshot(e.data); } catch (err) { report(err); } };
+        m.port.onmessage = (/** @type {MessageEvent} */ e) => {
+          try { if (e.data.type === 'model') onSnapshot(e.data); } catch (err) { report(err); }
+        };
         break;
       case 'generation':
         if (m.generation > ctx.model.current) newGeneration(m.generation);

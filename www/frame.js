@@ -123,7 +123,8 @@ export class FrameLoop {
       // A lesson may draw each class in its colour and shape, and its particles in their own colours.
       cloudLabels: this.app.lesson.showsClasses(s) ? cloud.labelsView() : null,
       learnedColor: lesson?.colors?.learned, guideColor: lesson?.colors?.exact,
-      trails: s.trails && !this.lite && !lesson?.fixedTime, alphaBeta: [alpha, beta], arrows: shown.arrows, heat, z: shown.arrows === 'conditional' ? s.z : null,
+      trails: s.trails && !this.lite && !lesson?.fixedTime, alphaBeta: [alpha, beta], arrows: shown.arrows, heat,
+      z: shown.arrows === 'conditional' ? s.z : null,
       learned: cloud.count > 0 ? (lesson ? lesson.learned : session.traj.learned) : null,
       more: cloud.count > 0 ? lesson?.more ?? [] : [],
       exact: cloud.count > 0 ? (lesson ? lesson.exact : view.extraFlow ? extra : session.traj.exact) : null,
@@ -135,7 +136,9 @@ export class FrameLoop {
     // Side by side: the first stage shows the learned particles, or in a lesson that shows
     // its own particles both of them (the second stage: the lesson's comparison, e.g. the ODE's).
     const sideBoth = s.show === 'side' && lesson !== null;
-    stages[0].draw({ ...base, showLearned: s.show !== 'exact', showExact: s.show === 'both' || s.show === 'exact' || sideBoth });
+    stages[0].draw({
+      ...base, showLearned: s.show !== 'exact', showExact: s.show === 'both' || s.show === 'exact' || sideBoth,
+    });
     if (s.show === 'side' && lesson) {
       const any = cloud.count > 0;
       const side = { learned: any ? lesson.side.learned : null, exact: any ? lesson.side.exact : null };
@@ -151,14 +154,17 @@ export class FrameLoop {
     let note = '';
     if (s.memo) {
       const split = this.app.split();
-      ui.memo ??= split ? memorization({ exact: session.full.exact ?? null, learned: session.full.learned ?? null }, split) : 'Draw at least 10 points to measure memorization.';
+      ui.memo ??= split
+        ? memorization({ exact: session.full.exact ?? null, learned: session.full.learned ?? null }, split)
+        : 'Draw at least 10 points to measure memorization.';
       note = ui.memo;
     } else if (hover) note = inspectorNote(hover) + this.app.lesson.inspectNote(s, hover);
     else if (heat?.note) note = heat.note(heat.summary?.kind === stages[0].summary?.kind ? stages[0].summary : null);
     // Where 1/beta_t appears the core evaluates at min(t, t_max), beta_t_max = beta_min: say so.
     const tMax = schedule_t_max(s.schedule);
     if (t >= tMax) {
-      note += ` (t = 1 is evaluated at the clamp t = ${tMax.toFixed(tMax > 0.9999 ? 6 : 4)}, where β<sub>t</sub> = ${beta_min()}: at t = 1 itself β<sub>t</sub> = 0 and the fields divide by it.)`;
+      note += ` (t = 1 is evaluated at the clamp t = ${tMax.toFixed(tMax > 0.9999 ? 6 : 4)}, where β<sub>t</sub> = `
+        + `${beta_min()}: at t = 1 itself β<sub>t</sub> = 0 and the fields divide by it.)`;
     }
     // While time plays the caption says so instead of the time of each frame: rewriting it (and
     // laying out its formulas again) every frame costs the page more than a frame's budget.
@@ -170,7 +176,8 @@ export class FrameLoop {
     setIfChanged($('stage'), 'ariaLabel', this.stageLabel(shown, t, s));
     ui.fit ??= this.fitNote();
     const status = exact && !exact.complete() ? `exact flow: computed to t = ${exact.reach().toFixed(2)}` : '';
-    setIfChanged($('flow-status'), 'textContent', status || (this.lite && s.trails ? 'trails paused: frames are slow' : ''));
+    setIfChanged($('flow-status'), 'textContent',
+      status || (this.lite && s.trails ? 'trails paused: frames are slow' : ''));
     // A lesson that shows other flows may hide the fit of the ODE's (learned vs exact).
     setIfChanged($('fit'), 'textContent', this.app.lesson.hidesFit(s) ? '' : ui.fit);
     chart.draw(now);
@@ -221,7 +228,11 @@ export class FrameLoop {
    */
   legend(heat, view, s, labels, more, colors) {
     const items = [
-      { color: colors?.learned ?? COLORS.learned, label: labels ? labels.learned : `learned u_t^θ particles (rings; ${this.app.solverLabel(s.solver)}, ${s.odeSteps} steps)` },
+      {
+        color: colors?.learned ?? COLORS.learned,
+        label: labels ? labels.learned
+          : `learned u_t^θ particles (rings; ${this.app.solverLabel(s.solver)}, ${s.odeSteps} steps)`,
+      },
       {
         color: colors?.exact ?? COLORS[view.exactColor ?? 'exact'],
         label: labels ? labels.exact : view.exactLabel ? `${view.exactLabel} (${this.app.solverLabel(s.solver)})`

@@ -116,7 +116,9 @@ export async function importCsv(app, name, readText, size) {
     app.replacePoints(pts, `replaced by ${name}`, labels);
     const classes = new Set(labels).size;
     const labelled = triples.some((v, i) => i % 3 === 2 && v > 0);
-    showMessage(`Imported ${n.toLocaleString('en')} point${n === 1 ? '' : 's'}${labelled ? ` in ${classes} class${classes === 1 ? '' : 'es'}` : ''} from ${name}${outside ? ' (rescaled to fit the stage)' : ''}.`);
+    showMessage(`Imported ${n.toLocaleString('en')} point${n === 1 ? '' : 's'}`
+      + `${labelled ? ` in ${classes} class${classes === 1 ? '' : 'es'}` : ''} from ${name}`
+      + `${outside ? ' (rescaled to fit the stage)' : ''}.`);
     return true;
   } catch (err) {
     showMessage(`Could not import ${name}: ${messageOf(err)}. Your drawing is unchanged.`, 'error');

@@ -52,7 +52,8 @@ const persist = new Persistence({
   props: PROPS,
   onProblem: (text) => showMessage(text, 'error'),
   onOtherTab: () => {
-    showMessage('Another tab saved a different drawing. This tab keeps its own; the other one is under Recent drawings.');
+    showMessage('Another tab saved a different drawing. This tab keeps its own; the other one is under Recent '
+      + 'drawings.');
     showRecent();
   },
 });
@@ -95,7 +96,9 @@ const stageCache = new Map(); // shared: side by side evaluates each grid once
 const stages = [new Stage($canvas('stage'), fields, stageCache), new Stage($canvas('stage2'), fields, stageCache)];
 const ui = {
   cursor: { x: 0, y: 0, shown: false }, touchDraws: !matchMedia('(pointer: coarse)').matches,
-  tool: 'spray', fit: /** @type {string | null} */ (null), hover: /** @type {{x: number, y: number} | null} */ (null), memo: /** @type {string | null} */ (null), edited: false, crashed: false, frames: 0, lastFrame: { field: '', t: NaN, modelVersion: -1, pending: 0, ms: 0 } };
+  tool: 'spray', fit: /** @type {string | null} */ (null),
+  hover: /** @type {{x: number, y: number} | null} */ (null), memo: /** @type {string | null} */ (null),
+  edited: false, crashed: false, frames: 0, lastFrame: { field: '', t: NaN, modelVersion: -1, pending: 0, ms: 0 } };
 
 let lastProgressNews = 0;
 const session = new Session({
@@ -169,13 +172,16 @@ function checkZ() {
 const apply = (/** @type {Record<string, any>} */ patch) => {
   try { store.apply(patch); } catch (err) { showMessage(`That setting was not applied: ${messageOf(err)}`, 'error'); }
 };
-for (let n = 1; n <= Math.min(16, Math.max(2, navigator.hardwareConcurrency || 2)); n++) $select('workers').add(new Option(String(n)));
+for (let n = 1; n <= Math.min(16, Math.max(2, navigator.hardwareConcurrency || 2)); n++) {
+  $select('workers').add(new Option(String(n)));
+}
 for (const name of ['lr', 'batch', 'width', 'depth', 'odeSteps', 'particles', 'brushSize', 'brushRate', 'workers']) {
   const show = bindControl(name, S, Number, (n, v) => apply({ [n]: v }));
   store.subscribe([name], show);
 }
 for (const name of ['schedule', 'solver', 'show', 'field', 'preset', 'heat', 'trails', 'memo']) {
-  const show = bindControl(name, S, name === 'heat' || name === 'trails' || name === 'memo' ? Boolean : String, (n, v) => apply({ [n]: v }));
+  const show = bindControl(name, S, name === 'heat' || name === 'trails' || name === 'memo' ? Boolean : String,
+    (n, v) => apply({ [n]: v }));
   store.subscribe([name], show);
 }
 // The lesson picker: one radio button per lesson; a lesson opens on its first view.
@@ -187,10 +193,16 @@ $('lesson-picker').replaceChildren(...DEFS.map((l) => {
   return label;
 }));
 const showLesson = (/** @type {Record<string, any>} */ s) => {
-  for (const r of /** @type {NodeListOf<HTMLInputElement>} */ (document.querySelectorAll('input[name=lesson]'))) r.checked = r.value === s.lesson;
+  for (const r of /** @type {NodeListOf<HTMLInputElement>} */ (document.querySelectorAll('input[name=lesson]'))) {
+    r.checked = r.value === s.lesson;
+  }
 };
 showLesson(S());
-store.subscribe(['lesson'], (s) => { showLesson(s); fillSelect($select('field'), viewsOf(s.lesson)); $select('field').value = s.field; });
+store.subscribe(['lesson'], (s) => {
+  showLesson(s);
+  fillSelect($select('field'), viewsOf(s.lesson));
+  $select('field').value = s.field;
+});
 // A view belongs to its lesson: a link or a save that names another lesson's view opens the
 // lesson's first view.
 if (viewOf(S().field).lesson !== S().lesson) store.apply({ field: viewsOf(S().lesson)[0].id });
@@ -228,13 +240,16 @@ store.subscribe(['schedule', 'memo', 'seed'], (s, changed) => {
 // A new network for new training settings, or when the open lesson trains another kind of
 // network (entering or leaving a lesson whose network differs, or a change of its settings).
 let network = JSON.stringify(pages.network(S()));
-store.subscribe(['width', 'depth', 'batch', 'seed', 'schedule', 'memo', 'lesson', ...pages.allSettingNames()], (s, changed) => {
+store.subscribe([
+  'width', 'depth', 'batch', 'seed', 'schedule', 'memo', 'lesson', ...pages.allSettingNames(),
+], (s, changed) => {
   const now = JSON.stringify(pages.network(s));
   const retrain = ['width', 'depth', 'batch', 'seed', 'schedule', 'memo'].some((k) => changed.has(k));
   if (retrain || now !== network) training.reset();
   network = now;
 });
-store.subscribe(['seed', 'solver', 'odeSteps', 'particles'], (s) => session.setupFlows({ particles: s.particles, seed: s.seed, solver: s.solver, steps: s.odeSteps }));
+store.subscribe(['seed', 'solver', 'odeSteps', 'particles'],
+  (s) => session.setupFlows({ particles: s.particles, seed: s.seed, solver: s.solver, steps: s.odeSteps }));
 store.subscribe(['lr'], (s) => training.setLr(s.lr));
 store.subscribe(['workers'], (s) => session.setWorkers(s.workers));
 store.subscribe(['show'], () => layoutStages());
@@ -244,7 +259,8 @@ store.subscribe(['field'], (s) => {
   announce(`Field view: ${view.label}`);
   if (view.needs.z && !s.z) {
     setTool('pick');
-    showMessage('Click a data point on the stage to choose z (or move the stage cursor with the arrow keys and press Enter).', 'info', 'pick-z');
+    showMessage('Click a data point on the stage to choose z (or move the stage cursor with the arrow keys and press '
+      + 'Enter).', 'info', 'pick-z');
   }
   // The Pick z tool belongs to the conditional view: leaving the view puts the brush back.
   if (!view.needs.z && ui.tool === 'pick') setTool('spray');
@@ -302,10 +318,14 @@ cloud.onChange(() => {
 /** @param {string} name */
 function setTool(name) {
   ui.tool = name;
-  for (const r of /** @type {NodeListOf<HTMLInputElement>} */ (document.querySelectorAll('input[name=tool]'))) r.checked = r.value === name;
+  for (const r of /** @type {NodeListOf<HTMLInputElement>} */ (document.querySelectorAll('input[name=tool]'))) {
+    r.checked = r.value === name;
+  }
   ui.hover = null;
 }
-for (const r of /** @type {NodeListOf<HTMLInputElement>} */ (document.querySelectorAll('input[name=tool]'))) r.addEventListener('change', () => setTool(r.value));
+for (const r of /** @type {NodeListOf<HTMLInputElement>} */ (document.querySelectorAll('input[name=tool]'))) {
+  r.addEventListener('change', () => setTool(r.value));
+}
 /**
  * Replaces the drawing, keeping the old one among the recent drawings (and undoable).
  * @param {ArrayLike<number>} points
@@ -361,7 +381,8 @@ attachPointer($canvas('stage'), {
   brush: () => ({ size: S().brushSize, rate: S().brushRate, ...pages.brush(S()) }),
   onPick: (i) => apply(i >= 0 ? { z: cloud.at(i), field: 'conditional' } : { z: null }),
   onHover: (x, y) => { ui.hover = ui.tool === 'inspect' && x !== null && y !== null ? { x, y } : null; },
-  onFull: () => showMessage(`The cloud holds at most ${MAX_POINTS.toLocaleString('en')} points; erase some to draw more.`),
+  onFull: () => showMessage(`The cloud holds at most ${MAX_POINTS.toLocaleString('en')} points; erase some to draw `
+    + `more.`),
   cursor: ui.cursor,
   touchDraws: () => ui.touchDraws,
 });

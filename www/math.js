@@ -41,46 +41,99 @@ export const F = {
   learned: `${uTh}${paren(x)}`,
   uTargetCond: cond(uT),
   uTargetMarg: `${uT}${paren(x)}`,
-  uCond: `${cond(uT)}${mo('=')}${paren(`${dot('α')}${mo('−')}${frac(dot('β'), beta)}${alpha}`)}${z}${mo('+')}${frac(dot('β'), beta)}${x}`,
-  pCond: `${cond(p_t)}${mo('=')}${N}${paren(`${alpha}${z}${mo(',')}<msubsup>${mi('β')}${t}<mn>2</mn></msubsup>${mi('I')}`)}`,
-  marginal: `${uT}${paren(x)}${mo('=')}${sumOver('i')}${sub(mi('w'), mi('i'))}${paren(`${x}${mo(',')}${t}`)}${uT}${paren(`${x}${mo('|')}${zi}`)}`,
-  weights: `${sub(mi('w'), mi('i'))}${paren(`${x}${mo(',')}${t}`)}${mo('=')}${frac(`${p_t}${paren(`${x}${mo('|')}${zi}`)}`, `<msub><mo>∑</mo>${mi('j')}</msub>${p_t}${paren(`${x}${mo('|')}${zj}`)}`)}`,
-  density: `${p_t}${paren(x)}${mo('=')}${frac('<mn>1</mn>', mi('N'))}${sumOver('i')}${N}${paren(`${x}${mo(';')}${alpha}${zi}${mo(',')}<msubsup>${mi('β')}${t}<mn>2</mn></msubsup>${mi('I')}`)}`,
+  uCond: `${cond(uT)}${mo('=')}${paren(`${dot('α')}${mo('−')}${frac(dot('β'), beta)}${alpha}`)}${z}${mo('+')}`
+    + `${frac(dot('β'), beta)}${x}`,
+  pCond: `${cond(p_t)}${mo('=')}${N}`
+    + `${paren(`${alpha}${z}${mo(',')}<msubsup>${mi('β')}${t}<mn>2</mn></msubsup>${mi('I')}`)}`,
+  marginal: `${uT}${paren(x)}${mo('=')}${sumOver('i')}${sub(mi('w'), mi('i'))}${paren(`${x}${mo(',')}${t}`)}${uT}`
+    + `${paren(`${x}${mo('|')}${zi}`)}`,
+  weights: `${sub(mi('w'), mi('i'))}${paren(`${x}${mo(',')}${t}`)}${mo('=')}`
+    + `${frac(`${p_t}${paren(`${x}${mo('|')}${zi}`)}`,
+      `<msub><mo>∑</mo>${mi('j')}</msub>${p_t}${paren(`${x}${mo('|')}${zj}`)}`)}`,
+  density: `${p_t}${paren(x)}${mo('=')}${frac('<mn>1</mn>', mi('N'))}${sumOver('i')}${N}`
+    + `${paren(`${x}${mo(';')}${alpha}${zi}${mo(',')}<msubsup>${mi('β')}${t}<mn>2</mn></msubsup>${mi('I')}`)}`,
   error: `${mo('|')}${uTh}${paren(x)}${mo('−')}${uT}${paren(x)}${mo('|')}`,
-  residual: `<msub><mo>∂</mo>${t}</msub><mi>log</mi>${p_t}${mo('+')}${mi('u')}${mo('·')}<mo>∇</mo><mi>log</mi>${p_t}${mo('+')}${div}${mi('u')}`,
-  continuity: `<msub><mo>∂</mo>${t}</msub><mi>log</mi>${p_t}${mo('+')}${uT}${mo('·')}<mo>∇</mo><mi>log</mi>${p_t}${mo('+')}${div}${uT}${mo('=')}<mn>0</mn>`,
-  continuityDensity: `<msub><mo>∂</mo>${t}</msub>${p_t}${paren(x)}${mo('=')}${mo('−')}${div}${paren(`${p_t}${paren(x)}${uT}${paren(x)}`)}${mo(',')}<mspace width="0.6em"/>${sub(mi('X'), '<mn>0</mn>')}${sim}${pInit}`,
-  proof1: `<msub><mo>∂</mo>${t}</msub>${p_t}${paren(x)}${mo('=')}${integral(`<msub><mo>∂</mo>${t}</msub>${cond(p_t)}${pData}${paren(z)}`)}`,
+  residual: `<msub><mo>∂</mo>${t}</msub><mi>log</mi>${p_t}${mo('+')}${mi('u')}${mo('·')}<mo>∇</mo><mi>log</mi>${p_t}`
+    + `${mo('+')}${div}${mi('u')}`,
+  continuity: `<msub><mo>∂</mo>${t}</msub><mi>log</mi>${p_t}${mo('+')}${uT}${mo('·')}<mo>∇</mo><mi>log</mi>${p_t}`
+    + `${mo('+')}${div}${uT}${mo('=')}<mn>0</mn>`,
+  continuityDensity: `<msub><mo>∂</mo>${t}</msub>${p_t}${paren(x)}${mo('=')}${mo('−')}${div}`
+    + `${paren(`${p_t}${paren(x)}${uT}${paren(x)}`)}${mo(',')}<mspace width="0.6em"/>${sub(mi('X'), '<mn>0</mn>')}`
+    + `${sim}${pInit}`,
+  proof1: `<msub><mo>∂</mo>${t}</msub>${p_t}${paren(x)}${mo('=')}`
+    + `${integral(`<msub><mo>∂</mo>${t}</msub>${cond(p_t)}${pData}${paren(z)}`)}`,
   proof2: `${mo('=')}${integral(`${mo('−')}${div}${paren(`${cond(p_t)}${cond(uT)}`)}${pData}${paren(z)}`)}`,
   proof3: `${mo('=')}${mo('−')}${div}${paren(integral(`${cond(p_t)}${cond(uT)}${pData}${paren(z)}`))}`,
-  proof4: `${mo('=')}${mo('−')}${div}${paren(`${p_t}${paren(x)}${integral(`${cond(uT)}${frac(`${cond(p_t)}${pData}${paren(z)}`, `${p_t}${paren(x)}`)}`)}`)}${mo('=')}${mo('−')}${div}${paren(`${p_t}${uT}`)}`,
-  lossCfm: `${L('CFM')}${paren(mi('θ'))}${mo('=')}${E(`${tU}${mo(',')}${z}${sim}${pData}${mo(',')}${x}${sim}${cond(p_t)}`)}${norm(`${uTh}${paren(x)}${mo('−')}${cond(uT)}`)}`,
-  lossFm: `${L('FM')}${paren(mi('θ'))}${mo('=')}${E(`${tU}${mo(',')}${x}${sim}${p_t}`)}${norm(`${uTh}${paren(x)}${mo('−')}${uT}${paren(x)}`)}`,
-  gap: `${L('CFM')}${paren(mi('θ'))}${mo('=')}${L('FM')}${paren(mi('θ'))}${mo('+')}${mi('C')}${mo(',')}<mspace width="0.5em"/>${mi('C')}${mo('=')}<mi>𝔼</mi>${norm(cond(uT))}${mo('−')}<mi>𝔼</mi>${norm(`${uT}${paren(x)}`)}`,
-  gradients: `<mi>𝔼</mi>${mo('[')}<msub><mo>∇</mo>${mi('θ')}</msub>${L('CFM')}${mo(']')}${mo('=')}<msub><mo>∇</mo>${mi('θ')}</msub>${L('FM')}`,
-  target: `${x}${mo('=')}${alpha}${z}${mo('+')}${beta}${eps}${mo(',')}<mspace width="0.5em"/>${cond(uT)}${mo('=')}${dot('α')}${z}${mo('+')}${dot('β')}${eps}${mo(',')}<mspace width="0.5em"/>${eps}${sim}${N}${paren(`<mn>0</mn>${mo(',')}${mi('I')}`)}`,
-  score: `<mo>∇</mo><mi>log</mi>${p_t}${paren(x)}${mo('=')}${frac(`${alpha}${mover('z', '¯')}${mo('−')}${x}`, `<msubsup>${mi('β')}${t}<mn>2</mn></msubsup>`)}`,
-  scoreToField: `${uT}${mo('=')}${paren(`<msubsup>${mi('β')}${t}<mn>2</mn></msubsup>${frac(dot('α'), alpha)}${mo('−')}${dot('β')}${beta}`)}<mo>∇</mo><mi>log</mi>${p_t}${mo('+')}${frac(dot('α'), alpha)}${x}`,
-  fieldToScore: `${sub(mi('s'), mi('θ'))}${mo('=')}${frac(`${alpha}${uTh}${mo('−')}${dot('α')}${x}`, `<msubsup>${mi('β')}${t}<mn>2</mn></msubsup>${dot('α')}${mo('−')}${dot('β')}${beta}${alpha}`)}`,
-  denoiser: `${mover('z', '¯')}${paren(`${x}${mo(',')}${t}`)}${mo('=')}<mi>𝔼</mi>${mo('[')}${z}${mo('|')}${x}${mo(',')}${t}${mo(']')}${mo('=')}${sumOver('i')}${sub(mi('w'), mi('i'))}${zi}`,
-  fieldFromDenoiser: `${uT}${paren(x)}${mo('=')}${paren(`${dot('α')}${mo('−')}${frac(dot('β'), beta)}${alpha}`)}${mover('z', '¯')}${mo('+')}${frac(dot('β'), beta)}${x}`,
+  proof4: `${mo('=')}${mo('−')}${div}`
+    + `${paren(`${p_t}${paren(x)}${integral(`${cond(uT)}${frac(`${cond(p_t)}${pData}${paren(z)}`,
+      `${p_t}${paren(x)}`)}`)}`)}`
+    + `${mo('=')}${mo('−')}${div}${paren(`${p_t}${uT}`)}`,
+  lossCfm: `${L('CFM')}${paren(mi('θ'))}${mo('=')}`
+    + `${E(`${tU}${mo(',')}${z}${sim}${pData}${mo(',')}${x}${sim}${cond(p_t)}`)}`
+    + `${norm(`${uTh}${paren(x)}${mo('−')}${cond(uT)}`)}`,
+  lossFm: `${L('FM')}${paren(mi('θ'))}${mo('=')}${E(`${tU}${mo(',')}${x}${sim}${p_t}`)}`
+    + `${norm(`${uTh}${paren(x)}${mo('−')}${uT}${paren(x)}`)}`,
+  gap: `${L('CFM')}${paren(mi('θ'))}${mo('=')}${L('FM')}${paren(mi('θ'))}${mo('+')}${mi('C')}${mo(',')}`
+    + `<mspace width="0.5em"/>${mi('C')}${mo('=')}<mi>𝔼</mi>${norm(cond(uT))}${mo('−')}<mi>𝔼</mi>`
+    + `${norm(`${uT}${paren(x)}`)}`,
+  gradients: `<mi>𝔼</mi>${mo('[')}<msub><mo>∇</mo>${mi('θ')}</msub>${L('CFM')}${mo(']')}${mo('=')}<msub><mo>∇</mo>`
+    + `${mi('θ')}</msub>${L('FM')}`,
+  target: `${x}${mo('=')}${alpha}${z}${mo('+')}${beta}${eps}${mo(',')}<mspace width="0.5em"/>${cond(uT)}${mo('=')}`
+    + `${dot('α')}${z}${mo('+')}${dot('β')}${eps}${mo(',')}<mspace width="0.5em"/>${eps}${sim}${N}`
+    + `${paren(`<mn>0</mn>${mo(',')}${mi('I')}`)}`,
+  score: `<mo>∇</mo><mi>log</mi>${p_t}${paren(x)}${mo('=')}`
+    + `${frac(`${alpha}${mover('z', '¯')}${mo('−')}${x}`, `<msubsup>${mi('β')}${t}<mn>2</mn></msubsup>`)}`,
+  scoreToField: `${uT}${mo('=')}`
+    + `${paren(`<msubsup>${mi('β')}${t}<mn>2</mn></msubsup>${frac(dot('α'), alpha)}${mo('−')}${dot('β')}${beta}`)}`
+    + `<mo>∇</mo><mi>log</mi>${p_t}${mo('+')}${frac(dot('α'), alpha)}${x}`,
+  fieldToScore: `${sub(mi('s'), mi('θ'))}${mo('=')}`
+    + `${frac(`${alpha}${uTh}${mo('−')}${dot('α')}${x}`,
+      `<msubsup>${mi('β')}${t}<mn>2</mn></msubsup>${dot('α')}${mo('−')}${dot('β')}${beta}${alpha}`)}`,
+  denoiser: `${mover('z', '¯')}${paren(`${x}${mo(',')}${t}`)}${mo('=')}<mi>𝔼</mi>${mo('[')}${z}${mo('|')}${x}`
+    + `${mo(',')}${t}${mo(']')}${mo('=')}${sumOver('i')}${sub(mi('w'), mi('i'))}${zi}`,
+  fieldFromDenoiser: `${uT}${paren(x)}${mo('=')}${paren(`${dot('α')}${mo('−')}${frac(dot('β'), beta)}${alpha}`)}`
+    + `${mover('z', '¯')}${mo('+')}${frac(dot('β'), beta)}${x}`,
   divergence: `<mo>∇</mo>${mo('·')}${uT}${paren(x)}`,
-  sde: `${mi('d')}${sub(mi('X'), t)}${mo('=')}${mo('[')}${uT}${paren(sub(mi('X'), t))}${mo('+')}${frac(`<msubsup>${mi('σ')}${t}<mn>2</mn></msubsup>`, '<mn>2</mn>')}<mo>∇</mo><mi>log</mi>${p_t}${paren(sub(mi('X'), t))}${mo(']')}${mi('d')}${t}${mo('+')}${sub(mi('σ'), t)}${mi('d')}${sub(mi('W'), t)}`,
-  sdeNoFix: `${mi('d')}${sub(mi('X'), t)}${mo('=')}${uT}${paren(sub(mi('X'), t))}${mi('d')}${t}${mo('+')}${sub(mi('σ'), t)}${mi('d')}${sub(mi('W'), t)}`,
+  sde: `${mi('d')}${sub(mi('X'), t)}${mo('=')}${mo('[')}${uT}${paren(sub(mi('X'), t))}${mo('+')}`
+    + `${frac(`<msubsup>${mi('σ')}${t}<mn>2</mn></msubsup>`, '<mn>2</mn>')}<mo>∇</mo><mi>log</mi>${p_t}`
+    + `${paren(sub(mi('X'), t))}${mo(']')}${mi('d')}${t}${mo('+')}${sub(mi('σ'), t)}${mi('d')}${sub(mi('W'), t)}`,
+  sdeNoFix: `${mi('d')}${sub(mi('X'), t)}${mo('=')}${uT}${paren(sub(mi('X'), t))}${mi('d')}${t}${mo('+')}`
+    + `${sub(mi('σ'), t)}${mi('d')}${sub(mi('W'), t)}`,
   sigmaT: `${sub(mi('σ'), t)}${mo('=')}${mi('σ')}${beta}`,
-  euler: `${x}${mo('′')}${mo('=')}${x}${mo('+')}${mi('h')}${mo('[')}${uT}${mo('+')}${frac(`<msubsup>${mi('σ')}${t}<mn>2</mn></msubsup>`, '<mn>2</mn>')}<mo>∇</mo><mi>log</mi>${p_t}${mo(']')}${mo('+')}${sub(mi('σ'), t)}<msqrt>${mi('h')}</msqrt>${mi('ξ')}`,
-  fokkerPlanck: `<msub><mo>∂</mo>${t}</msub>${p_t}${mo('=')}${mo('−')}${div}${paren(`${p_t}${mi('v')}`)}${mo('+')}${frac(`<msubsup>${mi('σ')}${t}<mn>2</mn></msubsup>`, '<mn>2</mn>')}<mi>Δ</mi>${p_t}`,
-  langevin: `${mi('d')}${mi('X')}${mo('=')}${frac(`<msubsup>${mi('σ')}${t}<mn>2</mn></msubsup>`, '<mn>2</mn>')}<mo>∇</mo><mi>log</mi>${p_t}${paren(mi('X'))}${mi('d')}${mi('s')}${mo('+')}${sub(mi('σ'), t)}${mi('d')}${sub(mi('W'), mi('s'))}`,
-  scoreTerm: `${frac(`<msubsup>${mi('σ')}${t}<mn>2</mn></msubsup>`, '<mn>2</mn>')}<mo>∇</mo><mi>log</mi>${p_t}${mo('=')}${frac(`<msup>${mi('σ')}<mn>2</mn></msup>`, '<mn>2</mn>')}${paren(`${alpha}${mover('z', '¯')}${mo('−')}${x}`)}`,
-  straightness: `${mi('S')}${mo('=')}${E(`${t}${mo(',')}${sub(x, '<mn>0</mn>')}`)}${norm(`${frac(`${mi('d')}${sub(x, t)}`, `${mi('d')}${t}`)}${mo('−')}${paren(`${sub(x, '<mn>1</mn>')}${mo('−')}${sub(x, '<mn>0</mn>')}`)}`)}`,
-  otCoupling: `${mi('π')}${mo('=')}<munder><mi>argmin</mi>${mi('π')}</munder>${sumOver('j')}${norm(`${sub(eps, mi('j'))}${mo('−')}${sub(z, `<mrow>${mi('π')}${paren(mi('j'))}</mrow>`)}`)}`,
-  guided: `${sub(mover('u', '~'), t)}${paren(`${x}${mo('|')}${mi('y')}`)}${mo('=')}${paren(`<mn>1</mn>${mo('−')}${mi('w')}`)}${sub(mi('u'), t)}${paren(x)}${mo('+')}${mi('w')}${sub(mi('u'), t)}${paren(`${x}${mo('|')}${mi('y')}`)}`,
-  classField: `${sub(mi('u'), t)}${paren(`${x}${mo('|')}${mi('y')}`)}${mo('=')}<munder><mo>∑</mo><mrow>${mi('i')}${mo(':')}${sub(mi('y'), mi('i'))}${mo('=')}${mi('y')}</mrow></munder>${sub(mi('w'), mi('i'))}${sub(mi('u'), t)}${paren(`${x}${mo('|')}${zi}`)}`,
-  pCondClass: `${sub(mi('p'), t)}${paren(`${x}${mo('|')}${mi('y')}`)}${mo('=')}${frac('<mn>1</mn>', sub(mi('n'), mi('y')))}<munder><mo>∑</mo><mrow>${mi('i')}${mo(':')}${sub(mi('y'), mi('i'))}${mo('=')}${mi('y')}</mrow></munder>${N}${paren(`${alpha}${zi}${mo(',')}<msubsup>${mi('β')}${t}<mn>2</mn></msubsup>${mi('I')}`)}`,
+  euler: `${x}${mo('′')}${mo('=')}${x}${mo('+')}${mi('h')}${mo('[')}${uT}${mo('+')}`
+    + `${frac(`<msubsup>${mi('σ')}${t}<mn>2</mn></msubsup>`, '<mn>2</mn>')}<mo>∇</mo><mi>log</mi>${p_t}${mo(']')}`
+    + `${mo('+')}${sub(mi('σ'), t)}<msqrt>${mi('h')}</msqrt>${mi('ξ')}`,
+  fokkerPlanck: `<msub><mo>∂</mo>${t}</msub>${p_t}${mo('=')}${mo('−')}${div}${paren(`${p_t}${mi('v')}`)}${mo('+')}`
+    + `${frac(`<msubsup>${mi('σ')}${t}<mn>2</mn></msubsup>`, '<mn>2</mn>')}<mi>Δ</mi>${p_t}`,
+  langevin: `${mi('d')}${mi('X')}${mo('=')}${frac(`<msubsup>${mi('σ')}${t}<mn>2</mn></msubsup>`, '<mn>2</mn>')}<mo>`
+    + `∇</mo><mi>log</mi>${p_t}${paren(mi('X'))}${mi('d')}${mi('s')}${mo('+')}${sub(mi('σ'), t)}${mi('d')}`
+    + `${sub(mi('W'), mi('s'))}`,
+  scoreTerm: `${frac(`<msubsup>${mi('σ')}${t}<mn>2</mn></msubsup>`, '<mn>2</mn>')}<mo>∇</mo><mi>log</mi>${p_t}`
+    + `${mo('=')}${frac(`<msup>${mi('σ')}<mn>2</mn></msup>`, '<mn>2</mn>')}`
+    + `${paren(`${alpha}${mover('z', '¯')}${mo('−')}${x}`)}`,
+  straightness: `${mi('S')}${mo('=')}${E(`${t}${mo(',')}${sub(x, '<mn>0</mn>')}`)}`
+    + `${norm(`${frac(`${mi('d')}${sub(x, t)}`, `${mi('d')}${t}`)}${mo('−')}`
+      + `${paren(`${sub(x, '<mn>1</mn>')}${mo('−')}${sub(x, '<mn>0</mn>')}`)}`)}`,
+  otCoupling: `${mi('π')}${mo('=')}<munder><mi>argmin</mi>${mi('π')}</munder>${sumOver('j')}`
+    + `${norm(`${sub(eps, mi('j'))}${mo('−')}${sub(z, `<mrow>${mi('π')}${paren(mi('j'))}</mrow>`)}`)}`,
+  guided: `${sub(mover('u', '~'), t)}${paren(`${x}${mo('|')}${mi('y')}`)}${mo('=')}`
+    + `${paren(`<mn>1</mn>${mo('−')}${mi('w')}`)}${sub(mi('u'), t)}${paren(x)}${mo('+')}${mi('w')}${sub(mi('u'), t)}`
+    + `${paren(`${x}${mo('|')}${mi('y')}`)}`,
+  classField: `${sub(mi('u'), t)}${paren(`${x}${mo('|')}${mi('y')}`)}${mo('=')}<munder><mo>∑</mo><mrow>${mi('i')}`
+    + `${mo(':')}${sub(mi('y'), mi('i'))}${mo('=')}${mi('y')}</mrow></munder>${sub(mi('w'), mi('i'))}${sub(mi('u'), t)}`
+    + `${paren(`${x}${mo('|')}${zi}`)}`,
+  pCondClass: `${sub(mi('p'), t)}${paren(`${x}${mo('|')}${mi('y')}`)}${mo('=')}`
+    + `${frac('<mn>1</mn>', sub(mi('n'), mi('y')))}<munder><mo>∑</mo><mrow>${mi('i')}${mo(':')}${sub(mi('y'), mi('i'))}`
+    + `${mo('=')}${mi('y')}</mrow></munder>${N}`
+    + `${paren(`${alpha}${zi}${mo(',')}<msubsup>${mi('β')}${t}<mn>2</mn></msubsup>${mi('I')}`)}`,
   pairPath: `${sub(x, t)}${mo('=')}${alpha}${sub(x, '<mn>1</mn>')}${mo('+')}${beta}${sub(x, '<mn>0</mn>')}`,
-  reflow: `${sub(x, '<mn>1</mn>')}${mo('=')}<msub><mtext>ODE</mtext>${mi('θ')}</msub>${paren(sub(x, '<mn>0</mn>'))}${mo(',')}<mspace width="0.5em"/>${sub(x, t)}${mo('=')}${alpha}${sub(x, '<mn>1</mn>')}${mo('+')}${beta}${sub(x, '<mn>0</mn>')}`,
-  eulerStep: `${sub(x, `<mrow>${mi('k')}${mo('+')}<mn>1</mn></mrow>`)}${mo('=')}${sub(x, mi('k'))}${mo('+')}${mi('h')}<msubsup>${mi('u')}${sub(t, mi('k'))}${mi('θ')}</msubsup>${paren(sub(x, mi('k')))}`,
-  noiseToData: `${pInit}${mo('=')}${N}${paren(`<mn>0</mn>${mo(',')}${mi('I')}`)}<mspace width="1em"/>${mo('→')}<mspace width="1em"/>${pData}`,
+  reflow: `${sub(x, '<mn>1</mn>')}${mo('=')}<msub><mtext>ODE</mtext>${mi('θ')}</msub>${paren(sub(x, '<mn>0</mn>'))}`
+    + `${mo(',')}<mspace width="0.5em"/>${sub(x, t)}${mo('=')}${alpha}${sub(x, '<mn>1</mn>')}${mo('+')}${beta}`
+    + `${sub(x, '<mn>0</mn>')}`,
+  eulerStep: `${sub(x, `<mrow>${mi('k')}${mo('+')}<mn>1</mn></mrow>`)}${mo('=')}${sub(x, mi('k'))}${mo('+')}${mi('h')}`
+    + `<msubsup>${mi('u')}${sub(t, mi('k'))}${mi('θ')}</msubsup>${paren(sub(x, mi('k')))}`,
+  noiseToData: `${pInit}${mo('=')}${N}${paren(`<mn>0</mn>${mo(',')}${mi('I')}`)}<mspace width="1em"/>${mo('→')}`
+    + `<mspace width="1em"/>${pData}`,
 };
 
 const pi2t = frac(`${mi('π')}${t}`, '<mn>2</mn>');
@@ -97,10 +150,12 @@ export const SCHEDULE_MATH = {
   },
   cosine: {
     ab: 'α<sub>t</sub> = sin(πt/2), β<sub>t</sub> = cos(πt/2)',
-    field: `${condLhs}${frac(mi('π'), '<mn>2</mn>')}${frac(`${z}${mo('−')}<mi>sin</mi>${paren(pi2t)}${x}`, `<mi>cos</mi>${paren(pi2t)}`)}`,
+    field: `${condLhs}${frac(mi('π'), '<mn>2</mn>')}`
+      + `${frac(`${z}${mo('−')}<mi>sin</mi>${paren(pi2t)}${x}`, `<mi>cos</mi>${paren(pi2t)}`)}`,
   },
   sqrt: {
     ab: 'α<sub>t</sub> = t, β<sub>t</sub> = √(1 − t)',
-    field: `${condLhs}${frac(`${paren(`<mn>2</mn>${mo('−')}${t}`)}${z}${mo('−')}${x}`, `<mn>2</mn>${paren(`<mn>1</mn>${mo('−')}${t}`)}`)}`,
+    field: `${condLhs}${frac(`${paren(`<mn>2</mn>${mo('−')}${t}`)}${z}${mo('−')}${x}`,
+      `<mn>2</mn>${paren(`<mn>1</mn>${mo('−')}${t}`)}`)}`,
   },
 };

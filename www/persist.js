@@ -76,7 +76,8 @@ export class Persistence {
     if (this.readOnly) return;
     const encoded = encodeDrawing(points, labels);
     const stored = this.read(KEY);
-    if (stored && typeof stored.points === 'string' && stored.points !== this.lastWritten && stored.points !== encoded) {
+    if (stored && typeof stored.points === 'string' && stored.points !== this.lastWritten
+      && stored.points !== encoded) {
       this.remember(stored, 'replaced');
     }
     /** @type {Entry} */
@@ -146,7 +147,8 @@ export class Persistence {
       if (!this.failed) {
         this.failed = true;
         const full = /quota/i.test(messageOf(err)) || (err instanceof DOMException && err.name === 'QuotaExceededError');
-        this.onProblem(`This browser did not let the page save your drawing (${full ? 'its storage is full' : 'storage is disabled'}). `
+        this.onProblem(`This browser did not let the page save your drawing `
+          + `(${full ? 'its storage is full' : 'storage is disabled'}). `
           + 'It stays here until you close the page: use Export CSV or Share link to keep it.');
       }
       return false;
@@ -164,7 +166,8 @@ export class Persistence {
  * @param {(text: string, kind?: 'info' | 'error') => void} say
  */
 export function attachRecent(select, persist, open, say) {
-  const time = (/** @type {number} */ ms) => new Date(ms).toLocaleTimeString('en', { hour: '2-digit', minute: '2-digit' });
+  const time = (/** @type {number} */ ms) =>
+    new Date(ms).toLocaleTimeString('en', { hour: '2-digit', minute: '2-digit' });
   const show = () => {
     const list = persist.recent();
     select.replaceChildren(new Option(list.length ? `Recent drawings (${list.length})` : 'No recent drawings', ''),
@@ -182,7 +185,8 @@ export function attachRecent(select, persist, open, say) {
     try {
       const { settings, points, labels, dropped } = persist.restore(i);
       const n = open(settings, points, labels);
-      say(`Restored a drawing of ${n.toLocaleString('en')} points${dropped.length ? ` (reset: ${dropped.join('; ')})` : ''}; `
+      say(`Restored a drawing of ${n.toLocaleString('en')} points`
+        + `${dropped.length ? ` (reset: ${dropped.join('; ')})` : ''}; `
         + 'the one it replaced is in the list.');
     } catch (err) {
       say(`That drawing could not be restored (${messageOf(err)}). Your drawing is unchanged.`, 'error');

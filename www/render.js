@@ -152,7 +152,9 @@ export function drawClassDots(ctx, view, pts, labels, r, w, h, alpha) {
       const x = view.sx(pts[2 * i], w), y = view.sy(pts[2 * i + 1], h);
       if (style.shape === 'circle') { ctx.moveTo(x + r, y); ctx.arc(x, y, r, 0, 2 * Math.PI); }
       else if (style.shape === 'square') ctx.rect(x - s * 0.8, y - s * 0.8, 1.6 * s, 1.6 * s);
-      else if (style.shape === 'triangle') { ctx.moveTo(x, y - s); ctx.lineTo(x + s, y + 0.8 * s); ctx.lineTo(x - s, y + 0.8 * s); ctx.closePath(); }
+      else if (style.shape === 'triangle') {
+        ctx.moveTo(x, y - s); ctx.lineTo(x + s, y + 0.8 * s); ctx.lineTo(x - s, y + 0.8 * s); ctx.closePath();
+      }
       else { ctx.moveTo(x, y - s); ctx.lineTo(x + s, y); ctx.lineTo(x, y + s); ctx.lineTo(x - s, y); ctx.closePath(); }
     }
     ctx.fill();

@@ -146,11 +146,12 @@ export class Session {
     this.armed = 0;
     /** How many training workers share each batch (the leader and its helpers, team.js). */
     this.workers = 1;
-    this.train = new WorkerHandle(new URL('./train.worker.js', import.meta.url), (m) => this.fromTrainer(m), (reason) => {
-      this.connect();
-      this.train.post({ type: 'workers', n: this.workers });
-      this.events.onRestart('training', reason); // the page resets the network on it
-    });
+    this.train = new WorkerHandle(
+      new URL('./train.worker.js', import.meta.url), (m) => this.fromTrainer(m), (reason) => {
+        this.connect();
+        this.train.post({ type: 'workers', n: this.workers });
+        this.events.onRestart('training', reason); // the page resets the network on it
+      });
     this.flow = new WorkerHandle(new URL('./flow.worker.js', import.meta.url), (m) => this.fromFlow(m), (reason) => {
       this.connect();
       this.flow.post({ type: 'generation', generation: this.generation });
@@ -161,7 +162,11 @@ export class Session {
         this.flow.post({ type: 'lesson', lesson, version: this.versions[lesson] ?? 0, msg: structuredClone(msg) });
       }
       const w = this.last.weights;
-      if (w) this.flow.post({ type: 'model', generation: this.generation, config: w.config, weights: w.weights.slice(), steps: w.steps });
+      if (w) {
+        this.flow.post({
+          type: 'model', generation: this.generation, config: w.config, weights: w.weights.slice(), steps: w.steps,
+        });
+      }
       this.events.onRestart('flow', reason);
     });
     this.connect();

@@ -121,7 +121,8 @@ export class Stage {
    */
   arrowField(kind, key, evaluate) {
     const xs = this.arrowXs;
-    return this.progressive(`arrows:${kind}`, key, xs.length / 2, 2, (start, count) => evaluate(xs.subarray(2 * start, 2 * (start + count))));
+    return this.progressive(`arrows:${kind}`, key, xs.length / 2, 2,
+      (start, count) => evaluate(xs.subarray(2 * start, 2 * (start + count))));
   }
 
   /**
@@ -141,7 +142,9 @@ export class Stage {
     if (s.heat) {
       // Heatmaps cost a few ms each: re-evaluated every 0.02 in t.
       const th = Math.round(s.t * 50) / 50;
-      const key = `${s.heat.what}|${th}|${s.versions.cloud}|${s.heat.what.includes('learned') || s.heat.what === 'error' ? s.versions.model : ''}|${s.heat.what === 'fokker_planck' ? s.versions.lesson : ''}`;
+      const key = `${s.heat.what}|${th}|${s.versions.cloud}`
+        + `|${s.heat.what.includes('learned') || s.heat.what === 'error' ? s.versions.model : ''}`
+        + `|${s.heat.what === 'fokker_planck' ? s.versions.lesson : ''}`;
       const what = s.heat.what;
       const grid = this.progressive(`heat:${what}`, key, HEAT_GRID * HEAT_GRID, 1,
         (start, count) => this.fields.grid_cells(what, th, HEAT_GRID, view.half, start, count));
@@ -165,7 +168,8 @@ export class Stage {
       // The view's summary figure, on samples of p_t (in pieces, like the grids).
       if (s.heat.summary) {
         const { kind, pieces, per } = s.heat.summary;
-        const skey = `${kind}|${th}|${s.versions.cloud}|${kind === 'exact' || kind === 'uniform' ? '' : s.versions.model}`;
+        const skey = `${kind}|${th}|${s.versions.cloud}`
+          + `|${kind === 'exact' || kind === 'uniform' ? '' : s.versions.model}`;
         const values = this.progressive(`summary:${kind}`, skey, pieces, 1, (start, count) => {
           const out = new Float32Array(count);
           for (let k = 0; k < count; k++) {
@@ -194,7 +198,9 @@ export class Stage {
       const kind = s.arrows;
       const usesModel = kind === 'learned' || kind === 'error' || kind === 'score_learned' || kind === 'learned_guided';
       const guided = kind === 'class' || kind === 'guided' || kind === 'learned_guided';
-      const key = `${kind}|${tq}|${s.versions.cloud}|${usesModel ? s.versions.model : ''}|${kind === 'conditional' ? s.z : ''}|${kind === 'sde_drift' ? s.versions.lesson : ''}|${guided ? s.versions.lesson : ''}`;
+      const key = `${kind}|${tq}|${s.versions.cloud}|${usesModel ? s.versions.model : ''}`
+        + `|${kind === 'conditional' ? s.z : ''}|${kind === 'sde_drift' ? s.versions.lesson : ''}`
+        + `|${guided ? s.versions.lesson : ''}`;
       const z = s.z;
       const field = kind === 'error' ? 'marginal' : kind;
       const vs = kind === 'conditional'

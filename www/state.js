@@ -20,9 +20,11 @@ export { WORLD, MAX_POINTS, MAX_CLASSES };
 /** @typedef {Record<string, Prop>} Props */
 /** @typedef {{ id: string, label: string }} Choice */
 /**
- * What the wasm core's `catalog()` reports: the names it knows and its training defaults.
+ * What the wasm core's `catalog()` reports: the names it knows, its training defaults and the
+ * limits of every setting (limits.js).
  * @typedef {{ presets: Choice[], schedules: Choice[], solvers: Choice[], couplings: Choice[],
- *   defaults: { width: number, depth: number, time_features: number, batch: number, lr: number } }} Catalog
+ *   defaults: { width: number, depth: number, time_features: number, batch: number, lr: number },
+ *   limits: import('./limits.js').Limits }} Catalog
  */
 
 /**
@@ -112,7 +114,9 @@ function parseProp(props, name, raw) {
     return xy;
   }
   const v = Number(raw);
-  if (!Number.isFinite(v) || (p.kind === 'int' && !Number.isInteger(v))) throw new Error(`${name} is not a number: ${raw}`);
+  if (!Number.isFinite(v) || (p.kind === 'int' && !Number.isInteger(v))) {
+    throw new Error(`${name} is not a number: ${raw}`);
+  }
   if (v < p.min || v > p.max) throw new Error(`${name} must be within ${p.min}..${p.max}`);
   return v;
 }
@@ -226,7 +230,10 @@ export function decodePoints(text, what = 'the link') {
   const bytes = fromBase64Url(text, what);
   if (bytes.length % 4 !== 0) throw new Error(`the points of ${what} are damaged (cut short)`);
   const n = bytes.length / 2;
-  if (n / 2 > MAX_POINTS) throw new Error(`${what} holds ${(n / 2).toLocaleString('en')} points; the most is ${MAX_POINTS.toLocaleString('en')}`);
+  if (n / 2 > MAX_POINTS) {
+    throw new Error(`${what} holds ${(n / 2).toLocaleString('en')} points; `
+      + `the most is ${MAX_POINTS.toLocaleString('en')}`);
+  }
   const view = new DataView(bytes.buffer);
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) out[i] = (view.getUint16(2 * i, true) / 65535) * 2 * WORLD - WORLD;
@@ -260,7 +267,9 @@ export function decodeLabels(text, n, what = 'the link') {
   const out = new Uint8Array(n).fill(1);
   if (!text) return out;
   const bytes = fromBase64Url(text, what);
-  if (bytes.length !== Math.ceil(n / 4)) throw new Error(`the labels of ${what} do not fit its ${n.toLocaleString('en')} points`);
+  if (bytes.length !== Math.ceil(n / 4)) {
+    throw new Error(`the labels of ${what} do not fit its ${n.toLocaleString('en')} points`);
+  }
   for (let i = 0; i < n; i++) out[i] = 1 + ((bytes[i >> 2] >> (2 * (i & 3))) & 3);
   return out;
 }
@@ -318,7 +327,10 @@ export function fromHash(props, hash) {
   const params = new URLSearchParams(hash.replace(/^#/, ''));
   const version = params.get('v');
   if (version === null) throw new Error('it is not a Flow Matching Playground link');
-  if (version !== '1') throw new Error(`it was made by another version of the app (v=${version.slice(0, 12)}), which this one cannot read`);
+  if (version !== '1') {
+    throw new Error(`it was made by another version of the app (v=${version.slice(0, 12)}), `
+      + 'which this one cannot read');
+  }
   /** @type {Record<string, string>} */
   const obj = {};
   for (const [k, v] of params) {

@@ -41,7 +41,8 @@ async function inTime(promise, what) {
   /** @type {ReturnType<typeof setTimeout> | undefined} */
   let timer;
   const late = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new HelperError(`a training helper did not ${what} in ${HELPER_TIMEOUT_MS / 1000} s`)),
+    timer = setTimeout(() => reject(new HelperError(`a training helper did not ${what} in `
+      + `${HELPER_TIMEOUT_MS / 1000} s`)),
       HELPER_TIMEOUT_MS);
   });
   try {

@@ -30,7 +30,8 @@ export class Tour {
     document.addEventListener('keydown', (ev) => {
       if (ev.key === 'Escape' && !$('tour').hidden) { ev.preventDefault(); this.close(); }
     });
-    $('tour-next').addEventListener('click', () => (this.index === this.steps.length - 1 ? this.close() : this.go(this.index + 1)));
+    $('tour-next').addEventListener('click',
+      () => (this.index === this.steps.length - 1 ? this.close() : this.go(this.index + 1)));
     $('tour-back').addEventListener('click', () => this.go(this.index - 1));
     $('tour-skip').addEventListener('click', () => this.close());
     $('tour-btn').addEventListener('click', () => this.open());

@@ -153,7 +153,8 @@ async function stepChunk(n, forceReport) {
     team = new Team(1, build);
     wanted = 1;
     const what = err.message.charAt(0).toUpperCase() + err.message.slice(1);
-    postMessage({ type: 'notice', message: `${what}: training goes on with one worker instead of ${workers} (choose ${workers} under Training workers to try again).` });
+    postMessage({ type: 'notice', message: `${what}: training goes on with one worker instead of ${workers} (choose `
+      + `${workers} under Training workers to try again).` });
     postMessage({ type: 'team', ...teamFacts(), fellBack: true });
     return true;
   } finally {
@@ -176,7 +177,9 @@ async function stepChunk(n, forceReport) {
     return false;
   }
   if (report) {
-    postMessage({ type: 'progress', generation, steps, cfm, fm, cos, meanCfm, stepsPerSec: rate.value, ...teamFacts() });
+    postMessage({
+      type: 'progress', generation, steps, cfm, fm, cos, meanCfm, stepsPerSec: rate.value, ...teamFacts(),
+    });
   }
   return true;
 }
@@ -247,7 +250,8 @@ async function reflow(m) {
     }
     const next = source.fresh_on_pairs(x0, x1);
     const weights = source.weights();
-    postMessage({ type: 'frozen', generation: m.generation, steps: source.steps_done(), config, weights }, [weights.buffer]);
+    postMessage({ type: 'frozen', generation: m.generation, steps: source.steps_done(), config, weights },
+      [weights.buffer]);
     retire(source);
     trainer = next;
     generation = m.generation;

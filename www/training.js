@@ -20,7 +20,8 @@ export function workersNote(workers, transport, kernel) {
   const kernelName = { 'relaxed-simd': 'relaxed-SIMD', simd128: 'SIMD' }[kernel] ?? kernel;
   const who = workers === 1 ? '1 training worker'
     : `${workers} training workers, each computing its share of every batch, over ${transport}`;
-  const machine = cores ? ` This machine reports ${cores} logical cores; the page and the particle flow take one each.` : '';
+  const machine = cores
+    ? ` This machine reports ${cores} logical cores; the page and the particle flow take one each.` : '';
   const isolation = workers > 1 && transport === 'transferred buffers'
     ? ' (The page is not cross-origin isolated, so the workers exchange messages instead of sharing memory.)' : '';
   return `${who} (${kernelName} matrix kernel).${machine}${isolation}`;
@@ -132,7 +133,8 @@ export class Training {
     this.running = false;
     this.diverged = true;
     this.updateButtons();
-    showMessage(`Training diverged at step ${steps}: the loss exploded (learning rate ${this.config().lr} is too large?). Lower the learning rate and press Reset; your drawing is kept.`, 'error');
+    showMessage(`Training diverged at step ${steps}: the loss exploded (learning rate ${this.config().lr} is too `
+      + `large?). Lower the learning rate and press Reset; your drawing is kept.`, 'error');
   }
 
   /** @param {string} message */

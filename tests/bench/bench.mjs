@@ -143,7 +143,8 @@ try {
     }
   }
   // Data-parallel: 1 and 2 workers with the relaxed kernel (the app's on this browser).
-  const team = await runWorker(bare, 'bare page', { task: 'team', build: 'relaxed', kernel: 'packed', configs: ['S', 'L'] });
+  const team = await runWorker(bare, 'bare page',
+    { task: 'team', build: 'relaxed', kernel: 'packed', configs: ['S', 'L'] });
   for (const config of ['S', 'L']) {
     const [one, two] = [1, 2].map((n) => team.find((r) => r.config === config && r.workers === n));
     rows.push([`train wasm ${config}, 2 workers, ${two.transport} (bare page)`, two.steps_per_s, 'steps/s'],
@@ -156,7 +157,8 @@ try {
     const o = Math.max(0, t2 - sMs - half);
     for (const n of [4, 8]) {
       const tn = sMs + (2 * half) / n + o * (n - 1);
-      rows.push([`${config}: ${n} workers, estimated (s ${sMs.toFixed(3)} + c ${(2 * half).toFixed(3)} / N + o ${o.toFixed(3)} (N - 1) ms)`,
+      rows.push([`${config}: ${n} workers, estimated (s ${sMs.toFixed(3)} + c ${(2 * half).toFixed(3)} / N + o `
+        + `${o.toFixed(3)} (N - 1) ms)`,
         1000 / tn, 'steps/s']);
     }
   }
@@ -204,7 +206,10 @@ try {
     };
     requestAnimationFrame(poll);
   }));
-  console.log(JSON.stringify({ bench: 'sde_latency', where: 'wasm', page: 'app page, diffusion lesson', ...setup, training: true, first_ms: +latency.first.toFixed(0), complete_ms: +latency.complete.toFixed(0) }));
+  console.log(JSON.stringify({
+    bench: 'sde_latency', where: 'wasm', page: 'app page, diffusion lesson', ...setup, training: true,
+    first_ms: +latency.first.toFixed(0), complete_ms: +latency.complete.toFixed(0),
+  }));
   rows.push(['first SDE frames after the slider (ms)', latency.first, 'ms'],
     ['exact and learned SDE flows complete after the slider (ms)', latency.complete, 'ms']);
   // 4. The straight-paths lesson while training: after one reflow, the frozen network's flow
@@ -256,11 +261,14 @@ rows.unshift(...native);
 // Native JAX (jit, one thread), run by xtask just before: the reference of the ratios.
 const jax = Object.fromEntries((process.env.FMP_JAX_BENCH ?? '').split('\n').filter(Boolean)
   .map((line) => JSON.parse(line)).filter((r) => r.where === 'jax').map((r) => [r.config, r.steps_per_s]));
-for (const [config, rate] of Object.entries(jax)) rows.unshift([`train JAX ${config} (native, jit, 1 thread)`, rate, 'steps/s']);
+for (const [config, rate] of Object.entries(jax)) {
+  rows.unshift([`train JAX ${config} (native, jit, 1 thread)`, rate, 'steps/s']);
+}
 const figure = (/** @type {string} */ name) => rows.find(([n]) => n === name)?.[1];
 for (const config of ['S', 'L']) {
   if (!jax[config]) continue;
-  const one = figure(`train wasm ${config}, relaxed-simd (bare page)`) ?? figure(`train wasm ${config}, simd128 (bare page)`);
+  const one = figure(`train wasm ${config}, relaxed-simd (bare page)`)
+    ?? figure(`train wasm ${config}, simd128 (bare page)`);
   const two = rows.find(([n]) => n.startsWith(`train wasm ${config}, 2 workers`))?.[1];
   if (one) rows.push([`${config}, 1 worker / JAX`, one / jax[config], 'x']);
   if (two) rows.push([`${config}, 2 workers / JAX`, two / jax[config], 'x']);

@@ -13,7 +13,10 @@ const CHANGES = 10;
 
 /** The lessons measured: how to open each, the control moved (two values in turn), the flow. */
 export const CASES = [
-  { lesson: 'Diffusion (SDE)', setup: { field: 'sde', langevin: false }, key: 'exact_sde', control: 'sigma', values: [1.5, 1] },
+  {
+    lesson: 'Diffusion (SDE)', setup: { field: 'sde', langevin: false }, key: 'exact_sde', control: 'sigma',
+    values: [1.5, 1],
+  },
   { lesson: 'Guidance', setup: { field: 'guided' }, key: 'exact_guided', control: 'guidance', values: [2, 1] },
 ];
 

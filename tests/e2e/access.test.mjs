@@ -13,8 +13,10 @@ after(async () => { await browser.close(); });
 
 /** Runs axe-core's WCAG 2.1 A and AA rules; fails on any violation, naming rule and elements. */
 async function noViolations(page, state) {
-  const { violations } = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
-  const found = violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).slice(0, 5).join(', ')}`);
+  const { violations } = await new AxeBuilder({ page })
+    .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
+  const found = violations.map((v) => `${v.id} (${v.impact}): `
+    + `${v.nodes.map((n) => n.target.join(' ')).slice(0, 5).join(', ')}`);
   assert.deepEqual(found, [], `axe in state "${state}"`);
 }
 
@@ -249,7 +251,8 @@ test('live regions: at most one announcement a second while time plays, training
   await page.waitForFunction(() => performance.now() - window.announced[0] > 4000 || window.announced.length > 10,
     null, { timeout: 20000 });
   const stamps = await page.evaluate(() => window.announced);
-  for (let i = 1; i < stamps.length; i++) assert.ok(stamps[i] - stamps[i - 1] >= 990, `announcements ${stamps[i] - stamps[i - 1]} ms apart`);
+  for (let i = 1; i < stamps.length; i++) assert.ok(stamps[i] - stamps[i - 1] >= 990,
+    `announcements ${stamps[i] - stamps[i - 1]} ms apart`);
   assert.ok(stamps.length >= 1, 'something was announced');
   assert.deepEqual(page.errors, []);
   await page.close();
@@ -271,7 +274,8 @@ test('the loss legend sits beside the chart, with current values', async () => {
   await page.close();
 });
 
-test('the first seconds: untrained particles within 1 s of ready, and time never runs ahead of the exact flow', async () => {
+test('the first seconds: untrained particles within 1 s of ready, '
+  + 'and time never runs ahead of the exact flow', async () => {
   const fresh = await launch();
   try {
     const page = await fresh.context.newPage();

@@ -2,7 +2,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { APP_URL, ARTIFACTS, colouredPixels, count, drawnPixels, launch, nextFrames, openPage, ready, shows, stageDigest, stagePoint } from './browser.mjs';
+import {
+  APP_URL, ARTIFACTS, colouredPixels, count, drawnPixels, launch, nextFrames, openPage, ready, shows, stageDigest,
+  stagePoint,
+} from './browser.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -173,7 +176,8 @@ test('clear while training leaves no particles over the empty stage', async () =
   const page = await openPage(browser.context);
   await ready(page);
   await page.click('#train');
-  await page.waitForFunction(() => window.fmp.lastStep() > 300 && window.fmp.trajectory('learned') !== null, null, { timeout: 30000 });
+  await page.waitForFunction(() => window.fmp.lastStep() > 300 && window.fmp.trajectory('learned') !== null, null,
+    { timeout: 30000 });
   assert.ok(await colouredPixels(page) > 500, 'particles are drawn while training');
   await page.click('#clear');
   await page.waitForSelector('#train:disabled');

@@ -17,7 +17,9 @@ async function openLesson() {
   await page.click('#lesson-picker >> text=Diffusion (SDE)');
   await page.waitForFunction(() => window.fmp.state().lesson === 'diffusion');
   // The browser profile keeps the last test's settings: start each test from the defaults.
-  await page.evaluate(() => window.fmp.apply({ sigma: 1, scoreFix: true, langevin: false, play: true, field: 'sde', show: 'both' }));
+  await page.evaluate(() => window.fmp.apply({
+    sigma: 1, scoreFix: true, langevin: false, play: true, field: 'sde', show: 'both',
+  }));
   assert.equal(await page.isVisible('#diffusion-card'), true);
   return page;
 }

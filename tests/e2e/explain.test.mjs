@@ -3,7 +3,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { ARTIFACTS, launch, nextFrames, openPage, pauseAt, ready, settled, shows, stageDigest, stagePoint } from './browser.mjs';
+import {
+  ARTIFACTS, launch, nextFrames, openPage, pauseAt, ready, settled, shows, stageDigest, stagePoint,
+} from './browser.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -72,7 +74,8 @@ test('continuity residual: about zero for the exact field, far from zero for uni
   await page.close();
 });
 
-test('memorization: with a fifth held out, exact samples land on training points, not held-out ones; the network barely tells them apart', async () => {
+test('memorization: with a fifth held out, exact samples land on training points, not held-out ones; '
+  + 'the network barely tells them apart', async () => {
   const page = await openPage(browser.context);
   await ready(page);
   await page.check('#memo'); // holds out a fifth of the points; training restarts on the rest
@@ -81,12 +84,14 @@ test('memorization: with a fifth held out, exact samples land on training points
   await page.click('#train');
   await settled(page);
   const shares = /exact ([\d.]+)% vs ([\d.]+)%, learned ([\d.]+)% vs ([\d.]+)%/;
-  await page.waitForFunction((re) => new RegExp(re).test(document.getElementById('caption').textContent), shares.source, { timeout: 30000 });
+  await page.waitForFunction((re) => new RegExp(re).test(document.getElementById('caption').textContent),
+    shares.source, { timeout: 30000 });
   const text = await page.textContent('#caption');
   assert.match(text, /Held out 200 of 1,000 drawn points/);
   const [exTrain, exHeld, leTrain, leHeld] = text.match(shares).slice(1).map(Number);
   assert.ok(exTrain > 4 * exHeld, `the exact field memorizes: ${exTrain}% near training vs ${exHeld}% near held-out`);
-  assert.ok(Math.abs(leTrain - leHeld) < (exTrain - exHeld) / 2, `the network separates them less: ${leTrain}% vs ${leHeld}%`);
+  assert.ok(Math.abs(leTrain - leHeld) < (exTrain - exHeld) / 2,
+    `the network separates them less: ${leTrain}% vs ${leHeld}%`);
   assert.match(text, /memorizes/);
   assert.equal(await page.textContent('#t-out'), '1.00');
   await page.screenshot({ path: join(ARTIFACTS, 'memorization.png') });

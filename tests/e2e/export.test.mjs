@@ -70,8 +70,10 @@ test('the page exports a zip that Python evaluates and samples like the page', a
   const r = check(zip, { points, times, u, x0: pairs(ends.x0), x1: pairs(ends.x1) });
   assert.ok(r.max_abs_diff <= 1e-5, `max |u_python - u_page| = ${r.max_abs_diff}`);
   assert.ok(r.max_abs_diff_samples <= 1e-4, `samples from the page's noise differ by ${r.max_abs_diff_samples}`);
-  assert.ok(Math.abs(r.w2_python_same_noise - r.w2_app) <= 1e-4, `W2 python ${r.w2_python_same_noise} vs page ${r.w2_app}`);
-  assert.ok(Math.abs(r.w2_python - r.w2_app) <= r.tolerance, `W2 of fresh samples ${r.w2_python} vs page ${r.w2_app} (tolerance ${r.tolerance})`);
+  assert.ok(Math.abs(r.w2_python_same_noise - r.w2_app) <= 1e-4,
+    `W2 python ${r.w2_python_same_noise} vs page ${r.w2_app}`);
+  assert.ok(Math.abs(r.w2_python - r.w2_app) <= r.tolerance,
+    `W2 of fresh samples ${r.w2_python} vs page ${r.w2_app} (tolerance ${r.tolerance})`);
   console.log(`page export: ${JSON.stringify(r)}`);
   assert.deepEqual(page.errors, []);
   await page.close();
@@ -80,12 +82,14 @@ test('the page exports a zip that Python evaluates and samples like the page', a
 test('fmp train --save writes a folder that Python evaluates and samples like the command line', () => {
   assert.ok(CLI, 'FMP_CLI is set by `cargo xtask test`');
   const dir = join(work, 'cli-model');
-  execFileSync(CLI, ['train', '--steps', '1500', '--points', '1000', '--seed', '4', '--save', dir], { encoding: 'utf8' });
+  execFileSync(CLI, ['train', '--steps', '1500', '--points', '1000', '--seed', '4', '--save', dir],
+    { encoding: 'utf8' });
   // The same network trained again by `fmp flow` (same drawing, seed and defaults), whose
   // particles at t = 0 and t = 1 and their W2 Python must reproduce from the saved folder.
   const traj = join(work, 'traj.csv');
-  const flow = JSON.parse(execFileSync(CLI, ['flow', '--data', join(dir, 'drawing.csv'), '--field', 'learned', '--train-steps', '1500',
-    '--seed', '4', '--particles', '1000', '--at-times', '0,1', '--out', traj], { encoding: 'utf8' }));
+  const flow = JSON.parse(execFileSync(CLI, ['flow', '--data', join(dir, 'drawing.csv'), '--field', 'learned',
+    '--train-steps', '1500', '--seed', '4', '--particles', '1000', '--at-times', '0,1', '--out', traj],
+  { encoding: 'utf8' }));
   const rows = readFileSync(traj, 'utf8').trim().split('\n').slice(1).map((l) => l.split(',').map(Number));
   const x0 = rows.filter((r) => r[0] === 0).map((r) => [r[1], r[2]]);
   const x1 = rows.filter((r) => r[0] > 0).map((r) => [r[1], r[2]]);
@@ -103,9 +107,12 @@ test('fmp train --save writes a folder that Python evaluates and samples like th
   }
   const r = check(dir, { points, times, u, x0, x1, w2: flow.w2, w2_samples: 1000 });
   assert.ok(r.max_abs_diff <= 1e-5, `max |u_python - u_native| = ${r.max_abs_diff}`);
-  assert.ok(r.max_abs_diff_samples <= 1e-4, `samples from the command line's noise differ by ${r.max_abs_diff_samples}`);
-  assert.ok(Math.abs(r.w2_python_same_noise - flow.w2) <= 1e-4, `W2 python ${r.w2_python_same_noise} vs native ${flow.w2}`);
-  assert.ok(Math.abs(r.w2_python - r.w2_app) <= r.tolerance, `W2 of fresh samples ${r.w2_python} vs native ${r.w2_app} (tolerance ${r.tolerance})`);
+  assert.ok(r.max_abs_diff_samples <= 1e-4,
+    `samples from the command line's noise differ by ${r.max_abs_diff_samples}`);
+  assert.ok(Math.abs(r.w2_python_same_noise - flow.w2) <= 1e-4,
+    `W2 python ${r.w2_python_same_noise} vs native ${flow.w2}`);
+  assert.ok(Math.abs(r.w2_python - r.w2_app) <= r.tolerance,
+    `W2 of fresh samples ${r.w2_python} vs native ${r.w2_app} (tolerance ${r.tolerance})`);
   console.log(`command-line export: ${JSON.stringify(r)}`);
 });
 
@@ -114,7 +121,9 @@ test('an embed link shows the stage, time and a view selector, and saves nothing
   await ready(page);
   await page.click('#load-preset');
   await page.waitForFunction(() => window.fmp.count() === 1000);
-  await page.evaluate(() => window.fmp.apply({ field: 'conditional', z: window.fmp.pointAt(5), show: 'exact', play: false, t: 0.6 }));
+  await page.evaluate(() => window.fmp.apply({
+    field: 'conditional', z: window.fmp.pointAt(5), show: 'exact', play: false, t: 0.6,
+  }));
   await page.waitForFunction(() => window.fmp.urlCurrent());
   const hash = new URL(page.url()).hash.replace('#v=1', '#v=1&embed=1');
   const saved = await page.evaluate(() => JSON.stringify(Object.entries(localStorage).sort()));
@@ -123,7 +132,9 @@ test('an embed link shows the stage, time and a view selector, and saves nothing
   const embed = await openPage(browser.context, new URL(hash, process.env.FMP_URL).href);
   await ready(embed);
   for (const hidden of ['.top', '.toolbar', '.panel']) assert.equal(await embed.isVisible(hidden), false, hidden);
-  for (const shown of ['#stage', '#time', '#embed-field', '#caption']) assert.equal(await embed.isVisible(shown), true, shown);
+  for (const shown of ['#stage', '#time', '#embed-field', '#caption']) {
+    assert.equal(await embed.isVisible(shown), true, shown);
+  }
   assert.equal(await embed.inputValue('#embed-field'), 'conditional');
   await embed.selectOption('#embed-field', 'marginal');
   await embed.waitForFunction(() => window.fmp.lastFrame().field === 'marginal');

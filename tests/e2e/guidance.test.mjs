@@ -103,7 +103,8 @@ test('training: samples land in their class at w = 1, fidelity rises and spread 
   assert.match(await page.textContent('#guide-caption'), /Exact: \d+ % land nearest a point of class 1 at w = 0/);
   // The slider: a new w, new guided flows, and the caption quotes the figures at it.
   await setW(page, 2);
-  const both = () => window.fmp.trajectory('learned_guided')?.complete && window.fmp.trajectory('exact_guided')?.complete;
+  const both = () => window.fmp.trajectory('learned_guided')?.complete
+    && window.fmp.trajectory('exact_guided')?.complete;
   await page.waitForFunction(both, null, { timeout: 60000 });
   await page.waitForFunction(() => /At w = 2: exact \d+ % nearest a point of class 1/.test(document.getElementById('caption').textContent));
   await page.screenshot({ path: join(ARTIFACTS, 'guidance.png'), fullPage: true });
@@ -121,7 +122,8 @@ import numpy as np
 from fmp_model import load
 m = load(${JSON.stringify(zip)})
 x = np.array(${JSON.stringify(xs)}).reshape(-1, 2)
-print(json.dumps({"classes": m.classes, "labels": int(len(set(m.labels.tolist()))), "u": m.u(x, 0.6, 2).ravel().tolist()}))
+print(json.dumps({"classes": m.classes, "labels": int(len(set(m.labels.tolist()))), `
+  + `"u": m.u(x, 0.6, 2).ravel().tolist()}))
 `], { encoding: 'utf8' });
   const py = JSON.parse(out);
   assert.equal(py.classes, 4);

@@ -13,18 +13,21 @@ test('CSV import: a good file replaces the cloud, a malformed one keeps it with 
   const page = await openPage(browser.context);
   await ready(page);
   const before = await count(page);
-  await page.setInputFiles('#import-csv', { name: 'bad.csv', mimeType: 'text/csv', buffer: Buffer.from('x,y\n0.5,0.5\n1.0,oops\n') });
+  await page.setInputFiles('#import-csv',
+    { name: 'bad.csv', mimeType: 'text/csv', buffer: Buffer.from('x,y\n0.5,0.5\n1.0,oops\n') });
   await page.waitForSelector('#message.error:not([hidden])');
   assert.match(await page.textContent('#message-text'), /Could not import bad\.csv: line 3/);
   assert.equal(await count(page), before);
-  await page.setInputFiles('#import-csv', { name: 'nan.csv', mimeType: 'text/csv', buffer: Buffer.from('1,2\nNaN,3\n') });
+  await page.setInputFiles('#import-csv',
+    { name: 'nan.csv', mimeType: 'text/csv', buffer: Buffer.from('1,2\nNaN,3\n') });
   await page.waitForFunction(() => /nan\.csv/.test(document.getElementById('message-text').textContent));
   assert.equal(await count(page), before);
   await page.setInputFiles('#import-csv', { name: 'empty.csv', mimeType: 'text/csv', buffer: Buffer.from('x,y\n') });
   await page.waitForFunction(() => /empty\.csv/.test(document.getElementById('message-text').textContent));
   assert.equal(await count(page), before);
   const good = Array.from({ length: 50 }, (_, i) => `${Math.cos(i / 8) * 20},${Math.sin(i / 8) * 20}`).join('\n');
-  await page.setInputFiles('#import-csv', { name: 'ring.csv', mimeType: 'text/csv', buffer: Buffer.from(`x,y\n${good}\n`) });
+  await page.setInputFiles('#import-csv',
+    { name: 'ring.csv', mimeType: 'text/csv', buffer: Buffer.from(`x,y\n${good}\n`) });
   await page.waitForFunction(() => window.fmp.count() === 50);
   assert.match(await page.textContent('#message-text'), /Imported 50 points from ring\.csv \(rescaled to fit the stage\)/);
   const maxAbs = await page.evaluate(() => Math.max(...window.fmp.points().map(Math.abs)));
@@ -74,7 +77,8 @@ test('keyboard alone: train, pause, cycle the view, move the time slider', async
   const [key, sign] = t0 > 0.5 ? ['ArrowLeft', -1] : ['ArrowRight', 1];
   for (let i = 0; i < 5; i++) await page.keyboard.press(key);
   assert.ok(sign * (Number(await page.inputValue('#time')) - t0) > 0, 'arrow keys move t');
-  assert.equal(await page.evaluate(() => window.fmp.state().t), Number(await page.inputValue('#time')), 'the store follows the slider');
+  assert.equal(await page.evaluate(() => window.fmp.state().t), Number(await page.inputValue('#time')),
+    'the store follows the slider');
   // Tab reaches the Train button and Enter presses it.
   await page.locator('#reset').focus();
   await page.keyboard.press('Shift+Tab');
@@ -92,7 +96,8 @@ test('every control has an accessible name; side by side shows two stages', asyn
   await ready(page);
   const unnamed = await page.evaluate(() => [...document.querySelectorAll('button, input, select, canvas[tabindex]')]
     .filter((el) => {
-      const label = el.getAttribute('aria-label') || (el.labels && [...el.labels].map((l) => l.textContent).join('').trim()) || el.textContent.trim();
+      const label = el.getAttribute('aria-label')
+        || (el.labels && [...el.labels].map((l) => l.textContent).join('').trim()) || el.textContent.trim();
       return !label;
     })
     .map((el) => el.id || el.outerHTML.slice(0, 60)));

@@ -105,7 +105,9 @@ test('full or disabled storage: a message that offers the CSV export; the drawin
     const page = await fresh.context.newPage();
     await page.addInitScript(() => {
       localStorage.setItem('fmp:toured', '1');
-      Storage.prototype.setItem = () => { throw new DOMException('The quota has been exceeded.', 'QuotaExceededError'); };
+      Storage.prototype.setItem = () => {
+        throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+      };
     });
     await page.goto(APP_URL);
     await ready(page);

@@ -25,7 +25,9 @@ async function openLesson() {
   await ready(page);
   await page.click('#lesson-picker >> text=Straight paths');
   await page.waitForFunction(() => window.fmp.state().lesson === 'straight');
-  await page.evaluate(() => window.fmp.apply({ coupling: 'independent', field: 'paths', schedule: 'linear', play: true, show: 'both', lr: 0.01 }));
+  await page.evaluate(() => window.fmp.apply({
+    coupling: 'independent', field: 'paths', schedule: 'linear', play: true, show: 'both', lr: 0.01,
+  }));
   await page.waitForFunction(() => window.fmp.count() === 1000);
   assert.equal(await page.isVisible('#straight-card'), true);
   return page;
@@ -110,14 +112,17 @@ test('reflow twice: each network stays, in its own colour, and the paths straigh
     await trainTo(page, 1000);
   }
   const m = await page.evaluate(() => window.fmp.straight());
-  assert.deepEqual(m.nets.map((n) => n.name), ['independent', 'reflow 1 (of independent)', 'reflow 2 (of independent)']);
+  assert.deepEqual(m.nets.map((n) => n.name),
+    ['independent', 'reflow 1 (of independent)', 'reflow 2 (of independent)']);
   assert.equal(new Set(m.nets.map((n) => n.color)).size, 3);
   const last = await currentFigures(page);
   // Every network's figures, the frozen ones on their own flows.
   await page.waitForFunction(() => window.fmp.straight().nets.every((n) => n.nfe && Number.isFinite(n.s)), null,
     { timeout: 60000 });
   const nets = await page.evaluate(() => window.fmp.straight().nets);
-  for (const id of [0, 1]) assert.ok((await page.evaluate((k) => window.fmp.trajectory(k), `frozen${id}`))?.complete, `frozen${id}`);
+  for (const id of [0, 1]) {
+    assert.ok((await page.evaluate((k) => window.fmp.trajectory(k), `frozen${id}`))?.complete, `frozen${id}`);
+  }
   // Measured: S 0.87 -> about 0.001 after one reflow; asserted: below half, and W2 after one
   // Euler step lower.
   const [first, second] = nets;
@@ -140,7 +145,8 @@ test('reflow twice: each network stays, in its own colour, and the paths straigh
 test('the straight reference: OT pairs on straight lines, and bent ones for the cosine schedule', async () => {
   const page = await openLesson();
   await page.selectOption('#field', 'ot');
-  await page.waitForFunction(() => window.fmp.trajectory('ot')?.complete && window.fmp.straight().ot, null, { timeout: 30000 });
+  await page.waitForFunction(() => window.fmp.trajectory('ot')?.complete && window.fmp.straight().ot, null,
+    { timeout: 30000 });
   const ot = await page.evaluate(() => window.fmp.straight().ot);
   const n = await page.evaluate(() => window.fmp.trajectory('ot').n);
   assert.equal(n, 1000); // 2,000 particles: the first 1,000 are paired

@@ -35,7 +35,9 @@ const settingsArb = fc.record(Object.fromEntries(Object.entries(props).map(([k, 
   switch (p.kind) {
     case 'enum': return [k, fc.constantFrom(...p.values)];
     case 'bool': return [k, fc.boolean()];
-    case 'point': return [k, fc.option(fc.tuple(fc.double({ min: -WORLD, max: WORLD, noNaN: true }), fc.double({ min: -WORLD, max: WORLD, noNaN: true })), { nil: null })];
+    case 'point': return [k, fc.option(fc.tuple(
+      fc.double({ min: -WORLD, max: WORLD, noNaN: true }), fc.double({ min: -WORLD, max: WORLD, noNaN: true }),
+    ), { nil: null })];
     case 'int': return [k, fc.integer({ min: p.min, max: p.max })];
     default: return [k, fc.double({ min: p.min, max: p.max, noNaN: true })];
   }
@@ -56,7 +58,9 @@ test('a share link round-trips: settings exactly, points within the quantisation
     const { settings: back, points: got } = fromHash(props, toHash(props, settings, points));
     assert.deepEqual(back, sanitize(props, settings));
     assert.equal(got.length, points.length);
-    for (let i = 0; i < points.length; i++) assert.ok(Math.abs(got[i] - points[i]) <= QUANTUM, `${got[i]} vs ${points[i]}`);
+    for (let i = 0; i < points.length; i++) {
+      assert.ok(Math.abs(got[i] - points[i]) <= QUANTUM, `${got[i]} vs ${points[i]}`);
+    }
   }), { numRuns: 300 });
 });
 
@@ -78,9 +82,11 @@ test('labels round-trip with their points, in links and saved drawings; bad ones
 });
 
 test('any string as a link gives a state or a readable error', () => {
-  const fragments = fc.constantFrom('v=1', 'v=2', 'p=', 'p=AAAA', 'p=%%%', 'width=', 'width=1e9', 'z=1,2', 'z=a', 'field=x', '&', '#', '=');
+  const fragments = fc.constantFrom('v=1', 'v=2', 'p=', 'p=AAAA', 'p=%%%', 'width=', 'width=1e9', 'z=1,2', 'z=a',
+    'field=x', '&', '#', '=');
   const links = fc.oneof(fc.string(), fc.array(fragments, { maxLength: 6 }).map((a) => `#${a.join('&')}`),
-    fc.tuple(fc.string(), fc.string()).map(([k, v]) => `#v=1&${encodeURIComponent(k)}=${encodeURIComponent(v)}&p=AAAAAAAA`));
+    fc.tuple(fc.string(), fc.string())
+      .map(([k, v]) => `#v=1&${encodeURIComponent(k)}=${encodeURIComponent(v)}&p=AAAAAAAA`));
   fc.assert(fc.property(links, (hash) => readable(() => {
     const { settings, points } = fromHash(props, hash);
     assert.deepEqual(sanitize(props, settings), settings, 'a decoded state passes the table');
@@ -89,7 +95,9 @@ test('any string as a link gives a state or a readable error', () => {
 });
 
 test('any base64url-ish text as points decodes to finite points in the box, or a readable error', () => {
-  fc.assert(fc.property(fc.string({ unit: fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_=+/%') }), (text) => readable(() => {
+  fc.assert(fc.property(
+    fc.string({ unit: fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_=+/%') }),
+    (text) => readable(() => {
     const pts = decodePoints(text);
     assert.ok(pts.every((v) => Number.isFinite(v) && Math.abs(v) <= WORLD + 1e-6));
   })), { numRuns: 1000 });
@@ -106,7 +114,10 @@ test('the saved state round-trips, and any stored value loads or fails readably,
     assert.equal(back.points.length, points.length);
     assert.equal(back.problem, null);
   }), { numRuns: 200 });
-  const stored = fc.oneof(fc.string(), fc.json(), fc.record({ settings: fc.dictionary(fc.constantFrom(...Object.keys(props), 'x'), fc.jsonValue()), points: fc.oneof(fc.string(), fc.jsonValue()) }).map((o) => JSON.stringify(o)));
+  const stored = fc.oneof(fc.string(), fc.json(), fc.record({
+    settings: fc.dictionary(fc.constantFrom(...Object.keys(props), 'x'), fc.jsonValue()),
+    points: fc.oneof(fc.string(), fc.jsonValue()),
+  }).map((o) => JSON.stringify(o)));
   fc.assert(fc.property(stored, (raw) => {
     storage.clear();
     storage.set('fmp:v1', raw);

@@ -38,7 +38,8 @@ test("the table's ranges are the core's limits (one source with the command line
   assert.ok(checked >= 10, `${checked} ranges checked`);
   // Beyond a bound, apply refuses with the range in the message.
   const store = new Store(full, {});
-  assert.throws(() => store.apply({ width: limits.width.max + 1 }), new RegExp(`width must be within 4..${limits.width.max}`));
+  assert.throws(() => store.apply({ width: limits.width.max + 1 }),
+    new RegExp(`width must be within 4..${limits.width.max}`));
   assert.throws(() => store.apply({ sigma: limits.sigma.max + 0.5 }), /sigma must be within/);
 });
 

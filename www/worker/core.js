@@ -86,7 +86,9 @@ export default function core(ctx) {
       if (!l || !e || l.n !== e.n || !ctx.cloud.has) return;
       /** @param {{ frames: Float32Array, n: number, steps: number }} f */
       const at1 = (f) => f.frames.subarray(f.steps * 2 * f.n);
-      ctx.post({ type: 'fit', generation: ctx.model.generation, ed: energy_distance(at1(l), at1(e)), stamp: ctx.stamp('') });
+      ctx.post({
+        type: 'fit', generation: ctx.model.generation, ed: energy_distance(at1(l), at1(e)), stamp: ctx.stamp(''),
+      });
     },
   };
 }

@@ -1,11 +1,11 @@
 // @ts-check
 // A particle flow as a scheduler job: the particles' trajectories from t = 0 to t = 1, one
-// solver step a turn, on a flow handle of the core (ParticleFlow, freed when done). A flow whose settings changed may first run
-// a coarse pass (the first COARSE particles of the same noise, a prefix of the full set) so
-// that the stage shows the new setting at once, then the full pass. Streamed flows post their
-// frames as they are computed ('begin', then 'frames'); the others post the whole trajectory
-// ('traj') when it is complete, so that a flow restarted by every weight snapshot never shows
-// half a trajectory.
+// solver step a turn, on a flow handle of the core (ParticleFlow, freed when done). A flow
+// whose settings changed may first run a coarse pass (the first COARSE particles of the same
+// noise, a prefix of the full set) so that the stage shows the new setting at once, then the
+// full pass. Streamed flows post their frames as they are computed ('begin', then 'frames');
+// the others post the whole trajectory ('traj') when it is complete, so that a flow restarted
+// by every weight snapshot never shows half a trajectory.
 //
 // Out (to the page; `stamp` says under which inputs it began, `coarse` whether it is the
 // coarse pass, plus the spec's `tags`, such as the network's generation):
@@ -16,6 +16,8 @@ import { PRIORITY } from './scheduler.js';
 
 /** Particles of a coarse first pass. */
 export const COARSE = 250;
+/** A streamed flow posts its new frames at most this often (ms). */
+const POST_MS = 100;
 /**
  * What a flow is.
  * @typedef {{ key: string, fields: any, noise: Float32Array, steps: number,
@@ -62,7 +64,10 @@ export class FlowJob {
     this.sent = 1;
     this.lastPost = performance.now();
     if (spec.stream ?? true) {
-      spec.post({ type: 'begin', key: this.key, coarse: this.coarse, n, steps: spec.steps, first: noise.slice(), stamp: spec.stamp, ...spec.tags });
+      spec.post({
+        type: 'begin', key: this.key, coarse: this.coarse, n, steps: spec.steps, first: noise.slice(),
+        stamp: spec.stamp, ...spec.tags,
+      });
     }
   }
 
@@ -102,12 +107,17 @@ export class FlowJob {
     if (spec.stream ?? true) {
       if (this.filled > this.sent) {
         const data = this.frames.slice(this.sent * stride, this.filled * stride);
-        spec.post({ type: 'frames', key: this.key, coarse: this.coarse, start: this.sent, data, stamp: spec.stamp, ...spec.tags }, [data.buffer]);
+        spec.post({
+          type: 'frames', key: this.key, coarse: this.coarse, start: this.sent, data, stamp: spec.stamp, ...spec.tags,
+        }, [data.buffer]);
         this.sent = this.filled;
       }
     } else if (final) {
       const frames = this.coarse ? this.frames : this.frames.slice();
-      spec.post({ type: 'traj', key: this.key, coarse: this.coarse, frames, n: this.passN, steps: spec.steps, stamp: spec.stamp, ...spec.tags }, [frames.buffer]);
+      spec.post({
+        type: 'traj', key: this.key, coarse: this.coarse, frames, n: this.passN, steps: spec.steps,
+        stamp: spec.stamp, ...spec.tags,
+      }, [frames.buffer]);
     }
     this.lastPost = performance.now();
   }

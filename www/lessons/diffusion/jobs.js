@@ -65,7 +65,8 @@ export default function diffusionJobs(ctx, lesson) {
     ctx.flow({
       key, lesson, coarse, stream: !learned, holdsModel: learned,
       tags: learned ? { generation: ctx.model.generation } : {},
-      begin: (f, noise) => f.flow_begin_sde(learned ? 'learned' : 'marginal', noise, ctx.setup.steps, sigma, correction, ctx.setup.seed + 1),
+      begin: (f, noise) => f.flow_begin_sde(learned ? 'learned' : 'marginal', noise, ctx.setup.steps, sigma, correction,
+        ctx.setup.seed + 1),
     });
   };
   const restartAll = () => {
@@ -100,7 +101,8 @@ export default function diffusionJobs(ctx, lesson) {
         if (measure || performance.now() - lastPost > LANGEVIN_POST_MS) {
           const [ed, floor] = measure ? fields.marginal_match(data, t, ctx.setup.seed) : [NaN, NaN];
           const moved = measure ? meanDistance(start, data) : NaN;
-          ctx.post({ type: 'langevin', lesson, stamp, t, step: 4 * frame, data, ed, floor, moved, done }, [data.buffer]);
+          ctx.post({ type: 'langevin', lesson, stamp, t, step: 4 * frame, data, ed, floor, moved, done },
+            [data.buffer]);
           lastPost = performance.now();
         }
         if (done) { this.done = true; free(); }
@@ -141,7 +143,9 @@ export default function diffusionJobs(ctx, lesson) {
       this.index += 1;
       if (this.index < PROBE_SIGMAS.length) return;
       this.index = 0;
-      post({ type: 'w2sigma', generation: this.generation, steps: this.steps, sigmas: PROBE_SIGMAS, values: this.values });
+      post({
+        type: 'w2sigma', generation: this.generation, steps: this.steps, sigmas: PROBE_SIGMAS, values: this.values,
+      });
     },
   };
   const resetProbe = () => { probe.index = 0; probeWanted = true; ctx.scheduler.add(probe); };

@@ -7,4 +7,6 @@ import settings from './settings.js';
 import { DiffusionLesson } from './page.js';
 
 /** @type {import('../../pages.js').LessonDef} */
-export default { id: 'diffusion', label: 'Diffusion (SDE)', views: VIEWS, tour: STEPS, settings, Page: DiffusionLesson };
+export default {
+  id: 'diffusion', label: 'Diffusion (SDE)', views: VIEWS, tour: STEPS, settings, Page: DiffusionLesson,
+};

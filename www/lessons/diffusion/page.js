@@ -60,11 +60,14 @@ export class DiffusionLesson {
 
     const { store, apply } = app;
     const S = () => store.state;
-    for (const [name, parse] of /** @type {[string, (v: string) => any][]} */ ([['sigma', Number], ['scoreFix', Boolean], ['langevin', Boolean]])) {
+    for (const [name, parse] of /** @type {[string, (v: string) => any][]} */ ([
+      ['sigma', Number], ['scoreFix', Boolean], ['langevin', Boolean],
+    ])) {
       const show = bindControl(name, S, parse, (n, v) => apply({ [n]: v }));
       store.subscribe([name], show);
     }
-    $('sde-formula').innerHTML = `${block(F.sde)}with ${inline(F.sigmaT)}, so the noise vanishes where the particles land, and the score term ${inline(F.scoreTerm)} stays finite at t = 1.`;
+    $('sde-formula').innerHTML = `${block(F.sde)}with ${inline(F.sigmaT)}, so the noise vanishes where the particles `
+      + `land, and the score term ${inline(F.scoreTerm)} stays finite at t = 1.`;
     store.subscribe(['lesson', 'sigma', 'scoreFix', 'langevin', 'cloudVersion'], (s, changed) => this.sync(s, changed));
     // t changes every frame while time plays: it matters here only as Langevin's frozen time.
     store.subscribe(['t'], (s, changed) => { if (s.langevin) this.sync(s, changed); });
@@ -142,7 +145,8 @@ export class DiffusionLesson {
     this.w2Steps.push(m.steps);
     this.w2Values.push(...m.values);
     this.w2Dirty = true;
-    const legend = m.sigmas.map((sig, i) => `<span class="lv"><span class="sw" style="background:${SIGMA_COLORS[i]}"></span>σ = ${sig} <b>${fmt(m.values[i])}</b></span>`).join('');
+    const legend = m.sigmas.map((sig, i) => `<span class="lv"><span class="sw" `
+      + `style="background:${SIGMA_COLORS[i]}"></span>σ = ${sig} <b>${fmt(m.values[i])}</b></span>`).join('');
     setIfChanged($('w2-legend'), 'innerHTML', legend);
     setIfChanged($('w2-caption'), 'textContent', w2Caption(m.steps, m.sigmas, m.values));
   }
@@ -218,7 +222,8 @@ export class DiffusionLesson {
       return {
         learned: null, exact: this.langevin, reach: null, fixedTime: true, label: `Langevin at t = ${s.t.toFixed(2)}`,
         side: { learned: traj.learned, exact: traj.exact, label: 'ODE (σ = 0) particles at this t' },
-        labels: { learned: '', exact: `Langevin particles at frozen t (squares; exact score, σ = ${s.sigma}, step ${this.langevinStep.toLocaleString('en')})` },
+        labels: { learned: '', exact: `Langevin particles at frozen t (squares; exact score, σ = ${s.sigma}, step `
+          + `${this.langevinStep.toLocaleString('en')})` },
       };
     }
     return {
@@ -227,7 +232,8 @@ export class DiffusionLesson {
       side: { learned: traj.learned, exact: traj.exact, label: 'ODE (σ = 0): same noise, smooth paths' },
       labels: {
         learned: `learned SDE particles (rings; score from u_t^θ; ${noise})`,
-        exact: `exact SDE particles (squares; ${noise})${s.show === 'side' ? '; the second stage: the ODE\'s, same colours' : ''}`,
+        exact: `exact SDE particles (squares; `
+          + `${noise})${s.show === 'side' ? '; the second stage: the ODE\'s, same colours' : ''}`,
       },
     };
   }
@@ -241,18 +247,25 @@ export class DiffusionLesson {
   draw(now, s) {
     if (s.lesson !== 'diffusion') return;
     if (this.app.count() === 0) {
-      for (const id of ['match-caption', 'w2-caption', 'langevin-caption']) setIfChanged($(id), 'textContent', 'The drawing is empty: draw some points (or load a preset) to see the SDE, its measures and Langevin dynamics.');
+      for (const id of ['match-caption', 'w2-caption', 'langevin-caption']) {
+        setIfChanged($(id), 'textContent',
+          'The drawing is empty: draw some points (or load a preset) to see the SDE, its measures and Langevin '
+          + 'dynamics.');
+      }
       return;
     }
     if (this.w2Dirty && now - this.lastW2Draw > REDRAW_MS && fitChart($canvas('w2-chart'))) {
-      draw_w2_sigma_chart($canvas('w2-chart'), Float32Array.from(this.w2Steps), Float32Array.from(this.w2Values), this.sigmas.length);
+      draw_w2_sigma_chart($canvas('w2-chart'), Float32Array.from(this.w2Steps), Float32Array.from(this.w2Values),
+        this.sigmas.length);
       this.w2Dirty = false;
       this.lastW2Draw = now;
     }
     if (!this.w2Steps.length) {
       setIfChanged($('w2-caption'), 'textContent', (this.app.session.last.weights?.steps ?? 0) > 0
-        ? 'Measuring: learned SDE samples at t = 1 for σ = 0, 0.5, 1 and 2 (refreshed every few seconds while training).'
-        : 'Train the network: every few seconds, learned SDE samples at t = 1 for σ = 0, 0.5, 1 and 2 are compared with the drawing (W2, 500 samples).');
+        ? 'Measuring: learned SDE samples at t = 1 for σ = 0, 0.5, 1 and 2 (refreshed every few seconds while '
+          + 'training).'
+        : 'Train the network: every few seconds, learned SDE samples at t = 1 for σ = 0, 0.5, 1 and 2 are compared '
+          + 'with the drawing (W2, 500 samples).');
     }
     if (!this.rows) setIfChanged($('match-caption'), 'textContent', 'Computing the exact ODE and SDE flows…');
     if (!s.langevin) return;
@@ -263,7 +276,8 @@ export class DiffusionLesson {
       this.histKey = key;
       this.histDirty = true;
     }
-    if (this.histDirty && this.langevin && this.curve && now - this.lastHistDraw > REDRAW_MS && fitChart($canvas('langevin-hist'))) {
+    if (this.histDirty && this.langevin && this.curve && now - this.lastHistDraw > REDRAW_MS
+      && fitChart($canvas('langevin-hist'))) {
       const pts = this.langevin.final();
       const xs = new Float32Array(pts.length / 2);
       for (let i = 0; i < xs.length; i++) xs[i] = pts[2 * i];
@@ -271,7 +285,8 @@ export class DiffusionLesson {
       this.histDirty = false;
       this.lastHistDraw = now;
     }
-    setIfChanged($('langevin-caption'), 'textContent', langevinCaption(s, this.langevinStep, this.langevinFirst, this.langevinLast, this.langevinDone));
+    setIfChanged($('langevin-caption'), 'textContent',
+      langevinCaption(s, this.langevinStep, this.langevinFirst, this.langevinLast, this.langevinDone));
   }
 }
 
@@ -293,19 +308,29 @@ export function matchCaption(rows, sigma, correction) {
   const kept = rows.every((r, i) => sde[i] < SAME_LAW || r.sde <= ODE_MARGIN * r.ode);
   const bad = rows.map((r, i) => (sde[i] < SAME_LAW || r.sde <= ODE_MARGIN * r.ode ? -1 : sde[i]));
   const at = rows[bad.indexOf(Math.max(...bad))];
-  const head = 'Energy distance to fresh samples of p_t at the grid time nearest each t; floor: the mean over four pairs of fresh samples (sampling noise alone). ';
+  const head = 'Energy distance to fresh samples of p_t at the grid time nearest each t; floor: the mean over four '
+    + 'pairs of fresh samples (sampling noise alone). ';
   const odeText = `the ODE's up to ${fmt(odeWorst)}×`;
-  if (sigma === 0) return `${head}With σ = 0 the SDE is the ODE (by Euler steps): both within ${fmt(Math.max(worst, odeWorst))}× the floor.`;
+  if (sigma === 0) return `${head}With σ = 0 the SDE is the ODE (by Euler steps): both within `
+    + `${fmt(Math.max(worst, odeWorst))}× the floor.`;
   if (!correction && kept) {
-    return `${head}Without the score correction the SDE particles should over-spread, but at σ = ${sigma} they stay within ${fmt(worst)}× the floor (${odeText}): too little noise to tell here${sigma < 2 ? '; raise σ to 2 or more' : ''}.`;
+    return `${head}Without the score correction the SDE particles should over-spread, but at σ = ${sigma} they stay `
+      + `within ${fmt(worst)}× the floor (${odeText}): too little noise to tell `
+      + `here${sigma < 2 ? '; raise σ to 2 or more' : ''}.`;
   }
   if (kept) {
-    return `${head}The SDE particles are as close to p_t as the ODE's at every time (SDE up to ${fmt(worst)}×, ${odeText} the floor; what is above the floor is the error of the time steps, which both share): the same marginals p_t, along rough paths.`;
+    return `${head}The SDE particles are as close to p_t as the ODE's at every time (SDE up to ${fmt(worst)}×, `
+      + `${odeText} the floor; what is above the floor is the error of the time steps, which both share): the same `
+      + `marginals p_t, along rough paths.`;
   }
   if (!correction) {
-    return `${head}Without the score correction the SDE particles leave p_t: at t = ${at.t} they are ${fmt(ratio(at.sde, at.floor))}× the floor (the ODE's ${fmt(ratio(at.ode, at.floor))}×). The noise spreads them and nothing pulls them back.`;
+    return `${head}Without the score correction the SDE particles leave p_t: at t = ${at.t} they are `
+      + `${fmt(ratio(at.sde, at.floor))}× the floor (the ODE's ${fmt(ratio(at.ode, at.floor))}×). The noise spreads `
+      + `them and nothing pulls them back.`;
   }
-  return `${head}The SDE particles reach ${fmt(ratio(at.sde, at.floor))}× the floor at t = ${at.t} (the ODE's ${fmt(ratio(at.ode, at.floor))}×): Euler–Maruyama at ${sigma >= 2 ? `σ = ${sigma}` : 'these settings'} may need more steps (raise ODE steps).`;
+  return `${head}The SDE particles reach ${fmt(ratio(at.sde, at.floor))}× the floor at t = ${at.t} (the ODE's `
+    + `${fmt(ratio(at.ode, at.floor))}×): Euler–Maruyama at ${sigma >= 2 ? `σ = ${sigma}` : 'these settings'} may need `
+    + `more steps (raise ODE steps).`;
 }
 
 /**
@@ -315,28 +340,34 @@ export function matchCaption(rows, sigma, correction) {
  * @param {number[]} values
  */
 export function w2Caption(steps, sigmas, values) {
-  const head = `After ${steps.toLocaleString('en')} training steps: W2 between 500 learned SDE samples at t = 1 and the drawing (σ = 0 is Euler's ODE). `;
+  const head = `After ${steps.toLocaleString('en')} training steps: W2 between 500 learned SDE samples at t = 1 and `
+    + `the drawing (σ = 0 is Euler's ODE). `;
   const ode = values[0];
   if (!values.every(Number.isFinite)) {
     const bad = sigmas.filter((_, i) => !Number.isFinite(values[i])).join(', ');
-    return `${head}The samples for σ = ${bad} are not finite: the network diverged (lower the learning rate and reset).`;
+    return `${head}The samples for σ = ${bad} are not finite: the network diverged (lower the learning rate and `
+      + `reset).`;
   }
   let best = 0;
   values.forEach((v, i) => { if (v < values[best]) best = i; });
   const spread = (Math.max(...values) - Math.min(...values)) / ode;
   if (spread < TIE) {
-    return `${head}All within ${(100 * spread).toFixed(0)}% of each other (σ = 0: ${fmt(ode)}): about the sampling noise of 500 samples, so noise neither repairs nor harms the network here.`;
+    return `${head}All within ${(100 * spread).toFixed(0)}% of each other (σ = 0: ${fmt(ode)}): about the sampling `
+      + `noise of 500 samples, so noise neither repairs nor harms the network here.`;
   }
   if (best === 0) {
     let next = 1;
     values.forEach((v, i) => { if (i > 0 && v < values[next]) next = i; });
-    return `${head}Lowest without noise (${fmt(ode)}); the best noisy one, σ = ${sigmas[next]}, is ${(100 * (values[next] / ode - 1)).toFixed(0)}% higher: here noise does not repair the network.`;
+    return `${head}Lowest without noise (${fmt(ode)}); the best noisy one, σ = ${sigmas[next]}, is `
+      + `${(100 * (values[next] / ode - 1)).toFixed(0)}% higher: here noise does not repair the network.`;
   }
   const gain = (1 - values[best] / ode) * 100;
   if (gain < 100 * TIE) {
-    return `${head}Lowest at σ = ${sigmas[best]} (${fmt(values[best])}), only ${gain.toFixed(0)}% below the ODE's ${fmt(ode)}: within the sampling noise of 500 samples, so noise does not clearly repair the network here.`;
+    return `${head}Lowest at σ = ${sigmas[best]} (${fmt(values[best])}), only ${gain.toFixed(0)}% below the ODE's `
+      + `${fmt(ode)}: within the sampling noise of 500 samples, so noise does not clearly repair the network here.`;
   }
-  return `${head}Lowest at σ = ${sigmas[best]} (${fmt(values[best])}, ${gain.toFixed(0)}% below the ODE's ${fmt(ode)}): the network's own score term pulls its samples back towards where it puts the mass.`;
+  return `${head}Lowest at σ = ${sigmas[best]} (${fmt(values[best])}, ${gain.toFixed(0)}% below the ODE's `
+    + `${fmt(ode)}): the network's own score term pulls its samples back towards where it puts the mass.`;
 }
 
 /**
@@ -356,8 +387,10 @@ export function langevinCaption(s, step, first, last, done) {
   const motion = moving
     ? `The particles moved ${fmt(last.moved)} on average since the start`
     : `The particles barely move (${fmt(last.moved)} on average: σ_t = σβ_t is small at this t)`;
-  return `Langevin dynamics at frozen t = ${s.t.toFixed(2)} (steps ds = 0.01, σ_t = ${s.sigma}·β_t), ${step.toLocaleString('en')} steps${done ? ' (stopped)' : ''}: `
-    + `energy distance to fresh samples of p_t ${fmt(first.ed)} at the start, ${fmt(last.ed)} at step ${last.step.toLocaleString('en')} (floor ${fmt(last.floor)}). `
+  return `Langevin dynamics at frozen t = ${s.t.toFixed(2)} (steps ds = 0.01, σ_t = ${s.sigma}·β_t), `
+    + `${step.toLocaleString('en')} steps${done ? ' (stopped)' : ''}: `
+    + `energy distance to fresh samples of p_t ${fmt(first.ed)} at the start, ${fmt(last.ed)} at step `
+    + `${last.step.toLocaleString('en')} (floor ${fmt(last.floor)}). `
     + (kept ? `${motion}, yet their distribution stays p_t: the histogram (bars) keeps to the exact density (line).`
       : `${motion}, and their distribution has drifted from p_t: the step is too coarse for this σ.`);
 }

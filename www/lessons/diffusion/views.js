@@ -12,16 +12,32 @@ export const VIEWS = [
   {
     id: 'sde', label: 'SDE particles', needs: {}, arrows: null, heat: null,
     caption: (t, extra, { s, beta }) => (s.langevin
-      ? `Langevin dynamics at the frozen time ${t}: ${f.langevin}. The particles start as fresh samples of p<sub>t</sub> and keep moving; the histogram in the Diffusion card compares them with p<sub>t</sub>. ${extra}`
-      : `${sdeLine(s, beta)} Particles ${t}, from the same noise as the ODE's: ${s.sigma === 0 ? 'with σ = 0 they follow the ODE itself (by Euler steps).' : 'rough paths (trails), and the table beside measures whether they still have the marginals p<sub>t</sub>.'} ${extra}`),
+      ? `Langevin dynamics at the frozen time ${t}: ${f.langevin}. The particles start as fresh samples of `
+        + `p<sub>t</sub> and keep moving; the histogram in the Diffusion card compares them with p<sub>t</sub>. `
+        + `${extra}`
+      : `${sdeLine(s, beta)} Particles ${t}, from the same noise as the ODE's: `
+        + `${s.sigma === 0
+          ? 'with σ = 0 they follow the ODE itself (by Euler steps).'
+          : 'rough paths (trails), and the table beside measures whether they still have the marginals '
+            + 'p<sub>t</sub>.'} ${extra}`),
   },
   {
     id: 'sde_drift', label: 'SDE drift u_t + (σ_t²/2)∇log p_t', needs: {}, arrows: 'sde_drift', heat: null,
-    caption: (t, extra, { s, beta }) => `${sdeLine(s, beta)} Arrows: the drift of the exact SDE ${t}, ${s.scoreFix && s.sigma > 0 ? `u<sub>t</sub><sup>target</sup> plus the score term ${f.scoreTerm}, a pull towards α<sub>t</sub>z̄ (the scaled posterior mean) that on average undoes what the noise spreads` : 'u<sub>t</sub><sup>target</sup> alone (no score term)'}. ${extra}`,
+    caption: (t, extra, { s, beta }) => `${sdeLine(s, beta)} Arrows: the drift of the exact SDE ${t}, `
+      + `${s.scoreFix && s.sigma > 0
+        ? `u<sub>t</sub><sup>target</sup> plus the score term ${f.scoreTerm}, a pull towards α<sub>t</sub>z̄ `
+          + '(the scaled posterior mean) that on average undoes what the noise spreads'
+        : 'u<sub>t</sub><sup>target</sup> alone (no score term)'}. ${extra}`,
   },
   {
     id: 'fokker_planck', label: 'Fokker–Planck residual', needs: {}, arrows: null, heat: 'fokker_planck',
-    caption: (t, extra, { s, beta }) => `${sdeLine(s, beta)} Shading: the residual of the Fokker–Planck equation ${f.fokkerPlanck} for the exact p<sub>t</sub> and the drift v ${t}, in log form. ${s.sigma === 0 ? 'With σ = 0 it is the continuity equation: zero.' : s.scoreFix ? 'With the score correction the noise terms cancel: zero up to rounding, so the SDE keeps p<sub>t</sub>.' : 'Without the score correction it is −(σ<sub>t</sub><sup>2</sup>/2) Δp<sub>t</sub>/p<sub>t</sub>: the noise spreads mass that no drift takes back.'} ${extra}`,
+    caption: (t, extra, { s, beta }) => `${sdeLine(s, beta)} Shading: the residual of the Fokker–Planck equation `
+      + `${f.fokkerPlanck} for the exact p<sub>t</sub> and the drift v ${t}, in log form. `
+      + `${s.sigma === 0 ? 'With σ = 0 it is the continuity equation: zero.'
+        : s.scoreFix
+          ? 'With the score correction the noise terms cancel: zero up to rounding, so the SDE keeps p<sub>t</sub>.'
+          : 'Without the score correction it is −(σ<sub>t</sub><sup>2</sup>/2) Δp<sub>t</sub>/p<sub>t</sub>: '
+            + 'the noise spreads mass that no drift takes back.'} ${extra}`,
   },
 ];
 

@@ -15,7 +15,10 @@ export default function fmJobs(ctx, lesson) {
   const uniform = () => {
     if (!ctx.cloud.has || !ctx.shown('uniform')) { ctx.scheduler.remove('uniform'); return; }
     if (ctx.scheduler.has('uniform') || ctx.finished.has('uniform')) return;
-    ctx.flow({ key: 'uniform', lesson, coarse: true, begin: (f, noise) => f.flow_begin('uniform', noise, ctx.setup.solver, ctx.setup.steps) });
+    ctx.flow({
+      key: 'uniform', lesson, coarse: true,
+      begin: (f, noise) => f.flow_begin('uniform', noise, ctx.setup.solver, ctx.setup.steps),
+    });
   };
   const restart = () => { ctx.scheduler.remove('uniform'); uniform(); };
   return { cloud: restart, setup: restart, stage: uniform };

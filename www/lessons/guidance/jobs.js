@@ -41,7 +41,8 @@ export default function guidanceJobs(ctx, lesson) {
       tags: learned ? { generation: ctx.model.generation } : {},
       begin: (f, noise) => {
         const classes = new Uint8Array(noise.length / 2).fill(klass);
-        return f.flow_begin_guided(learned ? 'learned' : 'marginal', noise, classes, w, ctx.setup.solver, ctx.setup.steps);
+        return f.flow_begin_guided(learned ? 'learned' : 'marginal', noise, classes, w, ctx.setup.solver,
+          ctx.setup.steps);
       },
     });
   };

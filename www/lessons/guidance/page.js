@@ -39,7 +39,8 @@ export class GuidanceLesson {
     // The class a stroke draws (and the eraser erases): one radio button each, with its shape.
     $('class-picker').replaceChildren(...CLASS_STYLES.map((c, k) => {
       const label = document.createElement('label');
-      const input = Object.assign(document.createElement('input'), { type: 'radio', name: 'brushClass', value: String(k + 1) });
+      const input = Object.assign(document.createElement('input'),
+        { type: 'radio', name: 'brushClass', value: String(k + 1) });
       input.addEventListener('change', () => { if (input.checked) apply({ brushClass: k + 1 }); });
       const glyph = Object.assign(document.createElement('span'), { textContent: c.glyph, className: 'glyph' });
       glyph.style.color = c.color;
@@ -48,16 +49,24 @@ export class GuidanceLesson {
       return label;
     }));
     const showBrush = (/** @type {Record<string, any>} */ s) => {
-      for (const r of /** @type {NodeListOf<HTMLInputElement>} */ (document.querySelectorAll('input[name=brushClass]'))) r.checked = Number(r.value) === s.brushClass;
+      for (const r of /** @type {NodeListOf<HTMLInputElement>} */ (
+        document.querySelectorAll('input[name=brushClass]'))) {
+        r.checked = Number(r.value) === s.brushClass;
+      }
     };
     showBrush(S());
     store.subscribe(['brushClass'], showBrush);
-    $select('sampleClass').replaceChildren(...CLASS_STYLES.map((c, k) => new Option(`${c.glyph} ${c.name}`, String(k + 1))));
+    $select('sampleClass')
+      .replaceChildren(...CLASS_STYLES.map((c, k) => new Option(`${c.glyph} ${c.name}`, String(k + 1))));
     for (const name of ['guidance', 'sampleClass']) {
       const show = bindControl(name, S, Number, (n, v) => apply({ [n]: v }));
       store.subscribe([name], show);
     }
-    $('guidance-formula').innerHTML = `Each class y has its own path ${block(F.pCondClass)}and field ${inline(F.classField)}. One network learns both ${inline('<msubsup><mi>u</mi><mi>t</mi><mi>θ</mi></msubsup><mo>(</mo><mi>x</mi><mo>|</mo><mi>y</mi><mo>)</mo>')} and, with the label dropped (15 % of the samples), the unconditional field; sampling mixes them: ${block(F.guided)}`;
+    $('guidance-formula').innerHTML = `Each class y has its own path ${block(F.pCondClass)}and field `
+      + `${inline(F.classField)}. One network learns both `
+      + `${inline('<msubsup><mi>u</mi><mi>t</mi><mi>θ</mi></msubsup>'
+        + '<mo>(</mo><mi>x</mi><mo>|</mo><mi>y</mi><mo>)</mo>')} and, with the label dropped (15 % of the samples), `
+      + `the unconditional field; sampling mixes them: ${block(F.guided)}`;
     // The fallback from an empty sampled class is announced when the learner picks the class
     // (not when the drawing is sent: at start-up a message about the link comes first).
     store.subscribe(['lesson', 'sampleClass', 'guidance'], (s) => this.sync(s, true));
@@ -96,7 +105,8 @@ export class GuidanceLesson {
    * @param {string} name the exported file's name
    */
   pythonUsage(s, name) {
-    return `m = load("${name}"); m.sample(1000, y=${s.sampleClass}, w=${s.guidance}) for guided samples of class ${s.sampleClass}`;
+    return `m = load("${name}"); m.sample(1000, y=${s.sampleClass}, w=${s.guidance}) for guided samples of class `
+      + `${s.sampleClass}`;
   }
 
   /**
@@ -125,7 +135,9 @@ export class GuidanceLesson {
     for (const o of $select('sampleClass').options) o.disabled = n[Number(o.value) - 1] === 0;
     const klass = this.sampled(s);
     if (say && on && klass && klass !== s.sampleClass) {
-      showMessage(`${CLASS_STYLES[s.sampleClass - 1].name} has no points: sampling ${CLASS_STYLES[klass - 1].name} instead. Draw in ${CLASS_STYLES[s.sampleClass - 1].name} to sample it.`, 'info', 'empty-class');
+      showMessage(`${CLASS_STYLES[s.sampleClass - 1].name} has no points: sampling `
+        + `${CLASS_STYLES[klass - 1].name} instead. Draw in ${CLASS_STYLES[s.sampleClass - 1].name} to sample `
+        + `it.`, 'info', 'empty-class');
     }
     if (klass) this.app.fields.set_guidance(klass, s.guidance);
     const key = `${klass}|${s.cloudVersion}`;
@@ -245,14 +257,18 @@ export class GuidanceLesson {
     if (!klass) return { guided: 'The drawing is empty: draw in a class or load a preset (its parts become classes).' };
     const name = CLASS_STYLES[klass - 1].name;
     const present = n.filter((c) => c > 0).length;
-    const one = present === 1 ? ` The drawing has one class only, so guidance has nothing to choose between: pick ${CLASS_STYLES[klass % 4].name} and draw, or load a preset.` : '';
+    const one = present === 1
+      ? ' The drawing has one class only, so guidance has nothing to choose between: '
+        + `pick ${CLASS_STYLES[klass % 4].name} and draw, or load a preset.`
+      : '';
     const w = s.guidance;
     const mix = w === 0 ? 'w = 0: the unconditional field itself' : w === 1 ? 'w = 1: the class field itself'
       : w > 1 ? `w = ${w}: past the class field, away from the unconditional one (w > 1 amplifies the class)`
         : `w = ${w}: between the unconditional field and the class field`;
     return {
       guided: `${this.figureSentence(s)}${one}`,
-      classField: `${name}: ${n[klass - 1].toLocaleString('en')} of ${n.reduce((a, b) => a + b, 0).toLocaleString('en')} points.${one}`,
+      classField: `${name}: ${n[klass - 1].toLocaleString('en')} of `
+        + `${n.reduce((a, b) => a + b, 0).toLocaleString('en')} points.${one}`,
       guidedField: `${mix}.${one}`,
     };
   }
@@ -269,7 +285,10 @@ export class GuidanceLesson {
     const part = (/** @type {number[]} */ f) => `${pct(f[0])} nearest a point of ${name}, spread ${fmt(f[1])}`;
     const learnedOk = m.learned.every((f) => Number.isFinite(f[0]));
     if (i >= 0) {
-      return `At w = ${s.guidance}: exact ${part(m.exact[i])}${learnedOk ? `; learned ${part(m.learned[i])} (after ${m.steps.toLocaleString('en')} steps)` : ' (train the network for the learned figures)'}.`;
+      return `At w = ${s.guidance}: exact `
+        + `${part(m.exact[i])}${learnedOk
+          ? `; learned ${part(m.learned[i])} (after ${m.steps.toLocaleString('en')} steps)`
+          : ' (train the network for the learned figures)'}.`;
     }
     return `Measured at w = 0, 1, 2 and 4 (the table); this w = ${s.guidance} lies between.`;
   }
@@ -285,14 +304,21 @@ export class GuidanceLesson {
     const at = (/** @type {number} */ w) => m.w.indexOf(w);
     const [e0, e1, e4] = [at(0), at(1), at(4)].map((i) => m.exact[i]);
     const own = classSpread(this.app.cloud, klass);
-    let text = `${m.particles} samples of ${name} per w. Exact: ${pct(e0[0])} land nearest a point of ${name} at w = 0 (the unconditional field ignores the class), ${pct(e1[0])} at w = 1, ${pct(e4[0])} at w = 4; their spread goes ${fmt(e1[1])} → ${fmt(e4[1])} from w = 1 to 4 (the class's own points: ${fmt(own)})`;
+    let text = `${m.particles} samples of ${name} per w. Exact: ${pct(e0[0])} land nearest a point of ${name} at w = 0 `
+      + `(the unconditional field ignores the class), ${pct(e1[0])} at w = 1, ${pct(e4[0])} at w = 4; their spread `
+      + `goes ${fmt(e1[1])} → ${fmt(e4[1])} from w = 1 to 4 (the class's own points: ${fmt(own)})`;
     text += e4[1] < e1[1]
-      ? (e4[0] > e1[0] ? ': guidance buys fidelity with diversity.' : ': a larger w draws the samples together (less diverse).')
+      ? (e4[0] > e1[0]
+        ? ': guidance buys fidelity with diversity.'
+        : ': a larger w draws the samples together (less diverse).')
       : '.';
     if (m.learned.every((f) => Number.isFinite(f[0]))) {
       const [l0, l1, l4] = [at(0), at(1), at(4)].map((i) => m.learned[i]);
-      text += ` Learned (${m.steps.toLocaleString('en')} steps): ${pct(l0[0])}, ${pct(l1[0])} and ${pct(l4[0])}; spread ${fmt(l1[1])} → ${fmt(l4[1])}.`;
-      if (l1[0] < ALL && l4[0] > l1[0]) text += ' Where the network alone misses the class, guidance pushes its samples in.';
+      text += ` Learned (${m.steps.toLocaleString('en')} steps): ${pct(l0[0])}, ${pct(l1[0])} and ${pct(l4[0])}; `
+        + `spread ${fmt(l1[1])} → ${fmt(l4[1])}.`;
+      if (l1[0] < ALL && l4[0] > l1[0]) {
+        text += ' Where the network alone misses the class, guidance pushes its samples in.';
+      }
     } else {
       text += ' Train the network for the learned figures.';
     }
@@ -307,7 +333,8 @@ export class GuidanceLesson {
   draw(_now, s) {
     if (s.lesson !== 'guidance') return;
     const n = this.counts();
-    setIfChanged($('class-counts'), 'textContent', CLASS_STYLES.map((c, k) => `${c.glyph} ${c.name}: ${n[k].toLocaleString('en')}`).join(' · '));
+    setIfChanged($('class-counts'), 'textContent',
+      CLASS_STYLES.map((c, k) => `${c.glyph} ${c.name}: ${n[k].toLocaleString('en')}`).join(' · '));
     setIfChanged($('guide-caption'), 'textContent', this.caption());
   }
 
@@ -325,8 +352,10 @@ export class GuidanceLesson {
       shares[labels[i] - 1] += hover.weights[i];
       total += hover.weights[i];
     }
-    const parts = CLASS_STYLES.map((c, k) => (shares[k] > 0 ? `${c.name} ${pct(shares[k] / (total || 1))}` : '')).filter(Boolean);
-    return ` Posterior weight by class here: ${parts.join(', ')} (the class field averages over one class's points only).`;
+    const parts = CLASS_STYLES.map((c, k) => (shares[k] > 0 ? `${c.name} ${pct(shares[k] / (total || 1))}` : ''))
+      .filter(Boolean);
+    return ` Posterior weight by class here: ${parts.join(', ')} (the class field averages over one class's points `
+      + `only).`;
   }
 }
 

@@ -81,7 +81,9 @@ export default function straightJobs(ctx, lesson) {
         const f = { frames, n, steps: setup.steps };
         postStraight('ot', f, 0);
         ctx.finished.set('ot', { frames: new Float32Array(0), n, steps: setup.steps });
-        post({ type: 'traj', key: 'ot', generation: ctx.model.current, frames, n, steps: setup.steps, of: setup.particles }, [frames.buffer]);
+        post({
+          type: 'traj', key: 'ot', generation: ctx.model.current, frames, n, steps: setup.steps, of: setup.particles,
+        }, [frames.buffer]);
         this.done = true;
       },
     });
@@ -89,14 +91,20 @@ export default function straightJobs(ctx, lesson) {
 
   /** The NFE figures: frozen networks first (measured once), the current one every NFE_MS. */
   const nfe = {
-    key: 'nfe', done: false, /** @type {{ id: number | 'current', index: number, values: number[], steps: number, noise: Float32Array, loaded: number } | null} */ run: null,
+    key: 'nfe', done: false,
+    /**
+     * @type {{ id: number | 'current', index: number, values: number[], steps: number, noise: Float32Array,
+     *   loaded: number } | null}
+     */
+    run: null,
     get holdsModel() { return this.run?.id === 'current'; },
     priority: () => PRIORITY.MEASURE,
     /** @returns {number | 'current' | undefined} */
     nextId() {
       const id = [...nfeWanted].find((k) => k !== 'current' && frozen.has(k));
       if (id !== undefined) return id;
-      const current = nfeWanted.has('current') && ctx.model.have && ctx.model.steps > 0 && performance.now() - lastNfe >= NFE_MS;
+      const current = nfeWanted.has('current') && ctx.model.have && ctx.model.steps > 0
+        && performance.now() - lastNfe >= NFE_MS;
       return current ? 'current' : undefined;
     },
     ready() { return open && ctx.cloud.has && (this.run !== null || this.nextId() !== undefined); },
@@ -113,12 +121,19 @@ export default function straightJobs(ctx, lesson) {
       const run = this.run;
       const f = run.id === 'current' ? ctx.fields : frozen.get(run.id)?.fields;
       // The network changed under a measurement: measure it again.
-      if (!f || (run.id === 'current' && run.loaded !== ctx.model.loaded)) { nfeWanted.add(run.id); this.run = null; return; }
+      if (!f || (run.id === 'current' && run.loaded !== ctx.model.loaded)) {
+        nfeWanted.add(run.id);
+        this.run = null;
+        return;
+      }
       const counts = nfe_steps();
       run.values.push(f.w2_after_euler(run.noise, counts[run.index], ctx.cloud.points));
       run.index += 1;
       if (run.index < counts.length) return;
-      post({ type: 'nfe', id: run.id, generation: ctx.model.current, steps: run.steps, values: run.values, particles: NFE_PARTICLES });
+      post({
+        type: 'nfe', id: run.id, generation: ctx.model.current, steps: run.steps, values: run.values,
+        particles: NFE_PARTICLES,
+      });
       this.run = null;
     },
   };

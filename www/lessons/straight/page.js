@@ -88,11 +88,16 @@ export class StraightLesson {
       return label;
     }));
     const showCoupling = (/** @type {Record<string, any>} */ s) => {
-      for (const r of /** @type {NodeListOf<HTMLInputElement>} */ (document.querySelectorAll('input[name=coupling]'))) r.checked = r.value === s.coupling;
+      for (const r of /** @type {NodeListOf<HTMLInputElement>} */ (document.querySelectorAll('input[name=coupling]'))) {
+        r.checked = r.value === s.coupling;
+      }
     };
     showCoupling(store.state);
     store.subscribe(['coupling'], showCoupling);
-    $('straight-formula').innerHTML = `Paths bend where the field averages the directions of conditional paths that pass one point at the same time. Straightness ${block(F.straightness)}is 0 for straight paths at constant speed. Minibatch OT pairs each batch's noise with its data by ${inline(F.otCoupling)} (blocks of ${ot_block()}); a reflow trains a fresh network on the pairs of the current one's ODE, ${inline(F.reflow)}.`;
+    $('straight-formula').innerHTML = `Paths bend where the field averages the directions of conditional paths that `
+      + `pass one point at the same time. Straightness ${block(F.straightness)}is 0 for straight paths at constant `
+      + `speed. Minibatch OT pairs each batch's noise with its data by ${inline(F.otCoupling)} (blocks of `
+      + `${ot_block()}); a reflow trains a fresh network on the pairs of the current one's ODE, ${inline(F.reflow)}.`;
     $button('reflow').addEventListener('click', () => this.reflow());
     store.subscribe(['lesson'], (s) => this.sync(s));
     // The cost of a step with each coupling: measured again when what it depends on changes.
@@ -125,7 +130,9 @@ export class StraightLesson {
       this.generation = session.generation;
       this.figures.delete('current');
       // A new chain (reset, clear): the frozen networks' figures go with them.
-      for (const key of [...this.figures.keys()]) if (typeof key === 'number' && !this.frozen.some((f) => f.id === key)) this.figures.delete(key);
+      for (const key of [...this.figures.keys()]) {
+        if (typeof key === 'number' && !this.frozen.some((f) => f.id === key)) this.figures.delete(key);
+      }
       this.dirty = true;
     }
   }
@@ -178,7 +185,8 @@ export class StraightLesson {
     if (m.type === 'reflow-failed') this.reflowing = false;
     if (m.type === 'frozen') this.freeze(m);
     if (m.type === 'reflow-progress') {
-      this.reflowNote = `Reflow ${this.chain.round + 1}: carrying noise along the network's ODE (RK4, 100 steps): ${(m.done ?? 0).toLocaleString('en')} of ${(m.total ?? 0).toLocaleString('en')} pairs…`;
+      this.reflowNote = `Reflow ${this.chain.round + 1}: carrying noise along the network's ODE (RK4, 100 steps): `
+        + `${(m.done ?? 0).toLocaleString('en')} of ${(m.total ?? 0).toLocaleString('en')} pairs…`;
     } else if (m.type === 'reflow-failed') {
       this.reflowNote = '';
       showMessage(`Reflow not made: ${m.message}. The network is kept as it was.`, 'error');
@@ -191,7 +199,9 @@ export class StraightLesson {
       this.generation = session.generation;
       this.app.chart.reset();
       this.app.chart.setPairing('pairs');
-      this.reflowNote = `Reflow ${this.chain.round} made: a fresh network learns the straight paths between pairs (x₀, ODE_θ(x₀)) of ${netName(frozen.coupling, frozen.round)}; that network stays for comparison (${colorName(frozen.id)} rings).`;
+      this.reflowNote = `Reflow ${this.chain.round} made: a fresh network learns the straight paths between pairs (x₀, `
+        + `ODE_θ(x₀)) of ${netName(frozen.coupling, frozen.round)}; that network stays for comparison `
+        + `(${colorName(frozen.id)} rings).`;
     }
     this.dirty = true;
   }
@@ -199,26 +209,34 @@ export class StraightLesson {
   /** The Reflow button: checks that a reflow makes sense, then asks the session for one. */
   reflow() {
     const { session, training, count } = this.app;
-    if (count() === 0) { showMessage('The drawing is empty: draw some points (or load a preset), train, then reflow.', 'info'); return; }
+    if (count() === 0) {
+      showMessage('The drawing is empty: draw some points (or load a preset), train, then reflow.', 'info');
+      return;
+    }
     if (this.reflowing) return;
     if (training.diverged) {
-      showMessage('The network diverged: a reflow would copy paths that go nowhere. Lower the learning rate, press Reset and train again; your drawing is kept.', 'error');
+      showMessage('The network diverged: a reflow would copy paths that go nowhere. Lower the learning rate, press '
+        + 'Reset and train again; your drawing is kept.', 'error');
       return;
     }
     if (this.frozen.length >= MAX_REFLOWS) {
-      showMessage(`At most ${MAX_REFLOWS} reflows in one chain (each keeps its network for comparison). Press Reset to start a new chain.`, 'info');
+      showMessage(`At most ${MAX_REFLOWS} reflows in one chain (each keeps its network for comparison). Press Reset to `
+        + `start a new chain.`, 'info');
       return;
     }
     const steps = session.last.weights?.steps ?? 0;
     if (steps < MIN_REFLOW_STEPS) {
       // The fallback: train now; the learner presses Reflow again once the network has learned.
       if (!training.running) training.toggle(true);
-      showMessage(`Train first: a reflow copies the paths of a trained network, and this one has ${steps.toLocaleString('en')} step${steps === 1 ? '' : 's'} (at least ${MIN_REFLOW_STEPS}). Training is running now; press Reflow again after a few seconds.`, 'info', 'reflow');
+      showMessage(`Train first: a reflow copies the paths of a trained network, and this one has `
+        + `${steps.toLocaleString('en')} step${steps === 1 ? '' : 's'} (at least ${MIN_REFLOW_STEPS}). Training is `
+        + `running now; press Reflow again after a few seconds.`, 'info', 'reflow');
       return;
     }
     const current = this.figures.get('current');
     if (current?.nfe && !current.nfe.every(Number.isFinite)) {
-      showMessage('The network sends some samples to infinity: a reflow would copy that. Lower the learning rate, press Reset and train again.', 'error');
+      showMessage('The network sends some samples to infinity: a reflow would copy that. Lower the learning rate, '
+        + 'press Reset and train again.', 'error');
       return;
     }
     clearMessage('reflow');
@@ -267,7 +285,8 @@ export class StraightLesson {
   /** A reflow network learned pairs of the old drawing's network: an edit starts a new chain. */
   resetOnEdit() {
     if (this.chain.round === 0 && !this.reflowing) return null;
-    return 'The drawing changed: the reflow networks learned pairs of the old drawing, so the chain starts again with a fresh network on this one.';
+    return 'The drawing changed: the reflow networks learned pairs of the old drawing, so the chain starts again with '
+      + 'a fresh network on this one.';
   }
 
   /**
@@ -279,7 +298,10 @@ export class StraightLesson {
       ...this.frozen.map((f) => ({
         id: f.id, name: netName(f.coupling, f.round), color: FROZEN_COLORS[f.id], figures: this.figures.get(f.id),
       })),
-      { id: /** @type {'current'} */ ('current'), name: netName(this.chain.coupling, this.chain.round), color: COLORS.learned, figures: this.figures.get('current') },
+      {
+        id: /** @type {'current'} */ ('current'), name: netName(this.chain.coupling, this.chain.round),
+        color: COLORS.learned, figures: this.figures.get('current'),
+      },
     ];
   }
 
@@ -352,17 +374,24 @@ export class StraightLesson {
     const nets = this.nets();
     const current = nets[nets.length - 1];
     const of = traj.ot?.of ?? 0;
-    const otLabel = of > (traj.ot?.n ?? 0) ? `; the first ${traj.ot?.n.toLocaleString('en')} of ${of.toLocaleString('en')} particles: the assignment costs up to n³` : '';
+    const otLabel = of > (traj.ot?.n ?? 0)
+      ? `; the first ${traj.ot?.n.toLocaleString('en')} of ${of.toLocaleString('en')} particles: `
+        + 'the assignment costs up to n³'
+      : '';
     return {
       learned: traj.learned, exact, reach: exact, fixedTime: false,
       label: 'The networks',
       side: { learned: null, exact, label: ot ? 'Straight reference: OT pairs' : 'Exact marginal u_t^target' },
       labels: {
         learned: `${current.name}: current network (rings, ${s.odeSteps} steps)`,
-        exact: ot ? `OT pairs on their paths (squares${otLabel})` : `exact u_t^target particles (squares, ${s.odeSteps} steps)`,
+        exact: ot ? `OT pairs on their paths (squares${otLabel})`
+          : `exact u_t^target particles (squares, ${s.odeSteps} steps)`,
       },
       // The 'ot' view compares the current network with the reference alone.
-      more: ot ? [] : this.frozen.map((f) => ({ traj: traj[`frozen${f.id}`], color: FROZEN_COLORS[f.id], label: `${netName(f.coupling, f.round)} (rings, frozen at ${f.steps.toLocaleString('en')} steps)` })),
+      more: ot ? [] : this.frozen.map((f) => ({
+        traj: traj[`frozen${f.id}`], color: FROZEN_COLORS[f.id],
+        label: `${netName(f.coupling, f.round)} (rings, frozen at ${f.steps.toLocaleString('en')} steps)`,
+      })),
     };
   }
 
@@ -380,9 +409,13 @@ export class StraightLesson {
   pathsFact() {
     const measured = this.nets()
       .flatMap((n) => (n.figures && Number.isFinite(n.figures.s) ? [{ name: n.name, f: n.figures }] : []));
-    if (!measured.length) return this.app.count() === 0 ? 'The drawing is empty: draw or load one.' : 'Train the network: the straightness of its paths is measured as it learns.';
+    if (!measured.length) {
+      return this.app.count() === 0 ? 'The drawing is empty: draw or load one.'
+        : 'Train the network: the straightness of its paths is measured as it learns.';
+    }
     const parts = measured.map(({ name, f }) => `${name} S = ${fmt(f.s)}, ${f.crossings} crossing pairs`);
-    return `Measured on these paths (crossings among the first ${Math.min(100, measured[0].f.particles)}): ${parts.join('; ')}.`;
+    return `Measured on these paths (crossings among the first ${Math.min(100, measured[0].f.particles)}): `
+      + `${parts.join('; ')}.`;
   }
 
   /** @param {Record<string, any>} s */
@@ -392,44 +425,58 @@ export class StraightLesson {
     const straight = e.s < STRAIGHT_S;
     const shape = straight
       ? `Straight lines at constant speed (S = ${fmt(e.s)})`
-      : `With the ${s.schedule} schedule α<sub>t</sub> + β<sub>t</sub> ≠ 1, so these paths bend (S = ${fmt(e.s)}); the linear schedule makes them straight`;
+      : `With the ${s.schedule} schedule α<sub>t</sub> + β<sub>t</sub> ≠ 1, so these paths bend (S = ${fmt(e.s)}); the `
+        + `linear schedule makes them straight`;
     const cross = e.crossings === 0 ? 'no two of the first 100 cross'
-      : `${e.crossings} pairs of the first 100 cross in the plane, but never at the same time (in an optimal plan no two particles are ever at one place at once)`;
+      : `${e.crossings} pairs of the first 100 cross in the plane, but never at the same time (in an optimal plan no `
+        + `two particles are ever at one place at once)`;
     return `${shape}, and ${cross}. This is the flow that the OT coupling and reflow move the network towards.`;
   }
 
   /** The summary under the table, from the first and the last network measured. */
   summary() {
     const nets = this.nets().filter((n) => n.figures && Number.isFinite(n.figures.s));
-    if (!nets.length) return this.app.count() === 0 ? 'The drawing is empty: draw some points (or load a preset).' : 'Train the network: its paths are measured every few seconds (S, crossings, and W2 after 1 to 64 Euler steps).';
+    if (!nets.length) {
+      return this.app.count() === 0 ? 'The drawing is empty: draw some points (or load a preset).'
+        : 'Train the network: its paths are measured every few seconds '
+          + '(S, crossings, and W2 after 1 to 64 Euler steps).';
+    }
     const last = nets[nets.length - 1];
     const f = /** @type {Figures} */ (last.figures);
     if (nets.length === 1) {
       return f.s < STRAIGHT_S
         ? `${last.name}: S = ${fmt(f.s)}, its paths are straight.`
-        : `${last.name}: S = ${fmt(f.s)} and ${f.crossings} crossing pairs among 100 paths: its paths bend${this.app.store.state.coupling === 'independent' ? '. Try the minibatch OT coupling, or Reflow once it has trained' : '. Reflow once it has trained, to straighten them further'}.`;
+        : `${last.name}: S = ${fmt(f.s)} and ${f.crossings} crossing pairs among 100 paths: its paths `
+          + `bend${this.app.store.state.coupling === 'independent'
+            ? '. Try the minibatch OT coupling, or Reflow once it has trained'
+            : '. Reflow once it has trained, to straighten them further'}.`;
     }
     const first = nets[0];
     const f0 = /** @type {Figures} */ (first.figures);
     const ratio = f0.s / Math.max(f.s, 1e-12);
     const times = (/** @type {number} */ r) => (r >= 10 ? Math.round(r).toLocaleString('en') : r.toFixed(1));
-    const trend = ratio >= 1.5 ? `${times(ratio)}× straighter` : ratio <= 1 / 1.5 ? `${times(1 / ratio)}× less straight (it may need more training)` : 'about as straight';
-    return `${last.name}: S = ${fmt(f.s)} and ${f.crossings} crossing pairs, against ${first.name}'s S = ${fmt(f0.s)} and ${f0.crossings}: ${trend}.`;
+    const trend = ratio >= 1.5 ? `${times(ratio)}× straighter`
+      : ratio <= 1 / 1.5 ? `${times(1 / ratio)}× less straight (it may need more training)` : 'about as straight';
+    return `${last.name}: S = ${fmt(f.s)} and ${f.crossings} crossing pairs, against ${first.name}'s S = `
+      + `${fmt(f0.s)} and ${f0.crossings}: ${trend}.`;
   }
 
   /** The NFE chart's caption: how many Euler steps each network needs. */
   nfeCaption() {
     const nets = this.nets().filter((n) => n.figures?.nfe);
-    if (!nets.length) return 'Once the network has trained: W2 between 500 samples after 1, 2, 4, …, 64 Euler steps and the drawing, for each network.';
+    if (!nets.length) return 'Once the network has trained: W2 between 500 samples after 1, 2, 4, …, 64 Euler steps '
+      + 'and the drawing, for each network.';
     const k = this.nfe;
     const parts = nets.map((n) => {
       const v = /** @type {number[]} */ (n.figures?.nfe);
       if (!v.every(Number.isFinite)) return `${n.name}: samples not finite (diverged)`;
       const best = v[v.length - 1];
       const enough = k[v.findIndex((w) => w <= (1 + NEAR) * best)];
-      return `${n.name}: ${fmt(v[0])} after 1 step, ${fmt(best)} after ${k[k.length - 1]}; within ${100 * NEAR}% of that from ${enough} step${enough === 1 ? '' : 's'}`;
+      return `${n.name}: ${fmt(v[0])} after 1 step, ${fmt(best)} after ${k[k.length - 1]}; within ${100 * NEAR}% of `
+        + `that from ${enough} step${enough === 1 ? '' : 's'}`;
     });
-    return `W2 of 500 samples to the drawing (Euler steps on the time grid): ${parts.join('; ')}. Straighter paths need fewer steps.`;
+    return `W2 of 500 samples to the drawing (Euler steps on the time grid): ${parts.join('; ')}. Straighter paths `
+      + `need fewer steps.`;
   }
 
   /** The cost line: a step with each coupling, timed on this cloud. */
@@ -441,7 +488,9 @@ export class StraightLesson {
     const verdict = ratio < 1 + COST_NOISE
       ? `within the timing noise (${ratio.toFixed(2)}×): at this batch the assignment adds no measurable cost`
       : `an OT step takes ${ratio.toFixed(2)}× the time of an independent one`;
-    return `A training step at batch ${c.batch.toLocaleString('en')}, timed just now on this drawing (medians of ${c.rounds} alternating rounds): independent ${Math.round(ind).toLocaleString('en')} steps/s, minibatch OT ${Math.round(ot).toLocaleString('en')} steps/s; ${verdict} (exact assignment in blocks of ${ot_block()}).`;
+    return `A training step at batch ${c.batch.toLocaleString('en')}, timed just now on this drawing (medians of `
+      + `${c.rounds} alternating rounds): independent ${Math.round(ind).toLocaleString('en')} steps/s, minibatch OT `
+      + `${Math.round(ot).toLocaleString('en')} steps/s; ${verdict} (exact assignment in blocks of ${ot_block()}).`;
   }
 
   /**
@@ -456,7 +505,9 @@ export class StraightLesson {
     const label = `Reflow (${this.chain.round + 1})`;
     setIfChanged(button, 'textContent', this.reflowing ? 'Reflowing…' : label);
     button.disabled = this.reflowing || this.app.count() === 0;
-    setIfChanged($('reflow-status'), 'textContent', this.reflowing || this.reflowNote ? this.reflowNote : `${netName(this.chain.coupling, this.chain.round)} is training; Reflow freezes it and trains a fresh network on pairs from its ODE.`);
+    setIfChanged($('reflow-status'), 'textContent', this.reflowing || this.reflowNote ? this.reflowNote
+      : `${netName(this.chain.coupling, this.chain.round)} is training; `
+        + 'Reflow freezes it and trains a fresh network on pairs from its ODE.');
     if (!this.dirty || now - this.lastDraw < REDRAW_MS) return;
     this.dirty = false;
     this.lastDraw = now;
