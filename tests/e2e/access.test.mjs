@@ -290,7 +290,9 @@ test('the first seconds: untrained particles within 1 s of ready, '
         const ex = window.fmp.shownTrajectory('exact');
         const { t, play } = window.fmp.state();
         if (play && ex && !ex.complete && t > ex.reach + 1e-9) ahead.push([t, ex.reach]);
-        if (window.fmp.shownTrajectory('learned') && window.learnedAt === undefined) window.learnedAt = performance.now();
+        if (window.fmp.shownTrajectory('learned') && window.learnedAt === undefined) {
+          window.learnedAt = performance.now();
+        }
         if (performance.now() - t0 > 2500) resolve({ ms: (window.learnedAt ?? Infinity) - t0, ahead });
         else requestAnimationFrame(tick);
       };
