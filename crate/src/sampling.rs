@@ -5,7 +5,7 @@
 //! field of the cloud, the wrong field with uniform weights, or the network's), optionally a
 //! guidance (each particle's class and the scale `w`, [`crate::guidance`]), how they move
 //! ([`Motion`]: an ODE solver, Euler-Maruyama for the SDE of a noise level, or Langevin at a
-//! frozen time) and where on its time grid they are. The grid is [`ode::time_grid`] of the
+//! frozen time) and where on its time grid they are. The grid is [`crate::ode::time_grid`] of the
 //! schedule from `t = 0` (noise) to `t_max` (the clamp, shown as `t = 1`); step `k` moves the
 //! particles from `times[k]` to `times[k + 1]`. The field itself comes from [`Sources`] at
 //! each step, so a flow follows the cloud and the network its owner holds at that moment.
