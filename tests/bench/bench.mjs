@@ -12,6 +12,7 @@
 import { loadavg, cpus } from 'node:os';
 import { launch, openPage, APP_URL } from '../e2e/browser.mjs';
 import { CASES, controlLatency } from './latency.mjs';
+import { measureFrames } from './frames.mjs';
 
 const TARGETS = {
   'train native S': ['>=', 4500], 'train native L': ['>=', 150],
@@ -36,10 +37,6 @@ const KERNELS = [
   { build: 'simd128', kernel: 'packed' },
   { build: 'relaxed', kernel: 'packed' },
 ];
-const quantile = (xs, q) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
-};
 
 /**
  * Runs bench.worker.js from `page` with `task` (see that file); returns its JSON lines, each
@@ -77,28 +74,6 @@ async function workerBench(page, where) {
   return rows;
 }
 
-/**
- * Frame intervals of `page` over `seconds` (requestAnimationFrame stamps), with the training
- * steps done meanwhile.
- */
-async function measureFrames(page, seconds) {
-  const result = await page.evaluate((ms) => new Promise((resolve) => {
-    const stamps = [];
-    const s0 = window.fmp.lastStep();
-    const t0 = performance.now();
-    const tick = (now) => {
-      stamps.push(now);
-      if (now - t0 < ms) requestAnimationFrame(tick);
-      else resolve({ stamps, steps: window.fmp.lastStep() - s0, seconds: (now - t0) / 1000 });
-    };
-    requestAnimationFrame(tick);
-  }), seconds * 1000);
-  const intervals = result.stamps.slice(1).map((t, i) => t - result.stamps[i]);
-  return {
-    intervals, median: quantile(intervals, 0.5), p95: quantile(intervals, 0.95),
-    stepsPerSec: result.steps / result.seconds,
-  };
-}
 
 /**
  * The frame intervals of a lesson while it trains (10 s): one JSON line (with `facts` about
