@@ -41,10 +41,21 @@ posterior mean ``zbar = (u - B_t x) / A_t`` is held fixed over the step and
 The noise comes from numpy's generator, not the playground's, so samples match
 the app's in distribution, not point by point.
 
+Limits (``crate/src/limits.rs``, the same numbers): a ``model.safetensors`` of at most
+``MAX_MODEL_BYTES`` (the largest network the playground allows, plus its header), a
+``config.json`` of at most ``MAX_CONFIG_BYTES``, a ``drawing.csv`` of at most
+``MAX_FILE_BYTES`` and ``MAX_POINTS`` points (coordinates finite, within ``MAX_COORD``, labels
+``1..MAX_CLASSES``), sampling steps ``1..MAX_STEPS`` and at most ``MAX_SAMPLES`` samples. Only
+regular files are read (a FIFO or a device is refused before it is opened); a zip member's
+declared size is checked before it is unpacked. Weights and samples must be finite. Every
+failure is a :class:`FmpModelError` naming the file and what is wrong.
+
 Command line::
 
     python fmp_model.py MODEL [--samples N] [--steps S] [--solver NAME]
                               [--seed K] [--out FILE.csv]
+
+Any failure prints one line ``error: ...`` on stderr and exits with code 2.
 """
 
 from __future__ import annotations
@@ -54,6 +65,7 @@ import io
 import json
 import math
 import os
+import stat
 import struct
 import sys
 import zipfile
@@ -83,6 +95,23 @@ FORMAT = "fmp-mlp-1"
 BETA_MIN = 1e-3
 #: The most classes a class-conditional network has (``data::MAX_CLASSES``).
 MAX_CLASSES = 4
+#: The largest ``model.safetensors`` read (``limits::MAX_MODEL_BYTES``): the F32 weights of
+#: the largest network (width 512, depth 8, 16 time features, 4 classes) plus 64 KiB of header.
+MAX_MODEL_BYTES = 7505928
+#: The largest ``config.json`` read (``limits::MAX_CONFIG_BYTES``).
+MAX_CONFIG_BYTES = 65536
+#: The largest ``drawing.csv`` read (``limits::MAX_FILE_BYTES``).
+MAX_FILE_BYTES = 5000000
+#: The most points of a drawing (``limits::POINTS``).
+MAX_POINTS = 5000
+#: The largest coordinate of a drawing, in absolute value (``limits::MAX_COORD``).
+MAX_COORD = 1e6
+#: The most sampling steps (``limits::FLOW_STEPS``: ``1..=400``).
+MAX_STEPS = 400
+#: The most samples of one call (``limits::QUERY_POINTS``).
+MAX_SAMPLES = 100000
+#: The architecture's ranges (``limits::WIDTH``, ``DEPTH``, ``TIME_FEATURES``).
+ARCH_LIMITS = {"width": (4, 512), "depth": (1, 8), "time_features": (0, 16), "classes": (0, 4)}
 #: Schedule names, as in ``path::Schedule::name``.
 SCHEDULES = ("linear", "cosine", "sqrt")
 #: Solver names, as in ``ode::Solver::name``.
@@ -90,6 +119,9 @@ SOLVERS = ("euler", "midpoint", "rk4", "exact-step")
 
 _HALF_PI = math.pi / 2  # equals Rust's FRAC_PI_2 exactly
 _FILES = ("model.safetensors", "config.json", "drawing.csv")
+#: The most bytes read of each file of an export.
+_LIMITS = {"model.safetensors": MAX_MODEL_BYTES, "config.json": MAX_CONFIG_BYTES,
+           "drawing.csv": MAX_FILE_BYTES}
 
 
 class FmpModelError(ValueError):
@@ -205,6 +237,42 @@ def time_grid(schedule: str, steps: int) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 
 
+def _kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def _read_regular(path: str, limit: int, what: str) -> bytes:
+    """The bytes of the regular file ``path``, at most ``limit`` of them; anything else (a FIFO,
+    a device, a folder) is refused before it is opened."""
+    try:
+        st = os.stat(path)
+    except OSError as e:
+        raise FmpModelError(f"{path}: {e.strerror or e}") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise FmpModelError(f"{path} is {_kind(st.st_mode)}, not a regular file")
+    too_large = FmpModelError(f"{path}: the file is larger than {limit} bytes, the most {what} may have")
+    if st.st_size > limit:
+        raise too_large
+    try:
+        with open(path, "rb") as f:
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                raise FmpModelError(f"{path} is not a regular file")
+            data = f.read(limit + 1)
+    except OSError as e:
+        raise FmpModelError(f"{path}: {e.strerror or e}") from None
+    if len(data) > limit:
+        raise too_large
+    return data
+
+
 def _safetensors_header(data: bytes, what: str) -> dict:
     """The JSON header of a safetensors file (8-byte little-endian length, then JSON)."""
     if len(data) < 8:
@@ -288,7 +356,11 @@ def _read_network(data: bytes, what: str) -> tuple[list[tuple[np.ndarray, np.nda
         raw = tensors[name]["data"]
         if len(raw) != 4 * math.prod(want):
             raise FmpModelError(f"{what}: {name} holds {len(raw)} bytes, expected {4 * math.prod(want)}")
-        arrays.append(np.frombuffer(bytes(raw), dtype="<f4").reshape(want).astype(np.float64))
+        array = np.frombuffer(bytes(raw), dtype="<f4").reshape(want).astype(np.float64)
+        if not np.all(np.isfinite(array)):
+            bad = array[~np.isfinite(array)].flat[0]
+            raise FmpModelError(f"{what}: the model is not finite ({name} holds {bad})")
+        arrays.append(array)
     for i in range(0, len(arrays), 2):
         layers.append((arrays[i], arrays[i + 1]))
     return layers, shape, metadata
@@ -308,9 +380,13 @@ def _parse_config(text: str | bytes, what: str) -> dict:
         if not isinstance(config.get(section), dict):
             raise FmpModelError(f"{what} has no {section!r} section")
     arch, path, sampling = config["architecture"], config["path"], config["sampling"]
-    for key in ("width", "depth", "time_features"):
-        if not isinstance(arch.get(key), int) or isinstance(arch.get(key), bool):
-            raise FmpModelError(f"{what}: architecture.{key} is {arch.get(key)!r}, expected an integer")
+    for key in ("width", "depth", "time_features", "classes"):
+        if key == "classes" and key not in arch:
+            continue
+        lo, hi = ARCH_LIMITS[key]
+        v = arch.get(key)
+        if not isinstance(v, int) or isinstance(v, bool) or not lo <= v <= hi:
+            raise FmpModelError(f"{what}: architecture.{key} is {v!r}, expected an integer in {lo}..{hi}")
     schedule = path.get("schedule")
     if schedule not in SCHEDULES:
         raise FmpModelError(f"{what}: path.schedule is {schedule!r}, expected one of {', '.join(SCHEDULES)}")
@@ -324,8 +400,8 @@ def _parse_config(text: str | bytes, what: str) -> dict:
         raise FmpModelError(f"{what}: sampling.solver is {sampling.get('solver')!r}, "
                             f"expected one of {', '.join(SOLVERS)}")
     steps = sampling.get("steps")
-    if not isinstance(steps, int) or isinstance(steps, bool) or steps < 1:
-        raise FmpModelError(f"{what}: sampling.steps is {steps!r}, expected a positive integer")
+    if not isinstance(steps, int) or isinstance(steps, bool) or not 1 <= steps <= MAX_STEPS:
+        raise FmpModelError(f"{what}: sampling.steps is {steps!r}, expected an integer in 1..{MAX_STEPS}")
     return config
 
 
@@ -345,21 +421,32 @@ def _parse_drawing(text: bytes, what: str) -> np.ndarray:
         try:
             if len(parts) not in (2, 3):
                 raise ValueError
-            rows.append((float(parts[0]), float(parts[1])))
+            row = (float(parts[0]), float(parts[1]))
         except ValueError:
             if i == 1 and not rows:
                 continue  # the header
             raise FmpModelError(f"{what}, line {i}: expected two numbers x,y, got {line[:40]!r}") from None
+        if not all(math.isfinite(v) and abs(v) <= MAX_COORD for v in row):
+            raise FmpModelError(f"{what}, line {i}: coordinates must be finite and within "
+                                f"+-{MAX_COORD:g}, got {line[:40]!r}")
+        rows.append(row)
+        if len(rows) > MAX_POINTS:
+            raise FmpModelError(f"{what}: more than {MAX_POINTS} points, the most a drawing has")
     return np.array(rows, dtype=np.float64).reshape(-1, 2)
 
 
-def _parse_labels(text: bytes) -> np.ndarray | None:
-    """The third column of a labelled drawing (``x,y,label``), or ``None`` without one."""
+def _parse_labels(text: bytes, what: str = "drawing.csv") -> np.ndarray | None:
+    """The third column of a labelled drawing (``x,y,label``, labels ``1..MAX_CLASSES``), or
+    ``None`` without one."""
     labels = []
-    for line in text.decode("utf-8").splitlines():
+    for i, line in enumerate(text.decode("utf-8").splitlines(), 1):
         parts = line.strip().split(",")
         if len(parts) == 3 and parts[2].strip().isdigit():
-            labels.append(int(parts[2]))
+            label = parts[2].strip()
+            if len(label) > 2 or not 1 <= int(label) <= MAX_CLASSES:
+                raise FmpModelError(f"{what}, line {i}: label {label[:40]!r} must be an integer "
+                                    f"in 1..{MAX_CLASSES}")
+            labels.append(int(label))
         elif len(parts) == 2 and labels:
             labels.append(1)
     return np.array(labels, dtype=np.int64) if labels else None
@@ -373,9 +460,16 @@ def _read_zip(path: str) -> dict[str, bytes]:
             for info in z.infolist():
                 base = info.filename.rstrip("/").rsplit("/", 1)[-1]
                 if base in _FILES and not info.is_dir() and base not in found:
+                    # The declared size, before anything is unpacked (zipfile stops there).
+                    if info.file_size > _LIMITS[base]:
+                        raise FmpModelError(
+                            f"{base} in zip {path} unpacks to {info.file_size} bytes; the most is "
+                            f"{_LIMITS[base]}")
                     found[base] = z.read(info)
             return found
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as e:
+    except FmpModelError:
+        raise
+    except Exception as e:  # BadZipFile, zlib.error, an encrypted or unsupported member, ...
         raise FmpModelError(f"{path}: a damaged zip ({e})") from None
 
 
@@ -486,8 +580,20 @@ class Model:
         x = np.array(x0, dtype=np.float64)
         if x.ndim != 2 or x.shape[1] != 2:
             raise ValueError(f"x0 must have shape (n, 2), got {x.shape}")
-        times = self.time_grid(steps)
+        n_steps = sampling["steps"] if steps is None else steps
+        if isinstance(n_steps, bool) or not isinstance(n_steps, (int, np.integer)) or not 1 <= n_steps <= MAX_STEPS:
+            raise FmpModelError(f"steps must be an integer in 1..{MAX_STEPS}, got {n_steps!r}")
+        times = self.time_grid(n_steps)
         s = self.schedule
+        with np.errstate(over="ignore", invalid="ignore"):
+            x = self._steps(x, times, u, solver, s, y, w)
+        if not np.all(np.isfinite(x)):
+            raise FmpModelError(f"{self.source}: the model is not finite: its samples go to "
+                                f"infinity ({solver}, {n_steps} steps)")
+        return x
+
+    def _steps(self, x, times, u, solver, s, y, w) -> np.ndarray:
+        """``x`` carried over ``times`` by ``solver``."""
         for t, t_next in zip(times[:-1], times[1:]):
             t, h = float(t), float(t_next - t)  # h as the Rust code takes it: w[1] - w[0]
             if solver == "euler":
@@ -519,8 +625,8 @@ class Model:
         free guidance), or its unconditional field without ``y``.
         """
         n = int(n)
-        if n < 0:
-            raise ValueError(f"n must be >= 0, got {n}")
+        if not 0 <= n <= MAX_SAMPLES:
+            raise FmpModelError(f"n must be in 0..{MAX_SAMPLES}, got {n}")
         rng = np.random.default_rng(seed) if rng is None else rng
         return self.integrate(rng.standard_normal((n, 2)), steps=steps, solver=solver, y=y, w=w)
 
@@ -559,10 +665,12 @@ def load(path) -> Model:
         files = {}
         for name in _FILES:
             p = os.path.join(path, name)
-            if os.path.isfile(p):
-                with open(p, "rb") as f:
-                    files[name] = f.read()
+            if os.path.lexists(p):
+                files[name] = _read_regular(p, _LIMITS[name], f"a {name}")
         where = f"folder {path}"
+    elif os.path.exists(path) and not os.path.isfile(path):
+        _read_regular(path, MAX_MODEL_BYTES, "a model")  # refuses a FIFO or a device by name
+        raise FmpModelError(f"{path} is neither a file nor a folder")
     elif os.path.isfile(path):
         with open(path, "rb") as f:
             head = f.read(16)
@@ -570,15 +678,12 @@ def load(path) -> Model:
             files = _read_zip(path)
             where = f"zip {path}"
         elif _looks_like_safetensors(head):
-            with open(path, "rb") as f:
-                files = {"model.safetensors": f.read()}
+            files = {"model.safetensors": _read_regular(path, MAX_MODEL_BYTES, "a model.safetensors")}
             where = path
         else:
             raise FmpModelError(
                 f"{path} is not a zip, a folder or a safetensors file (it starts with {head[:8]!r})"
             )
-    elif os.path.exists(path):
-        raise FmpModelError(f"{path} is neither a file nor a folder")
     else:
         raise FmpModelError(f"{path}: no such file or folder")
 
@@ -608,7 +713,7 @@ def load(path) -> Model:
     model = Model(layers, config, None, source=path)
     if "drawing.csv" in files:
         model.drawing = _parse_drawing(files["drawing.csv"], f"drawing.csv in {where}")
-        model.labels = _parse_labels(files["drawing.csv"])
+        model.labels = _parse_labels(files["drawing.csv"], f"drawing.csv in {where}")
     return model
 
 
@@ -635,17 +740,26 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=0, metavar="K", help="seed of the noise (default 0)")
     p.add_argument("--out", metavar="FILE.csv", help="write the samples there (default: stdout)")
     a = p.parse_args(argv)
-    if a.samples is not None and a.samples < 1:
-        p.error("--samples must be at least 1")
-    if a.steps is not None and a.steps < 1:
-        p.error("--steps must be at least 1")
+    if a.samples is not None and not 1 <= a.samples <= MAX_SAMPLES:
+        p.error(f"--samples must be in 1..{MAX_SAMPLES}")
+    if a.steps is not None and not 1 <= a.steps <= MAX_STEPS:
+        p.error(f"--steps must be in 1..{MAX_STEPS}")
     if a.out is not None and a.samples is None:
         p.error("--out needs --samples N")
     try:
-        m = load(a.model)
+        return _run(a)
     except FmpModelError as e:
         print(f"error: {e}", file=sys.stderr)
-        return 2
+    except OSError as e:
+        print(f"error: {e.filename or ''}{': ' if e.filename else ''}{e.strerror or e}", file=sys.stderr)
+    except (ValueError, ArithmeticError, MemoryError) as e:
+        print(f"error: {type(e).__name__}: {e}", file=sys.stderr)
+    return 2
+
+
+def _run(a: argparse.Namespace) -> int:
+    """The command line after its arguments are checked (errors propagate to :func:`main`)."""
+    m = load(a.model)
     if a.samples is None:
         print(m.summary())
         return 0

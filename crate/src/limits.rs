@@ -15,6 +15,7 @@
 //! | width              | `4..=512`            | `width`       |                                               |
 //! | depth              | `1..=8`              | `depth`       |                                               |
 //! | ODE steps          | `2..=400`            | `odeSteps`    |                                               |
+//! | flow steps         | `1..=400`            | (none)        | see [`FLOW_STEPS`]                            |
 //! | particles          | `100..=5000`         | `particles`   | also `fmp flow --particles`                   |
 //! | seed               | `0..=2^31-1`         | `seed`        |                                               |
 //! | data points        | `1..=5000`           | `MAX_POINTS`  |                                               |
@@ -27,6 +28,8 @@
 //! | class `y`          | `1..=4`              | `sampleClass` | also the labels of a CSV's third column       |
 //! | coordinates        | `abs <= 1e6`         | (import)      | see [`MAX_COORD`]                             |
 //! | CSV file size      | `<= 5,000,000` bytes | (import)      |                                               |
+//! | model file size    | `<= 7,505,928` bytes | (none)        | see [`MAX_MODEL_BYTES`]                       |
+//! | config file size   | `<= 65,536` bytes    | (none)        | see [`MAX_CONFIG_BYTES`]                      |
 //! | divergence         | mean CFM loss `> 1e4`| `DIVERGED`    |                                               |
 //!
 //! Data outside the stage: the page's CSV import rescales a cloud with any coordinate beyond
@@ -165,6 +168,18 @@ pub const ODE_STEPS: IntLimit = IntLimit {
     max: 400,
 };
 
+/// Steps of `fmp flow --steps` and of the sampling steps a saved model's config may ask for
+/// (`sampling.steps`, checked by the command line and `python/fmp_model.py`): the page's
+/// [`ODE_STEPS`] and also 1, the single Euler step of the straight-paths lesson (its W2 after
+/// 1 step, `w2_at_steps["1"]` of `fmp train`, is reproduced by `fmp flow --model DIR --solver
+/// euler --steps 1`). The page keeps 2 as its least: one step of its animation shows nothing.
+pub const FLOW_STEPS: IntLimit = IntLimit {
+    name: "flow steps",
+    page: None,
+    min: 1,
+    max: ODE_STEPS.max,
+};
+
 /// Particles of the page's flow animation (the page's `particles`) and of `fmp flow
 /// --particles` (`fmp train` samples as many points as the data has, at most
 /// [`crate::metrics::W2_MAX_POINTS`]).
@@ -257,7 +272,8 @@ pub const CLASS: IntLimit = IntLimit {
     max: MAX_CLASSES as u64,
 };
 
-/// Every integer limit, for documentation and tests.
+/// Every integer limit the page's catalog carries ([`crate::catalog`]), for documentation and
+/// tests ([`FLOW_STEPS`], of the command line and the Python loader only, is not among them).
 pub const INT_LIMITS: [IntLimit; 11] = [
     BATCH,
     WIDTH,
@@ -297,6 +313,26 @@ pub const MAX_COORD: f64 = 1e6;
 /// The largest CSV file read, in bytes (the page's import refuses files over 5 MB).
 pub const MAX_FILE_BYTES: u64 = 5_000_000;
 
+/// Parameters of the largest network the limits allow: [`WIDTH`]`.max` units in each of
+/// [`DEPTH`]`.max` hidden layers, an input of `3 + 2` [`TIME_FEATURES`]`.max` `+`
+/// [`MAX_CLASSES`] values (`x, y, t`, the sinusoidal pairs, the one-hot label) and 2 outputs:
+/// 1,860,098 weights and biases.
+pub const MAX_PARAMS: u64 = {
+    let (w, d) = (WIDTH.max, DEPTH.max);
+    let input = 3 + 2 * TIME_FEATURES.max + MAX_CLASSES as u64;
+    (input * w + w) + (d - 1) * (w * w + w) + (2 * w + 2)
+};
+
+/// The largest `model.safetensors` the command line (`--model`) and `python/fmp_model.py`
+/// read, in bytes: the [`MAX_PARAMS`] `F32` values of the largest network (7,440,392 bytes)
+/// plus 64 KiB for the header (the tensors' names, shapes and offsets and the metadata with
+/// its config, about 2 KB). A larger file is no playground network; the readers stop after
+/// this many bytes, so a device or a growing file cannot exhaust memory.
+pub const MAX_MODEL_BYTES: u64 = 4 * MAX_PARAMS + MAX_CONFIG_BYTES;
+
+/// The largest `config.json` read, in bytes (the config of an export is about 1 KB).
+pub const MAX_CONFIG_BYTES: u64 = 65_536;
+
 /// Training has diverged when the mean CFM loss over a run of steps exceeds this (or a loss is
 /// not finite): the page's `DIVERGED`. On the stage even the zero field scores a CFM loss
 /// below 60, so no model that is learning gets near it.
@@ -310,6 +346,23 @@ pub const DIVERGENCE_WINDOW: usize = 10;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `python/fmp_model.py` bounds what it reads by the same numbers (its own copy).
+    #[test]
+    fn the_python_loader_has_the_same_limits() {
+        let py = include_str!("../../python/fmp_model.py");
+        for (name, v) in [
+            ("MAX_MODEL_BYTES", MAX_MODEL_BYTES),
+            ("MAX_CONFIG_BYTES", MAX_CONFIG_BYTES),
+            ("MAX_FILE_BYTES", MAX_FILE_BYTES),
+            ("MAX_POINTS", POINTS.max),
+            ("MAX_STEPS", FLOW_STEPS.max),
+            ("MAX_SAMPLES", QUERY_POINTS.max),
+        ] {
+            let line = format!("\n{name} = {v}\n");
+            assert!(py.contains(&line), "fmp_model.py lacks {line:?}");
+        }
+    }
 
     #[test]
     fn ranges_are_ordered_and_print_like_the_page() {
@@ -327,6 +380,14 @@ mod tests {
         assert_eq!(TIME.to_string(), "0..=1");
         assert_eq!(format_number(MAX_COORD), "1e6");
         assert_eq!(format_number(0.5), "0.5");
+        assert_eq!((MAX_PARAMS, MAX_MODEL_BYTES), (1_860_098, 7_505_928));
+        let largest = crate::mlp::MlpConfig {
+            width: WIDTH.max as usize,
+            depth: DEPTH.max as usize,
+            time_features: TIME_FEATURES.max as usize,
+            classes: MAX_CLASSES,
+        };
+        assert_eq!(largest.num_params() as u64, MAX_PARAMS);
         // The page's minimum learning rate arrives in the wasm trainer as f32.
         assert!(LR.contains_f32(1e-5_f32) && LR.contains_f32(10.0));
         assert!(!LR.contains_f32(9e-6) && !LR.contains_f32(f32::INFINITY));

@@ -30,7 +30,7 @@ fn json_field<'a>(line: &'a str, key: &str) -> Option<&'a str> {
 fn train_prints_one_json_line_with_the_keys() {
     let samples = temp_file("samples.csv", "");
     let out = run(&args(&format!(
-        "train --preset circles --points 300 --steps 60 --width 16 --batch 64 --ode-steps 10 --solver midpoint --samples {samples}"
+        "train --preset circles --points 300 --steps 60 --width 16 --batch 64 --ode-steps 10 --solver midpoint --samples {samples} --force"
     )));
     assert_eq!(out.code, 0, "{}", out.stderr);
     let lines: Vec<&str> = out.stdout.lines().collect();
@@ -400,7 +400,7 @@ fn a_cloud_beyond_the_stage_is_rescaled_like_the_page_does() {
     let file = temp_file("ring.csv", &fmp::data::points_to_csv(&ring));
     let samples = temp_file("ring-samples.csv", "");
     let out = run(&args(&format!(
-        "train --data {file} --steps 200 --width 16 --batch 64 --ode-steps 10 --samples {samples}"
+        "train --data {file} --steps 200 --width 16 --batch 64 --ode-steps 10 --samples {samples} --force"
     )));
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(json_field(&out.stdout, "data_rescaled"), Some("true"));
@@ -577,7 +577,7 @@ fn flow_exact_lands_on_the_data_like_the_page() {
     for schedule in Schedule::ALL {
         let out_file = temp_file(&format!("flow-out-{}.csv", schedule.name()), "");
         let out = run(&args(&format!(
-            "flow --data {file} --field exact --schedule {} --steps 50 --out {out_file}",
+            "flow --data {file} --field exact --schedule {} --steps 50 --out {out_file} --force",
             schedule.name()
         )));
         assert_eq!(out.code, 0, "{}", out.stderr);
@@ -627,7 +627,7 @@ fn flow_learned_trains_with_the_app_defaults_and_generalizes() {
     let out_file = temp_file("flow-learned-out.csv", "");
     let out = run(&args(&format!(
         "flow --data {file} --field learned --train-steps 300 --particles 500 --steps 20 \
-         --seed 4 --out {out_file}"
+         --seed 4 --out {out_file} --force"
     )));
     assert_eq!(out.code, 0, "{}", out.stderr);
     let line = out.stdout.trim_end();
@@ -650,7 +650,7 @@ fn flow_learned_trains_with_the_app_defaults_and_generalizes() {
     // Every solver runs on the learned field, the closed-form step included (DDIM).
     let out = run(&args(&format!(
         "flow --data {file} --field learned --train-steps 20 --particles 100 --steps 5 \
-         --solver exact-step --schedule cosine --out {out_file}"
+         --solver exact-step --schedule cosine --out {out_file} --force"
     )));
     assert_eq!(out.code, 0, "{}", out.stderr);
 }
@@ -671,7 +671,7 @@ fn flow_errors_are_one_line() {
         ),
         (
             format!("flow --data {file} --field exact --out o.csv --steps 401"),
-            "error: --steps must be an integer in 2..=400 (got 401)".to_string(),
+            "error: --steps must be an integer in 1..=400 (got 401)".to_string(),
         ),
         (
             format!("flow --data {file} --field exact --out o.csv --particles 5001"),
@@ -706,7 +706,7 @@ fn flow_sigma_keeps_the_marginals_only_with_the_score_correction() {
     let ratios = |extra: &str| -> Vec<f64> {
         let out = run(&args(&format!(
             "flow --data {file} --field exact --particles 600 --steps 50 --seed 3 \
-             --sigma 2 --at-times 0.25,0.5,0.75,1 --out {out_file} {extra}"
+             --sigma 2 --at-times 0.25,0.5,0.75,1 --out {out_file} --force {extra}"
         )));
         assert_eq!(out.code, 0, "{}", out.stderr);
         let line = out.stdout.trim_end().to_string();
@@ -818,7 +818,7 @@ fn flow_with_a_saved_model_is_the_nfe_figure() {
     for steps in [2, 4, 16] {
         let out = run(&args(&format!(
             "flow --data {drawing} --field learned --model {dir} --solver euler --steps {steps} \
-             --particles 500 --seed {seed} --out {samples}"
+             --particles 500 --seed {seed} --out {samples} --force"
         )));
         assert_eq!(out.code, 0, "{}", out.stderr);
         let w2: f64 = json_field(&out.stdout, "w2")
@@ -895,7 +895,7 @@ fn labelled_training_reports_fidelity_rising_with_guidance() {
     // The guided flow of one class, exactly: every sample of class 2 lands in class 2 at w = 1.
     let samples = temp_file("labelled-flow.csv", "");
     let out = run(&args(&format!(
-        "flow --data {file} --field exact --class 2 --guidance 1 --particles 300 --out {samples}"
+        "flow --data {file} --field exact --class 2 --guidance 1 --particles 300 --out {samples} --force"
     )));
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(json_field(&out.stdout, "class"), Some("2"));
@@ -909,7 +909,7 @@ fn labelled_training_reports_fidelity_rising_with_guidance() {
         .ends_with("line 3: label '7' must be an integer in 1..=4"));
     let (_, plain) = moons_file("labelled-plain.csv");
     assert!(usage_error(&args(&format!(
-        "flow --data {plain} --field exact --class 1 --out {samples}"
+        "flow --data {plain} --field exact --class 1 --out {samples} --force"
     )))
     .contains("--class needs labels"));
 }

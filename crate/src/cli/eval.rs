@@ -2,7 +2,8 @@
 //! `x,y,u_x,u_y`.
 
 use super::args::{required, Expect, OutFile, Query};
-use super::files::{load_model, read_points};
+use super::files::read_points;
+use super::model::load_model;
 use super::Failure;
 use crate::limits;
 use crate::mlp::ForwardCache;
@@ -42,10 +43,26 @@ impl EvalFlags {
 
 /// Runs `fmp eval`: the CSV text.
 pub(super) fn run(a: &EvalArgs) -> Result<String, Failure> {
-    let mlp = load_model(&a.model)?;
+    let mlp = load_model(&a.model)?.mlp;
     let queries = read_points(&a.at, limits::QUERY_POINTS)?;
     let mut out = vec![[0.0; 2]; queries.len()];
     mlp.predict(&queries, a.t, &mut out, &mut ForwardCache::new());
+    if let Some((x, u)) = queries
+        .iter()
+        .zip(&out)
+        .find(|(_, u)| !u[0].is_finite() || !u[1].is_finite())
+    {
+        return Err(format!(
+            "{}: the model is not finite: u_theta({},{}, t = {}) is ({},{}) (its weights overflow)",
+            super::args::file_shown(&a.model),
+            x[0],
+            x[1],
+            a.t,
+            u[0],
+            u[1]
+        )
+        .into());
+    }
     let mut csv = String::from("x,y,u_x,u_y\n");
     for (x, u) in queries.iter().zip(&out) {
         csv.push_str(&format!("{},{},{},{}\n", x[0], x[1], u[0], u[1]));

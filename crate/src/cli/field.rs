@@ -74,6 +74,22 @@ pub(super) fn run(a: &FieldArgs) -> Result<String, Failure> {
     let mut out = String::from("x,y,u_x,u_y,score_x,score_y,log_density,divergence,t_used\n");
     for x in queries {
         let e = marginal.eval(x, a.t);
+        let values = [
+            e.u[0],
+            e.u[1],
+            e.score[0],
+            e.score[1],
+            e.log_density,
+            e.divergence,
+        ];
+        if values.iter().any(|v| !v.is_finite()) {
+            return Err(format!(
+                "the exact field is not finite at the query point ({},{}) (t = {t_used}); the \
+                 points are too far apart for f64",
+                x[0], x[1]
+            )
+            .into());
+        }
         out.push_str(&format!(
             "{},{},{},{},{},{},{},{},{t_used}\n",
             x[0], x[1], e.u[0], e.u[1], e.score[0], e.score[1], e.log_density, e.divergence

@@ -9,7 +9,8 @@ use super::args::{
     file_shown, name, required, CsvFile, Expect, FlowSetup, Int, Named, OutFile, Real, Switch,
     Times, TimesList,
 };
-use super::files::{self, load_model, read_labelled};
+use super::files::{self, read_labelled};
+use super::model::load_model;
 use super::train::{train_default, DEFAULT_ODE_STEPS, DEFAULT_STEPS};
 use super::{json_line, Failure};
 use crate::data;
@@ -28,6 +29,9 @@ use crate::Point;
 
 /// Default `--particles` (the page's default).
 const DEFAULT_PARTICLES: u64 = 2000;
+/// The solver `flow --sigma` reports: the SDE runs by Euler-Maruyama whatever `--solver`
+/// would say ([`Motion::Sde`]).
+const SDE_SOLVER: &str = "euler-maruyama";
 /// Radius of `near_share`.
 const NEAR_RADIUS: f64 = 0.01;
 
@@ -77,9 +81,12 @@ pub(super) struct FlowFlags {
     #[command(flatten)]
     setup: FlowSetup,
     /// Steps on the time grid.
-    #[arg(long, value_name = "N", value_parser = Int(limits::ODE_STEPS),
-          help = Int(limits::ODE_STEPS)
-              .help(format!("default {DEFAULT_ODE_STEPS}; on the page's time grid")))]
+    #[arg(long, value_name = "N", value_parser = Int(limits::FLOW_STEPS),
+          help = Int(limits::FLOW_STEPS).help(format!(
+              "default {DEFAULT_ODE_STEPS}; on the page's time grid (the page's least is {}; \
+               1 is the one-step figure)",
+              limits::ODE_STEPS.min
+          )))]
     steps: Option<u64>,
     /// Particles.
     #[arg(long, value_name = "M", value_parser = Int(limits::PARTICLES),
@@ -126,6 +133,9 @@ pub(super) struct FlowFlags {
                energy distance to fresh samples of p_t there"
           ))]
     at_times: Option<Times>,
+    /// Overwrite `--out` if it exists.
+    #[arg(long, help = Switch.help("overwrite --out if it exists"))]
+    force: bool,
 }
 
 /// A checked `flow` command.
@@ -148,6 +158,8 @@ pub(super) struct FlowArgs {
     pub diffusion: Option<Diffusion>,
     /// `--at-times`: write the particles at the grid times nearest these.
     pub at_times: Option<Vec<f64>>,
+    /// `--force`: overwrite `--out`.
+    pub force: bool,
 }
 
 impl FlowFlags {
@@ -209,6 +221,7 @@ impl FlowFlags {
                 score_correction: !self.no_score_correction,
             }),
             at_times: self.at_times.map(|t| t.0),
+            force: self.force,
         })
     }
 }
@@ -267,6 +280,25 @@ struct GuidedFlow {
 
 /// Runs `fmp flow`: writes the particles, returns the JSON line.
 pub(super) fn run(a: &FlowArgs) -> Result<String, Failure> {
+    files::check_output(&a.out, a.force)?;
+    // A saved network, checked before the data is read: its schedule must be the flow's.
+    let saved = match &a.model {
+        Some(file) => {
+            let saved = load_model(file)?;
+            if saved.schedule != a.schedule {
+                return Err(format!(
+                    "--schedule {} does not match the schedule of {}, {}: give --schedule {}",
+                    a.schedule.name(),
+                    file_shown(file),
+                    saved.schedule.name(),
+                    saved.schedule.name()
+                )
+                .into());
+            }
+            Some(saved.mlp)
+        }
+        None => None,
+    };
     let (points, labels) = read_labelled(&a.data, limits::POINTS, true)?;
     let (data, rescaled) = data::fit_to_stage(points);
     let path = GaussianPath::new(a.schedule);
@@ -294,8 +326,8 @@ pub(super) fn run(a: &FlowArgs) -> Result<String, Failure> {
         .collect();
     let times = ode::time_grid(a.schedule, a.steps);
     let marginal = EmpiricalMarginal::new(data.clone(), path);
-    let network = match (&a.model, a.learned) {
-        (Some(file), _) => Some(load_model(file)?),
+    let network = match (saved, a.learned) {
+        (Some(mlp), _) => Some(mlp),
         (None, true) => {
             let config = TrainConfig {
                 schedule: a.schedule,
@@ -351,7 +383,19 @@ pub(super) fn run(a: &FlowArgs) -> Result<String, Failure> {
         }
     }
     let xs = flow.points().to_vec();
-    if a.learned && xs.iter().flatten().any(|v| !v.is_finite()) {
+    let finite = |xs: &[Point]| xs.iter().flatten().all(|v| v.is_finite());
+    if let (Some(file), false) = (&a.model, finite(&xs)) {
+        return Err(format!(
+            "{}: the model is not finite: its field sends particles to infinity (its weights \
+             overflow)",
+            file_shown(file)
+        )
+        .into());
+    }
+    if !finite(&xs) {
+        if !a.learned {
+            return Err("the exact flow sent particles to infinity".into());
+        }
         return Err(Failure::diverged(format!(
             "training diverged: after {} steps the learned field sends particles to infinity",
             a.train_steps
@@ -407,7 +451,10 @@ pub(super) fn run(a: &FlowArgs) -> Result<String, Failure> {
         data_rescaled: rescaled,
         field: if a.learned { "learned" } else { "exact" },
         schedule: a.schedule.name(),
-        solver: a.solver.name(),
+        solver: match a.diffusion {
+            Some(_) => SDE_SOLVER,
+            None => a.solver.name(),
+        },
         steps: a.steps,
         particles: a.particles,
         seed: a.seed,

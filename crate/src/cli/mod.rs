@@ -41,7 +41,10 @@
 //! (both reduced to `min(particles, points, 2048)` points by [`metrics::w2_capped`]), and
 //! `t_end` / `beta_end`, the clamp. The cloud is rescaled as `train` does (`data_rescaled`).
 //! Defaults: schedule linear, solver `exact-step` for the exact field and `rk4` for the
-//! learned one, 50 steps, 2,000 particles, seed 0, 5,000 training steps.
+//! learned one, 50 steps, 2,000 particles, seed 0, 5,000 training steps. `--steps` takes
+//! [`limits::FLOW_STEPS`] (`1..=400`: one Euler step is the straight-paths lesson's one-step
+//! figure); with `--sigma` the SDE runs by Euler-Maruyama and the report says
+//! `"solver":"euler-maruyama"`.
 //!
 //! ## JSON lines
 //! Each command's report is a `#[derive(Serialize)]` struct printed by serde_json on one line:
@@ -58,6 +61,20 @@
 //!   [`data::parse_points_csv`] (finite coordinates within `+-`[`limits::MAX_COORD`], errors
 //!   name the line); a data cloud has at most [`limits::POINTS`] points (the page's
 //!   `MAX_POINTS`), a query file at most [`limits::QUERY_POINTS`].
+//! - Only regular files are read: a FIFO, a device or a folder given as `--data`, `--at` or
+//!   `--model` (or found inside `--model`'s folder) is refused before it is opened
+//!   (`error: /dev/zero is a device, not a regular file`), and every read stops after its
+//!   limit plus one byte, so a file that grows cannot exhaust memory.
+//! - A saved model (`--model`, `model.rs`): at most [`limits::MAX_MODEL_BYTES`]; its config
+//!   (`config.json`, or the `fmp_config` metadata of a bare `model.safetensors`) must agree
+//!   with the tensors (width, depth, time features, classes), name a known schedule, solver and
+//!   sampling steps in [`limits::FLOW_STEPS`]; `flow` needs `--schedule` to be the model's.
+//!   Non-finite weights are refused, and so are results that are not finite (`eval`'s
+//!   `u_theta`, `field`'s values, `flow`'s particles with a saved model): exit code 2, `the
+//!   model is not finite`.
+//! - Outputs (`--samples`, `--save`, `--out`) are checked before any work: the folder of a
+//!   file exists, an existing output is a regular file (a `--save` target a folder) and is
+//!   overwritten only with `--force` (a `--save` folder that holds any file too).
 //! - Data outside the stage: `train` does what the page's CSV import does
 //!   ([`data::fit_to_stage`]): a cloud with a coordinate beyond `0.95 WORLD` is rescaled into
 //!   `0.85 WORLD`, so a file trains on the same cloud here and on the page. The output says so
@@ -78,6 +95,7 @@ mod field;
 mod files;
 mod flow;
 mod help;
+mod model;
 mod train;
 
 use std::ffi::OsString;

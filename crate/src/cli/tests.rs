@@ -41,7 +41,7 @@ fn ranged_flags() -> Vec<(&'static str, &'static str, Range)> {
         ("train", "--reflow", Int(reflow)),
         ("field", "--t", Real(limits::TIME)),
         ("flow", "--seed", Int(limits::SEED)),
-        ("flow", "--steps", Int(limits::ODE_STEPS)),
+        ("flow", "--steps", Int(limits::FLOW_STEPS)),
         ("flow", "--particles", Int(limits::PARTICLES)),
         ("flow", "--train-steps", Int(limits::TRAIN_STEPS)),
         ("flow", "--sigma", Real(limits::SIGMA)),
@@ -473,6 +473,7 @@ proptest! {
                 a.steps = a.steps.min(3);
                 a.particles = a.particles.min(20);
                 a.train_steps = a.train_steps.min(3);
+                a.force = true;
                 a.out = std::env::temp_dir()
                     .join(format!("fmp-proptest-{}.csv", std::process::id()))
                     .to_string_lossy()

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use super::args::{name, CsvFile, Expect, FlowSetup, Int, OutFile, Real};
+use super::args::{name, CsvFile, Expect, FlowSetup, Int, OutFile, Real, Switch};
 use super::files::{self, read_labelled};
 use super::{json_line, Failure};
 use crate::adam::AdamParams;
@@ -132,9 +132,14 @@ pub(super) struct TrainFlags {
     #[arg(long, value_name = "DIR", value_parser = OutFile,
           help = OutFile.help(
               "write the trained network there: model.safetensors, config.json, drawing.csv \
-               (python/fmp_model.py loads them)"
+               (python/fmp_model.py loads them); a folder that holds files needs --force"
           ))]
     save: Option<String>,
+    /// Overwrite `--samples` and the files of `--save`.
+    #[arg(long, help = Switch.help(
+        "overwrite --samples if it exists, and the files of a --save folder that holds some"
+    ))]
+    force: bool,
 }
 
 /// Where `train` gets its data.
@@ -157,6 +162,8 @@ pub(super) struct TrainArgs {
     pub samples: Option<String>,
     pub save: Option<String>,
     pub reflow: usize,
+    /// `--force`: overwrite `--samples` and `--save`'s files.
+    pub force: bool,
 }
 
 impl TrainFlags {
@@ -202,6 +209,7 @@ impl TrainFlags {
             samples: self.samples,
             save: self.save,
             reflow: self.reflow.unwrap_or(0) as usize,
+            force: self.force,
         })
     }
 }
@@ -309,6 +317,13 @@ struct TrainReport<'a> {
 
 /// Runs `fmp train`: the JSON line.
 pub(super) fn run(a: &TrainArgs) -> Result<String, Failure> {
+    // The outputs first: training takes seconds.
+    if let Some(out) = &a.samples {
+        files::check_output(out, a.force)?;
+    }
+    if let Some(dir) = &a.save {
+        files::check_save_dir(dir, a.force)?;
+    }
     let mut config = a.config;
     let seed = config.seed;
     let (source, data, rescaled, labels) = match &a.source {
