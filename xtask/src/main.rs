@@ -218,6 +218,18 @@ fn test() -> Result {
             run: setup::js_checks,
         },
         Step {
+            name: "Python loader tests (python/test_fmp_model.py)",
+            run: || {
+                let python = setup::ensure_python()?;
+                run(
+                    "Python loader tests (python/test_fmp_model.py)",
+                    Command::new(python)
+                        .current_dir(root())
+                        .arg("python/test_fmp_model.py"),
+                )
+            },
+        },
+        Step {
             name: "end-to-end tests (Chromium)",
             run: setup::e2e_tests,
         },
