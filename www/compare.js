@@ -9,31 +9,53 @@
 export const Z = 2;
 
 /**
- * A measured figure: its value and its standard error (0 when it is exact).
- * @typedef {{ mean: number, se: number }} Measured
+ * Student's t quantile at the level of Z (two-sided 95.45 %) for df = 1..30 degrees of freedom:
+ * a standard error estimated from few draws is itself noisy, so "two standard errors" of a mean
+ * of n draws is t(n - 1) of them (3.31 for 4 draws), which keeps the rate of false claims at that
+ * of Z with a known standard error.
+ */
+const T_CRIT = [13.968, 4.527, 3.307, 2.869, 2.649, 2.517, 2.429, 2.366, 2.32, 2.284, 2.255, 2.231, 2.212, 2.195,
+  2.181, 2.169, 2.158, 2.149, 2.14, 2.133, 2.126, 2.12, 2.115, 2.11, 2.105, 2.101, 2.097, 2.093, 2.09, 2.087];
+
+/**
+ * The multiple of a standard error a difference must exceed, for a standard error estimated with
+ * df degrees of freedom (Infinity: known, as a binomial one).
+ * @param {number} df
+ */
+export function critical(df) {
+  if (!(df >= 1)) return Infinity;
+  if (df <= T_CRIT.length) return T_CRIT[Math.floor(df) - 1];
+  return Z + 2.6 / df;
+}
+
+/**
+ * A measured figure: its value, its standard error (0 when it is exact) and, when that was
+ * estimated from repeated draws, its degrees of freedom (draws - 1; absent: known, as Z).
+ * @typedef {{ mean: number, se: number, df?: number }} Measured
  */
 
 /**
  * The verdict of a comparison of a with b: 'lower' (a < b beyond the noise), 'higher', or
- * 'equal' (within sampling noise); diff = a - b, noise = Z times the standard error of diff.
+ * 'equal' (within sampling noise); diff = a - b, noise = the critical multiple (Z,
+ * or Student's t for a standard error estimated from few draws) of the standard error of diff.
  * @typedef {{ verdict: 'lower' | 'higher' | 'equal', diff: number, noise: number }} Verdict
  */
 
 /**
- * The mean of repeated draws of one figure and its standard error (the sample standard
- * deviation over sqrt(count); NaN with fewer than two draws).
+ * The mean of repeated draws of one figure, its standard error (the sample standard deviation
+ * over sqrt(count); NaN with fewer than two draws) and its degrees of freedom (count - 1).
  * @param {ArrayLike<number>} values
- * @returns {Measured}
+ * @returns {{ mean: number, se: number, df: number }}
  */
 export function meanSe(values) {
   const n = values.length;
   let sum = 0;
   for (let i = 0; i < n; i++) sum += values[i];
   const mean = sum / n;
-  if (n < 2) return { mean, se: NaN };
+  if (n < 2) return { mean, se: NaN, df: 0 };
   let ss = 0;
   for (let i = 0; i < n; i++) ss += (values[i] - mean) ** 2;
-  return { mean, se: Math.sqrt(ss / (n - 1) / n) };
+  return { mean, se: Math.sqrt(ss / (n - 1) / n), df: n - 1 };
 }
 
 /**
@@ -50,13 +72,15 @@ function verdictOf(diff, noise) {
 
 /**
  * Two independently measured figures: a is lower (higher) than b only when b - a (a - b)
- * exceeds Z sqrt(se_a^2 + se_b^2).
+ * exceeds Z sqrt(se_a^2 + se_b^2) (Student's t in place of Z when a standard error was
+ * estimated from few draws: the fewer degrees of freedom of the two).
  * @param {Measured} a
  * @param {Measured} b
  * @returns {Verdict}
  */
 export function compare(a, b) {
-  return verdictOf(a.mean - b.mean, Z * Math.hypot(a.se, b.se));
+  const df = Math.min(a.df ?? Infinity, b.df ?? Infinity);
+  return verdictOf(a.mean - b.mean, (df === Infinity ? Z : critical(df)) * Math.hypot(a.se, b.se));
 }
 
 /**
@@ -68,8 +92,8 @@ export function compare(a, b) {
  */
 export function comparePaired(a, b) {
   const d = Array.from(a, (v, i) => v - b[i]);
-  const { mean, se } = meanSe(d);
-  return verdictOf(mean, Z * se);
+  const { mean, se, df } = meanSe(d);
+  return verdictOf(mean, critical(df) * se);
 }
 
 /**

@@ -4,13 +4,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  meanSe, compare, comparePaired, share, atFloor, ratioMeaningful, relation, Z,
+  meanSe, compare, comparePaired, share, atFloor, ratioMeaningful, relation, critical, Z,
 } from '../../www/compare.js';
 
 test('meanSe: the sample standard deviation over sqrt(n)', () => {
   // 1, 2, 3, 4: mean 2.5, sample variance 5/3, se sqrt(5/3 / 4).
   const m = meanSe([1, 2, 3, 4]);
   assert.equal(m.mean, 2.5);
+  assert.equal(m.df, 3);
   assert.ok(Math.abs(m.se - Math.sqrt(5 / 12)) < 1e-12);
   assert.ok(Number.isNaN(meanSe([3]).se));
 });
@@ -67,4 +68,26 @@ test('the floor: a distance not above the floor by the rule is at the floor', ()
 test('no ratio of two figures both within noise of 0', () => {
   assert.equal(ratioMeaningful({ mean: 0.001, se: 0.002 }, { mean: -0.002, se: 0.002 }), false);
   assert.equal(ratioMeaningful({ mean: 0.5, se: 0.01 }, { mean: 0.001, se: 0.002 }), true);
+});
+
+test('few draws: the standard error is itself estimated, so the bar is Student t, not 2', () => {
+  // t quantiles at the level of 2 standard normal errors (scipy.stats.t.ppf(norm.cdf(2), df)).
+  assert.equal(critical(3), 3.307);
+  assert.equal(critical(30), 2.087);
+  assert.ok(Math.abs(critical(1000) - 2) < 0.01);
+  // Paired differences 2.5 standard errors from 0: not enough over 4 draws, enough over 31.
+  const four = [0.1, 0.3, 0.5, 0.7];
+  const sdFour = meanSe(four).se;
+  const shift = 2.5 * sdFour;
+  const b4 = four.map((v) => v - 0.4 + shift);
+  assert.equal(comparePaired(b4, four.map(() => 0)).verdict, 'equal');
+  const many = Array.from({ length: 31 }, (_, i) => (i % 2 ? 1 : -1));
+  const se = meanSe(many).se;
+  const shifted = many.map((v) => v - meanSe(many).mean + 2.5 * se);
+  assert.equal(comparePaired(shifted, many.map(() => 0)).verdict, 'higher');
+  // Two means of 4 draws each: t(3) times the standard error of the difference.
+  const v = compare(meanSe([1, 1.1, 0.9, 1]), meanSe([1.2, 1.3, 1.1, 1.2]));
+  assert.ok(Math.abs(v.noise - 3.307 * Math.hypot(meanSe([1, 1.1, 0.9, 1]).se, meanSe([1.2, 1.3, 1.1, 1.2]).se))
+    < 1e-12);
+  assert.equal(v.verdict, 'lower');
 });
