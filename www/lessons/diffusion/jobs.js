@@ -35,6 +35,8 @@ const LANGEVIN_FRAMES = 1500;
 /** Langevin moves at most this many particles (each step sums over every data point). */
 const LANGEVIN_PARTICLES = 1000;
 const LANGEVIN_MEASURE_EVERY = 25;
+/** Langevin steps between two measurements (each frame is 4 steps). */
+export const LANGEVIN_MEASURE_STEPS = 4 * LANGEVIN_MEASURE_EVERY;
 /** A Langevin frame is posted at most this often (ms) between measured ones. */
 const LANGEVIN_POST_MS = 40;
 

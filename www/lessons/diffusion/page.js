@@ -13,6 +13,7 @@ import { F, inline, block } from '../../math.js';
 import { $, $canvas, setIfChanged, bindControl, fitChart } from '../../ui.js';
 import { fmt } from '../../render.js';
 import { comparePaired, pm, Z } from '../../compare.js';
+import { LANGEVIN_MEASURE_STEPS } from './jobs.js';
 
 /** Colours of the W2 chart's lines, in the order of the probe's sigmas (crate/src/plot.rs). */
 const SIGMA_COLORS = ['rgb(90,90,90)', 'rgb(25,113,194)', 'rgb(47,158,68)', 'rgb(132,94,247)'];
@@ -392,14 +393,21 @@ export function w2Caption(steps, sigmas, values, se, draws) {
 export function langevinCaption(s, step, first, last, done) {
   if (s.sigma === 0) return 'σ = 0: Langevin has no noise and no drift, so the particles stand still. Raise σ.';
   if (!first || !last) return 'Starting Langevin dynamics from fresh samples of p_t…';
+  const head = `Langevin dynamics at frozen t = ${s.t.toFixed(2)} (steps ds = 0.01, σ_t = ${s.sigma}·β_t), `
+    + `${step.toLocaleString('en')} steps${done ? ' (stopped)' : ''}: `;
+  // Only the start is measured yet: nothing is said about how far the particles move.
+  if (last.step === 0) {
+    return `${head}energy distance to fresh samples of p_t ${fmt(first.ed)} at the start (floor ${fmt(first.floor)}). `
+      + `How far the particles move, and whether their distribution stays p_t, is measured every `
+      + `${LANGEVIN_MEASURE_STEPS} steps.`;
+  }
   const kept = last.ed < SAME_LAW * last.floor;
   // "Moving": a mean displacement above 0.02 (a tenth of the page's smallest brush).
   const moving = last.moved > 0.02;
   const motion = moving
     ? `The particles moved ${fmt(last.moved)} on average since the start`
-    : `The particles barely move (${fmt(last.moved)} on average: σ_t = σβ_t is small at this t)`;
-  return `Langevin dynamics at frozen t = ${s.t.toFixed(2)} (steps ds = 0.01, σ_t = ${s.sigma}·β_t), `
-    + `${step.toLocaleString('en')} steps${done ? ' (stopped)' : ''}: `
+    : `The particles moved only ${fmt(last.moved)} on average in ${last.step.toLocaleString('en')} steps`;
+  return `${head}`
     + `energy distance to fresh samples of p_t ${fmt(first.ed)} at the start, ${fmt(last.ed)} at step `
     + `${last.step.toLocaleString('en')} (floor ${fmt(last.floor)}). `
     + (kept ? `${motion}, yet their distribution stays p_t: the histogram (bars) keeps to the exact density (line).`
