@@ -167,7 +167,7 @@ export class GuidanceLesson {
     body.replaceChildren(...m.w.map((w, i) => {
       const tr = document.createElement('tr');
       const fid = (/** @type {number[]} */ f, /** @type {number[]} */ se) => (Number.isFinite(f[0])
-        ? `${pct(f[0])} ± ${(100 * Z * se[0]).toFixed(1)}` : pct(f[0]));
+        ? pctPm(f[0], se[0]) : pct(f[0]));
       const spr = (/** @type {number[]} */ f, /** @type {number[]} */ se) => (Number.isFinite(f[1])
         ? `${fmt(f[1])} ${pm(Z * se[1])}` : fmt(f[1]));
       for (const v of [String(w), fid(m.exact[i], m.exactSe[i]), spr(m.exact[i], m.exactSe[i]),
@@ -291,8 +291,8 @@ export class GuidanceLesson {
     const name = CLASS_STYLES[(this.sampled(s) || 1) - 1].name;
     if (!m) return `Measuring: ${name}'s samples for w = 0, 1, 2 and 4…`;
     const i = m.w.indexOf(s.guidance);
-    const part = (/** @type {number[]} */ f, /** @type {number[]} */ se) => `${pct(f[0])} ± `
-      + `${(100 * Z * se[0]).toFixed(1)} nearest a point of ${name}, spread ${fmt(f[1])} ${pm(Z * se[1])}`;
+    const part = (/** @type {number[]} */ f, /** @type {number[]} */ se) => `${pctPm(f[0], se[0])} nearest a `
+      + `point of ${name}, spread ${fmt(f[1])} ${pm(Z * se[1])}`;
     const learnedOk = m.learned.every((f) => Number.isFinite(f[0]));
     if (i >= 0) {
       return `At w = ${s.guidance}: exact `
@@ -377,8 +377,7 @@ export class GuidanceLesson {
  * @param {string} name the class's name
  */
 export function figureText(who, f0, f1, f4, se0, se1, se4, own, name) {
-  const share = (/** @type {number[]} */ f, /** @type {number[]} */ se) => `${pct(f[0])} ± `
-    + `${(100 * Z * se[0]).toFixed(1)}`;
+  const share = (/** @type {number[]} */ f, /** @type {number[]} */ se) => pctPm(f[0], se[0]);
   const fid = compare({ mean: f4[0], se: se4[0] }, { mean: f1[0], se: se1[0] }).verdict;
   const spread = compare({ mean: f4[1], se: se4[1] }, { mean: f1[1], se: se1[1] });
   let text = who
@@ -404,6 +403,15 @@ export function figureText(who, f0, f1, f4, se0, se1, se4, own, name) {
 /** @param {number} v a share */
 function pct(v) {
   return Number.isFinite(v) ? `${(100 * v).toFixed(v >= 0.995 && v < 1 ? 1 : 0)} %` : '–';
+}
+
+/**
+ * A share with twice its standard error, in per cent: "97 ± 2.4 %".
+ * @param {number} v
+ * @param {number} se
+ */
+function pctPm(v, se) {
+  return `${pct(v).replace(' %', '')} ± ${(100 * Z * se).toFixed(1)} %`;
 }
 
 /**

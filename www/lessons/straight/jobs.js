@@ -174,7 +174,7 @@ export default function straightJobs(ctx, lesson) {
         const steps = id === 'current' ? ctx.model.steps : frozen.get(id)?.steps ?? 0;
         const noises = Array.from({ length: NFE_DRAWS },
           (_, d) => noise_points(NFE_PARTICLES, ctx.setup.seed + 6 + NFE_SEED_STRIDE * d));
-        this.run = { id, index: 0, draws: nfe_steps().map(() => []), steps, noises, loaded: ctx.model.loaded };
+        this.run = { id, index: 0, draws: Array.from(nfe_steps(), () => []), steps, noises, loaded: ctx.model.loaded };
       }
       const run = this.run;
       const f = run.id === 'current' ? ctx.fields : frozen.get(run.id)?.fields;
