@@ -178,8 +178,8 @@ export class FrameLoop {
     ui.fit ??= this.fitNote();
     const status = exact && !exact.complete() ? `exact flow: computed to t = ${exact.reach().toFixed(2)}` : '';
     setIfChanged($('flow-status'), 'textContent',
-      status || (this.lite && s.trails ? 'Trails off for now: this device draws frames too slowly to draw the '
-        + 'particles\' paths as well; they come back when it keeps up.' : ''));
+      status || (this.lite && s.trails ? 'Trails off while frames are slow: the particles\' paths are not drawn.'
+        : ''));
     // A lesson that shows other flows may hide the fit of the ODE's (learned vs exact).
     setIfChanged($('fit'), 'textContent', this.app.lesson.hidesFit(s) ? '' : ui.fit);
     chart.draw(now);

@@ -134,7 +134,7 @@ test('captions hold while slow frames turn trails off, and say so in words (item
       document.getElementById('caption').textContent]);
     assert.match(status, /trails/i);
     assert.doesNotMatch(caption, /trails show/, caption);
-    assert.match(status, /^Trails off for now: this device draws frames too slowly to draw the particles' paths/);
+    assert.match(status, /^Trails off while frames are slow: the particles' paths are not drawn/);
     await slow.screenshot({ path: join(ARTIFACTS, 'captions-slow-frames.png') });
   } finally {
     await cdp.send('Emulation.setCPUThrottlingRate', { rate: 1 });
