@@ -170,14 +170,16 @@ export class FrameLoop {
     // laying out its formulas again) every frame costs the page more than a frame's budget.
     const when = s.play ? 'as t plays from 0 to 1' : `at t = ${t.toFixed(2)}`;
     const facts = this.app.lesson.facts(s);
-    setIfChanged($('caption'), 'innerHTML', shown.caption(when, note, { s, beta: s.play ? NaN : beta, facts }));
+    const trails = s.trails && !this.lite && !lesson?.fixedTime;
+    setIfChanged($('caption'), 'innerHTML', shown.caption(when, note, { s, beta: s.play ? NaN : beta, facts, trails }));
     this.legend(heat, view, s, lesson?.labels ?? null, cloud.count > 0 ? lesson?.more ?? [] : [], lesson?.colors);
     this.app.lesson.draw(now, s);
     setIfChanged($('stage'), 'ariaLabel', this.stageLabel(shown, t, s));
     ui.fit ??= this.fitNote();
     const status = exact && !exact.complete() ? `exact flow: computed to t = ${exact.reach().toFixed(2)}` : '';
     setIfChanged($('flow-status'), 'textContent',
-      status || (this.lite && s.trails ? 'trails paused: frames are slow' : ''));
+      status || (this.lite && s.trails ? 'Trails off while frames are slow: the particles\' paths are not drawn.'
+        : ''));
     // A lesson that shows other flows may hide the fit of the ODE's (learned vs exact).
     setIfChanged($('fit'), 'textContent', this.app.lesson.hidesFit(s) ? '' : ui.fit);
     chart.draw(now);
@@ -214,7 +216,8 @@ export class FrameLoop {
   fitNote() {
     const d = this.app.session.fit;
     if (d === null || this.app.cloud.count === 0 || !this.app.session.traj.learned) return '';
-    return `At t = 1, learned vs exact particles: energy distance ${fmt(d)} (0 when they have the same distribution).`;
+    return `At t = 1, learned vs exact particles: energy distance ${fmt(d)} (two samples of one distribution give `
+      + `about the sampling floor, not 0).`;
   }
 
   /**

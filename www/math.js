@@ -14,6 +14,7 @@ const alpha = sub(mi('α'), t), beta = sub(mi('β'), t);
 const paren = (s) => `${mo('(')}${s}${mo(')')}`;
 const sumOver = (i) => `<munder><mo>∑</mo>${mi(i)}</munder>`;
 const N = '<mi mathvariant="script">N</mi>';
+const betaSq = `<msubsup>${mi('β')}${t}<mn>2</mn></msubsup>`;
 const sq = (s) => `<msup><mrow>${s}</mrow><mn>2</mn></msup>`;
 const norm = (s) => sq(`${mo('‖')}${s}${mo('‖')}`);
 
@@ -117,11 +118,15 @@ export const F = {
   otCoupling: `${mi('π')}${mo('=')}<munder><mi>argmin</mi>${mi('π')}</munder>${sumOver('j')}`
     + `${norm(`${sub(eps, mi('j'))}${mo('−')}${sub(z, `<mrow>${mi('π')}${paren(mi('j'))}</mrow>`)}`)}`,
   guided: `${sub(mover('u', '~'), t)}${paren(`${x}${mo('|')}${mi('y')}`)}${mo('=')}`
-    + `${paren(`<mn>1</mn>${mo('−')}${mi('w')}`)}${sub(mi('u'), t)}${paren(x)}${mo('+')}${mi('w')}${sub(mi('u'), t)}`
+    + `${paren(`<mn>1</mn>${mo('−')}${mi('w')}`)}${uT}${paren(x)}${mo('+')}${mi('w')}${uT}`
     + `${paren(`${x}${mo('|')}${mi('y')}`)}`,
-  classField: `${sub(mi('u'), t)}${paren(`${x}${mo('|')}${mi('y')}`)}${mo('=')}<munder><mo>∑</mo><mrow>${mi('i')}`
-    + `${mo(':')}${sub(mi('y'), mi('i'))}${mo('=')}${mi('y')}</mrow></munder>${sub(mi('w'), mi('i'))}${sub(mi('u'), t)}`
-    + `${paren(`${x}${mo('|')}${zi}`)}`,
+  classField: `${uT}${paren(`${x}${mo('|')}${mi('y')}`)}${mo('=')}<munder><mo>∑</mo><mrow>${mi('i')}`
+    + `${mo(':')}${sub(mi('y'), mi('i'))}${mo('=')}${mi('y')}</mrow></munder>`
+    + `<msubsup>${mi('w')}${mi('i')}${mi('y')}</msubsup>${uT}${paren(`${x}${mo('|')}${zi}`)}`,
+  classWeights: `<msubsup>${mi('w')}${mi('i')}${mi('y')}</msubsup>${mo('=')}`
+    + `${frac(`${N}${paren(`${x}${mo(';')}${alpha}${zi}${mo(',')}${betaSq}${mi('I')}`)}`,
+      `<munder><mo>∑</mo><mrow>${mi('j')}${mo(':')}${sub(mi('y'), mi('j'))}${mo('=')}${mi('y')}</mrow></munder>${N}`
+      + `${paren(`${x}${mo(';')}${alpha}${zj}${mo(',')}${betaSq}${mi('I')}`)}`)}`,
   pCondClass: `${sub(mi('p'), t)}${paren(`${x}${mo('|')}${mi('y')}`)}${mo('=')}`
     + `${frac('<mn>1</mn>', sub(mi('n'), mi('y')))}<munder><mo>∑</mo><mrow>${mi('i')}${mo(':')}${sub(mi('y'), mi('i'))}`
     + `${mo('=')}${mi('y')}</mrow></munder>${N}`

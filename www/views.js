@@ -27,8 +27,9 @@ export function inlineFormulas(formulas) {
  *   titled `sideLabel` on the second stage of the side-by-side layout.
  * - caption(t, extra, c): the HTML caption under the stage; `c` holds the settings `s`,
  *   `beta` (beta_t at the time shown) and the lesson's measured `facts` (sentences keyed by
- *   view), for captions worded from them.
- * @typedef {{ s: Record<string, any>, beta: number, facts: Record<string, string> }} CaptionContext
+ *   view), for captions worded from them, and `trails`: whether the stage draws trails now (off
+ *   while frames are slow or at a fixed time).
+ * @typedef {{ s: Record<string, any>, beta: number, facts: Record<string, string>, trails?: boolean }} CaptionContext
  * @typedef {{ id: string, label: string, lesson: string,
  *   needs: { model?: boolean, z?: boolean },
  *   arrows: 'learned' | 'marginal' | 'conditional' | 'error' | 'score' | 'score_learned' | 'denoiser'

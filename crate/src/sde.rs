@@ -4,9 +4,10 @@
 //! - SDE extension trick: for a diffusion coefficient `sigma_t >= 0`, `X_0 ~ p_init` and
 //!   `dX_t = [u_t(X_t) + (sigma_t^2 / 2) grad log p_t(X_t)] dt + sigma_t dW_t`
 //!   give `X_t ~ p_t` for every `t`: the marginals of the ODE, along rough paths.
-//! - The choice here: `sigma_t = sigma beta_t` ([`Diffusion::sigma_t`]). The score grows like
-//!   `1 / beta_t^2` near the data, so a constant `sigma_t` would blow the drift up at `t = 1`;
-//!   with `sigma_t = sigma beta_t` the score term of the exact field is
+//! - The choice here: `sigma_t = sigma beta_t` ([`Diffusion::sigma_t`]). At points typical of
+//!   `p_t` (`x = alpha_t z + beta_t eps`) the score is `|eps| / beta_t` in size (`1 / beta_t^2`
+//!   only at a fixed point off the data), so a constant `sigma_t` would blow the drift up at
+//!   `t = 1`; with `sigma_t = sigma beta_t` the score term of the exact field is
 //!   `(sigma^2 / 2)(alpha_t zbar - x)`, finite, and the noise vanishes where the particles land.
 //! - The score of a field: for a Gaussian path every field of the form `A_t zbar + B_t x`
 //!   determines its score, `s = (alpha_t u - alpha_dot_t x) / (beta_t^2 alpha_dot_t - beta_dot_t

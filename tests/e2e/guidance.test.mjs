@@ -100,13 +100,13 @@ test('training: samples land in their class at w = 1, fidelity rises and spread 
   assert.ok(l0[0] < l1[0] && l4[0] >= l1[0], `learned fidelity ${fig.learned.map((f) => f[0])}`);
   assert.ok(l4[1] < l1[1], `learned spread ${fig.learned.map((f) => f[1])}`);
   assert.equal(await page.locator('#guide-table tbody tr').count(), 4);
-  assert.match(await page.textContent('#guide-caption'), /Exact: \d+ % land nearest a point of class 1 at w = 0/);
+  assert.match(await page.textContent('#guide-caption'), /Exact: \d+ ± [\d.]+ % land nearest a point of class 1 at w = 0/);
   // The slider: a new w, new guided flows, and the caption quotes the figures at it.
   await setW(page, 2);
   const both = () => window.fmp.trajectory('learned_guided')?.complete
     && window.fmp.trajectory('exact_guided')?.complete;
   await page.waitForFunction(both, null, { timeout: 60000 });
-  await page.waitForFunction(() => /At w = 2: exact \d+ % nearest a point of class 1/.test(document.getElementById('caption').textContent));
+  await page.waitForFunction(() => /At w = 2: exact [\d.]+ ± [\d.]+ % nearest a point of class 1/.test(document.getElementById('caption').textContent));
   await page.screenshot({ path: join(ARTIFACTS, 'guidance.png'), fullPage: true });
 
   // The exported network is class-conditional: Python's u(x, t, y) is the page's.

@@ -8,27 +8,35 @@
 // Out (each with `lesson` and `stamp`):
 //   {type:'match', rows: [{t, tUsed, ode, sde, floor}]} energy distances of the exact ODE and
 //     SDE particles to fresh samples of p_t, and the floor of two fresh samples
-//   {type:'w2sigma', generation, steps, sigmas, values} W2 to the drawing of learned SDE samples
-//     at t = 1 for each sigma (NaN where they are not finite)
+//   {type:'w2sigma', generation, steps, sigmas, values, se, draws} W2 to the drawing of learned SDE
+//     samples at t = 1 for each sigma: the mean over PROBE_DRAWS draws, its standard error, and
+//     each draw's value (draws[i][d]; NaN where the samples are not finite)
 //   {type:'langevin', t, step, data, ed, floor, moved, done} the newest Langevin frame (ed,
 //     floor, moved: measured every LANGEVIN_MEASURE_EVERY frames, else NaN)
 // Seeds: the SDE noise seed + 1 (as `fmp flow --sigma`); Langevin starts from samples of p_t
-// seeded with seed + 2, its noise seed + 5; the W2 probes start from noise_points(500, seed + 3)
-// and their noise is seed + 4.
+// seeded with seed + 2, its noise seed + 5; draw d (0..PROBE_DRAWS - 1) of the W2 probe starts
+// from noise_points(500, seed + 3 + PROBE_SEED_STRIDE d) and its noise is seed + 4 + PROBE_SEED_STRIDE d,
+// the same for every sigma (paired draws).
 import { noise_points, w2_to, nearest_time } from '../../pkg/fmp.js';
 import { PRIORITY } from '../../worker/scheduler.js';
+import { meanSe } from '../../compare.js';
 
 /** The times of the marginal-match table. */
 const MATCH_TIMES = [0.25, 0.5, 0.75, 1];
 /** The noise levels of the W2 probe, its particles, and how often it runs while training. */
-const PROBE_SIGMAS = [0, 0.5, 1, 2];
+export const PROBE_SIGMAS = [0, 0.5, 1, 2];
 const PROBE_PARTICLES = 500;
+/** Draws per sigma (their spread is the W2's sampling noise), and the step between their seeds. */
+export const PROBE_DRAWS = 4;
+export const PROBE_SEED_STRIDE = 1000;
 const PROBE_MS = 3000;
 /** Langevin: frames (of 4 steps of ds = 0.01 each) before it stops, and how often it is measured. */
 const LANGEVIN_FRAMES = 1500;
 /** Langevin moves at most this many particles (each step sums over every data point). */
 const LANGEVIN_PARTICLES = 1000;
 const LANGEVIN_MEASURE_EVERY = 25;
+/** Langevin steps between two measurements (each frame is 4 steps). */
+export const LANGEVIN_MEASURE_STEPS = 4 * LANGEVIN_MEASURE_EVERY;
 /** A Langevin frame is posted at most this often (ms) between measured ones. */
 const LANGEVIN_POST_MS = 40;
 
@@ -42,6 +50,32 @@ function meanDistance(a, b) {
   let sum = 0;
   for (let i = 0; i < a.length; i += 2) sum += Math.hypot(b[i] - a[i], b[i + 1] - a[i + 1]);
   return sum / (a.length / 2);
+}
+
+/**
+ * One draw of the W2 probe: PROBE_PARTICLES learned SDE samples at t = 1 for one sigma (Euler-
+ * Maruyama with the score correction, on the flow's time grid), and their W2 to the drawing (NaN
+ * when they are not finite). Draw d of set-up seed s starts from noise_points(500, s + 3 +
+ * PROBE_SEED_STRIDE d), its noise seeded s + 4 + PROBE_SEED_STRIDE d.
+ * @param {any} fields a Fields holding the drawing and the network
+ * @param {Float32Array} points the drawing
+ * @param {number} steps the time grid's steps
+ * @param {number} sigma
+ * @param {number} seed the set-up seed
+ * @param {number} draw
+ */
+export function probeDraw(fields, points, steps, sigma, seed, draw) {
+  const offset = PROBE_SEED_STRIDE * draw;
+  const start = noise_points(PROBE_PARTICLES, seed + 3 + offset);
+  const flow = fields.flow_begin_sde('learned', start, steps, sigma, true, seed + 4 + offset);
+  let last;
+  try {
+    const all = fields.flow_advance(flow, steps);
+    last = all.subarray(all.length - 2 * PROBE_PARTICLES);
+  } finally {
+    flow.free();
+  }
+  return last.every(Number.isFinite) ? w2_to(last, points) : NaN;
 }
 
 /**
@@ -111,9 +145,9 @@ export default function diffusionJobs(ctx, lesson) {
     });
   };
 
-  /** The W2 probe: one noise level a step, every PROBE_MS while the network trains. */
+  /** The W2 probe: one draw of one noise level a step, every PROBE_MS while the network trains. */
   const probe = {
-    key: 'w2probe', done: false, index: 0, /** @type {number[]} */ values: [], generation: 0, steps: 0,
+    key: 'w2probe', done: false, index: 0, /** @type {number[][]} */ draws: [], generation: 0, steps: 0,
     get holdsModel() { return this.index > 0; },
     priority: () => PRIORITY.MEASURE,
     ready() {
@@ -125,26 +159,20 @@ export default function diffusionJobs(ctx, lesson) {
       if (this.index === 0) {
         probeWanted = false;
         lastProbe = performance.now();
-        this.values = [];
+        this.draws = PROBE_SIGMAS.map(() => []);
         this.generation = ctx.model.generation;
         this.steps = ctx.model.steps;
       }
-      const { fields, setup } = ctx;
-      const start = noise_points(PROBE_PARTICLES, setup.seed + 3);
-      const flow = fields.flow_begin_sde('learned', start, setup.steps, PROBE_SIGMAS[this.index], true, setup.seed + 4);
-      let last;
-      try {
-        const all = fields.flow_advance(flow, setup.steps);
-        last = all.subarray(all.length - 2 * PROBE_PARTICLES);
-      } finally {
-        flow.free();
-      }
-      this.values.push(last.every(Number.isFinite) ? w2_to(last, ctx.cloud.points) : NaN);
+      const sigma = this.index % PROBE_SIGMAS.length, draw = Math.floor(this.index / PROBE_SIGMAS.length);
+      this.draws[sigma].push(probeDraw(ctx.fields, ctx.cloud.points, ctx.setup.steps, PROBE_SIGMAS[sigma],
+        ctx.setup.seed, draw));
       this.index += 1;
-      if (this.index < PROBE_SIGMAS.length) return;
+      if (this.index < PROBE_SIGMAS.length * PROBE_DRAWS) return;
       this.index = 0;
+      const stats = this.draws.map((d) => meanSe(d));
       post({
-        type: 'w2sigma', generation: this.generation, steps: this.steps, sigmas: PROBE_SIGMAS, values: this.values,
+        type: 'w2sigma', generation: this.generation, steps: this.steps, sigmas: PROBE_SIGMAS,
+        values: stats.map((m) => m.mean), se: stats.map((m) => m.se), draws: this.draws,
       });
     },
   };

@@ -12,6 +12,8 @@ import { Trajectory } from '../../particles.js';
 import { F, inline, block } from '../../math.js';
 import { $, $canvas, setIfChanged, bindControl, fitChart } from '../../ui.js';
 import { fmt } from '../../render.js';
+import { comparePaired, pm, Z } from '../../compare.js';
+import { LANGEVIN_MEASURE_STEPS } from './jobs.js';
 
 /** Colours of the W2 chart's lines, in the order of the probe's sigmas (crate/src/plot.rs). */
 const SIGMA_COLORS = ['rgb(90,90,90)', 'rgb(25,113,194)', 'rgb(47,158,68)', 'rgb(132,94,247)'];
@@ -24,8 +26,6 @@ const REDRAW_MS = 200;
 const SAME_LAW = 3;
 /** Within this multiple of the ODE's distance to p_t, the SDE's is the ODE's step error. */
 const ODE_MARGIN = 1.25;
-/** W2 values within this share of each other are called a tie (500 samples: a few per cent apart by chance). */
-const TIE = 0.05;
 
 /** @typedef {import('../../pages.js').PageApp} DiffusionApp */
 
@@ -134,7 +134,12 @@ export class DiffusionLesson {
     setIfChanged($('match-caption'), 'textContent', matchCaption(m.rows, s.sigma, s.scoreFix));
   }
 
-  /** @param {{ generation: number, steps: number, sigmas: number[], values: number[] }} m */
+  /**
+   * The W2 probe's figures: per sigma, the mean over its draws (the chart's lines), the standard
+   * error, and each draw's value (paired across sigmas: the same noise).
+   * @param {{ generation: number, steps: number, sigmas: number[], values: number[], se: number[],
+   *   draws: number[][] }} m
+   */
   onW2Sigma(m) {
     // A new network (a reset, a new seed, a cleared cloud) starts a new history.
     const lastStep = this.w2Steps.length ? this.w2Steps[this.w2Steps.length - 1] : -1;
@@ -146,9 +151,10 @@ export class DiffusionLesson {
     this.w2Values.push(...m.values);
     this.w2Dirty = true;
     const legend = m.sigmas.map((sig, i) => `<span class="lv"><span class="sw" `
-      + `style="background:${SIGMA_COLORS[i]}"></span>σ = ${sig} <b>${fmt(m.values[i])}</b></span>`).join('');
+      + `style="background:${SIGMA_COLORS[i]}"></span>σ = ${sig} <b>${fmt(m.values[i])}</b> ${pm(Z * m.se[i])}</span>`)
+      .join('');
     setIfChanged($('w2-legend'), 'innerHTML', legend);
-    setIfChanged($('w2-caption'), 'textContent', w2Caption(m.steps, m.sigmas, m.values));
+    setIfChanged($('w2-caption'), 'textContent', w2Caption(m.steps, m.sigmas, m.values, m.se, m.draws));
   }
 
   /**
@@ -334,40 +340,46 @@ export function matchCaption(rows, sigma, correction) {
 }
 
 /**
- * The W2 chart's caption, worded from the newest values.
+ * The W2 chart's caption, worded from the newest figures by the comparison rule: each noisy
+ * sigma against sigma = 0 over paired draws (the same start and noise for every sigma).
  * @param {number} steps
  * @param {number[]} sigmas
- * @param {number[]} values
+ * @param {number[]} values the mean W2 of each sigma's draws
+ * @param {number[]} se their standard errors
+ * @param {number[][]} draws each sigma's draws
  */
-export function w2Caption(steps, sigmas, values) {
+export function w2Caption(steps, sigmas, values, se, draws) {
+  const n = draws[0]?.length ?? 0;
   const head = `After ${steps.toLocaleString('en')} training steps: W2 between 500 learned SDE samples at t = 1 and `
-    + `the drawing (σ = 0 is Euler's ODE). `;
+    + `the drawing, mean of ${n} draws ± twice its standard error (σ = 0 is Euler's ODE). `;
   const ode = values[0];
   if (!values.every(Number.isFinite)) {
     const bad = sigmas.filter((_, i) => !Number.isFinite(values[i])).join(', ');
     return `${head}The samples for σ = ${bad} are not finite: the network diverged (lower the learning rate and `
       + `reset).`;
   }
-  let best = 0;
-  values.forEach((v, i) => { if (v < values[best]) best = i; });
-  const spread = (Math.max(...values) - Math.min(...values)) / ode;
-  if (spread < TIE) {
-    return `${head}All within ${(100 * spread).toFixed(0)}% of each other (σ = 0: ${fmt(ode)}): about the sampling `
-      + `noise of 500 samples, so noise neither repairs nor harms the network here.`;
+  const odeText = `${fmt(ode)} ${pm(Z * se[0])}`;
+  const verdicts = sigmas.map((_, i) => comparePaired(draws[i], draws[0]));
+  const noisy = sigmas.map((_, i) => i).slice(1);
+  const lower = noisy.filter((i) => verdicts[i].verdict === 'lower');
+  const higher = noisy.filter((i) => verdicts[i].verdict === 'higher');
+  const list = (/** @type {number[]} */ ids) => ids.map((i) => `σ = ${sigmas[i]} by ${fmt(Math.abs(verdicts[i].diff))} `
+    + `${pm(verdicts[i].noise)}`).join(', ');
+  if (!lower.length && !higher.length) {
+    const spread = Math.max(...noisy.map((i) => verdicts[i].noise));
+    return `${head}Every noisy σ is equal to the ODE's ${odeText} within sampling noise (paired differences within `
+      + `${pm(spread)}): at these settings noise neither repairs nor harms the network measurably.`;
   }
-  if (best === 0) {
-    let next = 1;
-    values.forEach((v, i) => { if (i > 0 && v < values[next]) next = i; });
-    return `${head}Lowest without noise (${fmt(ode)}); the best noisy one, σ = ${sigmas[next]}, is `
-      + `${(100 * (values[next] / ode - 1)).toFixed(0)}% higher: here noise does not repair the network.`;
+  if (!lower.length) {
+    return `${head}No noisy σ is lower than the ODE's ${odeText}; higher: ${list(higher)}`
+      + ` (paired draws): here noise does not repair the network.`;
   }
-  const gain = (1 - values[best] / ode) * 100;
-  if (gain < 100 * TIE) {
-    return `${head}Lowest at σ = ${sigmas[best]} (${fmt(values[best])}), only ${gain.toFixed(0)}% below the ODE's `
-      + `${fmt(ode)}: within the sampling noise of 500 samples, so noise does not clearly repair the network here.`;
-  }
-  return `${head}Lowest at σ = ${sigmas[best]} (${fmt(values[best])}, ${gain.toFixed(0)}% below the ODE's `
-    + `${fmt(ode)}): the network's own score term pulls its samples back towards where it puts the mass.`;
+  let best = lower[0];
+  for (const i of lower) if (values[i] < values[best]) best = i;
+  const worse = higher.length ? `; higher: ${higher.map((i) => `σ = ${sigmas[i]}`).join(', ')}` : '';
+  return `${head}Lower than the ODE's ${odeText} (paired draws): ${list(lower)}${worse}. Lowest at σ = `
+    + `${sigmas[best]} (${fmt(values[best])}): the network's own score term pulls its samples back towards where it `
+    + `puts the mass.`;
 }
 
 /**
@@ -381,14 +393,21 @@ export function w2Caption(steps, sigmas, values) {
 export function langevinCaption(s, step, first, last, done) {
   if (s.sigma === 0) return 'σ = 0: Langevin has no noise and no drift, so the particles stand still. Raise σ.';
   if (!first || !last) return 'Starting Langevin dynamics from fresh samples of p_t…';
+  const head = `Langevin dynamics at frozen t = ${s.t.toFixed(2)} (steps ds = 0.01, σ_t = ${s.sigma}·β_t), `
+    + `${step.toLocaleString('en')} steps${done ? ' (stopped)' : ''}: `;
+  // Only the start is measured yet: nothing is said about how far the particles move.
+  if (last.step === 0) {
+    return `${head}energy distance to fresh samples of p_t ${fmt(first.ed)} at the start (floor ${fmt(first.floor)}). `
+      + `How far the particles move, and whether their distribution stays p_t, is measured every `
+      + `${LANGEVIN_MEASURE_STEPS} steps.`;
+  }
   const kept = last.ed < SAME_LAW * last.floor;
   // "Moving": a mean displacement above 0.02 (a tenth of the page's smallest brush).
   const moving = last.moved > 0.02;
   const motion = moving
     ? `The particles moved ${fmt(last.moved)} on average since the start`
-    : `The particles barely move (${fmt(last.moved)} on average: σ_t = σβ_t is small at this t)`;
-  return `Langevin dynamics at frozen t = ${s.t.toFixed(2)} (steps ds = 0.01, σ_t = ${s.sigma}·β_t), `
-    + `${step.toLocaleString('en')} steps${done ? ' (stopped)' : ''}: `
+    : `The particles moved only ${fmt(last.moved)} on average in ${last.step.toLocaleString('en')} steps`;
+  return `${head}`
     + `energy distance to fresh samples of p_t ${fmt(first.ed)} at the start, ${fmt(last.ed)} at step `
     + `${last.step.toLocaleString('en')} (floor ${fmt(last.floor)}). `
     + (kept ? `${motion}, yet their distribution stays p_t: the histogram (bars) keeps to the exact density (line).`

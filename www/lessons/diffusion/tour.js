@@ -29,8 +29,9 @@ export const STEPS = [
   },
   {
     title: '2. Why the noise shrinks with β',
-    body: `<p>The score grows like 1/β<sub>t</sub><sup>2</sup> near the data, so a constant σ<sub>t</sub> would blow `
-      + `the drift up at <i>t</i> = 1. Here</p>
+    body: `<p>At points typical of p<sub>t</sub> the score is ε/β<sub>t</sub> in size (x = α<sub>t</sub>z + `
+      + `β<sub>t</sub>ε), so it grows like 1/β<sub>t</sub> as t → 1 (like 1/β<sub>t</sub><sup>2</sup> only at a fixed `
+      + `point off the data), and a constant σ<sub>t</sub> would blow the drift up at <i>t</i> = 1. Here</p>
       ${m(F.sigmaT)}
       <p>and the score term stays finite:</p>
       ${m(F.scoreTerm)}

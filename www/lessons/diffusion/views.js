@@ -11,15 +11,16 @@ const f = inlineFormulas(F);
 export const VIEWS = [
   {
     id: 'sde', label: 'SDE particles', needs: {}, arrows: null, heat: null,
-    caption: (t, extra, { s, beta }) => (s.langevin
+    caption: (t, extra, { s, beta, trails }) => (s.langevin
       ? `Langevin dynamics at the frozen time ${t}: ${f.langevin}. The particles start as fresh samples of `
-        + `p<sub>t</sub> and keep moving; the histogram in the Diffusion card compares them with p<sub>t</sub>. `
-        + `${extra}`
+        + `p<sub>t</sub> and keep moving${s.embed ? '' : '; the histogram in the Diffusion card compares them with '
+          + 'p<sub>t</sub>'}. ${extra}`
       : `${sdeLine(s, beta)} Particles ${t}, from the same noise as the ODE's: `
         + `${s.sigma === 0
           ? 'with σ = 0 they follow the ODE itself (by Euler steps).'
-          : 'rough paths (trails), and the table beside measures whether they still have the marginals '
-            + 'p<sub>t</sub>.'} ${extra}`),
+          : `rough paths${trails ? ' (the trails)' : ''}${s.embed ? '.'
+            : ', and the table in the Diffusion card measures whether they still have the marginals p<sub>t</sub>.'}`}`
+        + ` ${extra}`),
   },
   {
     id: 'sde_drift', label: 'SDE drift u_t + (σ_t²/2)∇log p_t', needs: {}, arrows: 'sde_drift', heat: null,

@@ -121,8 +121,9 @@ export const STEPS = [
       + `neither the network nor the exact field sees them. The caption counts, at <i>t</i> = 1, the samples that land `
       + `near as many training points as held-out ones.</p>
       <p>The exact samples land on training points far more often than on held-out ones. A network that has learned `
-        + `the shape, not the points, lands near both alike. The network restarted on the training points: press `
-        + `<b>Train</b> and watch the counts (the verdict is worded from them). Then draw your own shape with the `
+        + `the shape, not the points, lands near both alike. The network restarted on the training points; it `
+        + `trains while the button reads <b>Pause</b> (press <b>Train</b> if it is paused). Watch the counts (the `
+        + `verdict is worded from them). Then draw your own shape with the `
         + `<b>Spray</b> tool.</p>`,
     target: '#caption',
     setup: { patch: { lesson: 'fm', field: 'none', heat: false, show: 'both', memo: true }, time: 1 },

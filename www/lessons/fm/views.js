@@ -37,8 +37,9 @@ export const VIEWS = [
   },
   {
     id: 'score', label: 'score ∇log p_t (exact)', needs: {}, arrows: 'score', heat: null,
-    caption: (t, extra) => `Score ${f.score} of the exact marginal path ${t}: it points up the density, towards the `
-      + `data. For Gaussian paths field and score determine each other: ${f.scoreToField}. ${extra}`,
+    caption: (t, extra) => `Score ${f.score} of the exact marginal path ${t}: it points up the density, towards `
+      + `α<sub>t</sub>z̄ (the posterior mean scaled to time t). For Gaussian paths field and score determine each `
+      + `other: ${f.scoreToField}. ${extra}`,
   },
   {
     id: 'score_learned', label: 'score of u_t^θ (learned)', needs: { model: true }, arrows: 'score_learned', heat: null,

@@ -7,14 +7,21 @@
 // In (from its page): {type:'settings', klass, w} (klass 0: no class to sample)
 // Out (each with `lesson` and `stamp`): the flows 'exact_guided' (streamed) and
 // 'learned_guided' (whole), and {type:'guidefig', generation, klass, steps, w, exact, learned,
-// particles} ([fidelity, spread] per w).
-// Seeds: the figures start from noise_points(GUIDE_PARTICLES, seed + 7).
+// exactSe, learnedSe, particles, draws} ([fidelity, spread] per w: the means over `draws` draws of
+// `particles` samples; *Se: the standard error of the spread over the draws in place 1, and in
+// place 0 the binomial one of the fidelity, a share of draws * particles samples).
+// Seeds: draw d of the figures starts from noise_points(GUIDE_PARTICLES, seed + 7 + 1000 d), the
+// same for every w.
 import { noise_points } from '../../pkg/fmp.js';
 import { PRIORITY } from '../../worker/scheduler.js';
+import { meanSe, share } from '../../compare.js';
 
 /** The figures' scales and particles (of the sampled class). */
 const GUIDE_W = [0, 1, 2, 4];
 const GUIDE_PARTICLES = 200;
+/** Draws of the figures (the spread's sampling noise), and the step between their seeds. */
+const GUIDE_DRAWS = 4;
+const GUIDE_SEED_STRIDE = 1000;
 /** The figures are measured at most this often while the network trains (ms). */
 const FIGURES_MS = 3000;
 
@@ -52,7 +59,7 @@ export default function guidanceJobs(ctx, lesson) {
     key: 'guidefig', done: false,
     /**
      * The figures in progress.
-     * @type {{ index: number, exact: number[][], learned: number[][], steps: number, klass: number } | null}
+     * @type {{ index: number, exact: number[][][], learned: number[][][], steps: number, klass: number } | null}
      */
     run: null,
     get holdsModel() { return this.run !== null; },
@@ -63,21 +70,34 @@ export default function guidanceJobs(ctx, lesson) {
       if (!this.run) {
         wanted = false;
         last = performance.now();
-        this.run = { index: 0, exact: [], learned: [], steps: ctx.model.steps, klass: guide.klass };
+        this.run = {
+          index: 0, exact: GUIDE_W.map(() => []), learned: GUIDE_W.map(() => []), steps: ctx.model.steps,
+          klass: guide.klass,
+        };
       }
       const run = this.run;
       const { fields, setup } = ctx;
-      const w = GUIDE_W[run.index];
-      const start = noise_points(GUIDE_PARTICLES, setup.seed + 7);
+      const i = run.index % GUIDE_W.length, d = Math.floor(run.index / GUIDE_W.length);
+      const w = GUIDE_W[i];
+      const start = noise_points(GUIDE_PARTICLES, setup.seed + 7 + GUIDE_SEED_STRIDE * d);
       const labels = new Uint8Array(GUIDE_PARTICLES).fill(run.klass);
-      run.exact.push(Array.from(fields.guided_figures(false, start, labels, w, 'exact-step', setup.steps)));
-      run.learned.push(ctx.model.have && ctx.model.steps > 0
+      run.exact[i].push(Array.from(fields.guided_figures(false, start, labels, w, 'exact-step', setup.steps)));
+      run.learned[i].push(ctx.model.have && ctx.model.steps > 0
         ? Array.from(fields.guided_figures(true, start, labels, w, setup.solver, setup.steps)) : [NaN, NaN]);
       run.index += 1;
-      if (run.index < GUIDE_W.length) return;
+      if (run.index < GUIDE_W.length * GUIDE_DRAWS) return;
+      const n = GUIDE_PARTICLES * GUIDE_DRAWS;
+      /** @param {number[][]} draws [fidelity, spread] of each draw */
+      const stats = (draws) => {
+        const fid = meanSe(draws.map((f) => f[0])).mean;
+        const spread = meanSe(draws.map((f) => f[1]));
+        return { mean: [fid, spread.mean], se: [share(Math.round(fid * n), n).se, spread.se] };
+      };
+      const exact = run.exact.map(stats), learned = run.learned.map(stats);
       post({
         type: 'guidefig', generation: ctx.model.current, klass: run.klass, steps: run.steps, w: GUIDE_W,
-        exact: run.exact, learned: run.learned, particles: GUIDE_PARTICLES,
+        exact: exact.map((f) => f.mean), learned: learned.map((f) => f.mean), exactSe: exact.map((f) => f.se),
+        learnedSe: learned.map((f) => f.se), particles: GUIDE_PARTICLES, draws: GUIDE_DRAWS,
       });
       this.run = null;
     },

@@ -10,6 +10,7 @@
 import { F, inline, block } from '../../math.js';
 import { $, $select, setIfChanged, showMessage, bindControl } from '../../ui.js';
 import { fmt, CLASS_STYLES } from '../../render.js';
+import { compare, pm, Z } from '../../compare.js';
 
 /** A fidelity this close to 1 reads as "all". */
 const ALL = 0.995;
@@ -21,8 +22,10 @@ const ALL = 0.995;
  */
 /**
  * The figures of one measurement.
+ * The figures of one measurement: per w, [fidelity, spread] (means over `draws` draws of
+ * `particles` samples) and their standard errors (binomial for the fidelity).
  * @typedef {{ klass: number, steps: number, w: number[], exact: number[][], learned: number[][],
- *   particles: number }} GuideFig
+ *   exactSe: number[][], learnedSe: number[][], particles: number, draws: number }} GuideFig
  */
 
 export class GuidanceLesson {
@@ -63,7 +66,8 @@ export class GuidanceLesson {
       store.subscribe([name], show);
     }
     $('guidance-formula').innerHTML = `Each class y has its own path ${block(F.pCondClass)}and field `
-      + `${inline(F.classField)}. One network learns both `
+      + `${inline(F.classField)}, its weights normalised within class y: ${block(F.classWeights)}One network learns `
+      + `both `
       + `${inline('<msubsup><mi>u</mi><mi>t</mi><mi>θ</mi></msubsup>'
         + '<mo>(</mo><mi>x</mi><mo>|</mo><mi>y</mi><mo>)</mo>')} and, with the label dropped (15 % of the samples), `
       + `the unconditional field; sampling mixes them: ${block(F.guided)}`;
@@ -162,7 +166,12 @@ export class GuidanceLesson {
     const body = /** @type {HTMLTableElement} */ ($('guide-table')).tBodies[0];
     body.replaceChildren(...m.w.map((w, i) => {
       const tr = document.createElement('tr');
-      for (const v of [String(w), pct(m.exact[i][0]), fmt(m.exact[i][1]), pct(m.learned[i][0]), fmt(m.learned[i][1])]) {
+      const fid = (/** @type {number[]} */ f, /** @type {number[]} */ se) => (Number.isFinite(f[0])
+        ? pctPm(f[0], se[0]) : pct(f[0]));
+      const spr = (/** @type {number[]} */ f, /** @type {number[]} */ se) => (Number.isFinite(f[1])
+        ? `${fmt(f[1])} ${pm(Z * se[1])}` : fmt(f[1]));
+      for (const v of [String(w), fid(m.exact[i], m.exactSe[i]), spr(m.exact[i], m.exactSe[i]),
+        fid(m.learned[i], m.learnedSe[i]), spr(m.learned[i], m.learnedSe[i])]) {
         const td = document.createElement('td');
         td.textContent = v;
         tr.append(td);
@@ -282,15 +291,21 @@ export class GuidanceLesson {
     const name = CLASS_STYLES[(this.sampled(s) || 1) - 1].name;
     if (!m) return `Measuring: ${name}'s samples for w = 0, 1, 2 and 4…`;
     const i = m.w.indexOf(s.guidance);
-    const part = (/** @type {number[]} */ f) => `${pct(f[0])} nearest a point of ${name}, spread ${fmt(f[1])}`;
+    const part = (/** @type {number[]} */ f, /** @type {number[]} */ se) => `${pctPm(f[0], se[0])} nearest a `
+      + `point of ${name}, spread ${fmt(f[1])} ${pm(Z * se[1])}`;
     const learnedOk = m.learned.every((f) => Number.isFinite(f[0]));
     if (i >= 0) {
       return `At w = ${s.guidance}: exact `
-        + `${part(m.exact[i])}${learnedOk
-          ? `; learned ${part(m.learned[i])} (after ${m.steps.toLocaleString('en')} steps)`
+        + `${part(m.exact[i], m.exactSe[i])}${learnedOk
+          ? `; learned ${part(m.learned[i], m.learnedSe[i])} (after ${m.steps.toLocaleString('en')} steps)`
           : ' (train the network for the learned figures)'}.`;
     }
-    return `Measured at w = 0, 1, 2 and 4 (the table); this w = ${s.guidance} lies between.`;
+    const lo = Math.min(...m.w), hi = Math.max(...m.w);
+    const where = s.guidance > hi ? `lies outside them, beyond w = ${hi} (not measured there)`
+      : s.guidance < lo ? `lies outside them, below w = ${lo} (not measured there)`
+        : `lies between two of them (not measured there)`;
+    return `Measured at w = ${m.w.join(', ').replace(/, (?=[^,]*$)/, ' and ')} (the table); this w = ${s.guidance} `
+      + `${where}.`;
   }
 
   /** The caption under the table, from its numbers. */
@@ -304,25 +319,14 @@ export class GuidanceLesson {
     const at = (/** @type {number} */ w) => m.w.indexOf(w);
     const [e0, e1, e4] = [at(0), at(1), at(4)].map((i) => m.exact[i]);
     const own = classSpread(this.app.cloud, klass);
-    let text = `${m.particles} samples of ${name} per w. Exact: ${pct(e0[0])} land nearest a point of ${name} at w = 0 `
-      + `(the unconditional field ignores the class), ${pct(e1[0])} at w = 1, ${pct(e4[0])} at w = 4; their spread `
-      + `goes ${fmt(e1[1])} → ${fmt(e4[1])} from w = 1 to 4 (the class's own points: ${fmt(own)})`;
-    text += e4[1] < e1[1]
-      ? (e4[0] > e1[0]
-        ? ': guidance buys fidelity with diversity.'
-        : ': a larger w draws the samples together (less diverse).')
-      : '.';
-    if (m.learned.every((f) => Number.isFinite(f[0]))) {
-      const [l0, l1, l4] = [at(0), at(1), at(4)].map((i) => m.learned[i]);
-      text += ` Learned (${m.steps.toLocaleString('en')} steps): ${pct(l0[0])}, ${pct(l1[0])} and ${pct(l4[0])}; `
-        + `spread ${fmt(l1[1])} → ${fmt(l4[1])}.`;
-      if (l1[0] < ALL && l4[0] > l1[0]) {
-        text += ' Where the network alone misses the class, guidance pushes its samples in.';
-      }
-    } else {
-      text += ' Train the network for the learned figures.';
-    }
-    return text;
+    const [s0, s1, s4] = [at(0), at(1), at(4)].map((i) => m.exactSe[i]);
+    const [l0, l1, l4] = [at(0), at(1), at(4)].map((i) => m.learned[i]);
+    const [t0, t1, t4] = [at(0), at(1), at(4)].map((i) => m.learnedSe[i]);
+    return `${m.draws} draws of ${m.particles} samples of ${name} per w (± twice the standard error). `
+      + figureText('Exact', e0, e1, e4, s0, s1, s4, own, name)
+      + (m.learned.every((f) => Number.isFinite(f[0]))
+        ? ` Learned (${m.steps.toLocaleString('en')} steps): ${figureText('', l0, l1, l4, t0, t1, t4, NaN, name)}`
+        : ' Train the network for the learned figures.');
   }
 
   /**
@@ -359,9 +363,55 @@ export class GuidanceLesson {
   }
 }
 
+/**
+ * The figures at w = 0, 1 and 4 in words, by the comparison rule: fidelity (a share, binomial)
+ * and spread from w = 1 to 4 are called higher or lower only beyond twice their standard error.
+ * @param {string} who 'Exact', or '' (the learned figures)
+ * @param {number[]} f0 [fidelity, spread] at w = 0
+ * @param {number[]} f1 at w = 1
+ * @param {number[]} f4 at w = 4
+ * @param {number[]} se0 their standard errors at w = 0
+ * @param {number[]} se1 at w = 1
+ * @param {number[]} se4 at w = 4
+ * @param {number} own the class's own spread (NaN: not quoted)
+ * @param {string} name the class's name
+ */
+export function figureText(who, f0, f1, f4, se0, se1, se4, own, name) {
+  const share = (/** @type {number[]} */ f, /** @type {number[]} */ se) => pctPm(f[0], se[0]);
+  const fid = compare({ mean: f4[0], se: se4[0] }, { mean: f1[0], se: se1[0] }).verdict;
+  const spread = compare({ mean: f4[1], se: se4[1] }, { mean: f1[1], se: se1[1] });
+  let text = who
+    ? `${who}: ${share(f0, se0)} land nearest a point of ${name} at w = 0 (the unconditional field ignores the `
+      + `class), ${share(f1, se1)} at w = 1, ${share(f4, se4)} at w = 4`
+    : `${share(f0, se0)}, ${share(f1, se1)} and ${share(f4, se4)}`;
+  text += `; spread ${fmt(f1[1])} → ${fmt(f4[1])} from w = 1 to 4`
+    + `${Number.isFinite(own) ? ` (the class's own points: ${fmt(own)})` : ''}`;
+  const rose = fid === 'higher' ? `fidelity rose beyond its noise (${pct(f1[0])} → ${pct(f4[0])})`
+    : f1[0] >= ALL ? `fidelity was already ${pct(f1[0])} at w = 1`
+      : `fidelity ${fid === 'lower' ? 'fell' : 'is equal within sampling noise'} from w = 1 to 4`;
+  if (spread.verdict === 'lower') {
+    return `${text}${fid === 'higher'
+      ? `: guidance buys fidelity with diversity (${rose}, the spread narrowed).`
+      : `: a larger w draws the samples together (less diverse), while ${rose}.`}`;
+  }
+  const still = spread.verdict === 'equal' ? `the spread is equal within sampling noise (${pm(spread.noise)})`
+    : 'the spread grew';
+  return `${text}: ${rose}; ${still}.${!who && fid === 'higher'
+    ? ' Where the network alone misses the class, guidance pushes its samples in.' : ''}`;
+}
+
 /** @param {number} v a share */
 function pct(v) {
   return Number.isFinite(v) ? `${(100 * v).toFixed(v >= 0.995 && v < 1 ? 1 : 0)} %` : '–';
+}
+
+/**
+ * A share with twice its standard error, in per cent: "97 ± 2.4 %".
+ * @param {number} v
+ * @param {number} se
+ */
+function pctPm(v, se) {
+  return `${pct(v).replace(' %', '')} ± ${(100 * Z * se).toFixed(1)} %`;
 }
 
 /**

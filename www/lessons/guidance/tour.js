@@ -13,8 +13,10 @@ export const STEPS = [
     body: `<p>Every point now carries a class y (its colour and shape). Each class has its own probability path, a `
       + `mixture over its points only:</p>
       ${m(F.pCondClass)}
-      <p>and its own exact field, the posterior average over its points:</p>
+      <p>and its own exact field, the posterior average over its points only, with weights normalised within the `
+        + `class:</p>
       ${m(F.classField)}
+      ${m(F.classWeights)}
       <p>The arrows are that field for the class sampled. Draw in another class with the class picker (the eraser `
         + `takes only that class), or load a preset: its parts become classes.</p>`,
     target: '#class-picker',

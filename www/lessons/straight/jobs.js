@@ -11,16 +11,71 @@
 //   {type:'straight', id, generation, steps, s, crossings, particles} the straightness of a
 //     complete learned flow (id 'current'), of a frozen network's (its id) or of the straight
 //     reference (id 'ot'), and the crossing pairs among its first CROSSING_PATHS paths
-//   {type:'nfe', id, generation, steps, values, particles} from noise_points(500, seed + 6)
+//   {type:'nfe', id, generation, steps, values, se, draws, floor, particles}: W2 after each step
+//     count, the mean over NFE_DRAWS draws and its standard error, each draw's value (draws[k][d];
+//     draw d starts from noise_points(500, seed + 6 + NFE_SEED_STRIDE d), the same for every step
+//     count: paired), and the floor {mean, se, sd}: W2 between FLOOR_DRAWS random subsets of 500
+//     points of the drawing and the rest of it (subsets shuffled from seed + 8 + NFE_SEED_STRIDE d)
 //   the flows 'frozen<id>' (whole) and 'ot' (whole, with `of`: the particles it stands for)
-import { Fields, noise_points, nfe_steps, straightness_of, crossings_of } from '../../pkg/fmp.js';
+import { Fields, noise_points, nfe_steps, straightness_of, crossings_of, w2_to } from '../../pkg/fmp.js';
 import { PRIORITY } from '../../worker/scheduler.js';
+import { meanSe } from '../../compare.js';
+
+/**
+ * A seeded uniform generator on [0, 1) (mulberry32).
+ * @param {number} seed
+ */
+function uniform(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * The W2 floor of a drawing: W2 between a random subset of min(count, n / 2) points and the
+ * rest, over FLOOR_DRAWS shuffles (what 500 samples of the drawing's own law would score).
+ * @param {Float32Array} points interleaved
+ * @param {number} count
+ * @param {number} seed
+ * @returns {{ mean: number, se: number, sd: number }}
+ */
+export function w2Floor(points, count, seed) {
+  const n = points.length / 2;
+  const m = Math.min(count, Math.floor(n / 2));
+  if (m < 1) return { mean: NaN, se: NaN, sd: NaN };
+  const values = [];
+  for (let d = 0; d < FLOOR_DRAWS; d++) {
+    const next = uniform(seed + NFE_SEED_STRIDE * d);
+    const order = Array.from({ length: n }, (_, i) => i);
+    for (let i = n - 1; i > 0; i--) {
+      const j = Math.floor(next() * (i + 1));
+      [order[i], order[j]] = [order[j], order[i]];
+    }
+    const pick = (/** @type {number[]} */ ids) => {
+      const out = new Float32Array(2 * ids.length);
+      ids.forEach((id, k) => { out[2 * k] = points[2 * id]; out[2 * k + 1] = points[2 * id + 1]; });
+      return out;
+    };
+    values.push(w2_to(pick(order.slice(0, m)), pick(order.slice(m))));
+  }
+  const { mean, se } = meanSe(values);
+  return { mean, se, sd: se * Math.sqrt(values.length) };
+}
 
 /** The straight reference pairs at most this many particles (the exact assignment costs up to
  * the cube of their number). */
 const OT_PARTICLES = 1000;
 /** Particles of the NFE figures, and the paths among which crossings are counted. */
 const NFE_PARTICLES = 500;
+/** Draws of the NFE figures (their spread is the sampling noise) and of the floor; the step between seeds. */
+const NFE_DRAWS = 4;
+const FLOOR_DRAWS = 4;
+const NFE_SEED_STRIDE = 1000;
 const CROSSING_PATHS = 100;
 /** The current network's NFE figures are measured at most this often while it trains (ms). */
 const NFE_MS = 3000;
@@ -40,6 +95,8 @@ export default function straightJobs(ctx, lesson) {
   /** The networks whose NFE figures are wanted. @type {Set<number | 'current'>} */
   const nfeWanted = new Set();
   let lastNfe = -Infinity;
+  /** The drawing's W2 floor (measured once per drawing). @type {{ mean: number, se: number, sd: number } | null} */
+  let floor = null;
   /** @param {any} m @param {Transferable[]} [transfer] */
   const post = (m, transfer = []) => ctx.post({ ...m, lesson, stamp: ctx.stamp(lesson) }, transfer);
 
@@ -93,7 +150,7 @@ export default function straightJobs(ctx, lesson) {
   const nfe = {
     key: 'nfe', done: false,
     /**
-     * @type {{ id: number | 'current', index: number, values: number[], steps: number, noise: Float32Array,
+     * @type {{ id: number | 'current', index: number, draws: number[][], steps: number, noises: Float32Array[],
      *   loaded: number } | null}
      */
     run: null,
@@ -115,8 +172,9 @@ export default function straightJobs(ctx, lesson) {
         nfeWanted.delete(id);
         if (id === 'current') lastNfe = performance.now();
         const steps = id === 'current' ? ctx.model.steps : frozen.get(id)?.steps ?? 0;
-        const noise = noise_points(NFE_PARTICLES, ctx.setup.seed + 6);
-        this.run = { id, index: 0, values: [], steps, noise, loaded: ctx.model.loaded };
+        const noises = Array.from({ length: NFE_DRAWS },
+          (_, d) => noise_points(NFE_PARTICLES, ctx.setup.seed + 6 + NFE_SEED_STRIDE * d));
+        this.run = { id, index: 0, draws: Array.from(nfe_steps(), () => []), steps, noises, loaded: ctx.model.loaded };
       }
       const run = this.run;
       const f = run.id === 'current' ? ctx.fields : frozen.get(run.id)?.fields;
@@ -127,12 +185,15 @@ export default function straightJobs(ctx, lesson) {
         return;
       }
       const counts = nfe_steps();
-      run.values.push(f.w2_after_euler(run.noise, counts[run.index], ctx.cloud.points));
+      const k = run.index % counts.length, d = Math.floor(run.index / counts.length);
+      run.draws[k].push(f.w2_after_euler(run.noises[d], counts[k], ctx.cloud.points));
       run.index += 1;
-      if (run.index < counts.length) return;
+      if (run.index < counts.length * NFE_DRAWS) return;
+      floor ??= w2Floor(ctx.cloud.points, NFE_PARTICLES, ctx.setup.seed + 8);
+      const stats = run.draws.map((v) => meanSe(v));
       post({
-        type: 'nfe', id: run.id, generation: ctx.model.current, steps: run.steps, values: run.values,
-        particles: NFE_PARTICLES,
+        type: 'nfe', id: run.id, generation: ctx.model.current, steps: run.steps, values: stats.map((m) => m.mean),
+        se: stats.map((m) => m.se), draws: run.draws, floor, particles: NFE_PARTICLES,
       });
       this.run = null;
     },
@@ -141,6 +202,7 @@ export default function straightJobs(ctx, lesson) {
   /** Everything of the lesson again (new inputs, or the lesson opened). */
   const restart = () => {
     nfe.run = null;
+    floor = null;
     nfeWanted.add('current');
     for (const id of frozen.keys()) { frozenFlow(id); nfeWanted.add(id); }
     ctx.scheduler.remove('ot');

@@ -11,6 +11,7 @@ import { draw_nfe_chart, nfe_steps, ot_block } from '../../pkg/fmp.js';
 import { F, inline, block } from '../../math.js';
 import { $, $button, $canvas, setIfChanged, showMessage, clearMessage, fitChart } from '../../ui.js';
 import { fmt, COLORS } from '../../render.js';
+import { comparePaired, atFloor, pm, Z } from '../../compare.js';
 
 /** Colours of the frozen networks, by their place in the chain (the current one is orange). */
 export const FROZEN_COLORS = ['#7048e8', '#2b8a3e', '#c2255c', '#8c5a28', '#495057'];
@@ -22,8 +23,6 @@ export const MIN_REFLOW_STEPS = 300;
 const REDRAW_MS = 250;
 /** Below this straightness the paths are called straight (S of straight lines is 0 up to rounding). */
 const STRAIGHT_S = 1e-3;
-/** A W2 within this share of the network's 64-step one counts as "as good as 64 steps". */
-const NEAR = 0.1;
 /** Cost ratios below 1 + COST_NOISE are within the noise of the timing (a busy page). */
 const COST_NOISE = 0.1;
 
@@ -31,7 +30,8 @@ const COST_NOISE = 0.1;
 /**
  * The measured figures of one network (or of the straight reference, id 'ot').
  * @typedef {{ steps: number, s: number, crossings: number, particles: number,
- *   nfe: number[] | null, nfeSteps: number }} Figures
+ *   nfe: number[] | null, nfeSe: number[] | null, nfeDraws: number[][] | null,
+ *   floor: { mean: number, se: number, sd: number } | null, nfeSteps: number }} Figures
  */
 
 /**
@@ -144,7 +144,8 @@ export class StraightLesson {
   entry(id) {
     let e = this.figures.get(id);
     if (!e) {
-      e = { steps: 0, s: NaN, crossings: NaN, particles: 0, nfe: null, nfeSteps: -1 };
+      e = { steps: 0, s: NaN, crossings: NaN, particles: 0, nfe: null, nfeSe: null, nfeDraws: null, floor: null,
+        nfeSteps: -1 };
       this.figures.set(id, e);
     }
     return e;
@@ -160,12 +161,18 @@ export class StraightLesson {
     this.dirty = true;
   }
 
-  /** @param {{ id: number | 'current', steps: number, values: number[], particles: number }} m */
+  /**
+   * @param {{ id: number | 'current', steps: number, values: number[], se: number[], draws: number[][],
+   *   floor: { mean: number, se: number, sd: number }, particles: number }} m
+   */
   onNfe(m) {
     this.follow();
     if (m.id === 'current' && m.steps === 0) return;
     const e = this.entry(m.id);
     e.nfe = m.values;
+    e.nfeSe = m.se;
+    e.nfeDraws = m.draws;
+    e.floor = m.floor;
     e.nfeSteps = m.steps;
     this.dirty = true;
   }
@@ -461,22 +468,16 @@ export class StraightLesson {
       + `${fmt(f0.s)} and ${f0.crossings}: ${trend}.`;
   }
 
-  /** The NFE chart's caption: how many Euler steps each network needs. */
+  /**
+   * The NFE chart's caption: how many Euler steps each network needs, by the comparison rule:
+   * the fewest steps from which W2 is equal within sampling noise to the 64-step one (paired
+   * draws: the same noise for every step count), and whether that is at the drawing's floor.
+   */
   nfeCaption() {
     const nets = this.nets().filter((n) => n.figures?.nfe);
     if (!nets.length) return 'Once the network has trained: W2 between 500 samples after 1, 2, 4, …, 64 Euler steps '
       + 'and the drawing, for each network.';
-    const k = this.nfe;
-    const parts = nets.map((n) => {
-      const v = /** @type {number[]} */ (n.figures?.nfe);
-      if (!v.every(Number.isFinite)) return `${n.name}: samples not finite (diverged)`;
-      const best = v[v.length - 1];
-      const enough = k[v.findIndex((w) => w <= (1 + NEAR) * best)];
-      return `${n.name}: ${fmt(v[0])} after 1 step, ${fmt(best)} after ${k[k.length - 1]}; within ${100 * NEAR}% of `
-        + `that from ${enough} step${enough === 1 ? '' : 's'}`;
-    });
-    return `W2 of 500 samples to the drawing (Euler steps on the time grid): ${parts.join('; ')}. Straighter paths `
-      + `need fewer steps.`;
+    return nfeSentence(this.nfe, nets.map((n) => ({ name: n.name, f: /** @type {Figures} */ (n.figures) })));
   }
 
   /** The cost line: a step with each coupling, timed on this cloud. */
@@ -546,4 +547,40 @@ export class StraightLesson {
 /** The name of a frozen network's colour (the legend and the table show the colour itself). */
 function colorName(/** @type {number} */ id) {
   return ['purple', 'green', 'pink', 'brown', 'grey'][id] ?? 'grey';
+}
+
+/**
+ * The NFE caption from the figures of each network (mean of paired draws, their standard error,
+ * the drawing's floor): see StraightLesson.nfeCaption.
+ * @param {number[]} k the step counts
+ * @param {{ name: string, f: Figures }[]} nets
+ */
+export function nfeSentence(k, nets) {
+  const last = k.length - 1;
+  /** @type {{ mean: number, se: number, sd: number } | null} */
+  let floor = null;
+  const parts = nets.map(({ name, f }) => {
+    const v = /** @type {number[]} */ (f.nfe);
+    const se = f.nfeSe ?? v.map(() => NaN);
+    const draws = f.nfeDraws ?? v.map((x) => [x]);
+    if (!v.every(Number.isFinite)) return `${name}: samples not finite (diverged)`;
+    floor = f.floor ?? floor;
+    const withSe = (/** @type {number} */ i) => `${fmt(v[i])} ${pm(Z * se[i])}`;
+    // The fewest steps from which every count is not higher than 64 steps (paired draws).
+    let enough = last;
+    while (enough > 0 && comparePaired(draws[enough - 1], draws[last]).verdict !== 'higher') enough -= 1;
+    const at64 = { mean: v[last], se: se[last] };
+    const floorWord = f.floor && Number.isFinite(f.floor.mean)
+      ? (atFloor(at64, f.floor) ? ', at the floor' : ', above the floor') : '';
+    const same = enough === last ? 'fewer steps are measurably worse'
+      : `from ${k[enough]} step${k[enough] === 1 ? '' : 's'} on, equal to it within sampling noise`;
+    return `${name}: ${withSe(0)} after 1 step, ${withSe(last)} after ${k[last]}${floorWord}; ${same}`;
+  });
+  const fl = /** @type {{ mean: number, se: number, sd: number } | null} */ (floor);
+  const floorText = fl && Number.isFinite(fl.mean)
+    ? ` Floor: 500 points of the drawing against the rest of it, ${fmt(fl.mean)} ${pm(Z * fl.se)} (one draw `
+      + `varies by ${fmt(fl.sd)}): what samples of the drawing's own law would score.`
+    : '';
+  return `W2 of 500 samples to the drawing (Euler steps on the time grid; mean of 4 draws with the same noise for `
+    + `every step count, ± twice its standard error): ${parts.join('; ')}.${floorText}`;
 }

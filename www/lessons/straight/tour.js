@@ -15,8 +15,8 @@ export const STEPS = [
       ${m(F.pairPath)}
       <p>But lines from everywhere to everywhere cross. Where several lines pass one point at the same time, the `
         + `marginal field there averages their directions, so the particles, which follow the average, turn: their `
-        + `paths bend. The rings are the network's particles, the squares the exact field's; trails show the paths. `
-        + `Straightness measures the bending:</p>
+        + `paths bend. The rings are the network's particles, the squares the exact field's; with trails on, their `
+        + `paths are drawn too (while frames are fast enough). Straightness measures the bending:</p>
       ${m(F.straightness)}
       <p>The table under <b>The networks</b> gives S and the number of crossing pairs among 100 paths, measured on the `
         + `network now training.</p>`,
@@ -65,11 +65,12 @@ export const STEPS = [
     body: `<p>Rectified flow straightens without any assignment. Draw noise, carry it along the trained network's own `
       + `ODE to its end point, and train a fresh network on the straight lines between these pairs:</p>
       ${m(F.reflow)}
-      <p>Two of these pairs are never at one place at the same time (an ODE's particles never meet), so the new `
-        + `network's field has no directions to average there, and its paths straighten; the table counts how many `
-        + `still cross in the plane. Press <b>Reflow</b> once the network has trained: the old network stays on the `
-        + `stage in its own colour, and the table compares them. Reflow again, and the table shows whether it `
-        + `straightens further.</p>`,
+      <p>The new network learns these straight lines, not the ODE's paths. The lines can still meet (a flow that `
+        + `turns the plane by π sends x<sub>0</sub> to −x<sub>0</sub>, and every such line passes 0 at t = ½), but `
+        + `Liu et al. prove that a reflow never raises the transport cost and that the paths straighten over rounds; `
+        + `the table measures by how much, and counts the pairs that still cross in the plane. Press <b>Reflow</b> `
+        + `once the network has trained: the old network stays on the stage in its own colour, and the table `
+        + `compares them. Reflow again, and the table shows whether it straightens further.</p>`,
     target: '#reflow',
     setup: {
       patch: { lesson: 'straight', field: 'paths', heat: false, show: 'both', trails: true, memo: false },

@@ -11,9 +11,9 @@ const f = inlineFormulas(F);
 export const VIEWS = [
   {
     id: 'paths', label: 'paths of each network', needs: {}, arrows: null, heat: null,
-    caption: (t, extra, { facts }) => `Particles ${t}, from the same noise, along the ODE of each network (rings: the `
-      + `current one orange, earlier ones in their own colours) and of the exact field (blue squares); trails show `
-      + `their paths. ${facts.paths ?? ''} ${extra}`,
+    caption: (t, extra, { facts, trails }) => `Particles ${t}, from the same noise, along the ODE of each network `
+      + `(rings: the current one orange, earlier ones in their own colours) and of the exact field (blue `
+      + `squares)${trails ? '; trails show their paths' : ''}. ${facts.paths ?? ''} ${extra}`,
   },
   {
     id: 'ot', label: 'straight reference: OT pairs', needs: {}, arrows: null, heat: null,
