@@ -50,7 +50,11 @@ fillSelect($select('solver'), CATALOG.solvers);
 
 const persist = new Persistence({
   props: PROPS,
-  onProblem: (text) => showMessage(text, 'error'),
+  // A storage failure stays in its own notice (with the CSV export) until storage works again.
+  onProblem: (text) => {
+    $('storage-notice-text').textContent = text ?? '';
+    $('storage-notice').hidden = text === null;
+  },
   onOtherTab: () => {
     showMessage('Another tab saved a different drawing. This tab keeps its own; the other one is under Recent '
       + 'drawings.');
@@ -268,27 +272,43 @@ store.subscribe(['field'], (s) => {
 store.subscribe(['z'], (s) => { if (s.z) clearMessage('pick-z'); });
 store.subscribe(['memo'], (s) => { if (s.memo) store.apply({ play: false, t: 1 }); });
 // Saved, and written to the address bar, on every change of a setting (t only when paused:
-// while time plays it changes every frame).
+// while time plays it changes every frame) and of the drawing: storage and the address bar in
+// one step (debounced: the browser limits how often the address may change), and at once when
+// the page is hidden or unloaded (a closed tab or a reload keeps the last stroke; a reload still
+// sends the older address, so the tab's latest link is kept for it, see persist.js).
 /** @type {ReturnType<typeof setTimeout> | undefined} */
-let urlTimer;
+let saveTimer;
 /** The link to the current state (t only while paused: while time plays, it is not a moment). */
 function currentHash() {
   const settings = store.settings();
   return toHash(PROPS, settings.play ? { ...settings, t: PROPS.t.def } : settings, cloud.view(), cloud.labelsView());
 }
-/** Keeps the URL in step with the state (debounced), so reload, back and copying the address work. */
-function scheduleUrl() {
-  clearTimeout(urlTimer);
-  urlTimer = setTimeout(() => {
-    history.replaceState(null, '', currentHash());
-    if (S().embed) $('embed-open').setAttribute('href', embedLink());
-  }, 300);
+/** Writes the state to storage and the address bar now (and lists a replaced drawing at once). */
+function saveNow() {
+  clearTimeout(saveTimer);
+  saveTimer = undefined;
+  const kept = persist.save(store.settings(), cloud.view(), cloud.labelsView());
+  const hash = currentHash();
+  if (location.hash !== hash) history.replaceState(null, '', hash);
+  if (S().embed) $('embed-open').setAttribute('href', embedLink());
+  if (kept) showRecent();
 }
+const scheduleSave = () => {
+  clearTimeout(saveTimer);
+  saveTimer = setTimeout(saveNow, 120);
+};
 store.subscribe('*', (s, changed) => {
-  if ([...changed].some((k) => k in PROPS && (k !== 't' || !s.play))) {
-    persist.save(store.settings(), cloud.view(), cloud.labelsView());
-    scheduleUrl();
-  }
+  if ([...changed].some((k) => k in PROPS && (k !== 't' || !s.play))) scheduleSave();
+});
+/** The page is being hidden or unloaded: everything is written synchronously. */
+const saveBeforeLeaving = () => {
+  const shown = location.hash;
+  saveNow();
+  persist.rememberTab(shown, location.hash);
+};
+window.addEventListener('pagehide', saveBeforeLeaving);
+document.addEventListener('visibilitychange', () => {
+  if (document.visibilityState === 'hidden') saveBeforeLeaving();
 });
 
 // ---- cloud edits: debounced, then everything downstream follows ----
@@ -308,8 +328,7 @@ cloud.onChange(() => {
     announce(`${cloud.count.toLocaleString('en')} point${cloud.count === 1 ? '' : 's'}`);
     makeSplit();
     sendCloud();
-    persist.save(store.settings(), cloud.view(), cloud.labelsView());
-    scheduleUrl();
+    saveNow();
     training.cloudChanged();
   }, 120);
 });
@@ -338,6 +357,7 @@ function replaceDrawing(points, why, labels = undefined) {
   showRecent();
 }
 $('undo').addEventListener('click', () => cloud.undo());
+$('storage-export').addEventListener('click', () => $('export-csv').click());
 $('clear').addEventListener('click', () => replaceDrawing(new Float32Array(0), 'cleared'));
 $('load-preset').addEventListener('click', () => {
   const { points, labels } = presetDrawing(S().preset, S().seed);
