@@ -312,6 +312,9 @@ store.subscribe(['memo'], (s) => { if (s.memo) store.apply({ play: false, t: 1 }
 // sends the older address, so the tab's latest link is kept for it, see persist.js).
 /** @type {ReturnType<typeof setTimeout> | undefined} */
 let saveTimer;
+/** An edit or a setting not yet written (leaving the page writes it; an idle tab writes nothing, so
+ * closing it never overwrites what another tab saved since). */
+let unsaved = false;
 /** The link to the current state (t only while paused: while time plays, it is not a moment). */
 function currentHash() {
   const settings = store.settings();
@@ -321,6 +324,7 @@ function currentHash() {
 function saveNow() {
   clearTimeout(saveTimer);
   saveTimer = undefined;
+  unsaved = false;
   const kept = persist.save(store.settings(), cloud.view(), cloud.labelsView());
   const hash = currentHash();
   if (location.hash !== hash) history.replaceState(null, '', hash);
@@ -328,6 +332,7 @@ function saveNow() {
   if (kept) showRecent();
 }
 const scheduleSave = () => {
+  unsaved = true;
   clearTimeout(saveTimer);
   saveTimer = setTimeout(saveNow, 120);
 };
@@ -337,8 +342,8 @@ store.subscribe('*', (s, changed) => {
 /** The page is being hidden or unloaded: everything is written synchronously. */
 const saveBeforeLeaving = () => {
   const shown = location.hash;
-  saveNow();
-  persist.rememberTab(shown, location.hash);
+  if (unsaved) saveNow();
+  persist.rememberTab(shown, currentHash());
 };
 window.addEventListener('pagehide', saveBeforeLeaving);
 document.addEventListener('visibilitychange', () => {
@@ -356,6 +361,7 @@ cloud.onChange(() => {
   if (cloud.count > 0) clearMessage('empty');
   $('hint').hidden = true;
   ui.edited = true;
+  unsaved = true;
   checkZ();
   clearTimeout(cloudTimer);
   cloudTimer = setTimeout(() => {
