@@ -345,6 +345,9 @@ const saveBeforeLeaving = () => {
   if (unsaved) saveNow();
   persist.rememberTab(shown, currentHash());
 };
+// beforeunload comes first on a reload (before the new page starts): writing then leaves the
+// most time for the writes to reach the new page; pagehide and visibilitychange cover closing.
+window.addEventListener('beforeunload', saveBeforeLeaving);
 window.addEventListener('pagehide', saveBeforeLeaving);
 document.addEventListener('visibilitychange', () => {
   if (document.visibilityState === 'hidden') saveBeforeLeaving();
