@@ -3,7 +3,7 @@
 // preset), Share links, CSV import and export, PNG export. Bad input never replaces the drawing.
 import { parse_labelled_csv, to_csv, to_labelled_csv, fit_to_box } from './pkg/fmp.js';
 import { MAX_POINTS, LIMITS } from './limits.js';
-import { defaults, toHash, fromHash, messageOf } from './state.js';
+import { defaults, toHash, fromHash, encodeDrawing, messageOf } from './state.js';
 import { $, $input, showMessage, download } from './ui.js';
 
 /** @typedef {import('./state.js').Props} Props */
@@ -20,8 +20,15 @@ import { $, $input, showMessage, download } from './ui.js';
 export function startupState(props, persist) {
   /** @type {string | null} */
   let problem = null;
-  if (location.hash.length > 1) {
-    try { return { ...fromHash(props, location.hash), problem, fromLink: true }; } catch (err) {
+  // A reload opens this tab's latest state when the address bar still holds its older link.
+  const hash = persist.tabHash(location.hash);
+  if (hash.length > 1) {
+    try {
+      const link = fromHash(props, hash);
+      // The stored drawing a link replaces is listed among the recent drawings at once.
+      persist.supersede(encodeDrawing(link.points, link.labels), 'replaced by a link');
+      return { ...link, problem, fromLink: true };
+    } catch (err) {
       problem = `This link could not be opened (${messageOf(err)}). Your drawing is unchanged.`;
     }
   }

@@ -50,7 +50,11 @@ fillSelect($select('solver'), CATALOG.solvers);
 
 const persist = new Persistence({
   props: PROPS,
-  onProblem: (text) => showMessage(text, 'error'),
+  // A storage failure stays in its own notice (with the CSV export) until storage works again.
+  onProblem: (text) => {
+    $('storage-notice-text').textContent = text ?? '';
+    $('storage-notice').hidden = text === null;
+  },
   onOtherTab: () => {
     showMessage('Another tab saved a different drawing. This tab keeps its own; the other one is under Recent '
       + 'drawings.');
@@ -104,6 +108,7 @@ let lastProgressNews = 0;
 const session = new Session({
   onProgress: (m) => {
     training.onProgress(m);
+    if (!$('hint').hidden) showHint();
     // Training progress, for screen readers: every 10 s, not every report.
     if (training.running && performance.now() - lastProgressNews > 10000 && Number.isFinite(m.fm)) {
       lastProgressNews = performance.now();
@@ -169,6 +174,31 @@ function checkZ() {
 }
 
 // ---- what follows each change of state ----
+/** The settings whose change starts a new network (with the open lesson's network kind). */
+const RETRAIN = ['width', 'depth', 'batch', 'seed', 'schedule', 'memo'];
+/**
+ * A setting that starts a new network, in the message bar's words (with its new value).
+ * @param {string} key
+ * @param {Record<string, any>} s
+ */
+function settingName(key, s) {
+  if (key === 'lesson') return `Opening ${DEFS.find((l) => l.id === s.lesson)?.label ?? s.lesson}, which trains `
+    + 'another kind of network';
+  const words = { width: 'The width', depth: 'The depth', batch: 'The batch size', seed: 'A new seed',
+    schedule: 'The schedule', memo: 'The memorization check' }[key] ?? `The ${key} setting`;
+  const v = s[key];
+  return `${words} (${typeof v === 'boolean' ? (v ? 'on' : 'off') : v})`;
+}
+/**
+ * The settings among `keys` whose change from `from` to `to` alone would start a new network.
+ * @param {Record<string, any>} from
+ * @param {Record<string, any>} to
+ */
+function resetting(from, to) {
+  const kind = (/** @type {Record<string, any>} */ s) => JSON.stringify(pages.network(s));
+  return [...RETRAIN, 'lesson', ...pages.allSettingNames()].filter((k) => from[k] !== to[k]
+    && (RETRAIN.includes(k) || kind({ ...from, [k]: to[k] }) !== kind(from)));
+}
 const apply = (/** @type {Record<string, any>} */ patch) => {
   try { store.apply(patch); } catch (err) { showMessage(`That setting was not applied: ${messageOf(err)}`, 'error'); }
 };
@@ -238,15 +268,23 @@ store.subscribe(['schedule', 'memo', 'seed'], (s, changed) => {
   if (changed.has('schedule') || changed.has('memo') || s.memo) sendCloud();
 });
 // A new network for new training settings, or when the open lesson trains another kind of
-// network (entering or leaving a lesson whose network differs, or a change of its settings).
+// network (entering or leaving a lesson whose network differs, or a change of its settings);
+// the message bar says so when a trained network is discarded.
 let network = JSON.stringify(pages.network(S()));
-store.subscribe([
-  'width', 'depth', 'batch', 'seed', 'schedule', 'memo', 'lesson', ...pages.allSettingNames(),
-], (s, changed) => {
+store.subscribe([...RETRAIN, 'lesson', ...pages.allSettingNames()], (s, changed) => {
   const now = JSON.stringify(pages.network(s));
-  const retrain = ['width', 'depth', 'batch', 'seed', 'schedule', 'memo'].some((k) => changed.has(k));
-  if (retrain || now !== network) training.reset();
+  const keys = RETRAIN.filter((k) => changed.has(k));
+  if (now !== network) keys.push(...(changed.has('lesson') ? ['lesson'] : pages.allSettingNames()));
   network = now;
+  const causes = keys.filter((k) => changed.has(k));
+  if (!causes.length) return;
+  const trained = training.steps;
+  training.reset();
+  if (trained > 0) {
+    showMessage(`${causes.map((k) => settingName(k, s)).join(', ')}: a new network, so training restarts from step `
+      + `0 (the network trained for ${trained.toLocaleString('en')} steps is discarded)`
+      + `${training.running ? '' : '; press Train to train it'}.`, 'info', 'new-network');
+  }
 });
 store.subscribe(['seed', 'solver', 'odeSteps', 'particles'],
   (s) => session.setupFlows({ particles: s.particles, seed: s.seed, solver: s.solver, steps: s.odeSteps }));
@@ -268,27 +306,51 @@ store.subscribe(['field'], (s) => {
 store.subscribe(['z'], (s) => { if (s.z) clearMessage('pick-z'); });
 store.subscribe(['memo'], (s) => { if (s.memo) store.apply({ play: false, t: 1 }); });
 // Saved, and written to the address bar, on every change of a setting (t only when paused:
-// while time plays it changes every frame).
+// while time plays it changes every frame) and of the drawing: storage and the address bar in
+// one step (debounced: the browser limits how often the address may change), and at once when
+// the page is hidden or unloaded (a closed tab or a reload keeps the last stroke; a reload still
+// sends the older address, so the tab's latest link is kept for it, see persist.js).
 /** @type {ReturnType<typeof setTimeout> | undefined} */
-let urlTimer;
+let saveTimer;
+/** An edit or a setting not yet written (leaving the page writes it; an idle tab writes nothing, so
+ * closing it never overwrites what another tab saved since). */
+let unsaved = false;
 /** The link to the current state (t only while paused: while time plays, it is not a moment). */
 function currentHash() {
   const settings = store.settings();
   return toHash(PROPS, settings.play ? { ...settings, t: PROPS.t.def } : settings, cloud.view(), cloud.labelsView());
 }
-/** Keeps the URL in step with the state (debounced), so reload, back and copying the address work. */
-function scheduleUrl() {
-  clearTimeout(urlTimer);
-  urlTimer = setTimeout(() => {
-    history.replaceState(null, '', currentHash());
-    if (S().embed) $('embed-open').setAttribute('href', embedLink());
-  }, 300);
+/** Writes the state to storage and the address bar now (and lists a replaced drawing at once). */
+function saveNow() {
+  clearTimeout(saveTimer);
+  saveTimer = undefined;
+  unsaved = false;
+  const kept = persist.save(store.settings(), cloud.view(), cloud.labelsView());
+  const hash = currentHash();
+  if (location.hash !== hash) history.replaceState(null, '', hash);
+  if (S().embed) $('embed-open').setAttribute('href', embedLink());
+  if (kept) showRecent();
 }
+const scheduleSave = () => {
+  unsaved = true;
+  clearTimeout(saveTimer);
+  saveTimer = setTimeout(saveNow, 120);
+};
 store.subscribe('*', (s, changed) => {
-  if ([...changed].some((k) => k in PROPS && (k !== 't' || !s.play))) {
-    persist.save(store.settings(), cloud.view(), cloud.labelsView());
-    scheduleUrl();
-  }
+  if ([...changed].some((k) => k in PROPS && (k !== 't' || !s.play))) scheduleSave();
+});
+/** The page is being hidden or unloaded: everything is written synchronously. */
+const saveBeforeLeaving = () => {
+  const shown = location.hash;
+  if (unsaved) saveNow();
+  persist.rememberTab(shown, currentHash());
+};
+// beforeunload comes first on a reload (before the new page starts): writing then leaves the
+// most time for the writes to reach the new page; pagehide and visibilitychange cover closing.
+window.addEventListener('beforeunload', saveBeforeLeaving);
+window.addEventListener('pagehide', saveBeforeLeaving);
+document.addEventListener('visibilitychange', () => {
+  if (document.visibilityState === 'hidden') saveBeforeLeaving();
 });
 
 // ---- cloud edits: debounced, then everything downstream follows ----
@@ -302,17 +364,26 @@ cloud.onChange(() => {
   if (cloud.count > 0) clearMessage('empty');
   $('hint').hidden = true;
   ui.edited = true;
+  unsaved = true;
   checkZ();
   clearTimeout(cloudTimer);
   cloudTimer = setTimeout(() => {
     announce(`${cloud.count.toLocaleString('en')} point${cloud.count === 1 ? '' : 's'}`);
     makeSplit();
     sendCloud();
-    persist.save(store.settings(), cloud.view(), cloud.labelsView());
-    scheduleUrl();
+    saveNow();
     training.cloudChanged();
   }, 120);
 });
+
+/**
+ * The first-visit hint, shown only while it is true: the preset is untouched, nothing is
+ * trained, nothing trains, and no tour is open.
+ */
+function showHint() {
+  $('hint').hidden = !(start.points === null && !ui.edited && !training.running && training.steps === 0
+    && $('tour').hidden);
+}
 
 // ---- tools and buttons ----
 /** @param {string} name */
@@ -338,6 +409,7 @@ function replaceDrawing(points, why, labels = undefined) {
   showRecent();
 }
 $('undo').addEventListener('click', () => cloud.undo());
+$('storage-export').addEventListener('click', () => $('export-csv').click());
 $('clear').addEventListener('click', () => replaceDrawing(new Float32Array(0), 'cleared'));
 $('load-preset').addEventListener('click', () => {
   const { points, labels } = presetDrawing(S().preset, S().seed);
@@ -351,7 +423,7 @@ const showRecent = attachRecent($select('recent'), persist, (settings, points, l
 }, showMessage);
 const toggleTraining = () => {
   training.toggle();
-  $('hint').hidden = true;
+  showHint();
   announce(training.running ? 'Training started' : 'Training paused');
 };
 $('train').addEventListener('click', toggleTraining);
@@ -416,12 +488,23 @@ attachIo({
 // ---- the guided tour sets up the stage for each step ----
 const tour = new Tour({
   snapshot: () => ({ settings: store.settings(), tool: ui.tool }),
+  lesson: () => S().lesson,
   steps: () => DEFS.find((l) => l.id === S().lesson)?.tour ?? DEFS[0].tour,
+  // The learner's settings come back, except those that would discard the network trained
+  // during the tour: they stay as the tour set them, and the message bar says which.
   restore: ({ settings, tool }) => {
-    apply(settings);
+    const kept = training.steps > 0 ? resetting(S(), settings) : [];
+    const patch = Object.fromEntries(Object.entries(settings).filter(([k]) => !kept.includes(k)));
+    apply(patch);
     checkZ();
     setTool(tool);
-    if (!ui.edited && start.points === null) $('hint').hidden = false;
+    showHint();
+    if (kept.length) {
+      showMessage(`Tour closed: your settings are back, and the network trained during the tour `
+        + `(${training.steps.toLocaleString('en')} steps) is kept with the settings it was trained with: `
+        + `${kept.map((k) => settingName(k, S()).replace(/^(The|A new) /, '')).join(', ')}. `
+        + 'Changing them starts a new network.', 'info', 'tour-kept');
+    }
   },
   setUp: ({ patch, time, tool, pickZ, train }) => {
     const z = pickZ && !S().z && cloud.count > 0 ? { z: cloud.at(0) } : {};
@@ -442,7 +525,11 @@ $('seed-out').textContent = String(S().seed);
 showRecent();
 layoutStages();
 showCount();
-$('hint').hidden = start.points !== null;
+// The first-visit hint names the input the device has (no Space key on a touch-only screen).
+if (matchMedia('(hover: none) and (pointer: coarse)').matches) {
+  $('hint').textContent = 'Tap Draw and spray your own shape, or tap Train to learn this one.';
+}
+showHint();
 if (start.problem) showMessage(start.problem, 'error');
 session.setupFlows({ particles: S().particles, seed: S().seed, solver: S().solver, steps: S().odeSteps });
 session.setWorkers(S().workers);
@@ -451,7 +538,9 @@ sendCloud();
 showStage(S());
 training.reset();
 frameLoop.start();
-if (!Tour.seen() && !start.fromLink) tour.open();
+// Each lesson offers its tour on first entry (once: remembered in this browser).
+if (!Tour.seen(S().lesson) && !start.fromLink) tour.open();
+store.subscribe(['lesson'], (s) => { if (!s.embed && !Tour.seen(s.lesson) && !tour.isOpen()) tour.open(); });
 installTestHook({
   store, cloud, chart, session, training, tour, ui, pages, fields, exportedSamples,
   wasmMemory: () => wasm.memory.buffer.byteLength,

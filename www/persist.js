@@ -3,11 +3,15 @@
 // recent drawings keeps every drawing that something replaced (a link, an import, a preset,
 // Clear, a restored drawing, or another tab's save), so nothing is lost without the user's
 // say; another tab's save is noticed (storage events) and kept, not silently overwritten; and
-// when storage is full or disabled the page says so once and points to the CSV export.
+// when storage is full or disabled the page says so, in a notice that stays until storage works
+// again, and points to the CSV export. Each tab also keeps, in sessionStorage, the link to its
+// latest state, written when the page is hidden or unloaded: a reload that still carries the
+// address bar's older link opens the tab's latest state instead (reload sends the old address).
 import { encodeDrawing, decodeDrawing, sanitizeLenient, messageOf } from './state.js';
 
 const KEY = 'fmp:v1';
 const RECENT_KEY = 'fmp:recent';
+const TAB_KEY = 'fmp:tab';
 /** How many replaced drawings are kept. */
 export const MAX_RECENT = 8;
 
@@ -20,9 +24,10 @@ export const MAX_RECENT = 8;
 
 export class Persistence {
   /**
-   * @param {{ props: import('./state.js').Props, onProblem: (text: string) => void,
+   * @param {{ props: import('./state.js').Props, onProblem: (text: string | null) => void,
    *   onOtherTab: (entry: Entry) => void }} opts
-   *   onProblem: storage failed (said once per kind of failure); onOtherTab: another tab saved
+   *   onProblem: storage failed (the text to keep showing), or works again (null); onOtherTab:
+   *   another tab saved
    */
   constructor({ props, onProblem, onOtherTab }) {
     this.props = props;
@@ -67,22 +72,78 @@ export class Persistence {
 
   /**
    * Saves the current state. A stored drawing that this tab did not write (a link opened
-   * over it, another tab's) goes to the recent list first.
+   * over it, another tab's) goes to the recent list first. Returns whether the recent list
+   * changed.
    * @param {Record<string, any>} settings
    * @param {ArrayLike<number>} points
    * @param {ArrayLike<number>} [labels]
    */
   save(settings, points, labels = []) {
-    if (this.readOnly) return;
+    if (this.readOnly) return false;
     const encoded = encodeDrawing(points, labels);
-    const stored = this.read(KEY);
-    if (stored && typeof stored.points === 'string' && stored.points !== this.lastWritten
-      && stored.points !== encoded) {
-      this.remember(stored, 'replaced');
-    }
+    const kept = this.supersede(encoded, 'replaced');
     /** @type {Entry} */
     const entry = { settings, points: encoded, time: Date.now(), tab: this.tab };
     if (this.write(KEY, entry)) this.lastWritten = encoded;
+    return kept;
+  }
+
+  /**
+   * A drawing is about to take the stored one's place (a link opened over it, an edit): the
+   * stored drawing goes to the recent list now unless this tab wrote it or it is the same.
+   * Returns whether it went there.
+   * @param {string} encoded the new drawing (encodeDrawing)
+   * @param {string} why
+   */
+  supersede(encoded, why) {
+    if (this.readOnly) return false;
+    let stored;
+    try { stored = this.read(KEY); } catch { return false; }
+    if (!stored || typeof stored.points !== 'string' || stored.points === this.lastWritten
+      || stored.points === encoded) return false;
+    this.remember(stored, why);
+    this.lastWritten = stored.points; // kept: a later save need not keep it again
+    return true;
+  }
+
+  /**
+   * Records this tab's latest state for a reload: `shown` is the hash the address bar held
+   * (what a reload will open), `latest` the hash of the current state. The page is hidden and
+   * then unloaded (two calls, the second seeing the address the first wrote): the addresses
+   * shown before, that led to the same state, are kept with it.
+   * @param {string} shown
+   * @param {string} latest
+   */
+  rememberTab(shown, latest) {
+    if (this.readOnly) return;
+    try {
+      const old = this.readTab();
+      const before = old && old.latest === shown ? old.shown : [];
+      const entry = { shown: [shown, ...before.filter((h) => h !== shown)].slice(0, 4), latest };
+      sessionStorage.setItem(TAB_KEY, JSON.stringify(entry));
+    } catch { /* nothing to keep it in */ }
+  }
+
+  /** This tab's record (rememberTab), or null. @returns {{ shown: string[], latest: string } | null} */
+  readTab() {
+    try {
+      const tab = JSON.parse(sessionStorage.getItem(TAB_KEY) ?? 'null');
+      if (tab && typeof tab.latest === 'string' && Array.isArray(tab.shown)
+        && tab.shown.every((/** @type {unknown} */ h) => typeof h === 'string')) return tab;
+    } catch { /* unreadable: none */ }
+    return null;
+  }
+
+  /**
+   * The hash to open at start-up: this tab's latest state when the address bar still holds
+   * a link this tab showed (a reload), else the address bar's own (none: the saved state).
+   * @param {string} hash location.hash
+   */
+  tabHash(hash) {
+    // No link at all: the saved state (written when the page was left) is the latest.
+    if (hash.length <= 1) return hash;
+    const tab = this.readTab();
+    return tab && tab.latest.length > 1 && (tab.shown.includes(hash) || hash === tab.latest) ? tab.latest : hash;
   }
 
   /**
@@ -142,6 +203,10 @@ export class Persistence {
   write(key, value) {
     try {
       localStorage.setItem(key, JSON.stringify(value));
+      if (this.failed && key === KEY) {
+        this.failed = false;
+        this.onProblem(null);
+      }
       return true;
     } catch (err) {
       if (!this.failed) {

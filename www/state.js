@@ -89,6 +89,31 @@ export function defaults(props) {
 }
 
 /**
+ * A number as links and saves write it (String(v) of a finite number): decimal digits with an
+ * optional sign, point and exponent. No empty value, no hexadecimal (0x1), binary or octal, no
+ * surrounding spaces, no Infinity: Number() would take all of those.
+ */
+const DECIMAL = /^-?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i;
+
+/**
+ * A decimal number (see DECIMAL), or NaN.
+ * @param {string} raw
+ */
+export function parseDecimal(raw) {
+  return DECIMAL.test(raw) ? Number(raw) : NaN;
+}
+
+/**
+ * Whether `name` is a setting of the table (its own key: `toString`, `constructor` and
+ * `__proto__` are not settings).
+ * @param {Props} props
+ * @param {string} name
+ */
+export function isSetting(props, name) {
+  return Object.prototype.hasOwnProperty.call(props, name);
+}
+
+/**
  * Parses one property value from a string; throws with a clear message when invalid.
  * @param {Props} props
  * @param {string} name
@@ -107,13 +132,13 @@ function parseProp(props, name, raw) {
   if (p.kind === 'point') {
     // '' / 'null': none; a single integer is the index form of older saves: none either.
     if (raw === '' || raw === 'null' || /^-?\d+$/.test(raw)) return null;
-    const xy = raw.split(',').map(Number);
+    const xy = raw.split(',').map(parseDecimal);
     if (xy.length !== 2 || !xy.every((v) => Number.isFinite(v) && Math.abs(v) <= WORLD)) {
       throw new Error(`${name} must be two numbers x,y within ±${WORLD}`);
     }
     return xy;
   }
-  const v = Number(raw);
+  const v = parseDecimal(raw);
   if (!Number.isFinite(v) || (p.kind === 'int' && !Number.isInteger(v))) {
     throw new Error(`${name} is not a number: ${raw}`);
   }
@@ -335,7 +360,7 @@ export function fromHash(props, hash) {
   const obj = {};
   for (const [k, v] of params) {
     if (k === 'v' || k === 'p' || k === 'l') continue;
-    if (!(k in props)) throw new Error(`unknown setting "${k}"`);
+    if (!isSetting(props, k)) throw new Error(`unknown setting "${k.slice(0, 40)}"`);
     obj[k] = v;
   }
   const settings = sanitize(props, obj);

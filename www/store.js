@@ -4,7 +4,7 @@
 // coordinates, or null), and the versions of the cloud and the model (counters that change
 // whenever the core's cloud or weights change, so caches can key on them). `apply(patch)` is
 // its one entry; modules subscribe to the keys they care about. Nothing else assigns state.
-import { sanitize } from './state.js';
+import { sanitize, isSetting } from './state.js';
 
 /** @typedef {import('./state.js').Props} Props */
 /** @typedef {Record<string, any>} State */
@@ -51,8 +51,8 @@ export class Store {
     /** @type {State} */
     const runtimePatch = {};
     for (const [k, v] of Object.entries(patch)) {
-      if (k in this.props) settingsPatch[k] = v;
-      else if (k in RUNTIME) runtimePatch[k] = v;
+      if (isSetting(this.props, k)) settingsPatch[k] = v;
+      else if (Object.prototype.hasOwnProperty.call(RUNTIME, k)) runtimePatch[k] = v;
       else throw new Error(`unknown state key ${k}`);
     }
     const next = { ...this.s, ...sanitize(this.props, { ...this.s, ...settingsPatch }), ...runtimePatch };

@@ -16,9 +16,9 @@ import { $, $button } from './ui.js';
 export class Tour {
   /**
    * app: { setUp(step.setup), snapshot() -> state, restore(state), steps() -> the open
-   * lesson's steps }
+   * lesson's steps, lesson() -> the open lesson's id }
    * @param {{ setUp: (setup: Setup) => void, snapshot: () => any, restore: (state: any) => void,
-   *   steps: () => Step[] }} app
+   *   steps: () => Step[], lesson: () => string }} app
    */
   constructor(app) {
     this.app = app;
@@ -39,6 +39,7 @@ export class Tour {
   open() {
     // The tour rearranges the view; closing it puts the user's view back.
     if ($('tour').hidden) {
+      Tour.markSeen(this.app.lesson());
       this.steps = this.app.steps();
       this.saved = this.app.snapshot();
       const active = document.activeElement;
@@ -53,13 +54,29 @@ export class Tour {
     $('tour').hidden = true;
     if (this.saved) this.app.restore(this.saved);
     this.saved = null;
-    try { localStorage.setItem('fmp:toured', '1'); } catch { /* storage unavailable */ }
     (this.returnFocus ?? $('tour-btn')).focus();
     this.returnFocus = null;
   }
-  /** Whether this browser has seen (or skipped) the tour. */
-  static seen() {
-    try { return localStorage.getItem('fmp:toured') === '1'; } catch { return true; }
+  /** Whether the tour is showing. */
+  isOpen() { return !$('tour').hidden; }
+  /**
+   * Whether this browser was offered the tour of `lesson` ('fmp:toured' holds the lessons'
+   * ids, comma-separated; '1', written before each lesson had its own, counts for every lesson).
+   * @param {string} lesson
+   */
+  static seen(lesson) {
+    try {
+      const v = localStorage.getItem('fmp:toured');
+      return v === '1' || (v ?? '').split(',').includes(lesson);
+    } catch { return true; }
+  }
+  /** @param {string} lesson */
+  static markSeen(lesson) {
+    if (Tour.seen(lesson)) return;
+    try {
+      const v = localStorage.getItem('fmp:toured');
+      localStorage.setItem('fmp:toured', [...(v ? v.split(',') : []), lesson].join(','));
+    } catch { /* storage unavailable */ }
   }
   go(i) {
     this.index = Math.max(0, Math.min(this.steps.length - 1, i));

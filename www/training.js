@@ -48,6 +48,8 @@ export class Training {
     this.running = false;
     this.diverged = false;
     this.started = false; // a network exists in the worker
+    /** The steps the current network has trained (0 for a fresh one). */
+    this.steps = 0;
   }
 
   /** A fresh network on the current cloud (keeps running if it was). */
@@ -56,6 +58,7 @@ export class Training {
     const c = this.config();
     this.chart.setPairing(c.labelled ? 'labels' : c.coupling === 'ot' ? 'ot' : 'independent');
     this.diverged = false;
+    this.steps = 0;
     $('steps').textContent = '0';
     if (this.cloud.count === 0) {
       this.started = false;
@@ -116,6 +119,7 @@ export class Training {
    *   workers?: number, transport?: string, kernel?: string }} m
    */
   onProgress(m) {
+    this.steps = m.steps;
     $('steps').textContent = m.steps.toLocaleString('en');
     $('rate').textContent = Math.round(m.stepsPerSec).toLocaleString('en');
     this.chart.push(m.steps, m.cfm, m.fm, m.cos);

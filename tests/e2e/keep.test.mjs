@@ -112,8 +112,11 @@ test('full or disabled storage: a message that offers the CSV export; the drawin
     await page.goto(APP_URL);
     await ready(page);
     await stroke(page, 2.5);
-    await page.waitForSelector('#message.error:not([hidden])');
-    assert.match(await page.textContent('#message-text'), /storage is full.*Export CSV/);
+    await page.waitForSelector('#storage-notice:not([hidden])');
+    assert.match(await page.textContent('#storage-notice-text'), /storage is full.*Export CSV/);
+    const download = page.waitForEvent('download');
+    await page.click('#storage-export');
+    assert.equal((await download).suggestedFilename(), 'points.csv', 'the notice offers the CSV export');
     assert.ok(await count(page) > 1000);
     await page.close();
   } finally {

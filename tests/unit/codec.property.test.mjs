@@ -139,3 +139,45 @@ test('the recent list keeps each replaced drawing once, newest first, at most MA
     assert.deepEqual(list.map((e) => e.why), distinct.slice(0, MAX_RECENT).map((n) => `n=${n}`));
   }), { numRuns: 200 });
 });
+
+test('link values are decimal numbers only: no empty value, no 0x1, no spaces, no Infinity', () => {
+  const width = props.width;
+  // Strings over the characters a number can be spelled with in JavaScript (Number() takes
+  // '', ' 1 ', '0x1', '0b1', '0o7', '+1' and 'Infinity'); a link may hold only a decimal.
+  const raw = fc.oneof(
+    fc.string({ unit: fc.constantFrom(...'0123456789.eE+-xXbBoO \t\n_'), maxLength: 8 }),
+    fc.constantFrom('', ' 64', '64 ', '0x40', '0X40', '0b1000000', '0o100', '+64', 'Infinity', '6_4', '64\n', '.'),
+    fc.integer({ min: width.min, max: width.max }).map(String),
+  );
+  fc.assert(fc.property(raw, (value) => {
+    const link = `#v=1&width=${encodeURIComponent(value)}&p=${encodePoints([0, 0])}`;
+    let got = null;
+    try { got = fromHash(props, link).settings.width; } catch (err) {
+      assert.match(err.message, /^width (is not a number|must be within)/, err.message);
+    }
+    // An independent statement of "a decimal": digits, at most one point, an optional leading
+    // minus, and an exponent only after a digit; nothing else (no letter but e, no space).
+    const decimal = value !== '' && /^-?[0-9.]+([eE][-+]?[0-9]+)?$/.test(value)
+      && (value.match(/\./g) ?? []).length <= 1 && /[0-9]/.test(value.split(/[eE]/)[0]);
+    const n = Number(value);
+    const ok = decimal && Number.isInteger(n) && n >= width.min && n <= width.max;
+    assert.equal(got !== null, ok, `width=${JSON.stringify(value)} ${ok ? 'must open' : 'must be refused'}`);
+    if (ok) assert.equal(got, n);
+  }), { numRuns: 2000 });
+});
+
+test('only the settings\' own names count: the names of Object.prototype are unknown settings', () => {
+  const inherited = Object.getOwnPropertyNames(Object.prototype);
+  assert.ok(inherited.includes('__proto__') && inherited.includes('toString') && inherited.includes('constructor'));
+  for (const name of inherited) {
+    for (const value of ['1', '', 'x']) {
+      assert.throws(() => fromHash(props, `#v=1&${encodeURIComponent(name)}=${value}&p=${encodePoints([0, 0])}`),
+        new RegExp(`^Error: unknown setting "${name.replace(/[$_]/g, '\\$&')}"$`), name);
+    }
+  }
+  // And every own name is known (a valid value opens).
+  fc.assert(fc.property(settingsArb, (settings) => {
+    const hash = toHash(props, settings, [0, 0]);
+    assert.deepEqual(fromHash(props, hash).settings, sanitize(props, settings));
+  }), { numRuns: 100 });
+});

@@ -71,9 +71,26 @@ export class DiffusionLesson {
     store.subscribe(['lesson', 'sigma', 'scoreFix', 'langevin', 'cloudVersion'], (s, changed) => this.sync(s, changed));
     // t changes every frame while time plays: it matters here only as Langevin's frozen time.
     store.subscribe(['t'], (s, changed) => { if (s.langevin) this.sync(s, changed); });
-    // Langevin runs at a frozen time: turning it on pauses time; playing time turns it off.
-    store.subscribe(['langevin'], (s) => { if (s.langevin && s.play) apply({ play: false }); });
-    store.subscribe(['play'], (s) => { if (s.play && s.langevin) apply({ langevin: false }); });
+    // Langevin runs at a frozen time: turning it on (in this lesson) pauses time; playing time
+    // turns it off. Leaving it (unticking it, or leaving the lesson) gives back the time and the
+    // play state it took, so the other lessons do not sit paused at the Langevin time.
+    /** @type {{ play: boolean, t: number } | null} what Langevin took */
+    this.took = null;
+    store.subscribe(['langevin', 'lesson'], (s, changed) => {
+      const active = s.langevin && s.lesson === 'diffusion';
+      if (active && !this.took) {
+        this.took = { play: s.play, t: s.t };
+        if (s.play) apply({ play: false });
+      } else if (!active && this.took) {
+        const took = this.took;
+        this.took = null;
+        // (Unless the same change set the time itself: a tour putting the learner's back.)
+        if (!s.play && !changed.has('play') && !changed.has('t')) apply(took.play ? { play: true } : { t: took.t });
+      }
+    });
+    store.subscribe(['play'], (s) => {
+      if (s.play && s.langevin && s.lesson === 'diffusion') apply({ langevin: false });
+    });
     this.app.fields.set_diffusion(S().sigma, S().scoreFix);
     this.sync(S(), new Set(['lesson']));
   }
