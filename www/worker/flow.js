@@ -15,7 +15,7 @@
 import { PRIORITY } from './scheduler.js';
 
 /** Particles of a coarse first pass. */
-export const COARSE = 250;
+export const COARSE = 128;
 /** A streamed flow posts its new frames at most this often (ms). */
 const POST_MS = 100;
 /**
