@@ -156,7 +156,11 @@ test('the score, the network\'s score, the denoiser and the divergence views eac
   await page.waitForFunction(() => window.fmp.trajectory('learned') !== null, null, { timeout: 20000 });
   await pauseAt(page, 0.6);
   const digests = new Map();
-  const captions = { score: /Score .* towards the data/, score_learned: /network's score/, denoiser: /posterior mean/, divergence: /Divergence .* sink/ };
+  // The score points up the density, towards alpha_t zbar (not "towards the data": issue 24, 7).
+  const captions = {
+    score: /Score .* towards \S+ \(the posterior mean scaled to time t\)/, score_learned: /network's score/,
+    denoiser: /posterior mean/, divergence: /Divergence .* sink/,
+  };
   for (const view of ['none', 'score', 'score_learned', 'denoiser', 'divergence']) {
     await page.selectOption('#field', view);
     await shows(page, view, 0.6);
