@@ -129,3 +129,21 @@ export const colouredPixels = (page, selector = '#stage') => page.$eval(selector
   }
   return n;
 });
+
+/** Sprays a horizontal stroke at height y (world units) from x0 to x1; resolves when the mouse is up. */
+export async function stroke(page, y, x0 = -2.5, x1 = 2.5) {
+  const [a, b] = await stagePoint(page, x0, y);
+  const [c, d] = await stagePoint(page, x1, y);
+  await page.mouse.move(a, b);
+  await page.mouse.down();
+  await page.mouse.move(c, d, { steps: 15 });
+  await page.mouse.up();
+}
+
+/** Waits until the drawing is saved and the address bar holds it. */
+export const synced = (page) => page.waitForFunction(() => window.fmp.urlCurrent()
+  && JSON.parse(localStorage.getItem('fmp:v1') ?? 'null')?.points !== undefined);
+
+/** n points on a circle of radius r, interleaved. */
+export const ring = (n, r) => Array.from({ length: 2 * n },
+  (_, i) => (i % 2 ? Math.sin : Math.cos)((Math.floor(i / 2) * 2 * Math.PI) / n) * r);

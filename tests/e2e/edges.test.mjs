@@ -4,27 +4,12 @@
 // whatever message comes next; links are parsed strictly.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { APP_URL, count, launch, openPage, ready, stagePoint } from './browser.mjs';
+import { APP_URL, count, launch, openPage, ready, ring, stroke, synced } from './browser.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
 after(async () => { await browser.close(); });
 
-/** Sprays a horizontal stroke at height y (world units); resolves when the mouse is up. */
-async function stroke(page, y, x0 = -2.5, x1 = 2.5) {
-  const [a, b] = await stagePoint(page, x0, y);
-  const [c, d] = await stagePoint(page, x1, y);
-  await page.mouse.move(a, b);
-  await page.mouse.down();
-  await page.mouse.move(c, d, { steps: 15 });
-  await page.mouse.up();
-}
-/** Waits until the drawing is saved and the address bar holds it. */
-const synced = (page) => page.waitForFunction(() => window.fmp.urlCurrent()
-  && JSON.parse(localStorage.getItem('fmp:v1') ?? 'null')?.points !== undefined);
-/** n points on a circle of radius r, interleaved. */
-const ring = (n, r) => Array.from({ length: 2 * n },
-  (_, i) => (i % 2 ? Math.sin : Math.cos)((Math.floor(i / 2) * 2 * Math.PI) / n) * r);
 const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
 
 test('the last stroke survives a reload within 50 ms of its end (with and without a link in the address bar)',

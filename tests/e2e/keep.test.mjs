@@ -5,27 +5,14 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { APP_URL, ARTIFACTS, count, launch, nextFrames, openPage, ready, shows, stagePoint } from './browser.mjs';
+import {
+  APP_URL, ARTIFACTS, count, launch, nextFrames, openPage, ready, ring, shows, stroke, synced,
+} from './browser.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
 after(async () => { await browser.close(); });
 
-/** Sprays a horizontal stroke at height y (world units) from x0 to x1. */
-async function stroke(page, y, x0 = -2.5, x1 = 2.5) {
-  const [a, b] = await stagePoint(page, x0, y);
-  const [c, d] = await stagePoint(page, x1, y);
-  await page.mouse.move(a, b);
-  await page.mouse.down();
-  await page.mouse.move(c, d, { steps: 15 });
-  await page.mouse.up();
-}
-/** Waits until the drawing is saved and the address bar holds it. */
-const synced = (page) => page.waitForFunction(() => window.fmp.urlCurrent()
-  && JSON.parse(localStorage.getItem('fmp:v1') ?? 'null')?.points !== undefined);
-/** n points on a circle of radius r, interleaved. */
-const ring = (n, r) => Array.from({ length: 2 * n },
-  (_, i) => (i % 2 ? Math.sin : Math.cos)((Math.floor(i / 2) * 2 * Math.PI) / n) * r);
 
 test('share, keep drawing, reload: the drawing after Share is what comes back', async () => {
   const page = await openPage(browser.context);
